@@ -1,0 +1,13 @@
+module github.com/emailflow/emailflow
+
+go 1.26
+
+require (
+	github.com/aymerick/douceur v0.2.0 // indirect
+	github.com/emersion/go-message v0.18.2 // indirect
+	github.com/gorilla/css v1.0.1 // indirect
+	github.com/looplab/fsm v1.0.3 // indirect
+	github.com/microcosm-cc/bluemonday v1.0.27 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/net v0.26.0 // indirect
+)
