@@ -1,0 +1,14 @@
+package interaction
+
+import "time"
+
+// Entry is one line of an interaction's history: who did what, when, and
+// the state before and after (equal for changes that are not transitions).
+type Entry struct {
+	At     time.Time
+	Actor  string
+	Action string // an Event name, or "create", "note", "case-data", "disposition", ...
+	From   State
+	To     State
+	Detail string
+}

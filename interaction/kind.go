@@ -1,0 +1,41 @@
+package interaction
+
+// Kind says what an interaction is.
+type Kind string
+
+// The kinds of interaction.
+const (
+	// KindInbound is an email received from a customer.
+	KindInbound Kind = "inbound"
+	// KindOutbound is an email an agent writes: a reply, reply all, forward
+	// or a new email.
+	KindOutbound Kind = "outbound"
+	// KindConsult is a consultation of a colleague about another interaction.
+	KindConsult Kind = "consult"
+)
+
+// String returns the kind's name.
+func (k Kind) String() string { return string(k) }
+
+// Valid reports whether k is one of the known kinds.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindInbound, KindOutbound, KindConsult:
+		return true
+	}
+	return false
+}
+
+// Purpose says why an outbound email was written.
+type Purpose string
+
+// The purposes of an outbound email.
+const (
+	PurposeReply    Purpose = "reply"
+	PurposeReplyAll Purpose = "reply-all"
+	PurposeForward  Purpose = "forward"
+	PurposeNew      Purpose = "new"
+)
+
+// String returns the purpose's name.
+func (p Purpose) String() string { return string(p) }

@@ -1,0 +1,132 @@
+package interaction
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/looplab/fsm"
+)
+
+// transition is one edge of a state machine.
+type transition struct {
+	event Event
+	from  []State
+	to    State
+}
+
+// machine is the static description of one kind's state machine. The
+// looplab FSM itself is built anew for every operation (see Fire).
+type machine struct {
+	states map[State]bool
+	events fsm.Events
+}
+
+func newMachine(edges []transition) machine {
+	m := machine{states: map[State]bool{}}
+	for _, e := range edges {
+		src := make([]string, len(e.from))
+		for i, s := range e.from {
+			src[i] = string(s)
+			m.states[s] = true
+		}
+		m.states[e.to] = true
+		m.events = append(m.events, fsm.EventDesc{Name: string(e.event), Src: src, Dst: string(e.to)})
+	}
+	return m
+}
+
+var machines = map[Kind]machine{
+	KindInbound: newMachine([]transition{
+		{EventQueue, []State{StateNew}, StateQueued},
+		{EventOffer, []State{StateQueued}, StateOffered},
+		{EventAccept, []State{StateOffered, StateTransferred}, StateHandling},
+		{EventDecline, []State{StateOffered}, StateQueued},
+		{EventDecline, []State{StateTransferred}, StateHandling},
+		{EventTimeout, []State{StateOffered}, StateQueued},
+		{EventTimeout, []State{StateTransferred}, StateHandling},
+		{EventPull, []State{StateQueued}, StateHandling},
+		{EventTransfer, []State{StateHandling}, StateTransferred},
+		{EventTransferQueue, []State{StateHandling}, StateQueued},
+		{EventPark, []State{StateHandling}, StateParked},
+		{EventResume, []State{StateParked}, StateHandling},
+		{EventComplete, []State{StateHandling}, StateDone},
+		{EventDelete, []State{StateNew, StateQueued, StateHandling, StateParked}, StateDeleted},
+	}),
+	KindOutbound: newMachine([]transition{
+		{EventPark, []State{StateDraft}, StateParked},
+		{EventResume, []State{StateParked}, StateDraft},
+		{EventSend, []State{StateDraft}, StateOutbox},
+		{EventSubmit, []State{StateDraft, StateRejected}, StateInReview},
+		{EventApprove, []State{StateInReview}, StateOutbox},
+		{EventReject, []State{StateInReview}, StateRejected},
+		{EventWithdraw, []State{StateInReview}, StateDraft},
+		{EventDeliver, []State{StateOutbox}, StateSent},
+		{EventFail, []State{StateOutbox}, StateFailed},
+		{EventRetry, []State{StateFailed}, StateOutbox},
+		{EventEdit, []State{StateFailed, StateRejected}, StateDraft},
+		{EventDelete, []State{StateDraft, StateParked, StateRejected, StateFailed}, StateDeleted},
+	}),
+	KindConsult: newMachine([]transition{
+		{EventAccept, []State{StateOffered}, StateHandling},
+		{EventDecline, []State{StateOffered}, StateDone},
+		{EventTimeout, []State{StateOffered}, StateDone},
+		{EventAnswer, []State{StateHandling}, StateAnswered},
+		{EventComplete, []State{StateAnswered}, StateDone},
+		{EventCancel, []State{StateOffered, StateHandling}, StateDone},
+	}),
+}
+
+// InitialState is the state a new interaction of kind k starts in.
+func InitialState(k Kind) State {
+	switch k {
+	case KindOutbound:
+		return StateDraft
+	case KindConsult:
+		return StateOffered
+	}
+	return StateNew
+}
+
+// Can reports whether an interaction of kind k in state s accepts event e.
+func Can(k Kind, s State, e Event) bool {
+	m, ok := machines[k]
+	if !ok || !m.states[s] {
+		return false
+	}
+	for _, d := range m.events {
+		if d.Name != string(e) {
+			continue
+		}
+		for _, src := range d.Src {
+			if src == string(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// next fires e on a state machine built from (k, s) and returns the new state.
+func next(ctx context.Context, k Kind, s State, e Event) (State, error) {
+	m, ok := machines[k]
+	if !ok {
+		return "", fmt.Errorf("%w: unknown kind %q", ErrInvalidInput, k)
+	}
+	// SetState and NewFSM accept any string: validate the stored state first,
+	// so a corrupt row cannot walk a machine from a state it does not have.
+	if !m.states[s] {
+		return "", fmt.Errorf("%w: %s interaction has unknown state %q", ErrInvalidTransition, k, s)
+	}
+	f := fsm.NewFSM(string(s), m.events, nil)
+	if err := f.Event(context.WithoutCancel(ctx), string(e)); err != nil {
+		var noTransition fsm.NoTransitionError
+		if errors.As(err, &noTransition) {
+			// No edge of ours is a self-loop, so this cannot happen; refuse it
+			// all the same rather than record a change that did not occur.
+			return "", fmt.Errorf("%w: %s %q in state %q changes nothing: %w", ErrInvalidTransition, k, e, s, err)
+		}
+		return "", fmt.Errorf("%w: %s interaction in state %q cannot %q: %w", ErrInvalidTransition, k, s, e, err)
+	}
+	return State(f.Current()), nil
+}
