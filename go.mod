@@ -1,6 +1,8 @@
 module github.com/emailflow/emailflow
 
-go 1.26
+go 1.26.0
+
+require golang.org/x/text v0.44.0
 
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect
@@ -9,5 +11,6 @@ require (
 	github.com/looplab/fsm v1.0.3 // indirect
 	github.com/microcosm-cc/bluemonday v1.0.27 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.26.0 // indirect
 )

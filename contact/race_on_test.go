@@ -1,0 +1,5 @@
+//go:build race
+
+package contact_test
+
+const raceEnabled = true
