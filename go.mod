@@ -2,15 +2,17 @@ module github.com/emailflow/emailflow
 
 go 1.26.0
 
-require golang.org/x/text v0.44.0
+require (
+	github.com/looplab/fsm v1.0.3
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/text v0.44.0
+)
 
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect
 	github.com/emersion/go-message v0.18.2 // indirect
 	github.com/gorilla/css v1.0.1 // indirect
-	github.com/looplab/fsm v1.0.3 // indirect
 	github.com/microcosm-cc/bluemonday v1.0.27 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/net v0.26.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
 )
