@@ -1,0 +1,103 @@
+package emailflow
+
+import (
+	"net/mail"
+	"slices"
+	"time"
+)
+
+// AgentStatus is an agent's availability for routing.
+type AgentStatus string
+
+// Agent statuses.
+const (
+	StatusLoggedOut     AgentStatus = "logged-out"
+	StatusNotReady      AgentStatus = "not-ready"
+	StatusReady         AgentStatus = "ready"
+	StatusNotResponding AgentStatus = "not-responding" // set when an offer timed out
+)
+
+// String returns the status name.
+func (s AgentStatus) String() string { return string(s) }
+
+// Role is what an agent may be in the centre.
+type Role string
+
+// Roles.
+const (
+	RoleAgent      Role = "agent"
+	RoleReviewer   Role = "reviewer"
+	RoleSupervisor Role = "supervisor"
+)
+
+// String returns the role name.
+func (r Role) String() string { return string(r) }
+
+// Privilege is one permission checked by the Workspace.
+type Privilege string
+
+// Privileges.
+const (
+	PrivilegeHandle   Privilege = "handle"   // accept, reply, notes, case data, mark done
+	PrivilegeForward  Privilege = "forward"  // forward to an external address
+	PrivilegeTransfer Privilege = "transfer" // transfer to an agent or a queue
+	PrivilegeDelete   Privilege = "delete"   // delete an interaction
+)
+
+// String returns the privilege name.
+func (p Privilege) String() string { return string(p) }
+
+// DefaultPrivileges is the privilege set per role used when
+// Options.Privileges is nil: agents may do everything but delete;
+// supervisors may also delete.
+var DefaultPrivileges = map[Role][]Privilege{
+	RoleAgent:      {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer},
+	RoleReviewer:   {PrivilegeHandle},
+	RoleSupervisor: {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegeDelete},
+}
+
+// Agent is an agent's identity and routing state.
+type Agent struct {
+	ID       string
+	Name     string
+	Address  string // the agent's own email address
+	Status   AgentStatus
+	Queues   []string // queues the agent serves
+	Capacity int      // interactions at once; 0 means 1
+	Roles    []Role   // nil means RoleAgent
+	// IdleSince is when the agent last had nothing to do; routing offers to
+	// the longest idle first.
+	IdleSince time.Time
+	UpdatedAt time.Time
+}
+
+// Clone returns a deep copy.
+func (a *Agent) Clone() *Agent {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Queues = slices.Clone(a.Queues)
+	c.Roles = slices.Clone(a.Roles)
+	return &c
+}
+
+// Serves reports whether the agent serves queue.
+func (a *Agent) Serves(queue string) bool { return slices.Contains(a.Queues, queue) }
+
+// HasRole reports whether the agent has role r (RoleAgent when no role is set).
+func (a *Agent) HasRole(r Role) bool {
+	if len(a.Roles) == 0 {
+		return r == RoleAgent
+	}
+	return slices.Contains(a.Roles, r)
+}
+
+func (a *Agent) capacity() int {
+	if a.Capacity <= 0 {
+		return 1
+	}
+	return a.Capacity
+}
+
+func (a *Agent) mailAddress() mail.Address { return mail.Address{Name: a.Name, Address: a.Address} }

@@ -1,0 +1,125 @@
+package emailflow
+
+import (
+	"net/mail"
+	"time"
+)
+
+// Direction says whether an email came in or goes out.
+type Direction string
+
+// Directions of an email.
+const (
+	Inbound  Direction = "inbound"
+	Outbound Direction = "outbound"
+)
+
+// String returns the direction's name.
+func (d Direction) String() string { return string(d) }
+
+// Email is one message of an interaction: a received email as parsed, or an
+// outbound draft (Raw is set once it is rendered for sending).
+type Email struct {
+	ID            string
+	InteractionID string
+	Direction     Direction
+	Mailbox       string // our address it came to or is sent from
+
+	MessageID  string // without angle brackets
+	InReplyTo  []string
+	References []string
+
+	From    mail.Address
+	To      []mail.Address
+	Cc      []mail.Address
+	Bcc     []mail.Address
+	ReplyTo []mail.Address
+	Subject string
+	Date    time.Time
+	Text    string
+	HTML    string
+
+	Attachments []Attachment
+	// Auto is the automated-mail classification of an inbound email
+	// ("auto-reply", "bulk", "list", "bounce"; empty for a person's mail).
+	Auto string
+	// Warnings lists what could not be read of a malformed inbound email.
+	Warnings []string
+	// Raw is the message as received, or as rendered for sending. Treat it
+	// as read-only: stores may share it.
+	Raw []byte
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Attachment is a file attached to an email. Data is read-only once stored.
+type Attachment struct {
+	ID          string
+	Filename    string
+	ContentType string
+	ContentID   string // for inline parts, without angle brackets
+	Inline      bool
+	Size        int64
+	Data        []byte
+}
+
+// Clone returns a copy whose slices can be changed without touching e.
+// Attachment bodies and Raw are shared: they are never changed in place.
+func (e *Email) Clone() *Email {
+	if e == nil {
+		return nil
+	}
+	c := *e
+	c.InReplyTo = append([]string(nil), e.InReplyTo...)
+	c.References = append([]string(nil), e.References...)
+	c.To = append([]mail.Address(nil), e.To...)
+	c.Cc = append([]mail.Address(nil), e.Cc...)
+	c.Bcc = append([]mail.Address(nil), e.Bcc...)
+	c.ReplyTo = append([]mail.Address(nil), e.ReplyTo...)
+	c.Attachments = append([]Attachment(nil), e.Attachments...)
+	c.Warnings = append([]string(nil), e.Warnings...)
+	return &c
+}
+
+// OutboxState is the delivery state of an outbox item.
+type OutboxState string
+
+// Outbox states.
+const (
+	OutboxPending   OutboxState = "pending"
+	OutboxDelivered OutboxState = "delivered"
+	OutboxFailed    OutboxState = "failed"
+)
+
+// String returns the state's name.
+func (s OutboxState) String() string { return string(s) }
+
+// OutboxItem is a rendered message waiting for delivery. It is written in
+// the same transaction as the state change that sends it, so an accepted
+// send is never lost; the dispatcher retries it with the same bytes.
+type OutboxItem struct {
+	ID            string
+	InteractionID string
+	EmailID       string
+	MessageID     string
+	From          string
+	To            []string
+	Raw           []byte
+	State         OutboxState
+	Attempts      int
+	NextAttempt   time.Time
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Clone returns a copy; Raw is shared.
+func (o *OutboxItem) Clone() *OutboxItem {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	c.To = append([]string(nil), o.To...)
+	return &c
+}

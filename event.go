@@ -1,0 +1,48 @@
+package emailflow
+
+import (
+	"time"
+
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// EventType names what happened.
+type EventType string
+
+// Event types.
+const (
+	EventIngested    EventType = "ingested"     // a new inbound interaction was created
+	EventMessage     EventType = "message"      // a customer's follow-up joined an open interaction
+	EventQueued      EventType = "queued"       // waiting in a queue
+	EventOffered     EventType = "offered"      // offered to Agent
+	EventAccepted    EventType = "accepted"     // Agent owns it now
+	EventDeclined    EventType = "declined"     // Agent declined the offer
+	EventTimedOut    EventType = "timed-out"    // the offer to Agent ran out
+	EventTransferred EventType = "transferred"  // transferred to Agent or a queue
+	EventParked      EventType = "parked"       // saved to a workbin
+	EventResumed     EventType = "resumed"      // taken back from a workbin
+	EventDraft       EventType = "draft"        // an outbound draft was created or edited
+	EventOutbox      EventType = "outbox"       // an outbound was rendered and queued for delivery
+	EventSent        EventType = "sent"         // the Sender took the message
+	EventFailed      EventType = "failed"       // delivery gave up
+	EventUpdated     EventType = "updated"      // case data, note or disposition changed
+	EventDone        EventType = "done"         // marked done
+	EventDeleted     EventType = "deleted"      // deleted
+	EventAgentStatus EventType = "agent-status" // an agent's status changed
+)
+
+// String returns the event type's name.
+func (t EventType) String() string { return string(t) }
+
+// Event tells user interfaces what happened. Events are written to the
+// store in the action's transaction and published after its commit.
+type Event struct {
+	Seq           int64
+	Type          EventType
+	InteractionID string
+	Agent         string // the agent concerned: the one offered to, accepting, transferred to...
+	Actor         string // who did it ("system" for the Workspace itself)
+	State         interaction.State
+	At            time.Time
+	Detail        string
+}

@@ -1,0 +1,94 @@
+package emailflow_test
+
+import (
+	"bytes"
+	"context"
+	"net/mail"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/store/memory"
+	transport "github.com/emailflow/emailflow/transport/memory"
+)
+
+// clock is a manual clock for timers.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+const support = "support@boutique.example"
+
+type fixture struct {
+	ws     *emailflow.Workspace
+	store  *memory.Store
+	sender *transport.Sender
+	clock  *clock
+}
+
+func newFixture(t testing.TB, opts *emailflow.Options) *fixture {
+	t.Helper()
+	f := &fixture{store: memory.New(nil), sender: &transport.Sender{}, clock: &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}}
+	if opts == nil {
+		opts = &emailflow.Options{}
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "desk.boutique.example"
+	}
+	if opts.Mailboxes == nil {
+		opts.Mailboxes = []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: support}, Queue: "support-fr"}}
+	}
+	ws, err := emailflow.New(emailflow.Ports{Store: f.store, Sender: f.sender, Clock: f.clock}, opts)
+	require.NoError(t, err)
+	f.ws = ws
+	return f
+}
+
+// agent registers an agent serving support-fr and sets them ready.
+func (f *fixture) agent(t testing.TB, id string, roles ...emailflow.Role) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: id, Name: strings.ToUpper(id[:1]) + id[1:], Address: id + "@boutique.example", Queues: []string{"support-fr"}, Capacity: 5, Roles: roles}))
+	require.NoError(t, f.ws.SetStatus(ctx, id, emailflow.StatusReady))
+}
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return b
+}
+
+func (f *fixture) ingest(t testing.TB, raw []byte) string {
+	t.Helper()
+	it, err := f.ws.Ingest(context.Background(), support, bytes.NewReader(raw))
+	require.NoError(t, err)
+	return it.ID
+}
+
+// handled ingests the French email and has agent accept it.
+func (f *fixture) handled(t testing.TB, agent string) string {
+	t.Helper()
+	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
+	_, err := f.ws.Accept(context.Background(), agent, id)
+	require.NoError(t, err)
+	return id
+}

@@ -1,0 +1,292 @@
+package emailflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// CaseData returns the case data of interaction id, in order, with each
+// key's read-only flag. Errors: ErrNotFound.
+func (w *Workspace) CaseData(ctx context.Context, id string) (interaction.CaseData, error) {
+	it, err := w.Interaction(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return it.CaseData, nil
+}
+
+// SetCaseData edits one case data key of interaction id, owned by agentID.
+// Errors: ErrNotFound; ErrForbidden (not the owner, or a read-only key);
+// ErrInvalidInput (empty key); ErrInvalidTransition when it is closed.
+func (w *Workspace) SetCaseData(ctx context.Context, agentID, id, key, value string) error {
+	return w.change(ctx, agentID, id, func(t *tx, it *interaction.Interaction) error {
+		return it.SetCaseData(agentID, key, value, t.now)
+	})
+}
+
+// AddNote adds a note to interaction id, owned by agentID. Errors as for
+// SetCaseData; ErrInvalidInput for an empty note.
+func (w *Workspace) AddNote(ctx context.Context, agentID, id, text string) error {
+	return w.change(ctx, agentID, id, func(t *tx, it *interaction.Interaction) error {
+		return it.AddNote(agentID, text, t.now)
+	})
+}
+
+// SetDisposition sets the disposition code of interaction id, one of
+// Options.Dispositions when that list is set. Errors as for SetCaseData;
+// ErrInvalidInput for a code not in the list.
+func (w *Workspace) SetDisposition(ctx context.Context, agentID, id, code string) error {
+	return w.change(ctx, agentID, id, func(t *tx, it *interaction.Interaction) error {
+		return it.SetDisposition(agentID, code, w.opts.Dispositions, t.now)
+	})
+}
+
+// change applies a non-transition change to an open interaction the agent
+// owns, in one transaction.
+func (w *Workspace) change(ctx context.Context, agentID, id string, fn func(*tx, *interaction.Interaction) error) error {
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !it.State.Open() {
+			return fmt.Errorf("%w: %s is %s and can no longer change", ErrInvalidTransition, id, it.State)
+		}
+		if err := it.CheckOwner(agentID); err != nil {
+			return err
+		}
+		if err := fn(t, it); err != nil {
+			return err
+		}
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		last := it.History[len(it.History)-1]
+		return t.emit(EventUpdated, it, agentID, agentID, last.Action)
+	})
+}
+
+// MarkDone closes inbound interaction id. Errors: ErrNotFound; ErrForbidden
+// (not the owner); ErrInvalidTransition (not being handled: already done,
+// parked...); ErrInvalidInput when a disposition is required and missing.
+func (w *Workspace) MarkDone(ctx context.Context, agentID, id string) error {
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !it.Can(interaction.EventComplete) {
+			return it.Fire(ctx, interaction.EventComplete, agentID, t.now, "")
+		}
+		if err := it.CheckOwner(agentID); err != nil {
+			return err
+		}
+		if w.opts.DispositionRequired && it.Disposition == "" {
+			return fmt.Errorf("%w: %s needs a disposition before it is marked done", ErrInvalidInput, id)
+		}
+		if err := it.Fire(ctx, interaction.EventComplete, agentID, t.now, it.Disposition); err != nil {
+			return err
+		}
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		if err := t.emit(EventDone, it, agentID, agentID, it.Disposition); err != nil {
+			return err
+		}
+		return w.freed(t, agentID)
+	})
+}
+
+// Delete deletes interaction id. The actor needs the delete privilege
+// (supervisors by default) and, for an interaction someone handles, must be
+// that owner or a supervisor. Errors: ErrNotFound; ErrForbidden;
+// ErrInvalidTransition (a state that cannot be deleted: offered, sent...).
+func (w *Workspace) Delete(ctx context.Context, agentID, id string) error {
+	return w.update(ctx, func(t *tx) error {
+		a, err := w.agent(t, agentID, PrivilegeDelete)
+		if err != nil {
+			return err
+		}
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		if it.Owner != "" && it.Owner != agentID && !a.HasRole(RoleSupervisor) {
+			return fmt.Errorf("%w: %s is owned by %s", ErrForbidden, id, it.Owner)
+		}
+		owner := it.Owner
+		if err := it.Fire(ctx, interaction.EventDelete, agentID, t.now, ""); err != nil {
+			return err
+		}
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		if err := t.emit(EventDeleted, it, owner, agentID, ""); err != nil {
+			return err
+		}
+		if owner != "" {
+			return w.freed(t, owner)
+		}
+		return nil
+	})
+}
+
+// TransferTarget is where a transfer goes: an agent or a queue (exactly
+// one), with a note the target sees.
+type TransferTarget struct {
+	Agent string
+	Queue string
+	Note  string
+}
+
+// Transfer hands inbound interaction id over in one step. To an agent, it
+// is offered to them (state "transferred") and stays with the sender until
+// they accept; a decline or an accept timeout returns it to the sender. To
+// a queue, it is queued there and routed like new mail. The note is added
+// to the interaction's notes.
+//
+// Errors: ErrNotFound (interaction or target agent); ErrForbidden (not the
+// owner, or no transfer privilege); ErrInvalidTransition (not handling);
+// ErrInvalidInput (no target, both targets, or the sender as target).
+func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to TransferTarget) error {
+	if (to.Agent == "") == (to.Queue == "") {
+		return fmt.Errorf("%w: transfer needs exactly one target, an agent or a queue", ErrInvalidInput)
+	}
+	if to.Agent == agentID {
+		return fmt.Errorf("%w: cannot transfer to oneself", ErrInvalidInput)
+	}
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeTransfer); err != nil {
+			return err
+		}
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		ev := interaction.EventTransferQueue
+		if to.Agent != "" {
+			ev = interaction.EventTransfer
+		}
+		if !it.Can(ev) {
+			return it.Fire(ctx, ev, agentID, t.now, "")
+		}
+		if err := it.CheckOwner(agentID); err != nil {
+			return err
+		}
+		if strings.TrimSpace(to.Note) != "" {
+			if err := it.AddNote(agentID, to.Note, t.now); err != nil {
+				return err
+			}
+		}
+		if to.Agent != "" {
+			if _, err := t.Agent(ctx, to.Agent); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					return fmt.Errorf("%w: no agent %q to transfer to", ErrNotFound, to.Agent)
+				}
+				return err
+			}
+			if err := it.Fire(ctx, ev, agentID, t.now, "to agent "+to.Agent); err != nil {
+				return err
+			}
+			it.OfferedTo, it.OfferedAt, it.TransferFrom = to.Agent, t.now, agentID
+			if err := t.UpdateInteraction(ctx, it); err != nil {
+				return err
+			}
+			if err := t.emit(EventTransferred, it, to.Agent, agentID, to.Note); err != nil {
+				return err
+			}
+			return w.freed(t, agentID)
+		}
+		if err := it.Fire(ctx, ev, agentID, t.now, "to queue "+to.Queue); err != nil {
+			return err
+		}
+		it.Owner, it.Queue, it.QueuedAt, it.Declined = "", to.Queue, t.now, nil
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		if err := t.emit(EventTransferred, it, "", agentID, to.Note); err != nil {
+			return err
+		}
+		if err := w.route(t, it); err != nil {
+			return err
+		}
+		return w.freed(t, agentID)
+	})
+}
+
+// Personal workbins.
+const (
+	WorkbinInProgress = "in-progress" // inbound email put aside by its agent
+	WorkbinDrafts     = "drafts"      // outbound drafts put aside
+)
+
+// SaveToWorkbin parks interaction id in one of its owner's workbins: an
+// inbound in "in-progress", an outbound draft in "drafts". It stays owned
+// by the agent but no longer counts against their capacity. Errors:
+// ErrNotFound; ErrForbidden; ErrInvalidTransition (not handling / not a
+// draft).
+func (w *Workspace) SaveToWorkbin(ctx context.Context, agentID, id string) error {
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		it, err := owned(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		bin := WorkbinInProgress
+		if it.Kind == interaction.KindOutbound {
+			bin = WorkbinDrafts
+		}
+		if err := it.Fire(ctx, interaction.EventPark, agentID, t.now, bin); err != nil {
+			return err
+		}
+		it.Workbin = bin
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		if err := t.emit(EventParked, it, agentID, agentID, bin); err != nil {
+			return err
+		}
+		return w.freed(t, agentID)
+	})
+}
+
+// TakeFromWorkbin takes interaction id back from its owner's workbin to
+// work on it again. Errors: ErrNotFound; ErrForbidden; ErrInvalidTransition
+// (not parked).
+func (w *Workspace) TakeFromWorkbin(ctx context.Context, agentID, id string) error {
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		it, err := owned(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		bin := it.Workbin
+		if err := it.Fire(ctx, interaction.EventResume, agentID, t.now, bin); err != nil {
+			return err
+		}
+		it.Workbin = ""
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		return t.emit(EventResumed, it, agentID, agentID, bin)
+	})
+}
+
+// Workbin lists the interactions in agent's personal workbin bin.
+func (w *Workspace) Workbin(ctx context.Context, agentID, bin string) ([]*interaction.Interaction, error) {
+	return w.Interactions(ctx, Query{Owner: agentID, Workbin: bin, States: []interaction.State{interaction.StateParked}})
+}

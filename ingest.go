@@ -1,0 +1,295 @@
+package emailflow
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/contact"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// System case data keys, set read-only on every inbound interaction.
+const (
+	CaseSubject  = "Subject"
+	CaseFrom     = "From"
+	CaseMailbox  = "Mailbox"
+	CaseReceived = "Received"
+)
+
+// Ingest takes in one raw RFC 5322 message received at mailbox (one of our
+// addresses), from any source: a webhook, LMTP, an IMAP poller.
+//
+// The message is stored, with its raw bytes, before Ingest returns. Its
+// sender is identified in the Directory (and created when unknown, unless
+// Options.NoContactCreation). A customer's reply to our mail (In-Reply-To or
+// References naming one of our messages, or our token in such an id) joins
+// that thread: it is added to the thread's open inbound interaction, or
+// starts a new inbound interaction in the same thread. Other mail starts a
+// new thread, queued in the mailbox's queue and offered to a ready agent.
+//
+// Ingest is idempotent: the same message (same Message-ID at the same
+// mailbox, or the same bytes when it has no Message-ID) returns the
+// interaction the first call created. Malformed mail is taken in with what
+// could be read and the warnings in the email's Warnings and the history.
+//
+// Errors: ErrInvalidInput for a mailbox that is not an address;
+// ErrTooLarge beyond the parse limits; the reader's or the store's errors.
+func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*interaction.Interaction, error) {
+	box, err := mail.ParseAddress(mailbox)
+	if err != nil {
+		return nil, fmt.Errorf("%w: mailbox %q is not an address: %v", ErrInvalidInput, mailbox, err)
+	}
+	mailbox = strings.ToLower(box.Address)
+	raw, err := w.readRaw(r)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := compose.Parse(bytes.NewReader(raw), w.opts.Parse)
+	if err != nil {
+		return nil, domainErr(err)
+	}
+	key := ingestKey(mailbox, msg.MessageID, raw)
+	var from mail.Address
+	if len(msg.From) > 0 {
+		from = msg.From[0]
+	}
+	contactID, err := w.identify(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+
+	var out *interaction.Interaction
+	err = w.update(ctx, func(t *tx) error {
+		thread, err := w.findThread(t, msg)
+		if err != nil {
+			return err
+		}
+		var open *interaction.Interaction
+		if thread != "" {
+			open, err = openInbound(t, thread)
+			if err != nil {
+				return err
+			}
+		}
+		target := w.ids.NewID()
+		if open != nil {
+			target = open.ID
+		}
+		owner, claimed, err := t.ClaimIngest(ctx, key, target)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			out, err = t.Interaction(ctx, owner)
+			return err
+		}
+		email := inboundEmail(msg, raw, w.ids.NewID(), target, mailbox, t.now)
+		if err := t.PutEmail(ctx, email); err != nil {
+			return err
+		}
+		if open != nil {
+			open.Record("system", "message", t.now, email.ID)
+			if err := t.UpdateInteraction(ctx, open); err != nil {
+				return err
+			}
+			out = open
+			return t.emit(EventMessage, open, open.Owner, "system", email.ID)
+		}
+		it, err := interaction.New(target, interaction.KindInbound, "system", t.now)
+		if err != nil {
+			return err
+		}
+		if thread != "" {
+			it.ThreadID, it.ParentID = thread, thread
+		}
+		it.ContactID, it.Mailbox, it.Subject = contactID, mailbox, msg.Subject
+		it.Queue, it.QueuedAt = w.queueFor(mailbox), t.now
+		it.CaseData.Put(CaseSubject, msg.Subject, true)
+		it.CaseData.Put(CaseFrom, displayAddress(from), true)
+		it.CaseData.Put(CaseMailbox, mailbox, true)
+		it.CaseData.Put(CaseReceived, t.now.UTC().Format("2006-01-02T15:04:05Z"), true)
+		for _, f := range w.opts.CaseData {
+			it.CaseData.Put(f.Key, f.Value, f.ReadOnly)
+		}
+		if msg.Auto.Automated() {
+			it.CaseData.Put("Automated", msg.Auto.String(), true)
+		}
+		for i, warn := range msg.Warnings {
+			if i == 5 {
+				it.Record("system", "parse-warning", t.now, fmt.Sprintf("and %d more", len(msg.Warnings)-i))
+				break
+			}
+			it.Record("system", "parse-warning", t.now, warn)
+		}
+		if err := it.Fire(ctx, interaction.EventQueue, "system", t.now, it.Queue); err != nil {
+			return err
+		}
+		if err := t.CreateInteraction(ctx, it); err != nil {
+			return err
+		}
+		if err := t.emit(EventIngested, it, "", "system", email.ID); err != nil {
+			return err
+		}
+		if err := t.emit(EventQueued, it, "", "system", it.Queue); err != nil {
+			return err
+		}
+		out = it
+		return w.route(t, it)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (w *Workspace) readRaw(r io.Reader) ([]byte, error) {
+	limit := int64(compose.DefaultMaxSize)
+	if w.opts.Parse != nil && w.opts.Parse.MaxSize > 0 {
+		limit = w.opts.Parse.MaxSize
+	}
+	raw, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading message: %w", err)
+	}
+	if int64(len(raw)) > limit {
+		return nil, fmt.Errorf("%w: message is over %d bytes", ErrTooLarge, limit)
+	}
+	return raw, nil
+}
+
+// ingestKey is the idempotency key: the Message-ID at this mailbox, or a
+// hash of the bytes when there is none.
+func ingestKey(mailbox, messageID string, raw []byte) string {
+	if messageID != "" {
+		return mailbox + " <" + messageID + ">"
+	}
+	sum := sha256.Sum256(raw)
+	return mailbox + " sha256:" + hex.EncodeToString(sum[:])
+}
+
+// identify returns the contact id of the sender, creating the contact when
+// unknown (unless disabled). Several contacts sharing the address: the
+// Directory returns the newest first, and that one is taken.
+func (w *Workspace) identify(ctx context.Context, from mail.Address) (string, error) {
+	if from.Address == "" {
+		return "", nil
+	}
+	found, err := w.dir.ContactsByAddress(ctx, from.Address)
+	if err != nil {
+		return "", fmt.Errorf("identifying %s: %w", from.Address, err)
+	}
+	if len(found) > 0 {
+		return found[0].ID, nil
+	}
+	if w.opts.NoContactCreation {
+		return "", nil
+	}
+	now := w.clock.Now()
+	c := contact.Contact{ID: w.ids.NewID(), Emails: []string{from.Address}, CreatedAt: now, UpdatedAt: now}
+	c.FirstName, c.LastName = splitName(from.Name)
+	if err := w.dir.CreateContact(ctx, c); err != nil {
+		return "", fmt.Errorf("creating contact %s: %w", from.Address, err)
+	}
+	return c.ID, nil
+}
+
+// displayAddress writes an address for people, not for headers: no
+// encoded words.
+func displayAddress(a mail.Address) string {
+	if a.Name == "" {
+		return a.Address
+	}
+	return a.Name + " <" + a.Address + ">"
+}
+
+func splitName(name string) (first, last string) {
+	name = strings.TrimSpace(name)
+	if i := strings.LastIndexByte(name, ' '); i > 0 {
+		return strings.TrimSpace(name[:i]), name[i+1:]
+	}
+	return name, ""
+}
+
+// findThread returns the thread a message belongs to, from the ids it
+// answers (In-Reply-To first, then References newest first): one of our
+// stored messages, or our token in a Message-ID we generated. Never from
+// the subject alone.
+func (w *Workspace) findThread(t *tx, msg *compose.Message) (string, error) {
+	ids := make([]string, 0, len(msg.InReplyTo)+len(msg.References))
+	ids = append(ids, msg.InReplyTo...)
+	for i := len(msg.References) - 1; i >= 0; i-- {
+		ids = append(ids, msg.References[i])
+	}
+	for _, id := range ids {
+		e, err := t.EmailByMessageID(t.ctx, id)
+		if err == nil {
+			it, err := t.Interaction(t.ctx, e.InteractionID)
+			if err != nil {
+				return "", err
+			}
+			return it.ThreadID, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if thread, ok := w.threadToken(id); ok {
+			if _, err := t.Interaction(t.ctx, thread); err == nil {
+				return thread, nil
+			} else if !errors.Is(err, ErrNotFound) {
+				return "", err
+			}
+		}
+	}
+	return "", nil
+}
+
+// messageID is the Message-ID of an email we send: it carries the thread
+// id, so a reply is threaded even when its client dropped our message from
+// References or the message is no longer stored.
+func (w *Workspace) messageID(thread, emailID string) string {
+	return "ef." + thread + "." + emailID + "@" + w.opts.Hostname
+}
+
+func (w *Workspace) threadToken(id string) (string, bool) {
+	local, ok := strings.CutSuffix(id, "@"+w.opts.Hostname)
+	if !ok {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(local, "ef.")
+	if !ok {
+		return "", false
+	}
+	thread, _, ok := strings.Cut(rest, ".")
+	return thread, ok && thread != ""
+}
+
+// openInbound returns the thread's open inbound interaction, if any.
+func openInbound(t *tx, thread string) (*interaction.Interaction, error) {
+	found, err := t.FindInteractions(t.ctx, Query{Kind: interaction.KindInbound, ThreadID: thread})
+	if err != nil {
+		return nil, err
+	}
+	for i := len(found) - 1; i >= 0; i-- {
+		if found[i].State.Open() {
+			return found[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (w *Workspace) queueFor(mailbox string) string {
+	for _, m := range w.opts.Mailboxes {
+		if strings.EqualFold(m.Address.Address, mailbox) && m.Queue != "" {
+			return m.Queue
+		}
+	}
+	return w.opts.DefaultQueue
+}

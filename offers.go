@@ -1,0 +1,210 @@
+package emailflow
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// Accept makes agentID the owner of an interaction offered or transferred
+// to them. Errors: ErrNotFound; ErrForbidden when it is not offered to this
+// agent; ErrInvalidTransition when it is no longer on offer (another accept
+// won, or the offer timed out).
+func (w *Workspace) Accept(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+	var out *interaction.Interaction
+	err := w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !it.Can(interaction.EventAccept) {
+			// Check the state first: a loser of an accept race learns the
+			// offer is gone, not that it is someone else's.
+			return it.Fire(ctx, interaction.EventAccept, agentID, t.now, "")
+		}
+		if err := it.CheckOffered(agentID); err != nil {
+			return err
+		}
+		from := it.TransferFrom
+		if err := it.Fire(ctx, interaction.EventAccept, agentID, t.now, ""); err != nil {
+			return err
+		}
+		it.Owner, it.LastAgent, it.OfferedTo, it.TransferFrom, it.Declined = agentID, agentID, "", "", nil
+		it.OfferedAt = time.Time{}
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		if err := t.emit(EventAccepted, it, agentID, agentID, ""); err != nil {
+			return err
+		}
+		out = it
+		if from != "" {
+			return w.freed(t, from)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Decline refuses an offer. An interaction offered from a queue goes back
+// to it and is offered to another agent (never again to this one); a
+// transfer goes back to the agent who made it. Errors as for Accept.
+func (w *Workspace) Decline(ctx context.Context, agentID, id, reason string) error {
+	return w.update(ctx, func(t *tx) error {
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !it.Can(interaction.EventDecline) {
+			return it.Fire(ctx, interaction.EventDecline, agentID, t.now, reason)
+		}
+		if err := it.CheckOffered(agentID); err != nil {
+			return err
+		}
+		if err := w.withdrawOffer(t, it, interaction.EventDecline, agentID, reason); err != nil {
+			return err
+		}
+		if err := t.emit(EventDeclined, it, agentID, agentID, reason); err != nil {
+			return err
+		}
+		return w.afterWithdraw(t, it, agentID)
+	})
+}
+
+// withdrawOffer ends the offer of it to its agent with event e (decline or
+// timeout) and saves it.
+func (w *Workspace) withdrawOffer(t *tx, it *interaction.Interaction, e interaction.Event, actor, reason string) error {
+	agent := it.OfferedTo
+	if err := it.Fire(t.ctx, e, actor, t.now, reason); err != nil {
+		return err
+	}
+	it.OfferedTo, it.OfferedAt = "", time.Time{}
+	if it.State == interaction.StateHandling {
+		// A transfer that was not taken returns to its sender.
+		it.Owner, it.TransferFrom = it.TransferFrom, ""
+	} else {
+		it.Declined = append(it.Declined, agent)
+	}
+	return t.UpdateInteraction(t.ctx, it)
+}
+
+// afterWithdraw routes an interaction back to its queue and offers the
+// agent who let it go other work.
+func (w *Workspace) afterWithdraw(t *tx, it *interaction.Interaction, agent string) error {
+	if it.State == interaction.StateQueued {
+		if err := w.route(t, it); err != nil {
+			return err
+		}
+	}
+	return w.freed(t, agent)
+}
+
+// Tick runs the timers due at the clock's now: offers and transfers whose
+// accept timeout ran out go back (to the queue, or to the transferring
+// agent), and an agent who let an offer time out is set to not responding.
+// It returns how many offers timed out. Run calls it every second.
+func (w *Workspace) Tick(ctx context.Context) (int, error) {
+	var due []*interaction.Interaction
+	now := w.clock.Now()
+	err := w.view(ctx, func(t *tx) error {
+		found, err := t.FindInteractions(ctx, Query{States: []interaction.State{interaction.StateOffered, interaction.StateTransferred}})
+		for _, it := range found {
+			if !it.OfferedAt.IsZero() && !now.Before(it.OfferedAt.Add(w.opts.AcceptTimeout)) {
+				due = append(due, it)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, d := range due {
+		err := w.update(ctx, func(t *tx) error {
+			it, err := t.Interaction(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			// Re-check inside the transaction: the agent may have accepted.
+			if it.OfferedTo != d.OfferedTo || !it.OfferedAt.Equal(d.OfferedAt) || !it.Can(interaction.EventTimeout) {
+				return errSkip
+			}
+			agent := it.OfferedTo
+			if err := w.withdrawOffer(t, it, interaction.EventTimeout, "system", "accept timeout"); err != nil {
+				return err
+			}
+			if err := t.emit(EventTimedOut, it, agent, "system", ""); err != nil {
+				return err
+			}
+			if err := w.notResponding(t, agent); err != nil {
+				return err
+			}
+			if it.State == interaction.StateQueued {
+				return w.route(t, it)
+			}
+			return nil
+		})
+		if errors.Is(err, errSkip) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+var errSkip = errors.New("skip")
+
+func (w *Workspace) notResponding(t *tx, agentID string) error {
+	a, err := t.Agent(t.ctx, agentID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if a.Status != StatusReady {
+		return nil
+	}
+	a.Status, a.UpdatedAt = StatusNotResponding, t.now
+	if err := t.PutAgent(t.ctx, a); err != nil {
+		return err
+	}
+	e := Event{Type: EventAgentStatus, Agent: a.ID, Actor: "system", At: t.now, Detail: string(StatusNotResponding)}
+	if err := t.AppendEvent(t.ctx, &e); err != nil {
+		return err
+	}
+	t.events = append(t.events, e)
+	return nil
+}
+
+// Run drives the Workspace's timers and the outbox until ctx is done:
+// every interval (nil or zero: one second) it calls Tick and
+// DispatchPending. Errors are logged and retried on the next round.
+func (w *Workspace) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	tk := time.NewTicker(interval)
+	defer tk.Stop()
+	for {
+		if _, err := w.Tick(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("emailflow: timers", "err", err)
+		}
+		if _, err := w.DispatchPending(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("emailflow: outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tk.C:
+		}
+	}
+}

@@ -1,0 +1,360 @@
+package emailflow
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"unicode"
+
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// Reply starts a reply to the customer's latest email of inbound interaction
+// id: an outbound draft, child of the inbound and in its thread, addressed
+// to the sender (or their Reply-To), with a "Re:" subject, the quoted
+// original and In-Reply-To / References. Only the owner may reply, and only
+// while handling it.
+//
+// Errors: ErrNotFound; ErrForbidden (not the owner); ErrInvalidTransition
+// (the inbound is not being handled, e.g. done).
+func (w *Workspace) Reply(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+	return w.respond(ctx, agentID, id, interaction.PurposeReply)
+}
+
+// ReplyAll is Reply addressed also to the original's other To and Cc
+// recipients, less our own mailboxes and duplicates. Errors as for Reply.
+func (w *Workspace) ReplyAll(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+	return w.respond(ctx, agentID, id, interaction.PurposeReplyAll)
+}
+
+// ForwardRequest says where and how to forward an email.
+type ForwardRequest struct {
+	To []mail.Address // the external resource
+	// Instructions is the text written above the forwarded email.
+	Instructions string
+	// AsAttachment attaches the original as a message/rfc822 part instead
+	// of quoting it inline.
+	AsAttachment bool
+}
+
+// Forward starts a forward of the latest customer email of inbound
+// interaction id to an external address, with instructions, inline or with
+// the original attached. The result is an outbound draft the agent may edit
+// and then Send. Errors as for Reply, plus ErrInvalidInput for a missing or
+// malformed recipient.
+func (w *Workspace) Forward(ctx context.Context, agentID, id string, req ForwardRequest) (*interaction.Interaction, error) {
+	if len(req.To) == 0 {
+		return nil, fmt.Errorf("%w: forward needs a recipient", ErrInvalidInput)
+	}
+	if err := checkAddresses("To", req.To); err != nil {
+		return nil, err
+	}
+	var out *interaction.Interaction
+	err := w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeForward); err != nil {
+			return err
+		}
+		parent, orig, err := w.respondable(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		d, err := compose.Forward(orig.message(), orig.Raw, &compose.ForwardOptions{
+			From: w.mailboxAddress(parent.Mailbox), To: req.To, Instructions: req.Instructions,
+			AsAttachment: req.AsAttachment, QuoteLanguage: w.opts.QuoteLanguage,
+		})
+		if err != nil {
+			return domainErr(err)
+		}
+		out, err = w.createDraft(t, agentID, parent, interaction.PurposeForward, d)
+		return err
+	})
+	return out, err
+}
+
+func (w *Workspace) respond(ctx context.Context, agentID, id string, p interaction.Purpose) (*interaction.Interaction, error) {
+	var out *interaction.Interaction
+	err := w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		parent, orig, err := w.respondable(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		o := &compose.ReplyOptions{From: w.mailboxAddress(parent.Mailbox), Own: w.ownAddresses(parent.Mailbox), QuoteLanguage: w.opts.QuoteLanguage}
+		var d *compose.Draft
+		if p == interaction.PurposeReplyAll {
+			d = compose.ReplyAll(orig.message(), o)
+		} else {
+			d = compose.Reply(orig.message(), o)
+		}
+		out, err = w.createDraft(t, agentID, parent, p, d)
+		return err
+	})
+	return out, err
+}
+
+// respondable loads an inbound interaction the agent handles and its latest
+// customer email.
+func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interaction, *Email, error) {
+	it, err := t.Interaction(t.ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if it.Kind != interaction.KindInbound {
+		return nil, nil, fmt.Errorf("%w: %s is a %s interaction; only inbound email is answered", ErrInvalidInput, id, it.Kind)
+	}
+	if it.State != interaction.StateHandling {
+		return nil, nil, fmt.Errorf("%w: inbound %s is %s, not handling", ErrInvalidTransition, id, it.State)
+	}
+	if err := it.CheckOwner(agentID); err != nil {
+		return nil, nil, err
+	}
+	emails, err := t.EmailsOf(t.ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := len(emails) - 1; i >= 0; i-- {
+		if emails[i].Direction == Inbound {
+			return it, emails[i], nil
+		}
+	}
+	return nil, nil, fmt.Errorf("%w: inbound %s has no email", ErrNotFound, id)
+}
+
+// createDraft stores a new outbound interaction (child of parent, owned by
+// agent) with the draft d.
+func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Interaction, p interaction.Purpose, d *compose.Draft) (*interaction.Interaction, error) {
+	o, err := interaction.New(w.ids.NewID(), interaction.KindOutbound, agentID, t.now)
+	if err != nil {
+		return nil, err
+	}
+	o.Purpose, o.ParentID, o.ThreadID = p, parent.ID, parent.ThreadID
+	o.ContactID, o.Mailbox, o.Subject, o.Owner, o.Queue = parent.ContactID, parent.Mailbox, d.Subject, agentID, parent.Queue
+	if err := t.CreateInteraction(t.ctx, o); err != nil {
+		return nil, err
+	}
+	emailID := w.ids.NewID()
+	e := &Email{
+		ID: emailID, InteractionID: o.ID, Direction: Outbound, Mailbox: parent.Mailbox,
+		MessageID: w.messageID(o.ThreadID, emailID), References: d.References,
+		From: d.From, To: d.To, Cc: d.Cc, Bcc: d.Bcc, ReplyTo: d.ReplyTo,
+		Subject: d.Subject, Text: d.Text, HTML: d.HTML,
+		CreatedAt: t.now, UpdatedAt: t.now,
+	}
+	if d.InReplyTo != "" {
+		e.InReplyTo = []string{d.InReplyTo}
+	}
+	for i, a := range d.Attachments {
+		e.Attachments = append(e.Attachments, fromComposeAttachment(emailID, i, a))
+	}
+	if err := t.PutEmail(t.ctx, e); err != nil {
+		return nil, err
+	}
+	parent.Record(agentID, string(p), t.now, o.ID)
+	if err := t.UpdateInteraction(t.ctx, parent); err != nil {
+		return nil, err
+	}
+	if err := t.emit(EventDraft, o, agentID, agentID, string(p)); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (w *Workspace) mailboxAddress(mailbox string) mail.Address {
+	for _, m := range w.opts.Mailboxes {
+		if strings.EqualFold(m.Address.Address, mailbox) {
+			return m.Address
+		}
+	}
+	return mail.Address{Address: mailbox}
+}
+
+func (w *Workspace) ownAddresses(mailbox string) []string {
+	out := make([]string, 0, len(w.opts.Mailboxes)+1)
+	out = append(out, mailbox)
+	for _, m := range w.opts.Mailboxes {
+		out = append(out, m.Address.Address)
+	}
+	return out
+}
+
+// Draft returns the current content of outbound interaction id. Only its
+// owner may read it through this call. Errors: ErrNotFound, ErrForbidden.
+func (w *Workspace) Draft(ctx context.Context, agentID, id string) (*Email, error) {
+	var out *Email
+	err := w.view(ctx, func(t *tx) error {
+		o, err := owned(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		out, err = draftEmail(t, o)
+		return err
+	})
+	return out, err
+}
+
+func draftEmail(t *tx, o *interaction.Interaction) (*Email, error) {
+	if o.Kind != interaction.KindOutbound {
+		return nil, fmt.Errorf("%w: %s is %s, not outbound", ErrInvalidInput, o.ID, o.Kind)
+	}
+	emails, err := t.EmailsOf(t.ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(emails) == 0 {
+		return nil, fmt.Errorf("%w: outbound %s has no email", ErrNotFound, o.ID)
+	}
+	return emails[len(emails)-1], nil
+}
+
+// DraftContent is what an agent edits in a draft.
+type DraftContent struct {
+	To, Cc, Bcc []mail.Address
+	Subject     string
+	Text        string
+	HTML        string
+}
+
+// EditDraft replaces the editable content of outbound draft id. Errors:
+// ErrNotFound; ErrForbidden (not its owner); ErrInvalidTransition (not a
+// draft: sent, in review...); ErrInvalidInput (a malformed address, CR or LF
+// in the subject or a name).
+func (w *Workspace) EditDraft(ctx context.Context, agentID, id string, c DraftContent) error {
+	if err := checkHeaderText("Subject", c.Subject); err != nil {
+		return err
+	}
+	for _, l := range []struct {
+		name string
+		as   []mail.Address
+	}{{"To", c.To}, {"Cc", c.Cc}, {"Bcc", c.Bcc}} {
+		if err := checkAddresses(l.name, l.as); err != nil {
+			return err
+		}
+	}
+	return w.editDraft(ctx, agentID, id, "edit", func(e *Email) error {
+		e.To, e.Cc, e.Bcc = c.To, c.Cc, c.Bcc
+		e.Subject, e.Text, e.HTML = c.Subject, c.Text, c.HTML
+		return nil
+	})
+}
+
+// AddAttachment attaches a file to outbound draft id and returns the
+// attachment's id. Errors as for EditDraft, plus ErrTooLarge over the
+// per-message size or attachment count.
+func (w *Workspace) AddAttachment(ctx context.Context, agentID, id, filename, contentType string, r io.Reader) (string, error) {
+	if err := checkHeaderText("filename", filename); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(filename) == "" {
+		return "", fmt.Errorf("%w: attachment file name is empty", ErrInvalidInput)
+	}
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	if err := checkHeaderText("content type", contentType); err != nil {
+		return "", err
+	}
+	limits := w.opts.Parse
+	maxSize, maxCount := int64(compose.DefaultMaxSize), compose.DefaultMaxAttachments
+	if limits != nil && limits.MaxSize > 0 {
+		maxSize = limits.MaxSize
+	}
+	if limits != nil && limits.MaxAttachments > 0 {
+		maxCount = limits.MaxAttachments
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxSize+1))
+	if err != nil {
+		return "", fmt.Errorf("reading attachment: %w", err)
+	}
+	if int64(len(data)) > maxSize {
+		return "", fmt.Errorf("%w: attachment %q is over %d bytes", ErrTooLarge, filename, maxSize)
+	}
+	var attID string
+	err = w.editDraft(ctx, agentID, id, "attach", func(e *Email) error {
+		if len(e.Attachments) >= maxCount {
+			return fmt.Errorf("%w: a draft holds at most %d attachments", ErrTooLarge, maxCount)
+		}
+		var total int64
+		for _, a := range e.Attachments {
+			total += a.Size
+		}
+		if total+int64(len(data)) > maxSize {
+			return fmt.Errorf("%w: attachments would total over %d bytes", ErrTooLarge, maxSize)
+		}
+		attID = w.ids.NewID()
+		e.Attachments = append(e.Attachments, Attachment{ID: attID, Filename: filename, ContentType: contentType, Size: int64(len(data)), Data: data})
+		return nil
+	})
+	return attID, err
+}
+
+// RemoveAttachment removes attachment attID from outbound draft id.
+// Errors as for EditDraft; ErrNotFound for an unknown attachment.
+func (w *Workspace) RemoveAttachment(ctx context.Context, agentID, id, attID string) error {
+	return w.editDraft(ctx, agentID, id, "detach", func(e *Email) error {
+		for i, a := range e.Attachments {
+			if a.ID == attID {
+				e.Attachments = append(e.Attachments[:i:i], e.Attachments[i+1:]...)
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: draft %s has no attachment %s", ErrNotFound, id, attID)
+	})
+}
+
+// editDraft applies change to the draft email of outbound id, owned by
+// agent and in an editable state (draft, or rejected by a reviewer).
+func (w *Workspace) editDraft(ctx context.Context, agentID, id, action string, change func(*Email) error) error {
+	return w.update(ctx, func(t *tx) error {
+		o, err := owned(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		if o.State != interaction.StateDraft && o.State != interaction.StateRejected {
+			return fmt.Errorf("%w: outbound %s is %s; only a draft can be edited", ErrInvalidTransition, id, o.State)
+		}
+		e, err := draftEmail(t, o)
+		if err != nil {
+			return err
+		}
+		if err := change(e); err != nil {
+			return err
+		}
+		e.UpdatedAt = t.now
+		if err := t.PutEmail(ctx, e); err != nil {
+			return err
+		}
+		o.Subject = e.Subject
+		o.Record(agentID, action, t.now, "")
+		if err := t.UpdateInteraction(ctx, o); err != nil {
+			return err
+		}
+		return t.emit(EventDraft, o, agentID, agentID, action)
+	})
+}
+
+// checkHeaderText refuses CR, LF and other control characters in a value
+// that becomes a header: they would let a user inject headers.
+func checkHeaderText(field, v string) error {
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
+		return fmt.Errorf("%w: %s contains a control character (CR/LF header injection refused)", ErrInvalidInput, field)
+	}
+	return nil
+}
+
+func checkAddresses(field string, as []mail.Address) error {
+	for _, a := range as {
+		if err := checkHeaderText(field+" name", a.Name); err != nil {
+			return err
+		}
+		p, err := mail.ParseAddress(a.Address)
+		if err != nil || p.Address != a.Address {
+			return fmt.Errorf("%w: %s address %q is not a valid address", ErrInvalidInput, field, a.Address)
+		}
+	}
+	return nil
+}

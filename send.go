@@ -1,0 +1,224 @@
+package emailflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// Send renders outbound draft id and queues it for delivery: in one
+// transaction the draft becomes "outbox", the rendered bytes go to the
+// outbox and, with Options.CompleteOnReply, the inbound it answers is
+// marked done. Unless Options.ManualDispatch, delivery is then tried at
+// once; a failed delivery stays in the outbox and is retried with backoff
+// (same bytes, same Message-ID) by DispatchPending or Run.
+//
+// Errors: ErrNotFound; ErrForbidden (not the owner); ErrInvalidTransition
+// (not a draft); ErrInvalidInput (no recipient, or content Render refuses);
+// ErrInvalidInput also when CompleteOnReply needs a missing disposition.
+func (w *Workspace) Send(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+	var out *interaction.Interaction
+	var item *OutboxItem
+	err := w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		o, err := owned(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		if !o.Can(interaction.EventSend) {
+			return o.Fire(ctx, interaction.EventSend, agentID, t.now, "")
+		}
+		e, err := draftEmail(t, o)
+		if err != nil {
+			return err
+		}
+		if len(e.To)+len(e.Cc)+len(e.Bcc) == 0 {
+			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, id)
+		}
+		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID); err != nil {
+			return err
+		}
+		out = o
+		return w.afterSend(t, o, agentID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !w.opts.ManualDispatch {
+		if _, err := w.deliver(ctx, item.ID); err != nil {
+			w.log.Warn("emailflow: delivery deferred to the outbox", "outbound", id, "err", err)
+		}
+		if it, err := w.Interaction(ctx, id); err == nil {
+			out = it
+		}
+	}
+	return out, nil
+}
+
+// queueForDelivery renders e, fires ev (send, or approve) on o and writes
+// the outbox item, all in transaction t.
+func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email, ev interaction.Event, actor string) (*OutboxItem, error) {
+	e.Date = t.now
+	raw, err := compose.Render(e.draft(), &compose.RenderOptions{Hostname: w.opts.Hostname, Now: func() time.Time { return t.now }})
+	if err != nil {
+		return nil, domainErr(err)
+	}
+	if err := o.Fire(t.ctx, ev, actor, t.now, e.MessageID); err != nil {
+		return nil, err
+	}
+	e.Raw, e.UpdatedAt = raw, t.now
+	if err := t.PutEmail(t.ctx, e); err != nil {
+		return nil, err
+	}
+	item := &OutboxItem{
+		ID: w.ids.NewID(), InteractionID: o.ID, EmailID: e.ID, MessageID: e.MessageID,
+		From: e.From.Address, To: e.recipients(), Raw: raw, State: OutboxPending,
+		NextAttempt: t.now, CreatedAt: t.now, UpdatedAt: t.now,
+	}
+	if err := t.Enqueue(t.ctx, item); err != nil {
+		return nil, err
+	}
+	if err := t.UpdateInteraction(t.ctx, o); err != nil {
+		return nil, err
+	}
+	return item, t.emit(EventOutbox, o, o.Owner, actor, e.MessageID)
+}
+
+// afterSend records the send on the inbound being answered and, with
+// CompleteOnReply, marks it done.
+func (w *Workspace) afterSend(t *tx, o *interaction.Interaction, actor string) error {
+	if o.ParentID == "" {
+		return nil
+	}
+	parent, err := t.Interaction(t.ctx, o.ParentID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	parent.Record(actor, "sent", t.now, o.ID)
+	closes := w.opts.CompleteOnReply && parent.State == interaction.StateHandling &&
+		(o.Purpose == interaction.PurposeReply || o.Purpose == interaction.PurposeReplyAll)
+	if closes {
+		if w.opts.DispositionRequired && parent.Disposition == "" {
+			return fmt.Errorf("%w: sending this reply marks %s done, which needs a disposition first", ErrInvalidInput, parent.ID)
+		}
+		if err := parent.Fire(t.ctx, interaction.EventComplete, actor, t.now, "reply sent"); err != nil {
+			return err
+		}
+	}
+	if err := t.UpdateInteraction(t.ctx, parent); err != nil {
+		return err
+	}
+	if !closes {
+		return nil
+	}
+	if err := t.emit(EventDone, parent, parent.Owner, actor, "reply sent"); err != nil {
+		return err
+	}
+	return w.freed(t, parent.Owner)
+}
+
+// DispatchPending delivers the outbox items that are due and returns how
+// many were delivered. Run calls it every round.
+func (w *Workspace) DispatchPending(ctx context.Context) (int, error) {
+	var due []*OutboxItem
+	err := w.view(ctx, func(t *tx) error {
+		var err error
+		due, err = t.DueOutbox(ctx, t.now, 100)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range due {
+		ok, err := w.deliver(ctx, o.ID)
+		if ok {
+			n++
+		}
+		if err != nil && ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+	}
+	return n, nil
+}
+
+// leaseTime keeps other dispatchers (in other processes) away from an item
+// while one delivers it.
+const leaseTime = 2 * time.Minute
+
+// deliver hands outbox item id to the Sender once: it leases the item,
+// sends, then records the outcome. It reports whether the item was
+// delivered; an error means it was not (and will be retried, or failed).
+func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
+	var item *OutboxItem
+	err := w.update(ctx, func(t *tx) error {
+		o, err := t.OutboxItem(ctx, id)
+		if err != nil {
+			return err
+		}
+		if o.State != OutboxPending || o.NextAttempt.After(t.now) {
+			return errSkip
+		}
+		o.Attempts++
+		o.NextAttempt, o.UpdatedAt = t.now.Add(leaseTime), t.now
+		item = o
+		return t.UpdateOutbox(ctx, o)
+	})
+	if errors.Is(err, errSkip) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	sendErr := w.sender.Send(ctx, item.From, item.To, item.Raw)
+	err = w.update(ctx, func(t *tx) error {
+		o, err := t.OutboxItem(ctx, id)
+		if err != nil {
+			return err
+		}
+		it, err := t.Interaction(ctx, o.InteractionID)
+		if err != nil {
+			return err
+		}
+		o.UpdatedAt = t.now
+		switch {
+		case sendErr == nil:
+			o.State, o.LastError = OutboxDelivered, ""
+			if err := it.Fire(ctx, interaction.EventDeliver, "system", t.now, o.MessageID); err != nil {
+				return err
+			}
+		case o.Attempts >= w.opts.MaxAttempts:
+			o.State, o.LastError = OutboxFailed, sendErr.Error()
+			if err := it.Fire(ctx, interaction.EventFail, "system", t.now, sendErr.Error()); err != nil {
+				return err
+			}
+		default:
+			o.LastError = sendErr.Error()
+			o.NextAttempt = t.now.Add(w.opts.RetryBackoff << min(o.Attempts-1, 16))
+			return t.UpdateOutbox(ctx, o)
+		}
+		if err := t.UpdateOutbox(ctx, o); err != nil {
+			return err
+		}
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		if sendErr == nil {
+			return t.emit(EventSent, it, it.Owner, "system", o.MessageID)
+		}
+		return t.emit(EventFailed, it, it.Owner, "system", sendErr.Error())
+	})
+	if err != nil {
+		return false, err
+	}
+	return sendErr == nil, sendErr
+}

@@ -1,0 +1,38 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/contact"
+)
+
+// Contact implements emailflow.Directory.
+func (s *Store) Contact(_ context.Context, id string) (contact.Contact, error) {
+	c, ok := s.contacts.Get(id)
+	if !ok {
+		return contact.Contact{}, notFound("contact", id)
+	}
+	return c, nil
+}
+
+// ContactsByAddress implements emailflow.Directory: newest first.
+func (s *Store) ContactsByAddress(_ context.Context, addr string) ([]contact.Contact, error) {
+	return s.contacts.ByAddress(addr), nil
+}
+
+// CreateContact implements emailflow.Directory.
+func (s *Store) CreateContact(_ context.Context, c contact.Contact) error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", emailflow.ErrInvalidInput, err)
+	}
+	// The index lock alone cannot make check-and-insert atomic.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.contacts.Get(c.ID); ok {
+		return fmt.Errorf("%w: contact %q exists", emailflow.ErrConflict, c.ID)
+	}
+	s.contacts.Put(c)
+	return nil
+}

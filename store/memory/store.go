@@ -1,0 +1,633 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/contact"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+var (
+	_ emailflow.Store     = (*Store)(nil)
+	_ emailflow.Directory = (*Store)(nil)
+)
+
+// errReadOnly is returned by writes in a View transaction.
+var errReadOnly = errors.New("memory: write in a read-only transaction")
+
+// Options configure a Store. Nil means the defaults.
+type Options struct {
+	// EventLog is how many recent events the store keeps for
+	// Workspace.Events; older ones are dropped. Default 100,000.
+	EventLog int
+}
+
+// Store is an in-memory emailflow Store and Directory. The zero value is
+// not usable: create one with New.
+type Store struct {
+	mu sync.RWMutex
+
+	interactions map[string]*interaction.Interaction
+	byThread     map[string][]string
+	byState      map[interaction.State]set // open states only
+	byOwner      map[string]set            // open interactions by owner
+	byOffered    map[string]set            // interactions offered to an agent
+	load         map[string]int
+
+	emails   map[string]*emailflow.Email
+	emailsOf map[string][]string
+	byMsgID  map[string]string
+	ingest   map[string]string
+
+	outbox  map[string]*emailflow.OutboxItem
+	pending set
+
+	events   []emailflow.Event
+	seq      int64
+	eventCap int
+
+	agents map[string]*emailflow.Agent
+
+	contacts *contact.Index
+}
+
+type set map[string]struct{}
+
+func (s set) add(id string)    { s[id] = struct{}{} }
+func (s set) remove(id string) { delete(s, id) }
+
+// New returns an empty Store.
+func New(opts *Options) *Store {
+	s := &Store{
+		interactions: map[string]*interaction.Interaction{},
+		byThread:     map[string][]string{},
+		byState:      map[interaction.State]set{},
+		byOwner:      map[string]set{},
+		byOffered:    map[string]set{},
+		load:         map[string]int{},
+		emails:       map[string]*emailflow.Email{},
+		emailsOf:     map[string][]string{},
+		byMsgID:      map[string]string{},
+		ingest:       map[string]string{},
+		outbox:       map[string]*emailflow.OutboxItem{},
+		pending:      set{},
+		agents:       map[string]*emailflow.Agent{},
+		contacts:     contact.NewIndex(),
+		eventCap:     100_000,
+	}
+	if opts != nil && opts.EventLog > 0 {
+		s.eventCap = opts.EventLog
+	}
+	return s
+}
+
+// Update runs fn in a read-write transaction; see emailflow.Store.
+func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := &txn{s: s}
+	err := fn(t)
+	t.done = true
+	if err != nil {
+		t.rollback()
+		return err
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction; see emailflow.Store.
+func (s *Store) View(ctx context.Context, fn func(emailflow.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := &txn{s: s, readOnly: true}
+	err := fn(t)
+	t.done = true
+	return err
+}
+
+// txn is one transaction. Writes go straight to the maps; undo records how
+// to take each back.
+type txn struct {
+	s        *Store
+	readOnly bool
+	done     bool
+	undo     []func()
+}
+
+func (t *txn) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+	t.undo = nil
+}
+
+func (t *txn) writable() error {
+	if t.done {
+		return errors.New("memory: transaction used after it ended")
+	}
+	if t.readOnly {
+		return errReadOnly
+	}
+	return nil
+}
+
+func (t *txn) readable() error {
+	if t.done {
+		return errors.New("memory: transaction used after it ended")
+	}
+	return nil
+}
+
+func notFound(what, id string) error {
+	return fmt.Errorf("%w: no %s %q", emailflow.ErrNotFound, what, id)
+}
+
+// Interaction implements emailflow.Tx.
+func (t *txn) Interaction(_ context.Context, id string) (*interaction.Interaction, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	it, ok := t.s.interactions[id]
+	if !ok {
+		return nil, notFound("interaction", id)
+	}
+	return it.Clone(), nil
+}
+
+// CreateInteraction implements emailflow.Tx.
+func (t *txn) CreateInteraction(_ context.Context, it *interaction.Interaction) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if it.ID == "" {
+		return fmt.Errorf("%w: interaction without id", emailflow.ErrInvalidInput)
+	}
+	if _, ok := t.s.interactions[it.ID]; ok {
+		return fmt.Errorf("%w: interaction %q exists", emailflow.ErrConflict, it.ID)
+	}
+	it.Version = 1
+	c := it.Clone()
+	t.s.interactions[c.ID] = c
+	t.s.byThread[c.ThreadID] = append(t.s.byThread[c.ThreadID], c.ID)
+	t.s.index(nil, c)
+	t.undo = append(t.undo, func() {
+		t.s.index(c, nil)
+		delete(t.s.interactions, c.ID)
+		ids := t.s.byThread[c.ThreadID]
+		if len(ids) <= 1 {
+			delete(t.s.byThread, c.ThreadID)
+		} else {
+			t.s.byThread[c.ThreadID] = ids[:len(ids)-1]
+		}
+	})
+	return nil
+}
+
+// UpdateInteraction implements emailflow.Tx.
+func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	old, ok := t.s.interactions[it.ID]
+	if !ok {
+		return notFound("interaction", it.ID)
+	}
+	if old.Version != it.Version {
+		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrConflict, it.ID, old.Version, it.Version)
+	}
+	if old.ThreadID != it.ThreadID {
+		return fmt.Errorf("%w: interaction %s cannot change thread", emailflow.ErrInvalidInput, it.ID)
+	}
+	it.Version++
+	c := it.Clone()
+	t.s.interactions[c.ID] = c
+	t.s.index(old, c)
+	t.undo = append(t.undo, func() {
+		t.s.index(c, old)
+		t.s.interactions[old.ID] = old
+		it.Version--
+	})
+	return nil
+}
+
+// active returns the agent whose capacity it takes, if any.
+func active(it *interaction.Interaction) string {
+	switch it.State {
+	case interaction.StateHandling:
+		return it.Owner
+	case interaction.StateOffered, interaction.StateTransferred:
+		return it.OfferedTo
+	}
+	return ""
+}
+
+// index moves an interaction's index entries from old to c (either may be
+// nil).
+func (s *Store) index(old, c *interaction.Interaction) {
+	if old != nil {
+		if old.State.Open() {
+			s.byState[old.State].remove(old.ID)
+			if old.Owner != "" {
+				s.byOwner[old.Owner].remove(old.ID)
+			}
+		}
+		if old.OfferedTo != "" {
+			s.byOffered[old.OfferedTo].remove(old.ID)
+		}
+		if a := active(old); a != "" {
+			s.load[a]--
+		}
+	}
+	if c != nil {
+		if c.State.Open() {
+			addTo(s.byState, c.State, c.ID)
+			if c.Owner != "" {
+				addTo(s.byOwner, c.Owner, c.ID)
+			}
+		}
+		if c.OfferedTo != "" {
+			addTo(s.byOffered, c.OfferedTo, c.ID)
+		}
+		if a := active(c); a != "" {
+			s.load[a]++
+		}
+	}
+}
+
+func addTo[K comparable](m map[K]set, k K, id string) {
+	s, ok := m[k]
+	if !ok {
+		s = set{}
+		m[k] = s
+	}
+	s.add(id)
+}
+
+// FindInteractions implements emailflow.Tx.
+func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interaction.Interaction, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	s := t.s
+	allOpen := len(q.States) > 0
+	for _, st := range q.States {
+		allOpen = allOpen && st.Open()
+	}
+	var candidates []string
+	switch {
+	case q.ThreadID != "":
+		candidates = s.byThread[q.ThreadID]
+	case q.OfferedTo != "":
+		candidates = keys(s.byOffered[q.OfferedTo])
+	case q.Owner != "" && allOpen:
+		candidates = keys(s.byOwner[q.Owner])
+	case allOpen:
+		for _, st := range q.States {
+			candidates = append(candidates, keys(s.byState[st])...)
+		}
+	default:
+		candidates = make([]string, 0, len(s.interactions))
+		for id := range s.interactions {
+			candidates = append(candidates, id)
+		}
+	}
+	var out []*interaction.Interaction
+	for _, id := range candidates {
+		it := s.interactions[id]
+		if it != nil && matches(it, &q) {
+			out = append(out, it)
+		}
+	}
+	slices.SortFunc(out, func(a, b *interaction.Interaction) int {
+		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+			return c
+		}
+		if c := a.QueuedAt.Compare(b.QueuedAt); c != 0 {
+			return c
+		}
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	for i, it := range out {
+		out[i] = it.Clone()
+	}
+	return out, nil
+}
+
+func keys(s set) []string {
+	out := make([]string, 0, len(s))
+	for id := range s {
+		out = append(out, id)
+	}
+	return out
+}
+
+func matches(it *interaction.Interaction, q *emailflow.Query) bool {
+	if q.Kind != "" && it.Kind != q.Kind ||
+		q.Owner != "" && it.Owner != q.Owner ||
+		q.OfferedTo != "" && it.OfferedTo != q.OfferedTo ||
+		q.Queue != "" && it.Queue != q.Queue ||
+		q.Workbin != "" && it.Workbin != q.Workbin ||
+		q.ThreadID != "" && it.ThreadID != q.ThreadID ||
+		q.ContactID != "" && it.ContactID != q.ContactID {
+		return false
+	}
+	return len(q.States) == 0 || slices.Contains(q.States, it.State)
+}
+
+// Load implements emailflow.Tx.
+func (t *txn) Load(_ context.Context, agent string) (int, error) {
+	if err := t.readable(); err != nil {
+		return 0, err
+	}
+	return t.s.load[agent], nil
+}
+
+// Email implements emailflow.Tx.
+func (t *txn) Email(_ context.Context, id string) (*emailflow.Email, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	e, ok := t.s.emails[id]
+	if !ok {
+		return nil, notFound("email", id)
+	}
+	return e.Clone(), nil
+}
+
+// EmailsOf implements emailflow.Tx.
+func (t *txn) EmailsOf(_ context.Context, interactionID string) ([]*emailflow.Email, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	ids := t.s.emailsOf[interactionID]
+	out := make([]*emailflow.Email, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, t.s.emails[id].Clone())
+	}
+	return out, nil
+}
+
+// EmailByMessageID implements emailflow.Tx.
+func (t *txn) EmailByMessageID(_ context.Context, messageID string) (*emailflow.Email, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	id, ok := t.s.byMsgID[messageID]
+	if !ok {
+		return nil, notFound("email with Message-ID", messageID)
+	}
+	return t.s.emails[id].Clone(), nil
+}
+
+// PutEmail implements emailflow.Tx.
+func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if e.ID == "" || e.InteractionID == "" {
+		return fmt.Errorf("%w: email without id or interaction", emailflow.ErrInvalidInput)
+	}
+	s := t.s
+	c := e.Clone()
+	old, existed := s.emails[c.ID]
+	if existed && old.InteractionID != c.InteractionID {
+		return fmt.Errorf("%w: email %s belongs to interaction %s", emailflow.ErrConflict, c.ID, old.InteractionID)
+	}
+	prevMsg, hadMsg := "", false
+	if c.MessageID != "" {
+		prevMsg, hadMsg = s.byMsgID[c.MessageID]
+		if hadMsg && prevMsg != c.ID {
+			// The first email stored under a Message-ID keeps it: a
+			// re-delivered copy must not steal the thread.
+			hadMsg = true
+		}
+	}
+	s.emails[c.ID] = c
+	if !existed {
+		s.emailsOf[c.InteractionID] = append(s.emailsOf[c.InteractionID], c.ID)
+	}
+	setMsg := c.MessageID != "" && !hadMsg
+	if setMsg {
+		s.byMsgID[c.MessageID] = c.ID
+	}
+	t.undo = append(t.undo, func() {
+		if setMsg {
+			delete(s.byMsgID, c.MessageID)
+		}
+		if existed {
+			s.emails[c.ID] = old
+			return
+		}
+		delete(s.emails, c.ID)
+		ids := s.emailsOf[c.InteractionID]
+		if len(ids) <= 1 {
+			delete(s.emailsOf, c.InteractionID)
+		} else {
+			s.emailsOf[c.InteractionID] = ids[:len(ids)-1]
+		}
+	})
+	return nil
+}
+
+// ClaimIngest implements emailflow.Tx.
+func (t *txn) ClaimIngest(_ context.Context, key, interactionID string) (string, bool, error) {
+	if err := t.writable(); err != nil {
+		return "", false, err
+	}
+	if owner, ok := t.s.ingest[key]; ok {
+		return owner, false, nil
+	}
+	t.s.ingest[key] = interactionID
+	t.undo = append(t.undo, func() { delete(t.s.ingest, key) })
+	return interactionID, true, nil
+}
+
+// Enqueue implements emailflow.Tx.
+func (t *txn) Enqueue(_ context.Context, o *emailflow.OutboxItem) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if _, ok := t.s.outbox[o.ID]; ok {
+		return fmt.Errorf("%w: outbox item %q exists", emailflow.ErrConflict, o.ID)
+	}
+	return t.putOutbox(o, nil)
+}
+
+// OutboxItem implements emailflow.Tx.
+func (t *txn) OutboxItem(_ context.Context, id string) (*emailflow.OutboxItem, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	o, ok := t.s.outbox[id]
+	if !ok {
+		return nil, notFound("outbox item", id)
+	}
+	return o.Clone(), nil
+}
+
+// UpdateOutbox implements emailflow.Tx.
+func (t *txn) UpdateOutbox(_ context.Context, o *emailflow.OutboxItem) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	old, ok := t.s.outbox[o.ID]
+	if !ok {
+		return notFound("outbox item", o.ID)
+	}
+	return t.putOutbox(o, old)
+}
+
+func (t *txn) putOutbox(o, old *emailflow.OutboxItem) error {
+	s := t.s
+	c := o.Clone()
+	s.outbox[c.ID] = c
+	wasPending := old != nil && old.State == emailflow.OutboxPending
+	if c.State == emailflow.OutboxPending {
+		s.pending.add(c.ID)
+	} else {
+		s.pending.remove(c.ID)
+	}
+	t.undo = append(t.undo, func() {
+		if old == nil {
+			delete(s.outbox, c.ID)
+			s.pending.remove(c.ID)
+			return
+		}
+		s.outbox[c.ID] = old
+		if wasPending {
+			s.pending.add(c.ID)
+		} else {
+			s.pending.remove(c.ID)
+		}
+	})
+	return nil
+}
+
+// DueOutbox implements emailflow.Tx.
+func (t *txn) DueOutbox(_ context.Context, now time.Time, limit int) ([]*emailflow.OutboxItem, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var out []*emailflow.OutboxItem
+	for id := range t.s.pending {
+		o := t.s.outbox[id]
+		if !o.NextAttempt.After(now) {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b *emailflow.OutboxItem) int {
+		if c := a.NextAttempt.Compare(b.NextAttempt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	for i, o := range out {
+		out[i] = o.Clone()
+	}
+	return out, nil
+}
+
+// AppendEvent implements emailflow.Tx.
+func (t *txn) AppendEvent(_ context.Context, e *emailflow.Event) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	s := t.s
+	s.seq++
+	e.Seq = s.seq
+	s.events = append(s.events, *e)
+	if len(s.events) >= 2*s.eventCap {
+		s.events = append(s.events[:0:0], s.events[len(s.events)-s.eventCap:]...)
+	}
+	t.undo = append(t.undo, func() {
+		if n := len(s.events); n > 0 && s.events[n-1].Seq == e.Seq {
+			s.events = s.events[:n-1]
+		}
+		s.seq--
+	})
+	return nil
+}
+
+// Events implements emailflow.Tx.
+func (t *txn) Events(_ context.Context, after int64, limit int) ([]emailflow.Event, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	ev := t.s.events
+	i := sort.Search(len(ev), func(i int) bool { return ev[i].Seq > after })
+	end := len(ev)
+	if limit > 0 && i+limit < end {
+		end = i + limit
+	}
+	return slices.Clone(ev[i:end]), nil
+}
+
+// Agent implements emailflow.Tx.
+func (t *txn) Agent(_ context.Context, id string) (*emailflow.Agent, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	a, ok := t.s.agents[id]
+	if !ok {
+		return nil, notFound("agent", id)
+	}
+	return a.Clone(), nil
+}
+
+// PutAgent implements emailflow.Tx.
+func (t *txn) PutAgent(_ context.Context, a *emailflow.Agent) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if a.ID == "" {
+		return fmt.Errorf("%w: agent without id", emailflow.ErrInvalidInput)
+	}
+	old, existed := t.s.agents[a.ID]
+	t.s.agents[a.ID] = a.Clone()
+	t.undo = append(t.undo, func() {
+		if existed {
+			t.s.agents[a.ID] = old
+		} else {
+			delete(t.s.agents, a.ID)
+		}
+	})
+	return nil
+}
+
+// Agents implements emailflow.Tx.
+func (t *txn) Agents(_ context.Context, queue string) ([]*emailflow.Agent, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var out []*emailflow.Agent
+	for _, a := range t.s.agents {
+		if queue == "" || a.Serves(queue) {
+			out = append(out, a.Clone())
+		}
+	}
+	slices.SortFunc(out, func(a, b *emailflow.Agent) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}

@@ -1,0 +1,100 @@
+package emailflow
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// SubscribeOptions filter and size a subscription. Nil means every event
+// and a buffer of 256.
+type SubscribeOptions struct {
+	// Agent keeps only the events concerning this agent (as Agent or Actor).
+	Agent string
+	// Buffer is the channel's capacity.
+	Buffer int
+}
+
+// Subscription is a stream of events published after each commit. A
+// subscriber that falls behind by more than its buffer loses events (the
+// Workspace never waits for a user interface); Dropped counts them, and the
+// Store's event log (Workspace.Events) has them all for catching up.
+type Subscription struct {
+	// C delivers the events; it is closed when the subscription ends.
+	C       <-chan Event
+	c       chan Event
+	agent   string
+	dropped atomic.Int64
+	w       *Workspace
+	done    atomic.Bool
+	stop    func() bool
+}
+
+// Dropped returns how many events this subscriber missed because its
+// buffer was full.
+func (s *Subscription) Dropped() int64 { return s.dropped.Load() }
+
+// Close ends the subscription and closes C.
+func (s *Subscription) Close() {
+	if !s.done.CompareAndSwap(false, true) {
+		return
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	s.w.subMu.Lock()
+	delete(s.w.subs, s)
+	close(s.c)
+	s.w.subMu.Unlock()
+}
+
+// Subscribe returns a subscription to the Workspace's events; it ends when
+// ctx is done or Close is called.
+func (w *Workspace) Subscribe(ctx context.Context, opts *SubscribeOptions) *Subscription {
+	var o SubscribeOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Buffer <= 0 {
+		o.Buffer = 256
+	}
+	c := make(chan Event, o.Buffer)
+	s := &Subscription{C: c, c: c, agent: o.Agent, w: w}
+	w.subMu.Lock()
+	w.subs[s] = struct{}{}
+	w.subMu.Unlock()
+	s.stop = context.AfterFunc(ctx, s.Close)
+	return s
+}
+
+func (w *Workspace) publish(events []Event) {
+	if len(events) == 0 {
+		return
+	}
+	w.subMu.RLock()
+	defer w.subMu.RUnlock()
+	for s := range w.subs {
+		for _, e := range events {
+			if s.agent != "" && e.Agent != s.agent && e.Actor != s.agent {
+				continue
+			}
+			select {
+			case s.c <- e:
+			default:
+				s.dropped.Add(1)
+			}
+		}
+	}
+}
+
+// Events returns up to limit events from the Store's log with Seq greater
+// than after: what a subscriber that fell behind, or another process,
+// reads to catch up.
+func (w *Workspace) Events(ctx context.Context, after int64, limit int) ([]Event, error) {
+	var out []Event
+	err := w.view(ctx, func(t *tx) error {
+		var err error
+		out, err = t.Events(ctx, after, limit)
+		return err
+	})
+	return out, err
+}

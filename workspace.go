@@ -1,0 +1,328 @@
+package emailflow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// Ports are the host's implementations of what the Workspace needs.
+type Ports struct {
+	Store  Store  // required
+	Sender Sender // required
+	// Directory finds contacts; nil means the Store, when it implements
+	// Directory (store/memory does).
+	Directory Directory
+	Clock     Clock       // nil means the system clock
+	IDs       IDGenerator // nil means random-prefixed sequential ids
+}
+
+// Mailbox is one of the centre's own addresses.
+type Mailbox struct {
+	Address mail.Address
+	Queue   string // the queue its mail goes to; empty means Options.DefaultQueue
+}
+
+// CaseField declares a case data key every new inbound interaction gets.
+type CaseField struct {
+	Key      string
+	Value    string // initial value
+	ReadOnly bool
+}
+
+// Options configure a Workspace. The zero value is usable: every field has
+// a default.
+type Options struct {
+	// Hostname is the domain of the Message-IDs we generate. Default
+	// "emailflow.invalid".
+	Hostname string
+	// Mailboxes are the centre's own addresses. Ingest accepts mail for any
+	// mailbox; one listed here routes to its queue and gives replies its
+	// display name; all are left out of reply-all recipients.
+	Mailboxes []Mailbox
+	// DefaultQueue receives mail for mailboxes without a queue. Default
+	// "default".
+	DefaultQueue string
+	// AcceptTimeout is how long an offer waits for the agent; at least 7 s.
+	// Default 30 s.
+	AcceptTimeout time.Duration
+	// Dispositions lists the allowed disposition codes; empty allows any.
+	Dispositions []string
+	// DispositionRequired refuses Mark done without a disposition.
+	DispositionRequired bool
+	// CompleteOnReply marks the inbound done when its reply (or reply all)
+	// is sent; otherwise it stays open with its agent.
+	CompleteOnReply bool
+	// CaseData lists the keys every new inbound interaction starts with,
+	// after the system's read-only keys (Subject, From, Mailbox, Received).
+	CaseData []CaseField
+	// NoContactCreation leaves senders unknown to the Directory without a
+	// contact instead of creating one.
+	NoContactCreation bool
+	// Parse sets the limits of inbound messages (nil: compose defaults).
+	Parse *compose.ParseOptions
+	// QuoteLanguage is the language of the "On … wrote:" line of replies.
+	QuoteLanguage string
+	// ManualDispatch leaves sent mail in the outbox for DispatchPending or
+	// Run instead of delivering it right after Send.
+	ManualDispatch bool
+	// MaxAttempts is how many deliveries are tried before an outbound
+	// fails back to its agent. Default 8.
+	MaxAttempts int
+	// RetryBackoff is the wait after the first failed delivery; it doubles
+	// after each failure. Default 30 s.
+	RetryBackoff time.Duration
+	// Privileges is the privilege set per role; nil means DefaultPrivileges.
+	Privileges map[Role][]Privilege
+	// Logger receives what cannot be returned (delivery failures in the
+	// background). Nil discards.
+	Logger *slog.Logger
+}
+
+// Workspace is the facade of emailflow: every agent action goes through it.
+// It is safe for concurrent use; many Workspaces (in many processes) may
+// share one Store.
+type Workspace struct {
+	store  Store
+	sender Sender
+	dir    Directory
+	clock  Clock
+	ids    IDGenerator
+	opts   Options
+	own    map[string]bool // normalized own addresses
+	log    *slog.Logger
+
+	subMu  sync.RWMutex
+	subs   map[*Subscription]struct{}
+	closed atomic.Bool
+}
+
+// New returns a Workspace on the given ports. It fails with ErrInvalidInput
+// when a required port is missing or an option is out of range.
+func New(p Ports, opts *Options) (*Workspace, error) {
+	if p.Store == nil {
+		return nil, fmt.Errorf("%w: Ports.Store is required", ErrInvalidInput)
+	}
+	if p.Sender == nil {
+		return nil, fmt.Errorf("%w: Ports.Sender is required", ErrInvalidInput)
+	}
+	w := &Workspace{store: p.Store, sender: p.Sender, dir: p.Directory, clock: p.Clock, ids: p.IDs, subs: map[*Subscription]struct{}{}}
+	if w.dir == nil {
+		d, ok := p.Store.(Directory)
+		if !ok {
+			return nil, fmt.Errorf("%w: Ports.Directory is required when the Store is not a Directory", ErrInvalidInput)
+		}
+		w.dir = d
+	}
+	if w.clock == nil {
+		w.clock = systemClock{}
+	}
+	if w.ids == nil {
+		w.ids = NewIDGenerator()
+	}
+	if opts != nil {
+		w.opts = *opts
+	}
+	o := &w.opts
+	if o.Hostname == "" {
+		o.Hostname = "emailflow.invalid"
+	}
+	if strings.ContainsAny(o.Hostname, "<>@ \r\n") {
+		return nil, fmt.Errorf("%w: Options.Hostname %q is not a host name", ErrInvalidInput, o.Hostname)
+	}
+	if o.DefaultQueue == "" {
+		o.DefaultQueue = "default"
+	}
+	if o.AcceptTimeout == 0 {
+		o.AcceptTimeout = 30 * time.Second
+	}
+	if o.AcceptTimeout < 7*time.Second {
+		return nil, fmt.Errorf("%w: Options.AcceptTimeout %v is under the 7 s minimum", ErrInvalidInput, o.AcceptTimeout)
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 8
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = 30 * time.Second
+	}
+	if o.Privileges == nil {
+		o.Privileges = DefaultPrivileges
+	}
+	w.log = o.Logger
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	w.own = map[string]bool{}
+	for _, m := range o.Mailboxes {
+		if _, err := mail.ParseAddress(m.Address.Address); err != nil {
+			return nil, fmt.Errorf("%w: mailbox address %q: %v", ErrInvalidInput, m.Address.Address, err)
+		}
+		w.own[strings.ToLower(m.Address.Address)] = true
+	}
+	return w, nil
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// idGenerator makes ids from a random per-process prefix and a counter:
+// unique across processes, cheap, and sortable within one process.
+type idGenerator struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+// NewIDGenerator returns the default IDGenerator: a random 48-bit prefix per
+// generator and a counter, such as "3f9a1c0b2e4d-1k".
+func NewIDGenerator() IDGenerator {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &idGenerator{prefix: hex.EncodeToString(b[:])}
+}
+
+func (g *idGenerator) NewID() string {
+	return g.prefix + "-" + strconv.FormatUint(g.n.Add(1), 36)
+}
+
+// tx is what an action's transaction function receives: the store's Tx and
+// the events to publish after the commit.
+type tx struct {
+	Tx
+	ctx    context.Context
+	now    time.Time
+	events []Event
+}
+
+// emit writes an event in the transaction and keeps it for publishing.
+func (t *tx) emit(typ EventType, it *interaction.Interaction, agent, actor, detail string) error {
+	e := Event{Type: typ, InteractionID: it.ID, Agent: agent, Actor: actor, State: it.State, At: t.now, Detail: detail}
+	if err := t.AppendEvent(t.ctx, &e); err != nil {
+		return err
+	}
+	t.events = append(t.events, e)
+	return nil
+}
+
+// update runs fn in one store transaction and publishes its events after
+// the commit. A transaction that lost an optimistic race (ErrConflict) is
+// retried from the start, so the loser sees the winner's state and gets the
+// error that state gives (ErrInvalidTransition, ErrForbidden).
+func (w *Workspace) update(ctx context.Context, fn func(t *tx) error) error {
+	var t *tx
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = w.store.Update(ctx, func(stx Tx) error {
+			t = &tx{Tx: stx, ctx: ctx, now: w.clock.Now()}
+			return fn(t)
+		})
+		if !errors.Is(err, ErrConflict) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	w.publish(t.events)
+	return nil
+}
+
+// view runs fn in a read-only transaction.
+func (w *Workspace) view(ctx context.Context, fn func(t *tx) error) error {
+	return w.store.View(ctx, func(stx Tx) error {
+		return fn(&tx{Tx: stx, ctx: ctx, now: w.clock.Now()})
+	})
+}
+
+// agent loads the acting agent and checks privilege p.
+func (w *Workspace) agent(t *tx, id string, p Privilege) (*Agent, error) {
+	if id == "" {
+		return nil, fmt.Errorf("%w: no acting agent", ErrForbidden)
+	}
+	a, err := t.Agent(t.ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: unknown agent %q", ErrForbidden, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !w.may(a, p) {
+		return nil, fmt.Errorf("%w: agent %s lacks the %q privilege", ErrForbidden, id, p)
+	}
+	return a, nil
+}
+
+func (w *Workspace) may(a *Agent, p Privilege) bool {
+	roles := a.Roles
+	if len(roles) == 0 {
+		roles = []Role{RoleAgent}
+	}
+	for _, r := range roles {
+		for _, q := range w.opts.Privileges[r] {
+			if q == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// owned loads interaction id and checks that agent owns it.
+func owned(t *tx, agent, id string) (*interaction.Interaction, error) {
+	it, err := t.Interaction(t.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := it.CheckOwner(agent); err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// Interaction returns the interaction with id, or ErrNotFound.
+func (w *Workspace) Interaction(ctx context.Context, id string) (*interaction.Interaction, error) {
+	var it *interaction.Interaction
+	err := w.view(ctx, func(t *tx) error {
+		var err error
+		it, err = t.Interaction(ctx, id)
+		return err
+	})
+	return it, err
+}
+
+// Emails returns the emails of interaction id, oldest first.
+func (w *Workspace) Emails(ctx context.Context, id string) ([]*Email, error) {
+	var out []*Email
+	err := w.view(ctx, func(t *tx) error {
+		if _, err := t.Interaction(ctx, id); err != nil {
+			return err
+		}
+		var err error
+		out, err = t.EmailsOf(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// Interactions returns the interactions matching q.
+func (w *Workspace) Interactions(ctx context.Context, q Query) ([]*interaction.Interaction, error) {
+	var out []*interaction.Interaction
+	err := w.view(ctx, func(t *tx) error {
+		var err error
+		out, err = t.FindInteractions(ctx, q)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,115 @@
+package emailflow_test
+
+import (
+	"bytes"
+	"context"
+	"net/mail"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+func TestLifecycleEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{Dispositions: []string{"resolved", "escalated"}, DispositionRequired: true})
+	f.agent(t, "alice")
+	sub := f.ws.Subscribe(ctx, nil)
+	defer sub.Close()
+
+	it, err := f.ws.Ingest(ctx, support, bytes.NewReader(readFile(t, "testdata/french-order.eml")))
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateOffered, it.State)
+	assert.Equal(t, "alice", it.OfferedTo)
+	assert.Equal(t, "support-fr", it.Queue)
+	assert.Equal(t, "Commande FR-2291 : colis non reçu", it.Subject)
+	v, _ := it.CaseData.Get(emailflow.CaseFrom)
+	assert.Equal(t, "Hélène Dupré <helene.dupre@exemple.fr>", v)
+	require.NotEmpty(t, it.ContactID)
+	c, err := f.store.Contact(ctx, it.ContactID)
+	require.NoError(t, err)
+	assert.Equal(t, "Hélène", c.FirstName)
+	assert.Equal(t, "Dupré", c.LastName)
+
+	it, err = f.ws.Accept(ctx, "alice", it.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateHandling, it.State)
+	assert.Equal(t, "alice", it.Owner)
+
+	require.NoError(t, f.ws.SetCaseData(ctx, "alice", it.ID, "Order", "FR-2291"))
+	require.NoError(t, f.ws.AddNote(ctx, "alice", it.ID, "Colis bloqué au dépôt de Lyon."))
+
+	reply, err := f.ws.Reply(ctx, "alice", it.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.KindOutbound, reply.Kind)
+	assert.Equal(t, interaction.PurposeReply, reply.Purpose)
+	assert.Equal(t, it.ID, reply.ParentID)
+	assert.Equal(t, it.ThreadID, reply.ThreadID)
+	assert.Equal(t, interaction.StateDraft, reply.State)
+
+	d, err := f.ws.Draft(ctx, "alice", reply.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []mail.Address{{Name: "Hélène Dupré", Address: "helene.dupre@exemple.fr"}}, d.To)
+	assert.Equal(t, "Re: Commande FR-2291 : colis non reçu", d.Subject)
+	assert.Contains(t, d.Text, "> Pouvez-vous vérifier où en est mon colis ?")
+	assert.Equal(t, []string{"CAF3x9-helene-2291@mail.exemple.fr"}, d.InReplyTo)
+
+	require.NoError(t, f.ws.EditDraft(ctx, "alice", reply.ID, emailflow.DraftContent{
+		To: d.To, Subject: d.Subject,
+		Text: "Bonjour Hélène,\n\nVotre colis part demain.\n\n" + d.Text,
+	}))
+	_, err = f.ws.AddAttachment(ctx, "alice", reply.ID, "étiquette.pdf", "application/pdf", strings.NewReader("%PDF-1.4 fake"))
+	require.NoError(t, err)
+
+	sent, err := f.ws.Send(ctx, "alice", reply.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateSent, sent.State)
+
+	out := f.sender.Sent()
+	require.Len(t, out, 1)
+	assert.Equal(t, support, out[0].From)
+	assert.Equal(t, []string{"helene.dupre@exemple.fr"}, out[0].To)
+	msg, err := compose.Parse(bytes.NewReader(out[0].Raw), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Re: Commande FR-2291 : colis non reçu", msg.Subject)
+	assert.Equal(t, []string{"CAF3x9-helene-2291@mail.exemple.fr"}, msg.InReplyTo)
+	assert.Contains(t, msg.References, "CAF3x9-helene-2291@mail.exemple.fr")
+	assert.True(t, strings.HasPrefix(msg.MessageID, "ef."+it.ThreadID+"."), msg.MessageID)
+	assert.Contains(t, msg.Text, "Votre colis part demain.")
+	require.Len(t, msg.Attachments, 1)
+	assert.Equal(t, "étiquette.pdf", msg.Attachments[0].Filename)
+
+	assert.ErrorIs(t, f.ws.MarkDone(ctx, "alice", it.ID), emailflow.ErrInvalidInput, "disposition is mandatory")
+	require.NoError(t, f.ws.SetDisposition(ctx, "alice", it.ID, "resolved"))
+	require.NoError(t, f.ws.MarkDone(ctx, "alice", it.ID))
+
+	final, err := f.ws.Interaction(ctx, it.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateDone, final.State)
+	assert.Equal(t, "resolved", final.Disposition)
+	var actions []string
+	for _, h := range final.History {
+		actions = append(actions, h.Action)
+	}
+	assert.Equal(t, []string{"create", "queue", "offer", "accept", "case-data", "note", "reply", "sent", "disposition", "complete"}, actions)
+	last := final.History[len(final.History)-1]
+	assert.Equal(t, interaction.Entry{At: f.clock.Now(), Actor: "alice", Action: "complete", From: interaction.StateHandling, To: interaction.StateDone, Detail: "resolved"}, last)
+
+	var types []emailflow.EventType
+	for len(sub.C) > 0 {
+		e := <-sub.C
+		if e.InteractionID == it.ID || e.InteractionID == reply.ID {
+			types = append(types, e.Type)
+		}
+	}
+	assert.Equal(t, []emailflow.EventType{
+		emailflow.EventIngested, emailflow.EventQueued, emailflow.EventOffered, emailflow.EventAccepted,
+		emailflow.EventUpdated, emailflow.EventUpdated, emailflow.EventDraft, emailflow.EventDraft, emailflow.EventDraft,
+		emailflow.EventOutbox, emailflow.EventSent, emailflow.EventUpdated, emailflow.EventDone,
+	}, types)
+}
