@@ -1,0 +1,327 @@
+package emailflow_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+func TestOfferGoesToReadyAgentOfTheQueue(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "billing-only", Queues: []string{"billing"}}))
+	require.NoError(t, f.ws.SetStatus(ctx, "billing-only", emailflow.StatusReady))
+
+	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateQueued, it.State, "nobody ready serves support-fr")
+
+	// An agent becoming ready is offered the waiting mail.
+	f.agent(t, "alice")
+	it, err = f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateOffered, it.State)
+	assert.Equal(t, "alice", it.OfferedTo)
+}
+
+func TestDeclineRequeuesAndSkipsTheAgent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
+	require.NoError(t, f.ws.Decline(ctx, "alice", id, "not my language"))
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateQueued, it.State, "no other agent: back in the queue")
+	assert.Equal(t, []string{"alice"}, it.Declined)
+
+	f.agent(t, "bob")
+	it, err = f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "bob", it.OfferedTo)
+	assert.ErrorIs(t, f.ws.Decline(ctx, "alice", id, ""), emailflow.ErrForbidden)
+}
+
+func TestAcceptTimeout(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{AcceptTimeout: 10 * time.Second})
+	f.agent(t, "alice")
+	f.agent(t, "bob")
+	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	first := it.OfferedTo
+	require.NotEmpty(t, first)
+
+	f.clock.Advance(9 * time.Second)
+	n, err := f.ws.Tick(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "not yet")
+
+	f.clock.Advance(time.Second)
+	n, err = f.ws.Tick(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	it, err = f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateOffered, it.State, "offered again, to the other agent")
+	assert.NotEqual(t, first, it.OfferedTo)
+	a, err := f.ws.Agent(ctx, first)
+	require.NoError(t, err)
+	assert.Equal(t, emailflow.StatusNotResponding, a.Status)
+
+	_, err = f.ws.Accept(ctx, first, id)
+	assert.ErrorIs(t, err, emailflow.ErrForbidden, "the timed-out agent lost the offer")
+
+	_, err = emailflow.New(emailflow.Ports{Store: f.store, Sender: f.sender}, &emailflow.Options{AcceptTimeout: 5 * time.Second})
+	assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "under the 7 s minimum")
+}
+
+func TestCapacityLimitsOffers(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 2}))
+	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	var ids []string
+	for _, m := range []string{"m1", "m2", "m3"} {
+		ids = append(ids, f.ingest(t, newMail(m)))
+	}
+	offered, err := f.ws.Interactions(ctx, emailflow.Query{OfferedTo: "alice"})
+	require.NoError(t, err)
+	assert.Len(t, offered, 2)
+
+	// Finishing one frees capacity: the oldest waiting mail is offered.
+	_, err = f.ws.Accept(ctx, "alice", ids[0])
+	require.NoError(t, err)
+	require.NoError(t, f.ws.MarkDone(ctx, "alice", ids[0]))
+	it, err := f.ws.Interaction(ctx, ids[2])
+	require.NoError(t, err)
+	assert.Equal(t, "alice", it.OfferedTo)
+}
+
+func newMail(id string) []byte {
+	return []byte("From: Client <client-" + id + "@exemple.fr>\r\nTo: support@boutique.example\r\nSubject: Question " + id +
+		"\r\nMessage-ID: <" + id + "@exemple.fr>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour " + id + "\r\n")
+}
+
+func TestTransferToAgent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	f.agent(t, "bob")
+	sub := f.ws.Subscribe(ctx, &emailflow.SubscribeOptions{Agent: "bob"})
+	defer sub.Close()
+
+	require.NoError(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob", Note: "Client VIP, voir commande FR-2291"}))
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateTransferred, it.State)
+	assert.Equal(t, "bob", it.OfferedTo)
+	assert.Equal(t, "alice", it.Owner, "the sender keeps it until bob accepts")
+	e := <-sub.C
+	assert.Equal(t, emailflow.EventTransferred, e.Type)
+	assert.Equal(t, "Client VIP, voir commande FR-2291", e.Detail)
+
+	it, err = f.ws.Accept(ctx, "bob", id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateHandling, it.State)
+	assert.Equal(t, "bob", it.Owner)
+	require.Len(t, it.Notes, 1)
+	assert.Equal(t, interaction.Note{Author: "alice", At: f.clock.Now(), Text: "Client VIP, voir commande FR-2291"}, it.Notes[0])
+	_, err = f.ws.Reply(ctx, "alice", id)
+	assert.ErrorIs(t, err, emailflow.ErrForbidden, "alice no longer owns it")
+}
+
+func TestTransferDeclinedReturnsToSender(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{AcceptTimeout: 10 * time.Second})
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	f.agent(t, "bob")
+	require.NoError(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob"}))
+	require.NoError(t, f.ws.Decline(ctx, "bob", id, "busy"))
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateHandling, it.State)
+	assert.Equal(t, "alice", it.Owner)
+
+	require.NoError(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob"}))
+	f.clock.Advance(10 * time.Second)
+	_, err = f.ws.Tick(ctx)
+	require.NoError(t, err)
+	it, err = f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateHandling, it.State, "a timed-out transfer returns too")
+	assert.Equal(t, "alice", it.Owner)
+}
+
+func TestTransferToQueue(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "carol", Queues: []string{"billing"}}))
+	require.NoError(t, f.ws.SetStatus(ctx, "carol", emailflow.StatusReady))
+
+	require.NoError(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Queue: "billing", Note: "Question de facturation"}))
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateOffered, it.State)
+	assert.Equal(t, "billing", it.Queue)
+	assert.Equal(t, "carol", it.OfferedTo)
+	assert.Empty(t, it.Owner)
+	assert.Equal(t, "Question de facturation", it.Notes[0].Text)
+}
+
+func TestWorkbins(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", id)
+	require.NoError(t, err)
+
+	require.NoError(t, f.ws.SaveToWorkbin(ctx, "alice", id))
+	require.NoError(t, f.ws.SaveToWorkbin(ctx, "alice", r.ID))
+	inProgress, err := f.ws.Workbin(ctx, "alice", emailflow.WorkbinInProgress)
+	require.NoError(t, err)
+	require.Len(t, inProgress, 1)
+	assert.Equal(t, id, inProgress[0].ID)
+	drafts, err := f.ws.Workbin(ctx, "alice", emailflow.WorkbinDrafts)
+	require.NoError(t, err)
+	require.Len(t, drafts, 1)
+	assert.Equal(t, r.ID, drafts[0].ID)
+
+	assert.ErrorIs(t, f.ws.EditDraft(ctx, "alice", r.ID, emailflow.DraftContent{Subject: "x"}), emailflow.ErrInvalidTransition, "take it back first")
+	assert.ErrorIs(t, f.ws.TakeFromWorkbin(ctx, "bob", id), emailflow.ErrForbidden)
+
+	require.NoError(t, f.ws.TakeFromWorkbin(ctx, "alice", id))
+	require.NoError(t, f.ws.TakeFromWorkbin(ctx, "alice", r.ID))
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateHandling, it.State)
+	assert.Empty(t, it.Workbin)
+	o, err := f.ws.Interaction(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateDraft, o.State)
+	inProgress, err = f.ws.Workbin(ctx, "alice", emailflow.WorkbinInProgress)
+	require.NoError(t, err)
+	assert.Empty(t, inProgress)
+}
+
+func TestDeleteBySupervisor(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	f.agent(t, "sue", emailflow.RoleSupervisor)
+	require.NoError(t, f.ws.SetStatus(ctx, "sue", emailflow.StatusNotReady))
+	id := f.handled(t, "alice")
+	require.NoError(t, f.ws.Delete(ctx, "sue", id))
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateDeleted, it.State)
+	assert.ErrorIs(t, f.ws.Delete(ctx, "sue", id), emailflow.ErrInvalidTransition)
+
+	// With the privilege granted to agents, an agent deletes their own.
+	g := newFixture(t, &emailflow.Options{Privileges: map[emailflow.Role][]emailflow.Privilege{
+		emailflow.RoleAgent: {emailflow.PrivilegeHandle, emailflow.PrivilegeDelete},
+	}})
+	g.agent(t, "alice")
+	id = g.handled(t, "alice")
+	require.NoError(t, g.ws.Delete(ctx, "alice", id))
+}
+
+func TestDeliveryRetriesThenFails(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{MaxAttempts: 3, RetryBackoff: time.Minute})
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", id)
+	require.NoError(t, err)
+
+	f.sender.Fail(errors.New("421 try again later"))
+	o, err := f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err, "a failed delivery is not a failed send: it waits in the outbox")
+	assert.Equal(t, interaction.StateOutbox, o.State)
+
+	n, err := f.ws.DispatchPending(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "backoff: not due yet")
+
+	f.clock.Advance(time.Minute)
+	f.sender.Fail(nil)
+	n, err = f.ws.DispatchPending(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	o, err = f.ws.Interaction(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateSent, o.State)
+	require.Len(t, f.sender.Sent(), 1)
+
+	// Another reply whose every attempt fails goes back to the agent.
+	r2, err := f.ws.Reply(ctx, "alice", id)
+	require.NoError(t, err)
+	f.sender.Fail(errors.New("550 mailbox unavailable"))
+	_, err = f.ws.Send(ctx, "alice", r2.ID)
+	require.NoError(t, err)
+	for i := 0; i < 5; i++ {
+		f.clock.Advance(10 * time.Minute)
+		_, err = f.ws.DispatchPending(ctx)
+		require.NoError(t, err)
+	}
+	o, err = f.ws.Interaction(ctx, r2.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateFailed, o.State)
+	assert.Equal(t, "550 mailbox unavailable", o.History[len(o.History)-1].Detail)
+}
+
+func TestSameMessageIDOnRetry(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{ManualDispatch: true})
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", id)
+	require.NoError(t, err)
+	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	assert.Empty(t, f.sender.Sent(), "manual dispatch waits for the dispatcher")
+	emails, err := f.ws.Emails(ctx, r.ID)
+	require.NoError(t, err)
+	stored := emails[0].Raw
+
+	n, err := f.ws.DispatchPending(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	require.Len(t, f.sender.Sent(), 1)
+	assert.Equal(t, stored, f.sender.Sent()[0].Raw, "exactly the bytes written to the outbox in the send transaction")
+}
+
+func TestSubscribeDropsForSlowSubscribers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := newFixture(t, nil)
+	sub := f.ws.Subscribe(ctx, &emailflow.SubscribeOptions{Buffer: 1})
+	f.ingest(t, newMail("a"))
+	assert.Len(t, sub.C, 1)
+	assert.Equal(t, int64(1), sub.Dropped(), "ingested and queued: one fits, one is dropped")
+	all, err := f.ws.Events(ctx, 0, 0)
+	require.NoError(t, err)
+	assert.Len(t, all, 2, "the store's log has them all")
+	cancel()
+	require.Eventually(t, func() bool {
+		select {
+		case _, ok := <-sub.C:
+			return !ok
+		default:
+			return false
+		}
+	}, time.Second, time.Millisecond, "the channel closes with the context")
+}
