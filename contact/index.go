@@ -122,11 +122,11 @@ type doc struct {
 // snapshot is the sorted part of the index. Only dead and ndead change
 // after it is built (under Index.mu held for writing).
 type snapshot struct {
-	docs   []*doc    // sorted by sortKey; a doc's position is its ordinal
-	names  []posting // folded name words
-	emails []posting // folded normalized addresses
+	docs   []*doc          // sorted by sortKey; a doc's position is its ordinal
+	names  []posting       // folded name words
+	emails []posting       // folded normalized addresses
 	phones *[1000][]uint32 // 3-digit gram → ordinals of the docs whose digits contain it
-	dead   []uint64  // bitmap of ordinals replaced or removed since built
+	dead   []uint64        // bitmap of ordinals replaced or removed since built
 	ndead  int
 }
 
