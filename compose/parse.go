@@ -87,11 +87,20 @@ func (o *ParseOptions) withDefaults() ParseOptions {
 // encodings, a missing final boundary, malformed header lines, broken
 // base64). An mbox "From " line before the header is skipped.
 //
+// Without a BlobStore, Parse reads the message into memory (at most MaxSize
+// bytes) and splits it in place, which is several times faster than
+// streaming; attachment Data may share that memory. With opts.Blobs, Parse
+// streams the message through go-message and attachment bodies go to the
+// BlobStore as they are read.
+//
 // Parse returns an error wrapping ErrTooLarge when the message exceeds a limit
 // of opts, an error from r other than end of file, or an error from
 // opts.Blobs. The message is nil whenever the error is not.
 func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 	o := opts.withDefaults()
+	if o.Blobs == nil {
+		return parseBytes(r, &o)
+	}
 	cr := &countingReader{r: r, max: o.MaxSize, hdr: int64(o.MaxHeaderBytes)}
 	br := bufio.NewReaderSize(cr, 8<<10)
 	p := &parser{opts: &o, cr: cr}
@@ -164,11 +173,45 @@ func (c *countingReader) limitErr() error {
 	return nil
 }
 
+// field is one header field; keys are canonical (textproto.CanonicalMIMEHeaderKey).
+type field struct{ key, value string }
+
+// header is a header in the order received.
+type header []field
+
+// Get returns the first value of a canonical key, or "".
+func (h header) Get(key string) string {
+	for i := range h {
+		if h[i].key == key {
+			return h[i].value
+		}
+	}
+	return ""
+}
+
+// fromGM converts a go-message header, in the order received.
+func fromGM(gh *gmtextproto.Header) header {
+	h := make(header, gh.Len())
+	i := len(h)
+	fs := gh.Fields()
+	for fs.Next() {
+		i--
+		h[i] = field{fs.Key(), fs.Value()}
+	}
+	return h
+}
+
 type parser struct {
 	opts  *ParseOptions
-	cr    *countingReader
+	cr    *countingReader // nil when parsing from memory
 	nAtt  int
 	fatal error
+}
+
+// stopped reports whether reading hit a limit or an I/O error: what follows
+// is cut short for that reason, not because the mail is malformed.
+func (p *parser) stopped() bool {
+	return p.cr != nil && (p.cr.over || p.cr.hdrOver || p.cr.readErr != nil)
 }
 
 // msgState is what a walk collects for one message (top-level or nested).
@@ -182,26 +225,8 @@ func (s *msgState) warn(format string, args ...any) {
 	s.m.Warnings = append(s.m.Warnings, fmt.Sprintf(format, args...))
 }
 
-// parseMessage reads a header and a body from br.
-func (p *parser) parseMessage(br *bufio.Reader, depth int, top bool) (*Message, error) {
-	st := &msgState{m: &Message{}}
-	skipMboxLine(br)
-	h := p.readHeader(br, st)
-	if top {
-		p.cr.hdr = -1
-		if p.cr.hdrOver {
-			return nil, p.cr.limitErr()
-		}
-	}
-	if err := p.fillHeader(st, h); err != nil {
-		return nil, err
-	}
-	if err := p.walk(st, h, br, depth); err != nil {
-		return nil, err
-	}
-	if p.fatal != nil {
-		return nil, p.fatal
-	}
+// finish joins the text parts and classifies the message.
+func (p *parser) finish(st *msgState, h header) *Message {
 	m := st.m
 	switch len(st.text) {
 	case 0:
@@ -214,8 +239,32 @@ func (p *parser) parseMessage(br *bufio.Reader, depth int, top bool) (*Message, 
 	if len(m.From) > 0 {
 		from = m.From[0].Address
 	}
-	m.Auto = classify(&h, from, st.report)
-	return m, nil
+	m.Auto = classify(h, from, st.report)
+	return m
+}
+
+// parseMessage reads a header and a body from br (streaming).
+func (p *parser) parseMessage(br *bufio.Reader, depth int, top bool) (*Message, error) {
+	st := &msgState{m: &Message{}}
+	skipMboxLine(br)
+	gh := p.readHeader(br, st)
+	if top {
+		p.cr.hdr = -1
+		if p.cr.hdrOver {
+			return nil, p.cr.limitErr()
+		}
+	}
+	h := fromGM(&gh)
+	if err := p.fillHeader(st, h); err != nil {
+		return nil, err
+	}
+	if err := p.walk(st, h, gh, br, depth); err != nil {
+		return nil, err
+	}
+	if p.fatal != nil {
+		return nil, p.fatal
+	}
+	return p.finish(st, h), nil
 }
 
 // skipMboxLine drops an mbox "From " separator line.
@@ -242,7 +291,7 @@ func (p *parser) readHeader(br *bufio.Reader, st *msgState) gmtextproto.Header {
 			if len(b) == 0 || (b[0] != ' ' && b[0] != '\t') {
 				break
 			}
-			br.Discard(1)
+			_, _ = br.Discard(1)
 		}
 	}
 	h, err := gmtextproto.ReadHeader(br)
@@ -250,31 +299,24 @@ func (p *parser) readHeader(br *bufio.Reader, st *msgState) gmtextproto.Header {
 		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
 			return h // a message without body
 		}
-		if p.cr.hdrOver || p.cr.over {
+		if p.stopped() {
 			return h
 		}
 		st.warn("header: %v", trimForWarning(err.Error()))
-		if !nextLineIsField(br) {
+		if b, _ := br.Peek(80); !lineIsField(b) {
 			return h
 		}
 		var more gmtextproto.Header
 		more, err = gmtextproto.ReadHeader(br)
-		fs := more.Fields()
-		var kv []struct{ k, v string }
-		for fs.Next() {
-			kv = append(kv, struct{ k, v string }{fs.Key(), fs.Value()})
-		}
-		for i := len(kv) - 1; i >= 0; i-- {
-			h.Add(kv[i].k, kv[i].v)
+		for _, f := range fromGM(&more) {
+			h.Add(f.key, f.value)
 		}
 	}
 	return h
 }
 
-// nextLineIsField reports whether the next buffered line looks like
-// "Name: value".
-func nextLineIsField(br *bufio.Reader) bool {
-	b, _ := br.Peek(80)
+// lineIsField reports whether b starts with "Name:".
+func lineIsField(b []byte) bool {
 	for i, c := range b {
 		switch {
 		case c == ':':
@@ -340,28 +382,23 @@ func oneLine(s string) string {
 func isCtl(r rune) bool { return r < ' ' || r == 0x7f }
 
 // fillHeader sets the Message fields read from the top-level header.
-func (p *parser) fillHeader(st *msgState, h gmtextproto.Header) error {
+func (p *parser) fillHeader(st *msgState, h header) error {
 	m := st.m
-	n := h.Len()
-	m.Header = make(textproto.MIMEHeader, n)
-	// Fields iterates from the last field to the first: collect, then add
-	// in the received order.
-	keys := make([]string, n)
-	vals := make([]string, n)
-	i := n
-	fs := h.Fields()
-	for fs.Next() {
-		i--
-		keys[i], vals[i] = fs.Key(), fs.Value()
-	}
-	for i := range n {
-		v := vals[i]
+	m.Header = make(textproto.MIMEHeader, len(h))
+	backing := make([]string, len(h))
+	for i, f := range h {
+		v := f.value
 		if strings.Contains(v, "=?") {
 			if d, err := wordDecoder.DecodeHeader(v); err == nil {
 				v = d
 			}
 		}
-		m.Header[keys[i]] = append(m.Header[keys[i]], v)
+		if old, ok := m.Header[f.key]; ok {
+			m.Header[f.key] = append(old, v)
+			continue
+		}
+		backing[i] = v
+		m.Header[f.key] = backing[i : i+1 : i+1]
 	}
 
 	m.Subject = oneLine(decodeText(st, "Subject", h.Get("Subject")))
@@ -395,6 +432,9 @@ func parseAddrs(st *msgState, field, v string) []mail.Address {
 	if v == "" {
 		return nil
 	}
+	if a, ok := simpleAddr(v); ok {
+		return []mail.Address{{Address: a}}
+	}
 	list, err := addrParser.ParseList(v)
 	if err == nil {
 		out := make([]mail.Address, len(list))
@@ -425,6 +465,31 @@ func parseAddrs(st *msgState, field, v string) []mail.Address {
 	return out
 }
 
+// simpleAddr recognizes the common bare "local@domain" form without the full
+// RFC 5322 parser.
+func simpleAddr(v string) (string, bool) {
+	at := -1
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '@':
+			if at >= 0 {
+				return "", false
+			}
+			at = i
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '.' && i > 0 && i < len(v)-1 && v[i-1] != '.' && v[i-1] != '@' && v[i+1] != '@',
+			c == '-', c == '_', c == '+':
+		default:
+			return "", false
+		}
+	}
+	if at <= 0 || at == len(v)-1 {
+		return "", false
+	}
+	return v, true
+}
+
 // splitAddrList splits at commas outside quotes, comments and angle brackets.
 func splitAddrList(v string) []string {
 	var out []string
@@ -452,22 +517,27 @@ func splitAddrList(v string) []string {
 // angle brackets or a bare word containing '@'.
 func salvageAddr(s string) (mail.Address, bool) {
 	if i := strings.LastIndexByte(s, '<'); i >= 0 {
-		if j := strings.IndexByte(s[i:], '>'); j > 0 {
-			addr := strings.TrimSpace(s[i+1 : i+j])
-			if strings.Count(addr, "@") == 1 {
-				name := strings.Trim(strings.TrimSpace(s[:i]), `"`)
-				if strings.Contains(name, "=?") {
-					if d, err := wordDecoder.DecodeHeader(name); err == nil {
-						name = d
-					}
+		rest := s[i+1:]
+		if j := strings.IndexByte(rest, '>'); j >= 0 {
+			rest = rest[:j]
+		}
+		addr := strings.TrimSpace(rest)
+		if _, ok := simpleAddr(addr); ok || (strings.Count(addr, "@") == 1 && !strings.ContainsAny(addr, " \t<>\"")) {
+			name := strings.Trim(strings.TrimSpace(s[:i]), `"`)
+			if strings.Contains(name, "=?") {
+				if d, err := wordDecoder.DecodeHeader(name); err == nil {
+					name = d
 				}
-				return mail.Address{Name: oneLine(name), Address: addr}, true
 			}
+			if !utf8.ValidString(name) {
+				name = latin1ish(name)
+			}
+			return mail.Address{Name: oneLine(name), Address: addr}, true
 		}
 	}
 	for _, f := range strings.Fields(s) {
 		f = strings.Trim(f, `<>"'()[]`)
-		if strings.Count(f, "@") == 1 && !strings.HasPrefix(f, "@") && !strings.HasSuffix(f, "@") {
+		if strings.Count(f, "@") == 1 && !strings.HasPrefix(f, "@") && !strings.HasSuffix(f, "@") && utf8.ValidString(f) {
 			return mail.Address{Address: f}, true
 		}
 	}
@@ -537,11 +607,15 @@ func msgIDs(v string) []string {
 }
 
 // mediaType parses a Content-Type or Content-Disposition value leniently:
-// when mime.ParseMediaType refuses it (duplicate or unquoted parameters), the
-// value is split by hand and the first occurrence of a parameter wins.
+// when mime.ParseMediaType refuses it (duplicate or unquoted parameters, a
+// missing semicolon), the value is split by hand and the first occurrence of
+// a parameter wins.
 func mediaType(v string) (string, map[string]string, bool) {
 	if v == "" {
 		return "", nil, true
+	}
+	if t, ok := simpleMediaType(v); ok {
+		return t, nil, true
 	}
 	t, params, err := mime.ParseMediaType(v)
 	if err == nil {
@@ -572,8 +646,20 @@ func mediaType(v string) (string, map[string]string, bool) {
 	return t, params, false
 }
 
-// walk reads the body of an entity whose header is h.
-func (p *parser) walk(st *msgState, h gmtextproto.Header, body io.Reader, depth int) error {
+// simpleMediaType recognizes a lower-case value without parameters, such as
+// "text/plain" or "inline", without allocating.
+func simpleMediaType(v string) (string, bool) {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '/' || c == '-' || c == '.' || c == '+') {
+			return "", false
+		}
+	}
+	return v, true
+}
+
+// contentType returns the media type of a part, text/plain when missing.
+func contentType(st *msgState, h header) (string, map[string]string, bool) {
 	ctype := h.Get("Content-Type")
 	mt, params, clean := mediaType(ctype)
 	if !clean {
@@ -583,14 +669,106 @@ func (p *parser) walk(st *msgState, h gmtextproto.Header, body io.Reader, depth 
 		if mt != "" {
 			st.warn("Content-Type: %q is not a media type, read as text/plain", trimForWarning(mt))
 		}
-		mt = "text/plain"
+		mt, clean = "text/plain", false
 	}
+	if cs := params["charset"]; cs != "" {
+		// Seen in the wild: charset="charset=us-ascii", charset='utf-8'.
+		fixed := strings.Trim(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(cs)), "charset="), `"' `)
+		if fixed != cs {
+			params["charset"] = fixed
+			clean = false
+		}
+	}
+	return mt, params, clean
+}
 
+// partInfo is what the header of a leaf part says about it.
+type partInfo struct {
+	mt       string
+	params   map[string]string
+	disp     string
+	filename string
+	cid      string
+	body     bool // the text or HTML body rather than an attachment
+}
+
+func leafInfo(st *msgState, h header, mt string, params map[string]string) partInfo {
+	disp, dparams, _ := mediaType(h.Get("Content-Disposition"))
+	filename := dparams["filename"]
+	if filename == "" {
+		filename = params["name"]
+	}
+	if filename != "" {
+		filename = oneLine(decodeText(st, "filename", filename))
+	}
+	cid := ""
+	if v := h.Get("Content-Id"); v != "" {
+		if ids := msgIDs(v); len(ids) > 0 {
+			cid = ids[0]
+		} else {
+			cid = oneLine(strings.Trim(strings.TrimSpace(v), "<>"))
+		}
+	}
+	return partInfo{
+		mt: mt, params: params, disp: disp, filename: filename, cid: cid,
+		body: disp != "attachment" && filename == "" &&
+			(mt == "text/plain" || (mt == "text/html" && st.m.HTML == "")),
+	}
+}
+
+// addText keeps a text or HTML body.
+func addText(st *msgState, info *partInfo, data []byte) {
+	s := string(data)
+	if !utf8.ValidString(s) {
+		st.warn("%s: invalid %s bytes, read as windows-1252", info.mt, charsetName(info.params))
+		s = latin1ish(s)
+	}
+	if info.mt == "text/html" {
+		st.m.HTML = s
+	} else if s != "" || len(st.text) == 0 {
+		st.text = append(st.text, s)
+	}
+}
+
+// newAttachment counts an attachment against the limit.
+func (p *parser) newAttachment(info *partInfo) (*Attachment, error) {
+	p.nAtt++
+	if p.nAtt > p.opts.MaxAttachments {
+		p.fatal = fmt.Errorf("%w: more than %d attachments", ErrTooLarge, p.opts.MaxAttachments)
+		return nil, p.fatal
+	}
+	return &Attachment{
+		Filename:    info.filename,
+		ContentType: info.mt,
+		ContentID:   info.cid,
+		Inline:      info.disp == "inline" || (info.disp == "" && info.cid != ""),
+	}, nil
+}
+
+// nested parses the body of a message/rfc822 attachment.
+func (p *parser) nested(a *Attachment, data []byte, depth int) error {
+	if depth >= maxDepth {
+		return nil
+	}
+	m, err := p.parseMessageBytes(data, depth+1, false)
+	if err != nil {
+		return err
+	}
+	a.Message = m
+	if a.Filename == "" && m.Subject != "" {
+		a.Filename = m.Subject + ".eml"
+	}
+	return nil
+}
+
+// walk reads the body of an entity whose header is h (streaming).
+func (p *parser) walk(st *msgState, h header, gh gmtextproto.Header, body io.Reader, depth int) error {
+	mt, params, clean := contentType(st, h)
 	if strings.HasPrefix(mt, "multipart/") {
 		boundary := params["boundary"]
 		if boundary == "" {
 			st.warn("%s without boundary, read as text/plain", mt)
-			return p.leaf(st, h, body, "text/plain", params, false, depth)
+			return p.leaf(st, h, gh, body, "text/plain", params, false, depth)
 		}
 		if depth >= maxDepth {
 			st.warn("%s nested too deeply, skipped", mt)
@@ -607,7 +785,7 @@ func (p *parser) walk(st *msgState, h gmtextproto.Header, body io.Reader, depth 
 				break
 			}
 			if err != nil {
-				if p.cr.over || p.cr.hdrOver || p.cr.readErr != nil {
+				if p.stopped() {
 					return nil
 				}
 				if n == 0 {
@@ -620,26 +798,18 @@ func (p *parser) walk(st *msgState, h gmtextproto.Header, body io.Reader, depth 
 				break
 			}
 			n++
-			if err := p.walk(st, part.Header, part, depth+1); err != nil {
+			if err := p.walk(st, fromGM(&part.Header), part.Header, part, depth+1); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return p.leaf(st, h, body, mt, params, clean, depth)
+	return p.leaf(st, h, gh, body, mt, params, clean, depth)
 }
 
-// leaf reads a non-multipart part: a body or an attachment.
-func (p *parser) leaf(st *msgState, h gmtextproto.Header, body io.Reader, mt string, params map[string]string, clean bool, depth int) error {
-	mh := message.Header{Header: h}
-	if cs := params["charset"]; cs != "" {
-		// Seen in the wild: charset="charset=us-ascii", charset='utf-8'.
-		fixed := strings.Trim(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(cs)), "charset="), `"' `)
-		if fixed != cs {
-			params["charset"] = fixed
-			clean = false
-		}
-	}
+// leaf reads a non-multipart part: a body or an attachment (streaming).
+func (p *parser) leaf(st *msgState, h header, gh gmtextproto.Header, body io.Reader, mt string, params map[string]string, clean bool, depth int) error {
+	mh := message.Header{Header: gh}
 	if !clean {
 		// Give go-message a Content-Type it can parse.
 		mh = message.Header{}
@@ -663,97 +833,37 @@ func (p *parser) leaf(st *msgState, h gmtextproto.Header, body io.Reader, mt str
 			return nil
 		}
 	}
-
-	disp, dparams, _ := mediaType(h.Get("Content-Disposition"))
-	filename := dparams["filename"]
-	if filename == "" {
-		filename = params["name"]
-	}
-	if filename != "" {
-		filename = oneLine(decodeText(st, "filename", filename))
-	}
-	cid := ""
-	if ids := msgIDs(h.Get("Content-Id")); len(ids) > 0 {
-		cid = ids[0]
-	} else if v := strings.TrimSpace(h.Get("Content-Id")); v != "" {
-		cid = strings.Trim(v, "<>")
-	}
-
-	isBody := disp != "attachment" && filename == "" &&
-		(mt == "text/plain" || (mt == "text/html" && st.m.HTML == ""))
-	if isBody {
+	info := leafInfo(st, h, mt, params)
+	if info.body {
 		data, err := io.ReadAll(e.Body)
-		if err != nil {
-			if p.cr.over || p.cr.hdrOver || p.cr.readErr != nil {
-				return nil
-			}
+		if err != nil && !p.stopped() {
 			st.warn("%s: body cut short: %v", mt, trimForWarning(err.Error()))
 		}
-		s := string(data)
-		if !utf8.ValidString(s) {
-			st.warn("%s: invalid %s bytes, read as windows-1252", mt, charsetName(params))
-			s = latin1ish(s)
-		}
-		if mt == "text/html" {
-			st.m.HTML = s
-		} else if s != "" || len(st.text) == 0 {
-			st.text = append(st.text, s)
-		}
+		addText(st, &info, data)
 		return nil
 	}
-
-	p.nAtt++
-	if p.nAtt > p.opts.MaxAttachments {
-		p.fatal = fmt.Errorf("%w: more than %d attachments", ErrTooLarge, p.opts.MaxAttachments)
-		return p.fatal
-	}
-	a := Attachment{
-		Filename:    filename,
-		ContentType: mt,
-		ContentID:   cid,
-		Inline:      disp == "inline" || (disp == "" && cid != ""),
+	a, err := p.newAttachment(&info)
+	if err != nil {
+		return err
 	}
 	if mt == "message/rfc822" || mt == "message/global" {
 		data, err := io.ReadAll(e.Body)
-		if err != nil && !(p.cr.over || p.cr.hdrOver || p.cr.readErr != nil) {
+		if err != nil && !p.stopped() {
 			st.warn("%s: body cut short: %v", mt, trimForWarning(err.Error()))
 		}
-		if depth < maxDepth {
-			nested, err := p.parseMessage(bufio.NewReader(bytes.NewReader(data)), depth+1, false)
-			if err != nil {
-				return err
-			}
-			a.Message = nested
-			if a.Filename == "" && nested.Subject != "" {
-				a.Filename = nested.Subject + ".eml"
-			}
+		if err := p.nested(a, data, depth); err != nil {
+			return err
 		}
-		return p.store(st, &a, bytes.NewReader(data), data)
+		return p.store(st, a, bytes.NewReader(data))
 	}
-	if p.opts.Blobs != nil {
-		return p.store(st, &a, e.Body, nil)
-	}
-	data, err := io.ReadAll(e.Body)
-	if err != nil && !(p.cr.over || p.cr.hdrOver || p.cr.readErr != nil) {
-		st.warn("%s %q: body cut short: %v", mt, filename, trimForWarning(err.Error()))
-	}
-	return p.store(st, &a, nil, data)
+	return p.store(st, a, e.Body)
 }
 
-// store keeps an attachment body in memory or streams it to the BlobStore.
-func (p *parser) store(st *msgState, a *Attachment, r io.Reader, data []byte) error {
-	if p.opts.Blobs == nil {
-		a.Data = data
-		a.Size = int64(len(data))
-		st.m.Attachments = append(st.m.Attachments, *a)
-		return nil
-	}
-	if r == nil {
-		r = bytes.NewReader(data)
-	}
+// store streams an attachment body to the BlobStore.
+func (p *parser) store(st *msgState, a *Attachment, r io.Reader) error {
 	tr := &tolerantReader{r: r}
 	key, size, err := p.opts.Blobs.Put(p.opts.Context, a.Filename, a.ContentType, tr)
-	if p.cr.over || p.cr.hdrOver || p.cr.readErr != nil {
+	if p.stopped() {
 		return p.cr.limitErr()
 	}
 	if err != nil {
