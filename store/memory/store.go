@@ -50,9 +50,8 @@ type Store struct {
 	outbox  map[string]*emailflow.OutboxItem
 	pending set
 
-	events   []emailflow.Event
-	seq      int64
-	eventCap int
+	events ring
+	seq    int64
 
 	agents map[string]*emailflow.Agent
 
@@ -81,10 +80,10 @@ func New(opts *Options) *Store {
 		pending:      set{},
 		agents:       map[string]*emailflow.Agent{},
 		contacts:     contact.NewIndex(),
-		eventCap:     100_000,
 	}
+	s.events.max = 100_000
 	if opts != nil && opts.EventLog > 0 {
-		s.eventCap = opts.EventLog
+		s.events.max = opts.EventLog
 	}
 	return s
 }
@@ -558,14 +557,9 @@ func (t *txn) AppendEvent(_ context.Context, e *emailflow.Event) error {
 	s := t.s
 	s.seq++
 	e.Seq = s.seq
-	s.events = append(s.events, *e)
-	if len(s.events) >= 2*s.eventCap {
-		s.events = append(s.events[:0:0], s.events[len(s.events)-s.eventCap:]...)
-	}
+	s.events.push(*e)
 	t.undo = append(t.undo, func() {
-		if n := len(s.events); n > 0 && s.events[n-1].Seq == e.Seq {
-			s.events = s.events[:n-1]
-		}
+		s.events.pop()
 		s.seq--
 	})
 	return nil
@@ -576,13 +570,55 @@ func (t *txn) Events(_ context.Context, after int64, limit int) ([]emailflow.Eve
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	ev := t.s.events
-	i := sort.Search(len(ev), func(i int) bool { return ev[i].Seq > after })
-	end := len(ev)
+	return t.s.events.after(after, limit), nil
+}
+
+// ring keeps the most recent events in a fixed buffer: the log of a
+// long-running embedded Workspace stays bounded.
+type ring struct {
+	buf   []emailflow.Event // grows up to max, then wraps
+	max   int
+	start int // index of the oldest event
+	n     int
+}
+
+func (r *ring) push(e emailflow.Event) {
+	switch {
+	case r.n < len(r.buf):
+		r.buf[(r.start+r.n)%len(r.buf)] = e
+		r.n++
+	case len(r.buf) < r.max:
+		r.buf = append(r.buf, e) // not wrapped yet, so start is 0
+		r.n++
+	default:
+		r.buf[r.start] = e
+		r.start = (r.start + 1) % len(r.buf)
+	}
+}
+
+// pop removes the newest event (a rolled-back append). When the push had
+// overwritten the oldest event, that one stays lost: the log only promises
+// the most recent events.
+func (r *ring) pop() {
+	if r.n == 0 {
+		return
+	}
+	r.n--
+}
+
+func (r *ring) at(i int) *emailflow.Event { return &r.buf[(r.start+i)%len(r.buf)] }
+
+func (r *ring) after(seq int64, limit int) []emailflow.Event {
+	i := sort.Search(r.n, func(i int) bool { return r.at(i).Seq > seq })
+	end := r.n
 	if limit > 0 && i+limit < end {
 		end = i + limit
 	}
-	return slices.Clone(ev[i:end]), nil
+	out := make([]emailflow.Event, 0, end-i)
+	for ; i < end; i++ {
+		out = append(out, *r.at(i))
+	}
+	return out
 }
 
 // Agent implements emailflow.Tx.

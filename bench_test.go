@@ -1,0 +1,126 @@
+package emailflow_test
+
+import (
+	"bytes"
+	"context"
+	"net/mail"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/store/memory"
+)
+
+// discard is a Sender that only counts, so the benchmark measures the
+// Workspace, not a growing record of sent mail.
+type discard struct{ n atomic.Int64 }
+
+func (d *discard) Send(context.Context, string, []string, []byte) error {
+	d.n.Add(1)
+	return nil
+}
+
+// uniqueMail returns the French email with a Message-ID of its own, so that
+// idempotent ingest does not short-circuit later rounds.
+func uniqueMail(raw []byte, i int64) []byte {
+	return bytes.Replace(raw, []byte("CAF3x9-helene-2291"), []byte("bench-"+strconv.FormatInt(i, 36)), 1)
+}
+
+func newBenchWorkspace(b *testing.B) (*emailflow.Workspace, *discard) {
+	b.Helper()
+	s := &discard{}
+	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(&memory.Options{EventLog: 10_000}), Sender: s}, &emailflow.Options{
+		Hostname:        "desk.boutique.example",
+		Mailboxes:       []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: support}, Queue: "support-fr"}},
+		CompleteOnReply: true,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, id := range []string{"alice", "bob"} {
+		if err := ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"support-fr"}, Capacity: 1 << 20}); err != nil {
+			b.Fatal(err)
+		}
+		if err := ws.SetStatus(ctx, id, emailflow.StatusReady); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return ws, s
+}
+
+// lifecycle takes one email through ingest → accept → reply → send.
+func lifecycle(ctx context.Context, b *testing.B, ws *emailflow.Workspace, raw []byte) {
+	it, err := ws.Ingest(ctx, support, bytes.NewReader(raw))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ws.Accept(ctx, it.OfferedTo, it.ID); err != nil {
+		b.Fatal(err)
+	}
+	r, err := ws.Reply(ctx, it.OfferedTo, it.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkLifecycle: one inbound email ingested, offered, accepted,
+// replied to and sent (which marks the inbound done), on the memory store.
+func BenchmarkLifecycle(b *testing.B) {
+	raw := readFile(b, "testdata/french-order.eml")
+	ws, s := newBenchWorkspace(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		lifecycle(ctx, b, ws, uniqueMail(raw, int64(i)))
+	}
+	b.StopTimer()
+	if s.n.Load() != int64(b.N) {
+		b.Fatalf("sent %d of %d", s.n.Load(), b.N)
+	}
+}
+
+// BenchmarkLifecycleParallel is BenchmarkLifecycle from GOMAXPROCS
+// goroutines: the throughput of one Workspace on this machine.
+func BenchmarkLifecycleParallel(b *testing.B) {
+	raw := readFile(b, "testdata/french-order.eml")
+	ws, _ := newBenchWorkspace(b)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			lifecycle(ctx, b, ws, uniqueMail(raw, n.Add(1)))
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "lifecycles/s")
+}
+
+// BenchmarkParseRender is the mail work of one lifecycle alone: parse the
+// same inbound email, build the reply and render it.
+func BenchmarkParseRender(b *testing.B) {
+	raw := readFile(b, "testdata/french-order.eml")
+	from := mail.Address{Name: "Service Client", Address: support}
+	opts := &compose.RenderOptions{Hostname: "desk.boutique.example", Now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		msg, err := compose.Parse(bytes.NewReader(uniqueMail(raw, int64(i))), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := compose.Reply(msg, &compose.ReplyOptions{From: from, Own: []string{support}})
+		if _, err := compose.Render(d, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

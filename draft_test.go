@@ -1,0 +1,87 @@
+package emailflow_test
+
+import (
+	"bytes"
+	"context"
+	"net/mail"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/compose"
+)
+
+func TestEditDraftRecipientsBodiesAttachments(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", id)
+	require.NoError(t, err)
+	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	require.NoError(t, err)
+
+	content := emailflow.DraftContent{
+		To:      d.To,
+		Cc:      []mail.Address{{Name: "Marc Dupré", Address: "marc.dupre@exemple.fr"}},
+		Bcc:     []mail.Address{{Address: "archive@boutique.example"}},
+		Subject: "Re: Votre commande FR-2291 🎁",
+		Text:    "Bonjour,\n\nVoici votre bon de retour.",
+		HTML:    "<p>Bonjour,</p><p>Voici votre <b>bon de retour</b>.</p>",
+	}
+	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, content))
+	keep, err := f.ws.AddAttachment(ctx, "alice", r.ID, "bon-retour.pdf", "application/pdf", strings.NewReader("%PDF-1.7 retour"))
+	require.NoError(t, err)
+	drop, err := f.ws.AddAttachment(ctx, "alice", r.ID, "mauvais.txt", "", strings.NewReader("oops"))
+	require.NoError(t, err)
+	require.NoError(t, f.ws.RemoveAttachment(ctx, "alice", r.ID, drop))
+	assert.ErrorIs(t, f.ws.RemoveAttachment(ctx, "alice", r.ID, drop), emailflow.ErrNotFound)
+
+	d, err = f.ws.Draft(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	require.Len(t, d.Attachments, 1)
+	assert.Equal(t, keep, d.Attachments[0].ID)
+	assert.Equal(t, content.Subject, d.Subject)
+
+	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	sent := f.sender.Sent()
+	require.Len(t, sent, 1)
+	assert.ElementsMatch(t, []string{"helene.dupre@exemple.fr", "marc.dupre@exemple.fr", "archive@boutique.example"}, sent[0].To, "Bcc is in the envelope")
+	assert.NotContains(t, string(sent[0].Raw), "archive@boutique.example", "but not in the headers")
+
+	msg, err := compose.Parse(bytes.NewReader(sent[0].Raw), nil)
+	require.NoError(t, err)
+	assert.Equal(t, content.Subject, msg.Subject)
+	assert.Equal(t, []mail.Address{{Name: "Marc Dupré", Address: "marc.dupre@exemple.fr"}}, msg.Cc)
+	assert.Equal(t, "Bonjour,\n\nVoici votre bon de retour.", strings.TrimSpace(strings.ReplaceAll(msg.Text, "\r\n", "\n")))
+	assert.Contains(t, msg.HTML, "<b>bon de retour</b>")
+	require.Len(t, msg.Attachments, 1)
+	assert.Equal(t, "bon-retour.pdf", msg.Attachments[0].Filename)
+	assert.Equal(t, []byte("%PDF-1.7 retour"), msg.Attachments[0].Data)
+}
+
+func TestAttachmentLimits(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{Parse: &compose.ParseOptions{MaxSize: 1 << 20, MaxAttachments: 2}})
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", id)
+	require.NoError(t, err)
+	_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "big.bin", "", bytes.NewReader(make([]byte, 1<<20+1)))
+	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
+	for i := 0; i < 2; i++ {
+		_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "f.txt", "text/plain", strings.NewReader("x"))
+		require.NoError(t, err)
+	}
+	_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "f.txt", "text/plain", strings.NewReader("x"))
+	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
+	_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "a\r\nb.txt", "text/plain", strings.NewReader("x"))
+	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
+	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	assert.Len(t, d.Attachments, 2)
+}

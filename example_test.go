@@ -1,0 +1,64 @@
+package emailflow_test
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/store/memory"
+	transport "github.com/emailflow/emailflow/transport/memory"
+)
+
+func Example() {
+	ctx := context.Background()
+	sender := &transport.Sender{}
+	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: sender}, &emailflow.Options{
+		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Support", Address: "support@shop.example"}, Queue: "support"}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	_ = ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}})
+	_ = ws.SetStatus(ctx, "ana", emailflow.StatusReady)
+
+	raw := "From: Jo <jo@example.org>\r\nTo: support@shop.example\r\nSubject: Where is my parcel?\r\n" +
+		"Message-ID: <1@example.org>\r\n\r\nHello, order 42 has not arrived.\r\n"
+	it, _ := ws.Ingest(ctx, "support@shop.example", strings.NewReader(raw))
+	fmt.Println(it.State, "to", it.OfferedTo)
+
+	it, _ = ws.Accept(ctx, "ana", it.ID)
+	fmt.Println(it.State, "by", it.Owner)
+
+	reply, _ := ws.Reply(ctx, "ana", it.ID)
+	draft, _ := ws.Draft(ctx, "ana", reply.ID)
+	_ = ws.EditDraft(ctx, "ana", reply.ID, emailflow.DraftContent{To: draft.To, Subject: draft.Subject, Text: "It ships today.\n\n" + draft.Text})
+	reply, _ = ws.Send(ctx, "ana", reply.ID)
+	fmt.Println("reply", reply.State, "to", sender.Sent()[0].To)
+
+	_ = ws.MarkDone(ctx, "ana", it.ID)
+	it, _ = ws.Interaction(ctx, it.ID)
+	fmt.Println(it.State)
+	// Output:
+	// offered to ana
+	// handling by ana
+	// reply sent to [jo@example.org]
+	// done
+}
+
+func ExampleWorkspace_Subscribe() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ws, _ := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: &transport.Sender{}}, nil)
+	sub := ws.Subscribe(ctx, nil)
+
+	_, _ = ws.Ingest(ctx, "support@shop.example", strings.NewReader("From: jo@example.org\r\nSubject: Hi\r\n\r\nHello\r\n"))
+	for i := 0; i < 2; i++ {
+		e := <-sub.C
+		fmt.Println(e.Type, e.State)
+	}
+	// Output:
+	// ingested queued
+	// queued queued
+}
