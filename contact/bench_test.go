@@ -35,6 +35,8 @@ var (
 	domains = []string{"example.fr", "orange.fr", "free.fr", "gmail.com", "laposte.net", "wanadoo.fr"}
 )
 
+var localPart = strings.NewReplacer(" ", "", "'", "")
+
 // genContacts returns n reproducible French contacts.
 func genContacts(n int) []contact.Contact {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -52,7 +54,7 @@ func genContacts(n int) []contact.Contact {
 			s := b.String()
 			last = strings.ToUpper(s[:1]) + s[1:]
 		}
-		local := strings.NewReplacer(" ", "", "'", "").Replace(contact.Fold(first + "." + last))
+		local := localPart.Replace(contact.Fold(first + "." + last))
 		c := contact.Contact{
 			ID:        fmt.Sprintf("c%06d", i),
 			FirstName: first,

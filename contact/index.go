@@ -94,7 +94,8 @@ const deltaMax = 512
 // by the call to Put or Remove that crosses the threshold: that call takes
 // time linear in the size of the index (tens of milliseconds at 100,000
 // contacts), without blocking readers meanwhile. Use PutAll to load many
-// contacts at once. Memory is linear in the number of contacts and in the
+// contacts at once: it merges once, and until that merge ends, searches
+// check the loaded contacts one by one. Memory is linear in the number of contacts and in the
 // length of their phone numbers.
 type Index struct {
 	mu       sync.RWMutex
@@ -428,27 +429,20 @@ func build(old *snapshot, dead []uint64, add []*doc) *snapshot {
 	if old != nil {
 		oldNames, oldEmails, oldPhones = old.names, old.emails, old.phones
 	}
-	s.names = mergePostings(oldNames, remap, add, addOrd, func(d *doc, emit func(string)) {
-		for _, w := range d.words {
-			emit(w)
-		}
-	})
-	s.emails = mergePostings(oldEmails, remap, add, addOrd, func(d *doc, emit func(string)) {
-		for _, e := range d.emails {
-			emit(e)
-		}
-	})
+	s.names = mergePostings(oldNames, remap, add, addOrd, func(d *doc) []string { return d.words })
+	s.emails = mergePostings(oldEmails, remap, add, addOrd, func(d *doc) []string { return d.emails })
 	s.phones = mergeGrams(oldPhones, remap, add, addOrd)
 	return s
 }
 
 // mergePostings returns the postings of old that remap keeps, with their
-// new ordinals, merged with the postings that keys emits for the docs add.
-func mergePostings(old []posting, remap []uint32, add []*doc, addOrd []uint32, keys func(*doc, func(string))) []posting {
+// new ordinals, merged with the postings of the keys of the docs add.
+func mergePostings(old []posting, remap []uint32, add []*doc, addOrd []uint32, keys func(*doc) []string) []posting {
 	var fresh []posting
 	for j, d := range add {
-		ord := addOrd[j]
-		keys(d, func(k string) { fresh = append(fresh, posting{k, ord}) })
+		for _, k := range keys(d) {
+			fresh = append(fresh, posting{k, addOrd[j]})
+		}
 	}
 	slices.SortFunc(fresh, func(a, b posting) int { return strings.Compare(a.key, b.key) })
 	out := make([]posting, 0, len(old)+len(fresh))
