@@ -51,8 +51,8 @@ func genContacts(n int) []contact.Contact {
 			for range 2 + r.IntN(2) {
 				b.WriteString(syllables[r.IntN(len(syllables))])
 			}
-			s := b.String()
-			last = strings.ToUpper(s[:1]) + s[1:]
+			r := []rune(b.String())
+			last = strings.ToUpper(string(r[:1])) + string(r[1:])
 		}
 		local := localPart.Replace(contact.Fold(first + "." + last))
 		c := contact.Contact{
@@ -110,6 +110,10 @@ func benchQueries(kind string, cs []contact.Contact) []string {
 			qs[i] = c.FirstName + " " + c.LastName
 		case "accents-folded":
 			qs[i] = strings.ToUpper(contact.Fold(c.FirstName))
+		case "one-letter":
+			qs[i] = string([]rune(contact.Fold(c.LastName))[:1])
+		case "blank":
+			qs[i] = ""
 		}
 	}
 	return qs
@@ -120,26 +124,37 @@ func benchQueries(kind string, cs []contact.Contact) []string {
 // mean Total.
 func BenchmarkSearch(b *testing.B) {
 	x, cs := benchSetup(b)
-	for _, kind := range []string{"name-prefix", "full-email", "phone-digits", "two-words", "accents-folded"} {
-		qs := benchQueries(kind, cs)
-		b.Run(kind, func(b *testing.B) {
-			b.ReportAllocs()
-			lat := make([]time.Duration, 0, 1<<16)
-			hits := 0
-			for i := 0; b.Loop(); i++ {
-				start := time.Now()
-				res := x.Search(qs[i%len(qs)], contact.Page{})
-				lat = append(lat, time.Since(start))
-				hits += res.Total
-				if res.Total == 0 {
-					b.Fatalf("no result for %q", qs[i%len(qs)])
-				}
-			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
-			b.ReportMetric(float64(hits)/float64(len(lat)), "hits/op")
-		})
+	for _, kind := range []string{"name-prefix", "full-email", "phone-digits", "two-words", "accents-folded", "one-letter", "blank"} {
+		b.Run(kind, func(b *testing.B) { searchBench(b, x, benchQueries(kind, cs)) })
 	}
+	// The worst steady state: 511 changes not merged yet, checked one by one.
+	y := contact.NewIndex()
+	y.PutAll(cs)
+	for _, c := range cs[:511] {
+		c.UpdatedAt = c.UpdatedAt.Add(time.Hour)
+		y.Put(c)
+	}
+	for _, kind := range []string{"two-words", "phone-digits"} {
+		b.Run(kind+"-511-unmerged", func(b *testing.B) { searchBench(b, y, benchQueries(kind, cs)) })
+	}
+}
+
+func searchBench(b *testing.B, x *contact.Index, qs []string) {
+	b.ReportAllocs()
+	lat := make([]time.Duration, 0, 1<<16)
+	hits := 0
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		res := x.Search(qs[i%len(qs)], contact.Page{})
+		lat = append(lat, time.Since(start))
+		hits += res.Total
+		if res.Total == 0 {
+			b.Fatalf("no result for %q", qs[i%len(qs)])
+		}
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(hits)/float64(len(lat)), "hits/op")
 }
 
 // BenchmarkPutAll loads 100,000 contacts into an empty index, and reports
