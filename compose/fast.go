@@ -349,6 +349,10 @@ func decodeTransfer(st *msgState, cte string, b []byte, mt string) []byte {
 		return b
 	case "base64":
 		out, ok := decodeBase64(b)
+		if !ok && spacedWords(b) {
+			st.warn("%s: declared base64 but holds plain text, kept as received", mt)
+			return b
+		}
 		if !ok {
 			st.warn("%s: malformed base64, kept what could be decoded", mt)
 		}
@@ -388,6 +392,17 @@ func decodeBase64(b []byte) ([]byte, bool) {
 		ok = false
 	}
 	return dst[:n], ok
+}
+
+// spacedWords reports whether b has a space between two letters, which
+// base64 never has.
+func spacedWords(b []byte) bool {
+	for i := 1; i+1 < len(b); i++ {
+		if b[i] == ' ' && b[i-1] > ' ' && b[i+1] > ' ' {
+			return true
+		}
+	}
+	return false
 }
 
 func unhex(c byte) (byte, bool) {

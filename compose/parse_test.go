@@ -140,8 +140,8 @@ JVBERg==
 			atts: []string{"/image/png/true", "résumé.pdf/application/pdf/false"},
 		},
 		{
-			name: "missing final boundary",
-			raw:  crlf("Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n"),
+			name:     "missing final boundary",
+			raw:      crlf("Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n"),
 			text:     "hello\r\n",
 			warnings: 1,
 		},
