@@ -44,7 +44,7 @@ type Result struct {
 
 // deltaMax is how many recent changes the index scans linearly before it
 // merges them into its sorted arrays.
-const deltaMax = 512
+const deltaMax = 256
 
 // Index is a concurrency-safe, in-memory search index over contacts. The
 // zero value is not usable; call NewIndex.
@@ -90,7 +90,7 @@ const deltaMax = 512
 // phone digit suffixes, searched by binary search, plus an exact-match map
 // of addresses; a search costs a few binary searches and a bitmap pass over
 // the matches, not a scan of the contacts. Changes are first kept in a
-// short list scanned linearly, and merged into the arrays every 512 changes
+// short list scanned linearly, and merged into the arrays every 256 changes
 // by the call to Put or Remove that crosses the threshold: that call takes
 // time linear in the size of the index (tens of milliseconds at 100,000
 // contacts), without blocking readers meanwhile. Use PutAll to load many
@@ -108,8 +108,8 @@ type Index struct {
 	killed   []*doc            // docs replaced or removed while a merge runs
 }
 
-// doc is one contact as indexed. Everything but ord is immutable once the
-// doc is created.
+// doc is one contact as indexed. Everything but ord and dead is immutable
+// once the doc is created.
 type doc struct {
 	c       Contact
 	sortKey string
@@ -118,6 +118,7 @@ type doc struct {
 	addrs   []string // normalized addresses
 	digits  []string // phone digits, for numbers with at least minPhoneDigits
 	ord     int      // position in Index.snap.docs; guarded by Index.mu
+	dead    bool     // replaced or removed; guarded by Index.mu
 }
 
 // snapshot is the sorted part of the index. Only dead and ndead change
@@ -271,7 +272,7 @@ func (x *Index) Search(query string, page Page) Result {
 	var extra []*doc
 	for _, list := range [2][]*doc{x.frozen, x.delta} {
 		for _, d := range list {
-			if x.byID[d.c.ID] == d && (all || d.matchesAll(terms)) {
+			if !d.dead && (all || d.matchesAll(terms)) {
 				extra = append(extra, d)
 			}
 		}
@@ -321,6 +322,7 @@ func (x *Index) putLocked(d *doc) {
 
 // killLocked forgets d, which was replaced or removed. x.mu is held.
 func (x *Index) killLocked(d *doc) {
+	d.dead = true
 	for _, a := range d.addrs {
 		ds := slices.DeleteFunc(x.byAddr[a], func(o *doc) bool { return o == d })
 		if len(ds) == 0 {
@@ -368,7 +370,7 @@ func (x *Index) merge() {
 		}
 		add := make([]*doc, 0, len(x.delta))
 		for _, d := range x.delta {
-			if x.byID[d.c.ID] == d {
+			if !d.dead {
 				add = append(add, d)
 			}
 		}
