@@ -1,6 +1,7 @@
 package emailflow
 
 import (
+	"maps"
 	"net/mail"
 	"slices"
 	"time"
@@ -42,18 +43,23 @@ const (
 	PrivilegeForward  Privilege = "forward"  // forward to an external address
 	PrivilegeTransfer Privilege = "transfer" // transfer to an agent or a queue
 	PrivilegeDelete   Privilege = "delete"   // delete an interaction
+	PrivilegePull     Privilege = "pull"     // take the next interaction from a queue
+	PrivilegeConsult  Privilege = "consult"  // consult colleagues
+	PrivilegeAssign   Privilege = "assign"   // move or assign others' interactions
+	PrivilegeReview   Privilege = "review"   // approve or reject outbound email
 )
 
 // String returns the privilege name.
 func (p Privilege) String() string { return string(p) }
 
 // DefaultPrivileges is the privilege set per role used when
-// Options.Privileges is nil: agents may do everything but delete;
-// supervisors may also delete.
+// Options.Privileges is nil: agents handle, forward, transfer, pull and
+// consult; reviewers handle, pull and review; supervisors may also assign
+// and delete.
 var DefaultPrivileges = map[Role][]Privilege{
-	RoleAgent:      {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer},
-	RoleReviewer:   {PrivilegeHandle},
-	RoleSupervisor: {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegeDelete},
+	RoleAgent:      {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult},
+	RoleReviewer:   {PrivilegeHandle, PrivilegePull, PrivilegeReview},
+	RoleSupervisor: {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeAssign, PrivilegeDelete},
 }
 
 // Agent is an agent's identity and routing state.
@@ -65,6 +71,13 @@ type Agent struct {
 	Queues   []string // queues the agent serves
 	Capacity int      // interactions at once; 0 means 1
 	Roles    []Role   // nil means RoleAgent
+	// Skills are the agent's skills with their levels, matched against the
+	// skills a queue or route requires.
+	Skills map[string]int
+	// Languages are the languages the agent answers in ("fr", "de").
+	Languages []string
+	// Groups are the teams the agent belongs to (for QA policies, reports).
+	Groups []string
 	// IdleSince is when the agent last had nothing to do; routing offers to
 	// the longest idle first.
 	IdleSince time.Time
@@ -79,6 +92,9 @@ func (a *Agent) Clone() *Agent {
 	c := *a
 	c.Queues = slices.Clone(a.Queues)
 	c.Roles = slices.Clone(a.Roles)
+	c.Languages = slices.Clone(a.Languages)
+	c.Groups = slices.Clone(a.Groups)
+	c.Skills = maps.Clone(a.Skills)
 	return &c
 }
 

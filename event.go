@@ -29,6 +29,10 @@ const (
 	EventDone        EventType = "done"         // marked done
 	EventDeleted     EventType = "deleted"      // deleted
 	EventAgentStatus EventType = "agent-status" // an agent's status changed
+	EventConsult     EventType = "consult"      // a consultation was started (Agent: the colleague)
+	EventAnswered    EventType = "answered"     // a colleague answered a consultation (Agent: the owner)
+	EventCancelled   EventType = "cancelled"    // a consultation was cancelled
+	EventAssigned    EventType = "assigned"     // a supervisor moved it to an agent's workbin or a queue
 )
 
 // String returns the event type's name.

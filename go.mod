@@ -11,6 +11,7 @@ require (
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect
 	github.com/emersion/go-message v0.18.2 // indirect
+	github.com/google/btree v1.1.3 // indirect
 	github.com/gorilla/css v1.0.1 // indirect
 	github.com/microcosm-cc/bluemonday v1.0.27 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

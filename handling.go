@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/emailflow/emailflow/interaction"
@@ -262,10 +263,49 @@ func (w *Workspace) SaveToWorkbin(ctx context.Context, agentID, id string) error
 	})
 }
 
-// TakeFromWorkbin takes interaction id back from its owner's workbin to
-// work on it again. Errors: ErrNotFound; ErrForbidden; ErrInvalidTransition
-// (not parked).
+// TakeFromWorkbin takes interaction id out of a workbin to work on it
+// again: the owner from their personal workbin, or any agent from a team
+// workbin (who then owns it). Errors: ErrNotFound; ErrForbidden (another
+// agent's workbin); ErrInvalidTransition (not parked).
 func (w *Workspace) TakeFromWorkbin(ctx context.Context, agentID, id string) error {
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		team := it.State == interaction.StateParked && it.Owner == "" && w.isTeamWorkbin(it.Workbin)
+		if !team {
+			if err := it.CheckOwner(agentID); err != nil {
+				return err
+			}
+		}
+		bin := it.Workbin
+		if err := it.Fire(ctx, interaction.EventResume, agentID, t.now, bin); err != nil {
+			return err
+		}
+		it.Workbin, it.Owner, it.LastAgent = "", agentID, agentID
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		return t.emit(EventResumed, it, agentID, agentID, bin)
+	})
+}
+
+func (w *Workspace) isTeamWorkbin(bin string) bool {
+	return bin != "" && slices.Contains(w.opts.TeamWorkbins, bin)
+}
+
+// SaveToTeamWorkbin parks inbound interaction id, which the agent handles,
+// in team workbin bin (one of Options.TeamWorkbins): it leaves the agent,
+// and any agent may take it from there. Errors: ErrNotFound; ErrForbidden;
+// ErrInvalidTransition (not handling); ErrInvalidInput (unknown workbin).
+func (w *Workspace) SaveToTeamWorkbin(ctx context.Context, agentID, id, bin string) error {
+	if !w.isTeamWorkbin(bin) {
+		return fmt.Errorf("%w: %q is not a team workbin", ErrInvalidInput, bin)
+	}
 	return w.update(ctx, func(t *tx) error {
 		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
 			return err
@@ -274,15 +314,120 @@ func (w *Workspace) TakeFromWorkbin(ctx context.Context, agentID, id string) err
 		if err != nil {
 			return err
 		}
-		bin := it.Workbin
-		if err := it.Fire(ctx, interaction.EventResume, agentID, t.now, bin); err != nil {
+		if err := it.Fire(ctx, interaction.EventPark, agentID, t.now, bin); err != nil {
 			return err
 		}
-		it.Workbin = ""
+		it.Workbin, it.Owner = bin, ""
 		if err := t.UpdateInteraction(ctx, it); err != nil {
 			return err
 		}
-		return t.emit(EventResumed, it, agentID, agentID, bin)
+		if err := t.emit(EventParked, it, agentID, agentID, bin); err != nil {
+			return err
+		}
+		return w.freed(t, agentID)
+	})
+}
+
+// ListWorkbin lists workbin bin: agent owner's personal workbin, or the
+// team workbin bin when owner is empty. Agents list their own and the team
+// workbins; listing another agent's needs the assign privilege
+// (supervisors). Errors: ErrForbidden; ErrInvalidInput (unknown team
+// workbin).
+func (w *Workspace) ListWorkbin(ctx context.Context, actorID, owner, bin string) ([]*interaction.Interaction, error) {
+	if owner == "" && !w.isTeamWorkbin(bin) {
+		return nil, fmt.Errorf("%w: %q is not a team workbin", ErrInvalidInput, bin)
+	}
+	var out []*interaction.Interaction
+	err := w.view(ctx, func(t *tx) error {
+		p := PrivilegeHandle
+		if owner != "" && owner != actorID {
+			p = PrivilegeAssign
+		}
+		if _, err := w.agent(t, actorID, p); err != nil {
+			return err
+		}
+		found, err := t.FindInteractions(ctx, Query{Workbin: bin, States: []interaction.State{interaction.StateParked}})
+		for _, it := range found {
+			if it.Owner == owner {
+				out = append(out, it)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// ListQueue lists the interactions waiting in queue, in routing order.
+// It needs the assign privilege (supervisors). Errors: ErrForbidden.
+func (w *Workspace) ListQueue(ctx context.Context, actorID, queue string) ([]*interaction.Interaction, error) {
+	var out []*interaction.Interaction
+	err := w.view(ctx, func(t *tx) error {
+		if _, err := w.agent(t, actorID, PrivilegeAssign); err != nil {
+			return err
+		}
+		var err error
+		out, err = t.FindInteractions(ctx, Query{Queue: queue, States: []interaction.State{interaction.StateQueued}})
+		return err
+	})
+	return out, err
+}
+
+// Assign moves a waiting or parked inbound interaction, as a supervisor:
+// to an agent (into their in-progress workbin, owned by them) or to a queue
+// (queued there and routed), with a note. Errors: ErrNotFound; ErrForbidden
+// (no assign privilege); ErrInvalidTransition (offered or handled by
+// someone: transfer it instead); ErrInvalidInput (no or two targets).
+func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to TransferTarget) error {
+	if (to.Agent == "") == (to.Queue == "") {
+		return fmt.Errorf("%w: assign needs exactly one target, an agent or a queue", ErrInvalidInput)
+	}
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, supervisorID, PrivilegeAssign); err != nil {
+			return err
+		}
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		ev := interaction.EventAssign
+		if to.Queue != "" {
+			ev = interaction.EventRequeue
+		}
+		if strings.TrimSpace(to.Note) != "" {
+			if err := it.AddNote(supervisorID, to.Note, t.now); err != nil {
+				return err
+			}
+		}
+		previous := it.Owner
+		if to.Agent != "" {
+			if _, err := t.Agent(ctx, to.Agent); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					return fmt.Errorf("%w: no agent %q", ErrNotFound, to.Agent)
+				}
+				return err
+			}
+			if err := it.Fire(ctx, ev, supervisorID, t.now, "to agent "+to.Agent); err != nil {
+				return err
+			}
+			it.Owner, it.Workbin = to.Agent, WorkbinInProgress
+		} else {
+			if err := it.Fire(ctx, ev, supervisorID, t.now, "to queue "+to.Queue); err != nil {
+				return err
+			}
+			it.Owner, it.Workbin, it.Queue, it.QueuedAt, it.Declined = "", "", to.Queue, t.now, nil
+		}
+		if err := t.UpdateInteraction(ctx, it); err != nil {
+			return err
+		}
+		if err := t.emit(EventAssigned, it, to.Agent, supervisorID, to.Note); err != nil {
+			return err
+		}
+		if previous != "" && previous != to.Agent {
+			if err := t.emit(EventAssigned, it, previous, supervisorID, to.Note); err != nil {
+				return err
+			}
+		}
+		return w.route(t, it)
 	})
 }
 

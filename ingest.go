@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/contact"
@@ -56,7 +57,11 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 	if err != nil {
 		return nil, domainErr(err)
 	}
-	key := ingestKey(mailbox, msg.MessageID, raw)
+	scope := ""
+	if w.opts.SplitRecipients {
+		scope = mailbox
+	}
+	key := ingestKey(scope, msg.MessageID, raw)
 	var from mail.Address
 	if len(msg.From) > 0 {
 		from = msg.From[0]
@@ -111,7 +116,17 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 			it.ThreadID, it.ParentID = thread, thread
 		}
 		it.ContactID, it.Mailbox, it.Subject = contactID, mailbox, msg.Subject
-		it.Queue, it.QueuedAt = w.queueFor(mailbox), t.now
+		r := w.routeFor(mailbox, recipients(msg))
+		it.Queue, it.QueuedAt, it.Skills, it.Language = r.Queue, t.now, r.Skills, r.Language
+		it.Priority = r.Priority
+		if it.Priority == 0 {
+			it.Priority = w.queue(r.Queue).Priority
+		}
+		if thread != "" && w.opts.StickyFor > 0 {
+			if last := lastAgent(t, thread); last != "" {
+				it.PreferredAgent, it.PreferUntil = last, t.now.Add(w.opts.StickyFor)
+			}
+		}
 		it.CaseData.Put(CaseSubject, msg.Subject, true)
 		it.CaseData.Put(CaseFrom, displayAddress(from), true)
 		it.CaseData.Put(CaseMailbox, mailbox, true)
@@ -165,14 +180,41 @@ func (w *Workspace) readRaw(r io.Reader) ([]byte, error) {
 	return raw, nil
 }
 
-// ingestKey is the idempotency key: the Message-ID at this mailbox, or a
-// hash of the bytes when there is none.
-func ingestKey(mailbox, messageID string, raw []byte) string {
+// ingestKey is the idempotency key: the Message-ID (within scope, a
+// mailbox when recipients are split), or a hash of the bytes when there is
+// none.
+func ingestKey(scope, messageID string, raw []byte) string {
 	if messageID != "" {
-		return mailbox + " <" + messageID + ">"
+		return scope + " <" + messageID + ">"
 	}
 	sum := sha256.Sum256(raw)
-	return mailbox + " sha256:" + hex.EncodeToString(sum[:])
+	return scope + " sha256:" + hex.EncodeToString(sum[:])
+}
+
+func recipients(m *compose.Message) []string {
+	out := make([]string, 0, len(m.To)+len(m.Cc))
+	for _, a := range m.To {
+		out = append(out, a.Address)
+	}
+	for _, a := range m.Cc {
+		out = append(out, a.Address)
+	}
+	return out
+}
+
+// lastAgent returns the agent who last handled an inbound of the thread.
+func lastAgent(t *tx, thread string) string {
+	found, err := t.FindInteractions(t.ctx, Query{Kind: interaction.KindInbound, ThreadID: thread})
+	if err != nil {
+		return ""
+	}
+	last, at := "", time.Time{}
+	for _, it := range found {
+		if it.LastAgent != "" && !it.UpdatedAt.Before(at) {
+			last, at = it.LastAgent, it.UpdatedAt
+		}
+	}
+	return last
 }
 
 // identify returns the contact id of the sender, creating the contact when

@@ -123,6 +123,9 @@ func (w *Workspace) Tick(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := w.expirePreferences(ctx, now); err != nil {
+		return 0, err
+	}
 	n := 0
 	for _, d := range due {
 		err := w.update(ctx, func(t *tx) error {
@@ -161,6 +164,45 @@ func (w *Workspace) Tick(ctx context.Context) (int, error) {
 }
 
 var errSkip = errors.New("skip")
+
+// expirePreferences routes the queued follow-ups whose sticky preference
+// ran out to anyone eligible.
+func (w *Workspace) expirePreferences(ctx context.Context, now time.Time) error {
+	var expired []string
+	err := w.view(ctx, func(t *tx) error {
+		found, err := t.FindInteractions(ctx, Query{States: []interaction.State{interaction.StateQueued}})
+		for _, it := range found {
+			if it.PreferredAgent != "" && !now.Before(it.PreferUntil) {
+				expired = append(expired, it.ID)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range expired {
+		err := w.update(ctx, func(t *tx) error {
+			it, err := t.Interaction(ctx, id)
+			if err != nil {
+				return err
+			}
+			if it.State != interaction.StateQueued || it.PreferredAgent == "" {
+				return errSkip
+			}
+			it.Record("system", "sticky-expired", t.now, it.PreferredAgent)
+			it.PreferredAgent, it.PreferUntil = "", time.Time{}
+			if err := t.UpdateInteraction(ctx, it); err != nil {
+				return err
+			}
+			return w.route(t, it)
+		})
+		if err != nil && !errors.Is(err, errSkip) {
+			return err
+		}
+	}
+	return nil
+}
 
 func (w *Workspace) notResponding(t *tx, agentID string) error {
 	a, err := t.Agent(t.ctx, agentID)

@@ -36,6 +36,9 @@ type Tx interface {
 	UpdateInteraction(ctx context.Context, it *interaction.Interaction) error
 	// FindInteractions returns the interactions matching q, ordered by
 	// priority (highest first), then QueuedAt, then CreatedAt, then id.
+	// Routing pages through a queue's waiting interactions with
+	// Query{Queue: q, States: []State{StateQueued}, Offset, Limit}: that
+	// query must be cheap for a small limit however long the queue is.
 	FindInteractions(ctx context.Context, q Query) ([]*interaction.Interaction, error)
 	// Load counts the interactions that take agent's capacity: offered or
 	// transferred to the agent, or handled by the agent.
@@ -78,6 +81,11 @@ type Tx interface {
 	// Agents returns the agents serving queue (all agents when queue is
 	// empty), ordered by id.
 	Agents(ctx context.Context, queue string) ([]*Agent, error)
+	// ReadyAgents returns a page of the agents serving queue whose status
+	// is ready, longest idle first (IdleSince, then id): routing reads it
+	// until it finds an eligible agent, so it must be cheap for a small
+	// limit however many agents there are.
+	ReadyAgents(ctx context.Context, queue string, offset, limit int) ([]*Agent, error)
 }
 
 // Query selects interactions. Empty fields match everything; Limit 0 means
@@ -91,6 +99,7 @@ type Query struct {
 	Workbin   string
 	ThreadID  string
 	ContactID string
+	Offset    int // matches skipped, in order
 	Limit     int
 }
 

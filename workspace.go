@@ -55,6 +55,22 @@ type Options struct {
 	// DefaultQueue receives mail for mailboxes without a queue. Default
 	// "default".
 	DefaultQueue string
+	// Queues configure queues: required skills and role, default priority.
+	// A queue not listed has no requirement.
+	Queues []Queue
+	// Routes send inbound mail to queues by address; the first match wins.
+	// Mail no route matches goes to its mailbox's queue.
+	Routes []Route
+	// SplitRecipients makes one interaction per mailbox an email was
+	// delivered to. By default an email sent to several of our addresses
+	// (same Message-ID) is one interaction.
+	SplitRecipients bool
+	// TeamWorkbins are the names of the workbins shared by the team.
+	TeamWorkbins []string
+	// StickyFor is how long a customer's follow-up is reserved for the
+	// agent who last handled the thread before anyone may take it. Zero
+	// turns sticky routing off.
+	StickyFor time.Duration
 	// AcceptTimeout is how long an offer waits for the agent; at least 7 s.
 	// Default 30 s.
 	AcceptTimeout time.Duration

@@ -32,8 +32,17 @@ type Interaction struct {
 	Declined []string
 	// LastAgent is the last agent who handled it, for sticky routing.
 	LastAgent string
-	Priority  int
-	QueuedAt  time.Time
+	// PreferredAgent, until PreferUntil, is the only agent it is offered
+	// to: a customer's follow-up goes back to the agent who last handled
+	// the thread, for a while.
+	PreferredAgent string
+	PreferUntil    time.Time
+	Priority       int
+	QueuedAt       time.Time
+	// Skills are the skills (and minimum levels) an agent needs to be
+	// offered it; Language, when set, a language the agent must speak.
+	Skills   map[string]int
+	Language string
 
 	CaseData    CaseData
 	Notes       []Note
@@ -122,6 +131,12 @@ func (it *Interaction) Clone() *Interaction {
 	}
 	c := *it
 	c.Declined = append([]string(nil), it.Declined...)
+	if it.Skills != nil {
+		c.Skills = make(map[string]int, len(it.Skills))
+		for k, v := range it.Skills {
+			c.Skills[k] = v
+		}
+	}
 	c.CaseData = append(CaseData(nil), it.CaseData...)
 	c.Notes = append([]Note(nil), it.Notes...)
 	c.History = append([]Entry(nil), it.History...)

@@ -12,6 +12,9 @@ const (
 	KindOutbound Kind = "outbound"
 	// KindConsult is a consultation of a colleague about another interaction.
 	KindConsult Kind = "consult"
+	// KindReview is a quality-assurance review of an outbound email: it is
+	// queued and offered to reviewers like inbound mail.
+	KindReview Kind = "review"
 )
 
 // String returns the kind's name.
@@ -20,7 +23,7 @@ func (k Kind) String() string { return string(k) }
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindInbound, KindOutbound, KindConsult:
+	case KindInbound, KindOutbound, KindConsult, KindReview:
 		return true
 	}
 	return false

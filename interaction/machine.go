@@ -58,6 +58,8 @@ var machines = map[Kind]machine{
 		{EventResume, []State{StateParked}, StateHandling},
 		{EventComplete, []State{StateHandling}, StateDone},
 		{EventDelete, []State{StateNew, StateQueued, StateHandling, StateParked}, StateDeleted},
+		{EventAssign, []State{StateQueued, StateParked}, StateParked},
+		{EventRequeue, []State{StateParked}, StateQueued},
 	}),
 	KindOutbound: newMachine([]transition{
 		{EventPark, []State{StateDraft}, StateParked},
@@ -72,6 +74,16 @@ var machines = map[Kind]machine{
 		{EventRetry, []State{StateFailed}, StateOutbox},
 		{EventEdit, []State{StateFailed, StateRejected}, StateDraft},
 		{EventDelete, []State{StateDraft, StateParked, StateRejected, StateFailed}, StateDeleted},
+	}),
+	KindReview: newMachine([]transition{
+		{EventQueue, []State{StateNew}, StateQueued},
+		{EventOffer, []State{StateQueued}, StateOffered},
+		{EventAccept, []State{StateOffered}, StateHandling},
+		{EventDecline, []State{StateOffered}, StateQueued},
+		{EventTimeout, []State{StateOffered}, StateQueued},
+		{EventPull, []State{StateQueued}, StateHandling},
+		{EventComplete, []State{StateHandling}, StateDone},
+		{EventCancel, []State{StateQueued, StateOffered, StateHandling}, StateDone},
 	}),
 	KindConsult: newMachine([]transition{
 		{EventAccept, []State{StateOffered}, StateHandling},

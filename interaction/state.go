@@ -73,6 +73,8 @@ const (
 	EventEdit          Event = "edit"           // failed/rejected → draft
 	EventAnswer        Event = "answer"         // consult: handling → answered
 	EventCancel        Event = "cancel"         // consult: offered/handling → done
+	EventAssign        Event = "assign"         // queued/parked → parked (into an agent's workbin, by a supervisor)
+	EventRequeue       Event = "requeue"        // parked → queued (by a supervisor)
 )
 
 // String returns the event's name.

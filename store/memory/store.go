@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/btree"
+
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
@@ -55,6 +57,9 @@ type Store struct {
 
 	agents map[string]*emailflow.Agent
 
+	waiting map[string]*btree.BTreeG[waitKey]  // queued interactions per queue
+	ready   map[string]*btree.BTreeG[readyKey] // ready agents per queue
+
 	contacts *contact.Index
 }
 
@@ -79,6 +84,8 @@ func New(opts *Options) *Store {
 		outbox:       map[string]*emailflow.OutboxItem{},
 		pending:      set{},
 		agents:       map[string]*emailflow.Agent{},
+		waiting:      map[string]*btree.BTreeG[waitKey]{},
+		ready:        map[string]*btree.BTreeG[readyKey]{},
 		contacts:     contact.NewIndex(),
 	}
 	s.events.max = 100_000
@@ -237,6 +244,7 @@ func active(it *interaction.Interaction) string {
 // index moves an interaction's index entries from old to c (either may be
 // nil).
 func (s *Store) index(old, c *interaction.Interaction) {
+	s.indexWaiting(old, c)
 	if old != nil {
 		if old.State.Open() {
 			s.byState[old.State].remove(old.ID)
@@ -286,6 +294,9 @@ func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interac
 	for _, st := range q.States {
 		allOpen = allOpen && st.Open()
 	}
+	if q.Queue != "" && len(q.States) == 1 && q.States[0] == interaction.StateQueued {
+		return s.waitingPage(&q), nil
+	}
 	var candidates []string
 	switch {
 	case q.ThreadID != "":
@@ -323,6 +334,7 @@ func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interac
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
+	out = out[min(q.Offset, len(out)):]
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
@@ -642,8 +654,11 @@ func (t *txn) PutAgent(_ context.Context, a *emailflow.Agent) error {
 		return fmt.Errorf("%w: agent without id", emailflow.ErrInvalidInput)
 	}
 	old, existed := t.s.agents[a.ID]
-	t.s.agents[a.ID] = a.Clone()
+	c := a.Clone()
+	t.s.agents[a.ID] = c
+	t.s.indexReady(old, c)
 	t.undo = append(t.undo, func() {
+		t.s.indexReady(c, old)
 		if existed {
 			t.s.agents[a.ID] = old
 		} else {

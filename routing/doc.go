@@ -1,0 +1,14 @@
+// Package routing holds emailflow's pure routing decisions: which agent an
+// interaction is offered to, which waiting interaction an agent gets next,
+// and the orders behind them. It does no I/O: the Workspace loads the
+// candidates from the Store (in these orders, a page at a time) and asks
+// this package to choose.
+//
+// The rules, after the Genesys anchors: an agent is eligible for an
+// interaction when ready, below capacity, holding every required skill at
+// the required level or above, speaking its language, and not among the
+// agents who declined it; while a sticky preference holds, only the
+// preferred agent is. Among eligible agents the longest idle wins, then the
+// least loaded. Waiting interactions go highest priority first, oldest
+// first within a priority.
+package routing

@@ -1,0 +1,138 @@
+package routing
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Agent is what routing needs to know of an agent.
+type Agent struct {
+	ID        string
+	Ready     bool
+	Skills    map[string]int // skill → level
+	Languages []string
+	Capacity  int // interactions at once; at least 1
+	Load      int // interactions offered to or handled by the agent now
+	IdleSince time.Time
+}
+
+// Item is what routing needs to know of a waiting interaction.
+type Item struct {
+	ID       string
+	Queue    string
+	Priority int
+	QueuedAt time.Time
+	Skills   map[string]int // required skill → minimum level
+	Language string
+	Declined []string
+	// Preferred is the only agent the item may go to before PreferUntil.
+	Preferred   string
+	PreferUntil time.Time
+}
+
+// HasSkills reports whether the agent holds every required skill at the
+// required level or above.
+func (a *Agent) HasSkills(required map[string]int) bool {
+	for skill, level := range required {
+		if a.Skills[skill] < level {
+			return false
+		}
+	}
+	return true
+}
+
+// Speaks reports whether the agent speaks lang ("" is spoken by all).
+func (a *Agent) Speaks(lang string) bool {
+	return lang == "" || slices.Contains(a.Languages, lang)
+}
+
+// Free reports whether the agent can take one more interaction.
+func (a *Agent) Free() bool { return a.Load < max(a.Capacity, 1) }
+
+// Reason says why an agent is not eligible for an item ("" when it is).
+type Reason string
+
+// Reasons an agent is not eligible.
+const (
+	Eligible    Reason = ""
+	NotReady    Reason = "not ready"
+	AtCapacity  Reason = "at capacity"
+	LacksSkill  Reason = "lacks a required skill"
+	NoLanguage  Reason = "does not speak the language"
+	HasDeclined Reason = "declined it before"
+	NotSticky   Reason = "reserved for the agent who last handled the thread"
+)
+
+// String returns the reason's text.
+func (r Reason) String() string { return string(r) }
+
+// Check tells whether agent a may be offered item it at now, and if not,
+// why.
+func Check(a *Agent, it *Item, now time.Time) Reason {
+	switch {
+	case !a.Ready:
+		return NotReady
+	case !a.Free():
+		return AtCapacity
+	case it.Preferred != "" && it.Preferred != a.ID && now.Before(it.PreferUntil):
+		return NotSticky
+	case slices.Contains(it.Declined, a.ID):
+		return HasDeclined
+	case !a.HasSkills(it.Skills):
+		return LacksSkill
+	case !a.Speaks(it.Language):
+		return NoLanguage
+	}
+	return Eligible
+}
+
+// CompareAgents orders agents best first: longest idle, then least loaded,
+// then by id so the order is total.
+func CompareAgents(a, b *Agent) int {
+	if c := a.IdleSince.Compare(b.IdleSince); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Load, b.Load); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// CompareItems orders waiting items first served first: highest priority,
+// then oldest, then by id.
+func CompareItems(a, b *Item) int {
+	if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+		return c
+	}
+	if c := a.QueuedAt.Compare(b.QueuedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// PickAgent returns the index of the best agent of candidates eligible for
+// it, or -1.
+func PickAgent(it *Item, candidates []Agent, now time.Time) int {
+	best := -1
+	for i := range candidates {
+		if Check(&candidates[i], it, now) != Eligible {
+			continue
+		}
+		if best < 0 || CompareAgents(&candidates[i], &candidates[best]) < 0 {
+			best = i
+		}
+	}
+	return best
+}
+
+// PickItem returns the index of the first item of candidates (already in
+// CompareItems order) that agent a is eligible for, or -1.
+func PickItem(a *Agent, candidates []Item, now time.Time) int {
+	for i := range candidates {
+		if Check(a, &candidates[i], now) == Eligible {
+			return i
+		}
+	}
+	return -1
+}
