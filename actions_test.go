@@ -139,7 +139,9 @@ func TestRefusals(t *testing.T) {
 		{"mark done another agent's interaction", nil, handledByAlice,
 			func(f *fixture, id string) error { return f.ws.MarkDone(ctx, "bob", id) }, emailflow.ErrForbidden},
 		{"edit a read-only case data key", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.SetCaseData(ctx, "alice", id, emailflow.CaseSubject, "x") }, emailflow.ErrForbidden},
+			func(f *fixture, id string) error {
+				return f.ws.SetCaseData(ctx, "alice", id, emailflow.CaseSubject, "x")
+			}, emailflow.ErrForbidden},
 		{"empty case data key", nil, handledByAlice,
 			func(f *fixture, id string) error { return f.ws.SetCaseData(ctx, "alice", id, "", "x") }, emailflow.ErrInvalidInput},
 		{"disposition not in the list", &emailflow.Options{Dispositions: []string{"resolved"}}, handledByAlice,

@@ -86,4 +86,3 @@ func (w *Workspace) SetStatus(ctx context.Context, agentID string, s AgentStatus
 		return nil
 	})
 }
-
