@@ -409,22 +409,26 @@ func build(old *snapshot, dead []uint64, add []*doc) *snapshot {
 	remap := make([]uint32, len(oldDocs)) // old ordinal → new ordinal or gone
 	addOrd := make([]uint32, len(add))
 	docs := make([]*doc, 0, len(oldDocs)+len(add))
-	for i, j := 0, 0; i < len(oldDocs) || j < len(add); {
-		if i < len(oldDocs) && dead[i>>6]&(1<<(i&63)) != 0 {
-			remap[i] = gone
-			i++
-			continue
-		}
-		if j == len(add) || (i < len(oldDocs) && oldDocs[i].sortKey < add[j].sortKey) {
+	// copyOld moves the old docs [i, end) to docs, dropping the dead ones.
+	i := 0
+	copyOld := func(end int) {
+		for ; i < end; i++ {
+			if dead[i>>6]&(1<<(i&63)) != 0 {
+				remap[i] = gone
+				continue
+			}
 			remap[i] = uint32(len(docs))
 			docs = append(docs, oldDocs[i])
-			i++
-		} else {
-			addOrd[j] = uint32(len(docs))
-			docs = append(docs, add[j])
-			j++
 		}
 	}
+	// add is short next to old: find each insertion point by binary search
+	// rather than comparing every old key.
+	for j, d := range add {
+		copyOld(i + sort.Search(len(oldDocs)-i, func(k int) bool { return oldDocs[i+k].sortKey > d.sortKey }))
+		addOrd[j] = uint32(len(docs))
+		docs = append(docs, d)
+	}
+	copyOld(len(oldDocs))
 	s := &snapshot{docs: docs, dead: make([]uint64, (len(docs)+63)/64)}
 	var oldNames, oldEmails []posting
 	var oldPhones *[1000][]uint32
@@ -448,23 +452,20 @@ func mergePostings(old []posting, remap []uint32, add []*doc, addOrd []uint32, k
 	}
 	slices.SortFunc(fresh, func(a, b posting) int { return strings.Compare(a.key, b.key) })
 	out := make([]posting, 0, len(old)+len(fresh))
-	i, j := 0, 0
-	for i < len(old) || j < len(fresh) {
-		if i < len(old) {
-			ord := remap[old[i].ord]
-			if ord == ^uint32(0) {
-				i++
-				continue
-			}
-			if j == len(fresh) || old[i].key <= fresh[j].key {
-				out = append(out, posting{old[i].key, ord})
-				i++
-				continue
+	i := 0
+	copyOld := func(end int) {
+		for _, p := range old[i:end] {
+			if ord := remap[p.ord]; ord != ^uint32(0) {
+				out = append(out, posting{p.key, ord})
 			}
 		}
-		out = append(out, fresh[j])
-		j++
+		i = end
 	}
+	for _, f := range fresh {
+		copyOld(i + sort.Search(len(old)-i, func(k int) bool { return old[i+k].key > f.key }))
+		out = append(out, f)
+	}
+	copyOld(len(old))
 	return slices.Clip(out)
 }
 
