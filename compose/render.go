@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Draft is a message to render: a reply, a forward or a new message.
@@ -217,6 +218,9 @@ func validateDraft(d *Draft, hostname string) error {
 		if hasCRLF(a.Filename) || hasCRLF(a.ContentType) || hasCRLF(a.ContentID) {
 			return invalid("CR or LF in attachment %d", i)
 		}
+		if strings.IndexFunc(a.Filename, isCtl) >= 0 {
+			return invalid("control character in attachment file name %q", a.Filename)
+		}
 		if a.ContentID != "" && !validMsgID(a.ContentID) {
 			return invalid("attachment %q: Content-ID %q", a.Filename, a.ContentID)
 		}
@@ -323,9 +327,48 @@ func encodeWord(s string) string {
 		}
 	}
 	if strings.Contains(s, "=?") {
-		return mime.QEncoding.Encode("utf-8", s)
+		// Plain text that looks like an encoded word: encode it, so that a
+		// reader does not decode it.
+		return forceQ(s)
 	}
 	return s
+}
+
+// forceQ writes s as Q-encoded words of at most 75 bytes, cut between runes.
+func forceQ(s string) string {
+	const hexdigits = "0123456789ABCDEF"
+	var b strings.Builder
+	word := 0
+	start := func() {
+		if b.Len() > 0 {
+			b.WriteString("?= ")
+		}
+		b.WriteString("=?utf-8?q?")
+		word = 0
+	}
+	start()
+	for _, r := range s {
+		var enc []byte
+		var buf [4]byte
+		n := utf8.EncodeRune(buf[:], r)
+		for _, c := range buf[:n] {
+			switch {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+				enc = append(enc, c)
+			case c == ' ':
+				enc = append(enc, '_')
+			default:
+				enc = append(enc, '=', hexdigits[c>>4], hexdigits[c&15])
+			}
+		}
+		if word+len(enc) > 63 {
+			start()
+		}
+		b.Write(enc)
+		word += len(enc)
+	}
+	b.WriteString("?=")
+	return b.String()
 }
 
 func (w *writer) addresses(name string, l []mail.Address) {

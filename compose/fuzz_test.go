@@ -1,0 +1,143 @@
+package compose
+
+import (
+	"bytes"
+	"errors"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParse feeds arbitrary bytes to Parse, in memory and streaming: no
+// panic, a message or an error, and whatever was read can be replied to.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/enmime/*/*.raw")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("Subject: =?utf-8?q?caf=C3=A9?=\r\n\r\nbody"))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nx\r\n--b--\r\n"))
+	f.Add([]byte("From x\n From: a@b\nContent-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: quoted-printable\n\n=1B$B$3=1B(B=\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Parse(bytes.NewReader(data), &ParseOptions{MaxSize: 1 << 20, MaxAttachments: 20})
+		if err != nil {
+			if m != nil {
+				t.Fatal("message and error")
+			}
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("unexpected error: %v", err)
+			}
+		} else {
+			checkMessage(t, m)
+		}
+		s, err := Parse(bytes.NewReader(data), &ParseOptions{MaxSize: 1 << 20, MaxAttachments: 20, Blobs: &memBlobs{}})
+		if err != nil {
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("unexpected streaming error: %v", err)
+			}
+			return
+		}
+		checkMessage(t, s)
+	})
+}
+
+func checkMessage(t *testing.T, m *Message) {
+	t.Helper()
+	if m == nil {
+		t.Fatal("nil message without error")
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		t.Fatalf("CR/LF in subject %q", m.Subject)
+	}
+	for _, s := range []string{m.Subject, m.Text, m.HTML} {
+		if !utf8.ValidString(s) {
+			t.Fatalf("invalid UTF-8: %q", s)
+		}
+	}
+	_ = m.SafeHTML()
+	_ = m.PlainText()
+	d := ReplyAll(m, &ReplyOptions{From: testFrom})
+	if _, err := Render(d, nil); err != nil && !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("render reply: %v", err)
+	}
+	if d, err := Forward(m, nil, &ForwardOptions{From: testFrom}); err == nil {
+		if _, err := Render(d, nil); err != nil && !errors.Is(err, ErrInvalidInput) {
+			t.Fatalf("render forward: %v", err)
+		}
+	}
+}
+
+// FuzzRenderParse renders arbitrary drafts and parses them back: Render
+// refuses with ErrInvalidInput or writes a message that Parse reads back
+// with the same subject, bodies and attachment.
+func FuzzRenderParse(f *testing.F) {
+	f.Add("Votre demande n° 42 ✅", "Bonjour,\n\nC'est réglé 🎉\n", "<p>Bonjour</p>", "Françoise Dupré", "facture été.pdf", []byte("%PDF-1.4"))
+	f.Add("こんにちは", "日本語のテキスト", "", "山田", "", []byte{})
+	f.Add("hi\r\nBcc: x@y.z", "x", "", "Eve", "a.txt", []byte("x"))
+	f.Add("=?utf-8?q?x?=", "line with trailing space \nand =3D sign", "<b>x</b>", "\"quoted\" name", "résumé (1).docx", []byte{0, 1, 2, 255})
+	f.Fuzz(func(t *testing.T, subject, text, html, name, filename string, data []byte) {
+		d := &Draft{
+			From:    mail.Address{Name: name, Address: "agent@acme.test"},
+			To:      []mail.Address{{Name: name, Address: "customer@example.com"}},
+			Subject: subject,
+			Text:    text,
+			HTML:    html,
+		}
+		if filename != "" {
+			d.Attachments = []Attachment{{Filename: filename, ContentType: "application/octet-stream", Data: data}}
+		}
+		raw, err := Render(d, &RenderOptions{Now: fixedNow})
+		if err != nil {
+			if !errors.Is(err, ErrInvalidInput) {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			return
+		}
+		m, err := Parse(bytes.NewReader(raw), nil)
+		if err != nil {
+			t.Fatalf("parse rendered: %v", err)
+		}
+		if len(m.Warnings) > 0 && utf8.ValidString(text) && utf8.ValidString(html) {
+			t.Fatalf("warnings on our own output: %q\n%s", m.Warnings, raw)
+		}
+		if utf8.ValidString(subject) && fields(m.Subject) != fields(oneLine(subject)) {
+			t.Fatalf("subject %q became %q", subject, m.Subject)
+		}
+		if utf8.ValidString(name) && len(m.From) == 1 && fields(m.From[0].Name) != fields(oneLine(name)) {
+			t.Fatalf("name %q became %q", name, m.From[0].Name)
+		}
+		if len(m.From) != 1 || m.From[0].Address != "agent@acme.test" {
+			t.Fatalf("from: %v", m.From)
+		}
+		if utf8.ValidString(text) && text != "" && crlfNorm(m.Text) != crlfNorm(text) {
+			t.Fatalf("text %q became %q", text, m.Text)
+		}
+		if utf8.ValidString(html) && crlfNorm(m.HTML) != crlfNorm(html) {
+			t.Fatalf("html %q became %q", html, m.HTML)
+		}
+		if filename != "" {
+			if len(m.Attachments) != 1 {
+				t.Fatalf("attachments: %d", len(m.Attachments))
+			}
+			a := m.Attachments[0]
+			if !bytes.Equal(a.Data, data) {
+				t.Fatalf("data %q became %q", data, a.Data)
+			}
+			if utf8.ValidString(filename) && a.Filename != filename {
+				t.Fatalf("filename %q became %q", filename, a.Filename)
+			}
+		}
+	})
+}
+
+func fields(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// crlfNorm maps CRLF and bare CR to LF: RFC 5322 bodies have no bare CR.
+func crlfNorm(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
