@@ -95,6 +95,12 @@ var machines = map[Kind]machine{
 	}),
 }
 
+// selfLoops are the events whose edge may lead back to the same state on
+// purpose: a supervisor assigning a parked interaction moves it to another
+// agent's workbin, a real change the history must show. Any other
+// self-transition is refused.
+var selfLoops = map[Event]bool{EventAssign: true}
+
 // InitialState is the state a new interaction of kind k starts in.
 func InitialState(k Kind) State {
 	switch k {
@@ -140,8 +146,9 @@ func next(ctx context.Context, k Kind, s State, e Event) (State, error) {
 	if err := f.Event(context.WithoutCancel(ctx), string(e)); err != nil {
 		var noTransition fsm.NoTransitionError
 		if errors.As(err, &noTransition) {
-			// No edge of ours is a self-loop, so this cannot happen; refuse it
-			// all the same rather than record a change that did not occur.
+			if selfLoops[e] {
+				return s, nil
+			}
 			return "", fmt.Errorf("%w: %s %q in state %q changes nothing: %w", ErrInvalidTransition, k, e, s, err)
 		}
 		return "", fmt.Errorf("%w: %s interaction in state %q cannot %q: %w", ErrInvalidTransition, k, s, e, err)

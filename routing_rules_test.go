@@ -1,0 +1,300 @@
+package emailflow_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+func mailTo(id, to string, extra ...string) []byte {
+	return []byte("From: Client <client-" + id + "@exemple.fr>\r\nTo: " + to + "\r\n" + strings.Join(extra, "") + "Subject: Question " + id +
+		"\r\nMessage-ID: <" + id + "@exemple.fr>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour " + id + "\r\n")
+}
+
+func TestRouteRulesSkillsAndLanguages(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{
+		Queues: []emailflow.Queue{{Name: "billing", Skills: map[string]int{"billing": 2}, Priority: 5}},
+		Routes: []emailflow.Route{
+			{Pattern: "factures@boutique.example", Queue: "billing", Language: "fr"},
+			{Pattern: "*@de.boutique.example", Queue: "support-de", Skills: map[string]int{"support": 1}, Language: "de"},
+		},
+	})
+	put := func(a emailflow.Agent) {
+		require.NoError(t, f.ws.PutAgent(ctx, a))
+		require.NoError(t, f.ws.SetStatus(ctx, a.ID, emailflow.StatusReady))
+	}
+	put(emailflow.Agent{ID: "junior", Queues: []string{"billing"}, Skills: map[string]int{"billing": 1}, Languages: []string{"fr"}})
+	put(emailflow.Agent{ID: "anglo", Queues: []string{"billing"}, Skills: map[string]int{"billing": 3}, Languages: []string{"en"}})
+
+	it, err := f.ws.Ingest(ctx, "factures@boutique.example", bytes.NewReader(mailTo("b1", "factures@boutique.example")))
+	require.NoError(t, err)
+	assert.Equal(t, "billing", it.Queue)
+	assert.Equal(t, 5, it.Priority, "the queue's default priority")
+	assert.Equal(t, interaction.StateQueued, it.State, "junior lacks the level, anglo the language")
+
+	put(emailflow.Agent{ID: "senior", Queues: []string{"billing"}, Skills: map[string]int{"billing": 2}, Languages: []string{"fr", "en"}})
+	it, err = f.ws.Interaction(ctx, it.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "senior", it.OfferedTo)
+
+	// A route matched on a To address, not the mailbox.
+	put(emailflow.Agent{ID: "hans", Queues: []string{"support-de"}, Skills: map[string]int{"support": 1}, Languages: []string{"de"}})
+	it, err = f.ws.Ingest(ctx, support, bytes.NewReader(mailTo("d1", "kunden@de.boutique.example")))
+	require.NoError(t, err)
+	assert.Equal(t, "support-de", it.Queue)
+	assert.Equal(t, "hans", it.OfferedTo)
+}
+
+func TestOneInteractionForSeveralMailboxes(t *testing.T) {
+	ctx := context.Background()
+	raw := mailTo("multi", "support@boutique.example, ventes@boutique.example")
+	f := newFixture(t, nil)
+	a, err := f.ws.Ingest(ctx, "support@boutique.example", bytes.NewReader(raw))
+	require.NoError(t, err)
+	b, err := f.ws.Ingest(ctx, "ventes@boutique.example", bytes.NewReader(raw))
+	require.NoError(t, err)
+	assert.Equal(t, a.ID, b.ID, "one interaction by default")
+
+	g := newFixture(t, &emailflow.Options{SplitRecipients: true})
+	a, err = g.ws.Ingest(ctx, "support@boutique.example", bytes.NewReader(raw))
+	require.NoError(t, err)
+	b, err = g.ws.Ingest(ctx, "ventes@boutique.example", bytes.NewReader(raw))
+	require.NoError(t, err)
+	assert.NotEqual(t, a.ID, b.ID, "split on request")
+	assert.Equal(t, "ventes@boutique.example", b.Mailbox)
+}
+
+func TestPriorityThenAge(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{Routes: []emailflow.Route{{Pattern: "urgent@boutique.example", Queue: "support-fr", Priority: 10}}})
+	var ids []string
+	for i, to := range []string{"support@boutique.example", "support@boutique.example", "urgent@boutique.example"} {
+		f.clock.Advance(time.Minute)
+		it, err := f.ws.Ingest(ctx, to, bytes.NewReader(mailTo("p"+string(rune('a'+i)), to)))
+		require.NoError(t, err)
+		ids = append(ids, it.ID)
+	}
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 1}))
+	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	var order []string
+	for range ids {
+		offered, err := f.ws.Interactions(ctx, emailflow.Query{OfferedTo: "alice"})
+		require.NoError(t, err)
+		require.Len(t, offered, 1)
+		order = append(order, offered[0].ID)
+		_, err = f.ws.Accept(ctx, "alice", offered[0].ID)
+		require.NoError(t, err)
+		require.NoError(t, f.ws.MarkDone(ctx, "alice", offered[0].ID))
+	}
+	assert.Equal(t, []string{ids[2], ids[0], ids[1]}, order, "urgent first, then oldest first")
+}
+
+func TestLongestIdleAgentFirst(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	f.clock.Advance(time.Minute)
+	f.agent(t, "bob")
+	it, err := f.ws.Ingest(ctx, support, bytes.NewReader(mailTo("i1", support)))
+	require.NoError(t, err)
+	assert.Equal(t, "alice", it.OfferedTo, "alice has been idle longer")
+	_, err = f.ws.Accept(ctx, "alice", it.ID)
+	require.NoError(t, err)
+	f.clock.Advance(time.Minute)
+	require.NoError(t, f.ws.MarkDone(ctx, "alice", it.ID))
+	it, err = f.ws.Ingest(ctx, support, bytes.NewReader(mailTo("i2", support)))
+	require.NoError(t, err)
+	assert.Equal(t, "bob", it.OfferedTo, "alice just finished; bob is idle longest")
+}
+
+func TestStickyFollowUpThenFallback(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{StickyFor: 5 * time.Minute})
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	require.NoError(t, f.ws.MarkDone(ctx, "alice", id))
+	f.agent(t, "bob")
+	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusNotReady))
+
+	followUp := mailTo("follow", support, "In-Reply-To: <CAF3x9-helene-2291@mail.exemple.fr>\r\n")
+	it, err := f.ws.Ingest(ctx, support, bytes.NewReader(followUp))
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateQueued, it.State, "reserved for alice, who is not ready")
+	assert.Equal(t, "alice", it.PreferredAgent)
+
+	f.clock.Advance(4 * time.Minute)
+	_, err = f.ws.Tick(ctx)
+	require.NoError(t, err)
+	it, err = f.ws.Interaction(ctx, it.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateQueued, it.State, "still reserved")
+
+	f.clock.Advance(time.Minute)
+	_, err = f.ws.Tick(ctx)
+	require.NoError(t, err)
+	it, err = f.ws.Interaction(ctx, it.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "bob", it.OfferedTo, "the preference ran out: anyone may take it")
+
+	// With alice ready, a follow-up goes straight to her.
+	g := newFixture(t, &emailflow.Options{StickyFor: 5 * time.Minute})
+	g.agent(t, "alice")
+	id = g.handled(t, "alice")
+	require.NoError(t, g.ws.MarkDone(ctx, "alice", id))
+	g.agent(t, "bob")
+	g.clock.Advance(time.Hour) // alice is busier-recent; bob idle longer
+	it, err = g.ws.Ingest(ctx, support, bytes.NewReader(followUp))
+	require.NoError(t, err)
+	assert.Equal(t, "alice", it.OfferedTo)
+}
+
+func TestPull(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{Queues: []emailflow.Queue{{Name: "vip", Skills: map[string]int{"vip": 1}}}})
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr", "vip"}}))
+	for _, m := range []string{"q1", "q2"} {
+		f.clock.Advance(time.Second)
+		f.ingest(t, newMail(m))
+	}
+	it, err := f.ws.Pull(ctx, "alice", "")
+	require.NoError(t, err, "pulling works while not ready")
+	assert.Equal(t, interaction.StateHandling, it.State)
+	assert.Equal(t, "alice", it.Owner)
+	assert.Equal(t, "Question q1", it.Subject, "oldest first")
+
+	_, err = f.ws.Pull(ctx, "alice", "vip")
+	assert.ErrorIs(t, err, emailflow.ErrNotFound)
+	_, err = f.ws.Pull(ctx, "alice", "billing")
+	assert.ErrorIs(t, err, emailflow.ErrForbidden, "a queue alice does not serve")
+
+	g := newFixture(t, &emailflow.Options{Privileges: map[emailflow.Role][]emailflow.Privilege{emailflow.RoleAgent: {emailflow.PrivilegeHandle}}})
+	require.NoError(t, g.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}}))
+	g.ingest(t, newMail("q1"))
+	_, err = g.ws.Pull(ctx, "alice", "")
+	assert.ErrorIs(t, err, emailflow.ErrForbidden, "no pull privilege")
+}
+
+func TestConsult(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{AcceptTimeout: 10 * time.Second})
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	f.agent(t, "bob")
+	f.agent(t, "carol")
+
+	consults, err := f.ws.Consult(ctx, "alice", id, []string{"bob", "carol"}, "Peut-on rembourser les frais de port ?")
+	require.NoError(t, err)
+	require.Len(t, consults, 2)
+	for _, c := range consults {
+		assert.Equal(t, interaction.KindConsult, c.Kind)
+		assert.Equal(t, id, c.ParentID)
+		assert.Equal(t, interaction.StateOffered, c.State)
+	}
+	bobs, carols := consults[0], consults[1]
+	assert.Equal(t, "bob", bobs.OfferedTo)
+
+	_, err = f.ws.Accept(ctx, "bob", bobs.ID)
+	require.NoError(t, err)
+	assert.ErrorIs(t, f.ws.Answer(ctx, "carol", bobs.ID, "x"), emailflow.ErrForbidden)
+	require.NoError(t, f.ws.Answer(ctx, "bob", bobs.ID, "Oui, jusqu'à 10 €."))
+
+	parent, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", parent.Owner, "the owner keeps it throughout")
+	assert.Equal(t, interaction.StateHandling, parent.State)
+	require.Len(t, parent.Notes, 1)
+	assert.Equal(t, interaction.Note{Author: "bob", At: f.clock.Now(), Text: "Oui, jusqu'à 10 €."}, parent.Notes[0])
+	done, err := f.ws.Interaction(ctx, bobs.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateDone, done.State)
+
+	assert.ErrorIs(t, f.ws.CancelConsult(ctx, "bob", carols.ID), emailflow.ErrForbidden, "only the owner cancels")
+	require.NoError(t, f.ws.CancelConsult(ctx, "alice", carols.ID))
+	c, err := f.ws.Interaction(ctx, carols.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateDone, c.State)
+	_, err = f.ws.Accept(ctx, "carol", carols.ID)
+	assert.ErrorIs(t, err, emailflow.ErrInvalidTransition)
+	assert.ErrorIs(t, f.ws.CancelConsult(ctx, "alice", bobs.ID), emailflow.ErrInvalidTransition, "already answered")
+
+	// An unanswered offer times out.
+	more, err := f.ws.Consult(ctx, "alice", id, []string{"carol"}, "Et la TVA ?")
+	require.NoError(t, err)
+	f.clock.Advance(10 * time.Second)
+	_, err = f.ws.Tick(ctx)
+	require.NoError(t, err)
+	c, err = f.ws.Interaction(ctx, more[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateDone, c.State)
+
+	_, err = f.ws.Consult(ctx, "alice", id, []string{"alice"}, "?")
+	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
+	_, err = f.ws.Consult(ctx, "alice", id, []string{"nobody"}, "?")
+	assert.ErrorIs(t, err, emailflow.ErrNotFound)
+	_, err = f.ws.Consult(ctx, "bob", id, []string{"carol"}, "?")
+	assert.ErrorIs(t, err, emailflow.ErrForbidden)
+}
+
+func TestTeamWorkbinsAndSupervisorAssign(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{TeamWorkbins: []string{"litiges"}})
+	f.agent(t, "alice")
+	f.agent(t, "bob")
+	f.agent(t, "sue", emailflow.RoleSupervisor)
+	require.NoError(t, f.ws.SetStatus(ctx, "sue", emailflow.StatusNotReady))
+	id := f.handled(t, "alice")
+
+	assert.ErrorIs(t, f.ws.SaveToTeamWorkbin(ctx, "alice", id, "nope"), emailflow.ErrInvalidInput)
+	require.NoError(t, f.ws.SaveToTeamWorkbin(ctx, "alice", id, "litiges"))
+	bin, err := f.ws.ListWorkbin(ctx, "bob", "", "litiges")
+	require.NoError(t, err)
+	require.Len(t, bin, 1)
+	assert.Empty(t, bin[0].Owner)
+
+	require.NoError(t, f.ws.TakeFromWorkbin(ctx, "bob", id), "any agent takes from a team workbin")
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "bob", it.Owner)
+	assert.Equal(t, interaction.StateHandling, it.State)
+
+	// Bob parks it in his own workbin; the supervisor sees it and assigns
+	// it to alice.
+	require.NoError(t, f.ws.SaveToWorkbin(ctx, "bob", id))
+	_, err = f.ws.ListWorkbin(ctx, "alice", "bob", emailflow.WorkbinInProgress)
+	assert.ErrorIs(t, err, emailflow.ErrForbidden, "agents do not list others' workbins")
+	bobs, err := f.ws.ListWorkbin(ctx, "sue", "bob", emailflow.WorkbinInProgress)
+	require.NoError(t, err)
+	require.Len(t, bobs, 1)
+	assert.ErrorIs(t, f.ws.Assign(ctx, "alice", id, emailflow.TransferTarget{Agent: "alice"}), emailflow.ErrForbidden)
+	require.NoError(t, f.ws.Assign(ctx, "sue", id, emailflow.TransferTarget{Agent: "alice", Note: "Alice connaît le dossier"}))
+	alices, err := f.ws.Workbin(ctx, "alice", emailflow.WorkbinInProgress)
+	require.NoError(t, err)
+	require.Len(t, alices, 1)
+	assert.Equal(t, "alice", alices[0].Owner)
+
+	// Assign to a queue: queued and routed.
+	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.Assign(ctx, "sue", id, emailflow.TransferTarget{Queue: "support-fr"}))
+	it, err = f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "bob", it.OfferedTo)
+
+	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusNotReady))
+	waiting := f.ingest(t, newMail("w1"))
+	_, err = f.ws.ListQueue(ctx, "bob", "support-fr")
+	assert.ErrorIs(t, err, emailflow.ErrForbidden)
+	q, err := f.ws.ListQueue(ctx, "sue", "support-fr")
+	require.NoError(t, err)
+	require.Len(t, q, 1)
+	assert.Equal(t, waiting, q[0].ID)
+	assert.ErrorIs(t, f.ws.Assign(ctx, "sue", id, emailflow.TransferTarget{Queue: "x"}), emailflow.ErrInvalidTransition, "offered to bob: not assignable")
+}
