@@ -290,9 +290,28 @@ func (x *Index) Search(query string, page Page) Result {
 		return res
 	}
 	res.Contacts = make([]Contact, 0, min(limit, res.Total-offset))
-	// Walk the two sorted streams in merged order up to the end of the page.
-	ord, j := nextBit(hits, 0), 0
-	for pos := 0; pos < offset+limit; pos++ {
+	// Skip whole bitmap words that end before the page, with the unmerged
+	// contacts that sort before their last ordinal; then walk the two
+	// sorted streams in merged order up to the end of the page.
+	pos, j, k := 0, 0, 0
+	for ; k < len(hits); k++ {
+		w := hits[k]
+		if w == 0 {
+			continue
+		}
+		last := x.snap.docs[k<<6+63-bits.LeadingZeros64(w)].sortKey
+		e := j
+		for e < len(extra) && extra[e].sortKey < last {
+			e++
+		}
+		n := bits.OnesCount64(w) + e - j
+		if pos+n > offset {
+			break
+		}
+		pos, j = pos+n, e
+	}
+	ord := nextBit(hits, k<<6)
+	for ; pos < offset+limit; pos++ {
 		var d *doc
 		switch {
 		case ord >= 0 && (j == len(extra) || x.snap.docs[ord].sortKey < extra[j].sortKey):

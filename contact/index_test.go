@@ -346,3 +346,29 @@ func TestConcurrentPutSearch(t *testing.T) {
 	assert.Equal(t, 1000+writers*150-writers*((perWriter+6)/7), x.Len())
 	assert.Equal(t, 1000-writers*((perWriter+6)/7), x.Search("qqq", contact.Page{}).Total)
 }
+
+func TestDeepPaging(t *testing.T) {
+	x := contact.NewIndex()
+	var cs []contact.Contact
+	for i := range 1000 {
+		cs = append(cs, contact.Contact{ID: fmt.Sprintf("m%04d", i), FirstName: "Élodie", LastName: fmt.Sprintf("Nom%04d", (i*7919)%1000)})
+	}
+	x.PutAll(cs)
+	for i := range 100 { // not merged yet, interleaved in the order
+		x.Put(contact.Contact{ID: fmt.Sprintf("u%03d", i), FirstName: "Élodie", LastName: fmt.Sprintf("Nom%04d", i*10)})
+	}
+	var all []string
+	for off := 0; ; off += contact.MaxLimit {
+		res := x.Search("elodie", contact.Page{Offset: off, Limit: contact.MaxLimit})
+		require.Equal(t, 1100, res.Total)
+		all = append(all, ids(res.Contacts)...)
+		if len(res.Contacts) < contact.MaxLimit {
+			break
+		}
+	}
+	require.Len(t, all, 1100)
+	for _, off := range []int{0, 63, 64, 65, 127, 500, 777, 1090, 1099} {
+		res := x.Search("elodie", contact.Page{Offset: off, Limit: 7})
+		assert.Equal(t, all[off:min(off+7, 1100)], ids(res.Contacts), "offset %d", off)
+	}
+}
