@@ -387,6 +387,9 @@ func decodeBase64(b []byte) ([]byte, bool) {
 		clean = clean[:len(clean)-1]
 		ok = false
 	}
+	if need := base64.RawStdEncoding.DecodedLen(len(clean)); need > len(dst) {
+		dst = make([]byte, need)
+	}
 	n, err = base64.RawStdEncoding.Decode(dst, clean)
 	if err != nil {
 		ok = false
