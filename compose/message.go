@@ -54,11 +54,11 @@ type Message struct {
 	InReplyTo  []string
 	References []string
 
-	// Text is the text/plain body decoded to UTF-8 (several inline text parts
-	// are joined with a blank line).
+	// Text is the text/plain body decoded to UTF-8, with LF line endings
+	// (several inline text parts are joined with a blank line).
 	Text string
-	// HTML is the text/html body as received, decoded to UTF-8. Display
-	// SafeHTML instead.
+	// HTML is the text/html body as received, decoded to UTF-8, with LF line
+	// endings. Display SafeHTML instead.
 	HTML string
 
 	// Attachments lists every part that is not the text or HTML body.

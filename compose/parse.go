@@ -718,7 +718,7 @@ func leafInfo(st *msgState, h header, mt string, params map[string]string) partI
 
 // addText keeps a text or HTML body.
 func addText(st *msgState, info *partInfo, data []byte) {
-	s := string(data)
+	s := lfString(data)
 	if !utf8.ValidString(s) {
 		st.warn("%s: invalid %s bytes, read as windows-1252", info.mt, charsetName(info.params))
 		s = latin1ish(s)
@@ -727,6 +727,30 @@ func addText(st *msgState, info *partInfo, data []byte) {
 		st.m.HTML = s
 	} else if s != "" || len(st.text) == 0 {
 		st.text = append(st.text, s)
+	}
+}
+
+// lfString converts data to a string with CRLF line endings turned into LF,
+// in one copy.
+func lfString(data []byte) string {
+	i := bytes.IndexByte(data, '\r')
+	if i < 0 {
+		return string(data)
+	}
+	var b strings.Builder
+	b.Grow(len(data))
+	for {
+		if i+1 < len(data) && data[i+1] == '\n' {
+			b.Write(data[:i])
+		} else {
+			b.Write(data[:i+1])
+		}
+		data = data[i+1:]
+		i = bytes.IndexByte(data, '\r')
+		if i < 0 {
+			b.Write(data)
+			return b.String()
+		}
 	}
 }
 

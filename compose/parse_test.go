@@ -57,7 +57,7 @@ Bonjour, ça ne marche pas.
 	assert.Equal(t, "abc.123@example.fr", m.MessageID)
 	assert.Equal(t, []string{"parent@acme.test"}, m.InReplyTo)
 	assert.Equal(t, []string{"root@acme.test", "parent@acme.test"}, m.References)
-	assert.Equal(t, "Bonjour, ça ne marche pas.\r\n", m.Text)
+	assert.Equal(t, "Bonjour, ça ne marche pas.\n", m.Text)
 	assert.Equal(t, "Réclamation n° 42", m.Header.Get("Subject"))
 	assert.Equal(t, AutoNone, m.Auto)
 	assert.Empty(t, m.Warnings)
@@ -75,29 +75,29 @@ func TestParseBodies(t *testing.T) {
 	}{
 		{
 			name: "latin1 body",
-			raw:  "Subject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nD=E9j=E0 vu\r\n",
-			text: "Déjà vu\r\n",
+			raw:  "Subject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nD=E9j=E0 vu\n",
+			text: "Déjà vu\n",
 		},
 		{
 			name: "windows-1252 8bit body",
-			raw:  "Subject: x\r\nContent-Type: text/plain; charset=windows-1252\r\n\r\n\x93quoted\x94 \x80\r\n",
-			text: "“quoted” €\r\n",
+			raw:  "Subject: x\r\nContent-Type: text/plain; charset=windows-1252\r\n\r\n\x93quoted\x94 \x80\n",
+			text: "“quoted” €\n",
 		},
 		{
 			name: "iso-2022-jp body",
-			raw:  "Subject: x\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B$3$s$K$A$O\x1b(B\r\n",
-			text: "こんにちは\r\n",
+			raw:  "Subject: x\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B$3$s$K$A$O\x1b(B\n",
+			text: "こんにちは\n",
 		},
 		{
 			name:     "unknown charset kept",
-			raw:      "Subject: x\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nplain ascii\r\n",
-			text:     "plain ascii\r\n",
+			raw:      "Subject: x\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nplain ascii\n",
+			text:     "plain ascii\n",
 			warnings: 1,
 		},
 		{
 			name:     "unknown transfer encoding kept",
-			raw:      "Subject: x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbody\r\n",
-			text:     "body\r\n",
+			raw:      "Subject: x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbody\n",
+			text:     "body\n",
 			warnings: 1,
 		},
 		{
@@ -142,19 +142,19 @@ JVBERg==
 		{
 			name:     "missing final boundary",
 			raw:      crlf("Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n"),
-			text:     "hello\r\n",
+			text:     "hello\n",
 			warnings: 1,
 		},
 		{
 			name:     "malformed header line",
 			raw:      crlf("Subject: x\nthis is not a header\nX-Other: y\n\nbody\n"),
-			text:     "body\r\n",
+			text:     "body\n",
 			warnings: 1,
 		},
 		{
 			name: "mbox From line",
-			raw:  "From someone@example.com Thu Jan  1 00:00:00 2026\r\nSubject: x\r\n\r\nbody\r\n",
-			text: "body\r\n",
+			raw:  "From someone@example.com Thu Jan  1 00:00:00 2026\r\nSubject: x\r\n\r\nbody\n",
+			text: "body\n",
 		},
 		{
 			name: "signed message keeps signature",
@@ -182,8 +182,8 @@ Content-Type: application/pgp-signature; name=signature.asc
 		},
 		{
 			name:     "invalid utf-8 read as windows-1252",
-			raw:      "Subject: caf\xe9\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\xe9\r\n",
-			text:     "café\r\n",
+			raw:      "Subject: caf\xe9\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\xe9\n",
+			text:     "café\n",
 			warnings: 1,
 		},
 	}

@@ -58,7 +58,7 @@ func TestRenderRoundTrip(t *testing.T) {
 	assert.Equal(t, d.References, m.References)
 	assert.Equal(t, AutoReply, m.Auto)
 	assert.Equal(t, "case-7", m.Header.Get("X-Case-Id"))
-	assert.Equal(t, strings.ReplaceAll(d.Text, "\n", "\r\n"), m.Text)
+	assert.Equal(t, d.Text, m.Text)
 	assert.Equal(t, d.HTML, m.HTML)
 	require.Len(t, m.Attachments, 2)
 	assert.Equal(t, "logo.png", m.Attachments[0].Filename)

@@ -201,7 +201,7 @@ func TestForwardAsAttachment(t *testing.T) {
 	require.Len(t, m.Attachments, 1)
 	require.NotNil(t, m.Attachments[0].Message)
 	assert.Equal(t, "Broken: printer", m.Attachments[0].Message.Subject)
-	assert.Equal(t, "It is broken.\r\n", m.Attachments[0].Message.Text)
+	assert.Equal(t, "It is broken.\n", m.Attachments[0].Message.Text)
 
 	_, err = Forward(orig, nil, &ForwardOptions{AsAttachment: true})
 	assert.ErrorIs(t, err, ErrInvalidInput)
