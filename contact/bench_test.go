@@ -189,3 +189,14 @@ func BenchmarkPut(b *testing.B) {
 		x.Put(c)
 	}
 }
+
+func BenchmarkFold(b *testing.B) {
+	for _, s := range []string{"dupont", "Dupont", "Hélène Lefèvre-Béranger"} {
+		b.Run(s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				contact.Fold(s)
+			}
+		})
+	}
+}

@@ -41,6 +41,70 @@ func Fold(s string) string {
 		}
 		return strings.ToLower(s)
 	}
+	// Latin text, the common case, is folded through a table; anything
+	// else goes through the Unicode normalizer.
+	tbl := latinFolds()
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r < latinEnd:
+			b.WriteString(tbl[r-utf8.RuneSelf])
+		case r >= 0x300 && r < 0x370:
+			// Combining Diacritical Marks, all of category Mn: dropped.
+		default:
+			return foldSlow(s)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// latinEnd ends the runes folded by table: Latin-1 Supplement and Latin
+// Extended-A and -B.
+const latinEnd = 0x250
+
+// latinFolds returns, for each rune from U+0080 to latinEnd, what foldSlow
+// makes of it alone. Decomposition is rune by rune, and the only thing it
+// reorders, combining marks, is dropped, so folding a Latin string rune by
+// rune gives the same result as foldSlow.
+var latinFolds = sync.OnceValue(func() *[latinEnd - utf8.RuneSelf]string {
+	var t [latinEnd - utf8.RuneSelf]string
+	for r := rune(utf8.RuneSelf); r < latinEnd; r++ {
+		t[r-utf8.RuneSelf] = foldSlow(string(r))
+	}
+	return &t
+})
+
+// foldSlow is Fold through the Unicode normalizer.
+func foldSlow(s string) string {
+	ascii, upper := true, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			upper = true
+		}
+	}
+	if ascii {
+		if !upper {
+			return s
+		}
+		return strings.ToLower(s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	it := iterPool.Get().(*norm.Iter)

@@ -89,3 +89,22 @@ func TestIndexAgreesWithLinearScan(t *testing.T) {
 	assert.NotNil(t, x.snap, "merges happened")
 	x.mu.RUnlock()
 }
+
+func TestFoldTableMatchesNormalizer(t *testing.T) {
+	for r := rune(0); r < 0x400; r++ {
+		for _, s := range []string{string(r), "Ab" + string(r) + "\u0301z", string(r) + "É"} {
+			require.Equal(t, foldSlow(s), Fold(s), "%q", s)
+		}
+	}
+}
+
+func FuzzFoldTable(f *testing.F) {
+	for _, s := range []string{"Hélène", "e\u0301\u0327", "Œ\u0308", "ǅ", "ŉ", "\xc3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Fold(s), foldSlow(s); got != want {
+			t.Fatalf("Fold(%q) = %q, foldSlow = %q", s, got, want)
+		}
+	})
+}
