@@ -169,6 +169,28 @@ func (x *Index) Put(c Contact) {
 	}
 }
 
+// Insert adds c unless the index already has a contact with its ID, as
+// one atomic step, and reports whether it added it. A contact with an
+// empty ID is not added.
+func (x *Index) Insert(c Contact) bool {
+	if c.ID == "" {
+		return false
+	}
+	d := newDoc(c)
+	x.mu.Lock()
+	if x.byID[c.ID] != nil {
+		x.mu.Unlock()
+		return false
+	}
+	x.putLocked(d)
+	merge := x.needMergeLocked()
+	x.mu.Unlock()
+	if merge {
+		x.merge()
+	}
+	return true
+}
+
 // PutAll is Put for many contacts at once, with at most one merge at the
 // end: use it to load a directory. Later contacts replace earlier ones with
 // the same ID.

@@ -372,3 +372,31 @@ func TestDeepPaging(t *testing.T) {
 		assert.Equal(t, all[off:min(off+7, 1100)], ids(res.Contacts), "offset %d", off)
 	}
 }
+
+func TestInsert(t *testing.T) {
+	x := contact.NewIndex()
+	assert.True(t, x.Insert(contact.Contact{ID: "c1", LastName: "Dupont"}))
+	assert.False(t, x.Insert(contact.Contact{ID: "c1", LastName: "Martin"}), "the ID exists")
+	assert.False(t, x.Insert(contact.Contact{LastName: "No ID"}))
+	c, ok := x.Get("c1")
+	require.True(t, ok)
+	assert.Equal(t, "Dupont", c.LastName)
+
+	// Racing inserts of one ID: exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if x.Insert(contact.Contact{ID: "race", FirstName: fmt.Sprint(i)}) {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, wins)
+}
