@@ -109,7 +109,9 @@ func (a *Agent) HasRole(r Role) bool {
 	return slices.Contains(a.Roles, r)
 }
 
-func (a *Agent) capacity() int {
+// MaxLoad is how many interactions the agent takes at once: Capacity, or
+// 1 when Capacity is not set.
+func (a *Agent) MaxLoad() int {
 	if a.Capacity <= 0 {
 		return 1
 	}

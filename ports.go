@@ -6,6 +6,7 @@ import (
 
 	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/routing"
 )
 
 // Store keeps everything the Workspace knows. Every action runs in one
@@ -36,9 +37,6 @@ type Tx interface {
 	UpdateInteraction(ctx context.Context, it *interaction.Interaction) error
 	// FindInteractions returns the interactions matching q, ordered by
 	// priority (highest first), then QueuedAt, then CreatedAt, then id.
-	// Routing pages through a queue's waiting interactions with
-	// Query{Queue: q, States: []State{StateQueued}, Offset, Limit}: that
-	// query must be cheap for a small limit however long the queue is.
 	FindInteractions(ctx context.Context, q Query) ([]*interaction.Interaction, error)
 	// Load counts the interactions that take agent's capacity: offered or
 	// transferred to the agent, or handled by the agent.
@@ -81,11 +79,18 @@ type Tx interface {
 	// Agents returns the agents serving queue (all agents when queue is
 	// empty), ordered by id.
 	Agents(ctx context.Context, queue string) ([]*Agent, error)
-	// ReadyAgents returns a page of the agents serving queue whose status
-	// is ready, longest idle first (IdleSince, then id): routing reads it
-	// until it finds an eligible agent, so it must be cheap for a small
-	// limit however many agents there are.
-	ReadyAgents(ctx context.Context, queue string, offset, limit int) ([]*Agent, error)
+	// AvailableAgents returns a page of the agents serving queue that are
+	// ready and below their capacity (Load < MaxLoad), longest idle first
+	// (IdleSince, then id), as routing sees them (Ready true, Load set,
+	// Roles empty meaning RoleAgent). Routing reads pages until it finds an
+	// eligible agent, so this must be cheap for a small limit however many
+	// agents there are, busy or not.
+	AvailableAgents(ctx context.Context, queue string, offset, limit int) ([]routing.Agent, error)
+	// Waiting returns a page of the interactions queued in queue, in
+	// routing order (priority highest first, then QueuedAt, CreatedAt, id),
+	// as routing sees them. Like AvailableAgents it must be cheap for a
+	// small limit however long the queue is.
+	Waiting(ctx context.Context, queue string, offset, limit int) ([]routing.Item, error)
 }
 
 // Query selects interactions. Empty fields match everything; Limit 0 means

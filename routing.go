@@ -66,78 +66,74 @@ func (w *Workspace) queue(name string) Queue {
 	return Queue{Name: name}
 }
 
-// routingPage is how many candidates a routing decision reads at a time.
-const routingPage = 32
+func (w *Workspace) routingQueue(name string) routing.Queue {
+	q := w.queue(name)
+	return routing.Queue{Skills: q.Skills, Role: string(q.Role)}
+}
 
-func routingItem(it *interaction.Interaction, q Queue) routing.Item {
-	skills := it.Skills
-	if len(q.Skills) > 0 {
-		skills = make(map[string]int, len(q.Skills)+len(it.Skills))
-		for k, v := range q.Skills {
-			skills[k] = v
-		}
-		for k, v := range it.Skills {
-			skills[k] = max(skills[k], v)
-		}
-	}
+func routingItem(it *interaction.Interaction) routing.Item {
 	return routing.Item{
 		ID: it.ID, Queue: it.Queue, Priority: it.Priority, QueuedAt: it.QueuedAt,
-		Skills: skills, Language: it.Language, Declined: it.Declined,
+		Skills: it.Skills, Language: it.Language, Declined: it.Declined,
 		Preferred: it.PreferredAgent, PreferUntil: it.PreferUntil,
 	}
 }
 
-func (w *Workspace) routingAgent(t *tx, a *Agent, q Queue) (routing.Agent, error) {
+func (w *Workspace) routingAgent(t *tx, a *Agent) (routing.Agent, error) {
 	load, err := t.Load(t.ctx, a.ID)
 	if err != nil {
 		return routing.Agent{}, err
 	}
-	ready := a.Status == StatusReady && (q.Role == "" || a.HasRole(q.Role))
+	roles := make([]string, 0, max(len(a.Roles), 1))
+	for _, r := range a.Roles {
+		roles = append(roles, string(r))
+	}
+	if len(roles) == 0 {
+		roles = append(roles, string(RoleAgent))
+	}
 	return routing.Agent{
-		ID: a.ID, Ready: ready, Skills: a.Skills, Languages: a.Languages,
-		Capacity: a.capacity(), Load: load, IdleSince: a.IdleSince,
+		ID: a.ID, Ready: a.Status == StatusReady, Skills: a.Skills, Languages: a.Languages, Roles: roles,
+		Capacity: a.MaxLoad(), Load: load, IdleSince: a.IdleSince,
 	}, nil
 }
 
+// Routing reads candidates a page at a time, growing the page while it
+// finds nobody eligible.
+const (
+	firstPage = 8
+	maxPage   = 256
+)
+
 // pickAgent chooses the agent a queued interaction goes to: it reads the
-// queue's ready agents longest idle first, a page at a time, and stops at
-// the first page holding an eligible one. Nil when there is none.
-func (w *Workspace) pickAgent(t *tx, it *interaction.Interaction) (*Agent, error) {
-	q := w.queue(it.Queue)
-	item := routingItem(it, q)
+// queue's available agents longest idle first, page by page, and stops at
+// the first page holding an eligible one. Empty when there is none.
+func (w *Workspace) pickAgent(t *tx, it *interaction.Interaction) (string, error) {
+	q := w.routingQueue(it.Queue)
+	item := routingItem(it)
 	if item.Preferred != "" && t.now.Before(item.PreferUntil) {
 		a, err := t.Agent(t.ctx, item.Preferred)
 		if errors.Is(err, ErrNotFound) {
-			return nil, nil
+			return "", nil
 		}
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		ra, err := w.routingAgent(t, a, q)
-		if err != nil || routing.Check(&ra, &item, t.now) != routing.Eligible {
-			return nil, err
+		ra, err := w.routingAgent(t, a)
+		if err != nil || routing.Check(&q, &ra, &item, t.now) != routing.Eligible {
+			return "", err
 		}
-		return a, nil
+		return a.ID, nil
 	}
-	cands := make([]routing.Agent, 0, routingPage)
-	for offset := 0; ; offset += routingPage {
-		page, err := t.ReadyAgents(t.ctx, it.Queue, offset, routingPage)
+	for offset, size := 0, firstPage; ; offset, size = offset+size, min(size*2, maxPage) {
+		page, err := t.AvailableAgents(t.ctx, it.Queue, offset, size)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		cands = cands[:0]
-		for _, a := range page {
-			ra, err := w.routingAgent(t, a, q)
-			if err != nil {
-				return nil, err
-			}
-			cands = append(cands, ra)
+		if i := routing.PickAgent(&q, &item, page, t.now); i >= 0 {
+			return page[i].ID, nil
 		}
-		if i := routing.PickAgent(&item, cands, t.now); i >= 0 {
-			return page[i], nil
-		}
-		if len(page) < routingPage {
-			return nil, nil
+		if len(page) < size {
+			return "", nil
 		}
 	}
 }
@@ -149,49 +145,56 @@ func (w *Workspace) route(t *tx, it *interaction.Interaction) error {
 		return nil
 	}
 	a, err := w.pickAgent(t, it)
-	if err != nil || a == nil {
+	if err != nil || a == "" {
 		return err
 	}
 	return w.offer(t, it, a)
 }
 
-func (w *Workspace) offer(t *tx, it *interaction.Interaction, a *Agent) error {
-	if err := it.Fire(t.ctx, interaction.EventOffer, "system", t.now, a.ID); err != nil {
+func (w *Workspace) offer(t *tx, it *interaction.Interaction, agentID string) error {
+	if err := it.Fire(t.ctx, interaction.EventOffer, "system", t.now, agentID); err != nil {
 		return err
 	}
-	it.OfferedTo, it.OfferedAt = a.ID, t.now
+	it.OfferedTo, it.OfferedAt = agentID, t.now
 	if err := t.UpdateInteraction(t.ctx, it); err != nil {
 		return err
 	}
-	return t.emit(EventOffered, it, a.ID, "system", "")
+	return t.emit(EventOffered, it, agentID, "system", "")
 }
 
 // nextFor returns the first waiting interaction of queue that agent a is
-// eligible for, reading the queue in routing order a page at a time; nil
-// when there is none.
-func (w *Workspace) nextFor(t *tx, a *Agent, queue string) (*interaction.Interaction, error) {
-	q := w.queue(queue)
-	ra, err := w.routingAgent(t, a, q)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]routing.Item, 0, routingPage)
-	for offset := 0; ; offset += routingPage {
-		page, err := t.FindInteractions(t.ctx, Query{Queue: queue, States: []interaction.State{interaction.StateQueued}, Offset: offset, Limit: routingPage})
+// eligible for, reading the queue in routing order page by page; nil when
+// there is none.
+func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string) (*routing.Item, error) {
+	q := w.routingQueue(queue)
+	for offset, size := 0, firstPage; ; offset, size = offset+size, min(size*2, maxPage) {
+		page, err := t.Waiting(t.ctx, queue, offset, size)
 		if err != nil {
 			return nil, err
 		}
-		items = items[:0]
-		for _, it := range page {
-			items = append(items, routingItem(it, q))
+		if i := routing.PickItem(&q, a, page, t.now); i >= 0 {
+			return &page[i], nil
 		}
-		if i := routing.PickItem(&ra, items, t.now); i >= 0 {
-			return page[i], nil
-		}
-		if len(page) < routingPage {
+		if len(page) < size {
 			return nil, nil
 		}
 	}
+}
+
+// nextAcross returns the best waiting interaction for a across its
+// queues: highest priority, then oldest.
+func (w *Workspace) nextAcross(t *tx, a *routing.Agent, queues []string) (*routing.Item, error) {
+	var best *routing.Item
+	for _, q := range queues {
+		it, err := w.nextFor(t, a, q)
+		if err != nil {
+			return nil, err
+		}
+		if it != nil && (best == nil || routing.CompareItems(it, best) < 0) {
+			best = it
+		}
+	}
+	return best, nil
 }
 
 // fill offers waiting interactions of a's queues to a until a is at
@@ -201,37 +204,22 @@ func (w *Workspace) fill(t *tx, a *Agent) error {
 		return nil
 	}
 	for {
-		load, err := t.Load(t.ctx, a.ID)
+		ra, err := w.routingAgent(t, a)
+		if err != nil || !ra.Free() {
+			return err
+		}
+		next, err := w.nextAcross(t, &ra, a.Queues)
+		if err != nil || next == nil {
+			return err
+		}
+		it, err := t.Interaction(t.ctx, next.ID)
 		if err != nil {
 			return err
 		}
-		if load >= a.capacity() {
-			return nil
-		}
-		var best *interaction.Interaction
-		for _, q := range a.Queues {
-			it, err := w.nextFor(t, a, q)
-			if err != nil {
-				return err
-			}
-			if it != nil && (best == nil || byPriorityThenAge(it, best) < 0) {
-				best = it
-			}
-		}
-		if best == nil {
-			return nil
-		}
-		if err := w.offer(t, best, a); err != nil {
+		if err := w.offer(t, it, a.ID); err != nil {
 			return err
 		}
 	}
-}
-
-func byPriorityThenAge(a, b *interaction.Interaction) int {
-	if a.Priority != b.Priority {
-		return b.Priority - a.Priority
-	}
-	return a.QueuedAt.Compare(b.QueuedAt)
 }
 
 // freed is called when an agent's load dropped: it is offered more work.
@@ -275,21 +263,22 @@ func (w *Workspace) Pull(ctx context.Context, agentID, queue string) (*interacti
 			}
 			queues = []string{queue}
 		}
-		// Pulling ignores the agent's status and capacity: the agent asks.
-		probe := a.Clone()
-		probe.Status, probe.Capacity = StatusReady, 1<<30
-		var best *interaction.Interaction
-		for _, q := range queues {
-			it, err := w.nextFor(t, probe, q)
-			if err != nil {
-				return err
-			}
-			if it != nil && (best == nil || byPriorityThenAge(it, best) < 0) {
-				best = it
-			}
+		ra, err := w.routingAgent(t, a)
+		if err != nil {
+			return err
 		}
-		if best == nil {
+		// Pulling ignores the agent's status and capacity: the agent asks.
+		ra.Ready, ra.Load = true, 0
+		next, err := w.nextAcross(t, &ra, queues)
+		if err != nil {
+			return err
+		}
+		if next == nil {
 			return fmt.Errorf("%w: nothing waiting for %s", ErrNotFound, agentID)
+		}
+		best, err := t.Interaction(ctx, next.ID)
+		if err != nil {
+			return err
 		}
 		if err := best.Fire(ctx, interaction.EventPull, agentID, t.now, ""); err != nil {
 			return err

@@ -7,17 +7,23 @@ import (
 )
 
 // Agent is what routing needs to know of an agent.
+//
+// Values handed out by a Store share their maps and slices with it: treat
+// them as read-only.
 type Agent struct {
 	ID        string
 	Ready     bool
 	Skills    map[string]int // skill → level
 	Languages []string
+	Roles     []string
 	Capacity  int // interactions at once; at least 1
 	Load      int // interactions offered to or handled by the agent now
 	IdleSince time.Time
 }
 
 // Item is what routing needs to know of a waiting interaction.
+// Values handed out by a Store share their maps and slices with it: treat
+// them as read-only.
 type Item struct {
 	ID       string
 	Queue    string
@@ -29,6 +35,13 @@ type Item struct {
 	// Preferred is the only agent the item may go to before PreferUntil.
 	Preferred   string
 	PreferUntil time.Time
+}
+
+// Queue is what routing needs to know of a queue: what it requires of
+// every agent, on top of each item's own requirements.
+type Queue struct {
+	Skills map[string]int // required skill → minimum level
+	Role   string         // required role, when set (reviewers for a review queue)
 }
 
 // HasSkills reports whether the agent holds every required skill at the
@@ -62,14 +75,15 @@ const (
 	NoLanguage  Reason = "does not speak the language"
 	HasDeclined Reason = "declined it before"
 	NotSticky   Reason = "reserved for the agent who last handled the thread"
+	LacksRole   Reason = "lacks the role the queue requires"
 )
 
 // String returns the reason's text.
 func (r Reason) String() string { return string(r) }
 
-// Check tells whether agent a may be offered item it at now, and if not,
-// why.
-func Check(a *Agent, it *Item, now time.Time) Reason {
+// Check tells whether agent a may be offered item it of queue q at now,
+// and if not, why. A nil q requires nothing.
+func Check(q *Queue, a *Agent, it *Item, now time.Time) Reason {
 	switch {
 	case !a.Ready:
 		return NotReady
@@ -79,7 +93,9 @@ func Check(a *Agent, it *Item, now time.Time) Reason {
 		return NotSticky
 	case slices.Contains(it.Declined, a.ID):
 		return HasDeclined
-	case !a.HasSkills(it.Skills):
+	case q != nil && q.Role != "" && !slices.Contains(a.Roles, q.Role):
+		return LacksRole
+	case !a.HasSkills(it.Skills) || q != nil && !a.HasSkills(q.Skills):
 		return LacksSkill
 	case !a.Speaks(it.Language):
 		return NoLanguage
@@ -112,11 +128,11 @@ func CompareItems(a, b *Item) int {
 }
 
 // PickAgent returns the index of the best agent of candidates eligible for
-// it, or -1.
-func PickAgent(it *Item, candidates []Agent, now time.Time) int {
+// item it of queue q, or -1.
+func PickAgent(q *Queue, it *Item, candidates []Agent, now time.Time) int {
 	best := -1
 	for i := range candidates {
-		if Check(&candidates[i], it, now) != Eligible {
+		if Check(q, &candidates[i], it, now) != Eligible {
 			continue
 		}
 		if best < 0 || CompareAgents(&candidates[i], &candidates[best]) < 0 {
@@ -126,11 +142,11 @@ func PickAgent(it *Item, candidates []Agent, now time.Time) int {
 	return best
 }
 
-// PickItem returns the index of the first item of candidates (already in
-// CompareItems order) that agent a is eligible for, or -1.
-func PickItem(a *Agent, candidates []Item, now time.Time) int {
+// PickItem returns the index of the first item of candidates (of queue q,
+// already in CompareItems order) that agent a is eligible for, or -1.
+func PickItem(q *Queue, a *Agent, candidates []Item, now time.Time) int {
 	for i := range candidates {
-		if Check(a, &candidates[i], now) == Eligible {
+		if Check(q, a, &candidates[i], now) == Eligible {
 			return i
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/routing"
 )
 
 // The routing indexes keep each queue's waiting interactions and ready
@@ -81,52 +82,93 @@ func (s *Store) indexWaiting(old, c *interaction.Interaction) {
 	}
 }
 
-// indexReady moves an agent's ready entries from old to a.
+// indexReady moves an agent's availability entries from old to a: an agent
+// is listed in each of its queues while ready and below capacity.
 func (s *Store) indexReady(old, a *emailflow.Agent) {
-	if old != nil && old.Status == emailflow.StatusReady {
+	if old != nil {
 		for _, q := range old.Queues {
 			s.readyTree(q).Delete(readyKey{old.IdleSince, old.ID})
 		}
 	}
-	if a != nil && a.Status == emailflow.StatusReady {
+	if a != nil {
+		s.roles[a.ID] = roleNames(a.Roles)
+	}
+	if a != nil && a.Status == emailflow.StatusReady && s.load[a.ID] < a.MaxLoad() {
 		for _, q := range a.Queues {
 			s.readyTree(q).ReplaceOrInsert(readyKey{a.IdleSince, a.ID})
 		}
 	}
 }
 
-// waitingPage answers Query{Queue, States: [queued]} from the index.
-func (s *Store) waitingPage(q *emailflow.Query) []*interaction.Interaction {
-	var out []*interaction.Interaction
-	skip := q.Offset
-	s.waitingTree(q.Queue).Ascend(func(k waitKey) bool {
-		it := s.interactions[k.id]
-		if !matches(it, q) {
-			return true
-		}
-		if skip > 0 {
-			skip--
-			return true
-		}
-		out = append(out, it.Clone())
-		return q.Limit <= 0 || len(out) < q.Limit
-	})
-	return out
+// loadChanged re-lists an agent whose load changed.
+func (s *Store) loadChanged(id string) {
+	if a := s.agents[id]; a != nil {
+		s.indexReady(a, a)
+	}
 }
 
-// ReadyAgents implements emailflow.Tx.
-func (t *txn) ReadyAgents(_ context.Context, queue string, offset, limit int) ([]*emailflow.Agent, error) {
+// Waiting implements emailflow.Tx.
+func (t *txn) Waiting(_ context.Context, queue string, offset, limit int) ([]routing.Item, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	var out []*emailflow.Agent
-	t.s.readyTree(queue).Ascend(func(k readyKey) bool {
+	tree, ok := t.s.waiting[queue]
+	if !ok {
+		return nil, nil
+	}
+	out := make([]routing.Item, 0, max(limit, 0))
+	tree.Ascend(func(k waitKey) bool {
 		if offset > 0 {
 			offset--
 			return true
 		}
-		out = append(out, t.s.agents[k.id].Clone())
+		it := t.s.interactions[k.id]
+		// Skills and Declined are shared, read-only, with the stored value:
+		// a stored interaction is replaced on update, never changed.
+		out = append(out, routing.Item{
+			ID: it.ID, Queue: it.Queue, Priority: it.Priority, QueuedAt: it.QueuedAt,
+			Skills: it.Skills, Language: it.Language, Declined: it.Declined,
+			Preferred: it.PreferredAgent, PreferUntil: it.PreferUntil,
+		})
 		return limit <= 0 || len(out) < limit
 	})
 	return out, nil
+}
+
+// AvailableAgents implements emailflow.Tx.
+func (t *txn) AvailableAgents(_ context.Context, queue string, offset, limit int) ([]routing.Agent, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	tree, ok := t.s.ready[queue]
+	if !ok {
+		return nil, nil
+	}
+	out := make([]routing.Agent, 0, max(limit, 0))
+	tree.Ascend(func(k readyKey) bool {
+		if offset > 0 {
+			offset--
+			return true
+		}
+		a := t.s.agents[k.id]
+		out = append(out, routing.Agent{
+			ID: a.ID, Ready: true, Skills: a.Skills, Languages: a.Languages, Roles: t.s.roles[a.ID],
+			Capacity: a.MaxLoad(), Load: t.s.load[a.ID], IdleSince: a.IdleSince,
+		})
+		return limit <= 0 || len(out) < limit
+	})
+	return out, nil
+}
+
+// roleNames lists an agent's roles as routing compares them: no role set
+// means RoleAgent.
+func roleNames(roles []emailflow.Role) []string {
+	if len(roles) == 0 {
+		return []string{string(emailflow.RoleAgent)}
+	}
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return out
 }

@@ -56,6 +56,7 @@ type Store struct {
 	seq    int64
 
 	agents map[string]*emailflow.Agent
+	roles  map[string][]string // agent id → role names, for routing
 
 	waiting map[string]*btree.BTreeG[waitKey]  // queued interactions per queue
 	ready   map[string]*btree.BTreeG[readyKey] // ready agents per queue
@@ -84,6 +85,7 @@ func New(opts *Options) *Store {
 		outbox:       map[string]*emailflow.OutboxItem{},
 		pending:      set{},
 		agents:       map[string]*emailflow.Agent{},
+		roles:        map[string][]string{},
 		waiting:      map[string]*btree.BTreeG[waitKey]{},
 		ready:        map[string]*btree.BTreeG[readyKey]{},
 		contacts:     contact.NewIndex(),
@@ -103,12 +105,19 @@ func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := &txn{s: s}
-	err := fn(t)
-	t.done = true
-	if err != nil {
-		t.rollback()
+	committed := false
+	defer func() {
+		// Also when fn panics: whoever recovers the panic must find the
+		// store as it was, indexes included.
+		t.done = true
+		if !committed {
+			t.rollback()
+		}
+	}()
+	if err := fn(t); err != nil {
 		return err
 	}
+	committed = true
 	return nil
 }
 
@@ -257,6 +266,7 @@ func (s *Store) index(old, c *interaction.Interaction) {
 		}
 		if a := active(old); a != "" {
 			s.load[a]--
+			defer s.loadChanged(a)
 		}
 	}
 	if c != nil {
@@ -271,6 +281,7 @@ func (s *Store) index(old, c *interaction.Interaction) {
 		}
 		if a := active(c); a != "" {
 			s.load[a]++
+			defer s.loadChanged(a)
 		}
 	}
 }
@@ -293,9 +304,6 @@ func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interac
 	allOpen := len(q.States) > 0
 	for _, st := range q.States {
 		allOpen = allOpen && st.Open()
-	}
-	if q.Queue != "" && len(q.States) == 1 && q.States[0] == interaction.StateQueued {
-		return s.waitingPage(&q), nil
 	}
 	var candidates []string
 	switch {
@@ -653,16 +661,17 @@ func (t *txn) PutAgent(_ context.Context, a *emailflow.Agent) error {
 	if a.ID == "" {
 		return fmt.Errorf("%w: agent without id", emailflow.ErrInvalidInput)
 	}
-	old, existed := t.s.agents[a.ID]
+	id := a.ID // the undo must not read a: the caller may reuse it
+	old, existed := t.s.agents[id]
 	c := a.Clone()
-	t.s.agents[a.ID] = c
+	t.s.agents[id] = c
 	t.s.indexReady(old, c)
 	t.undo = append(t.undo, func() {
 		t.s.indexReady(c, old)
 		if existed {
-			t.s.agents[a.ID] = old
+			t.s.agents[id] = old
 		} else {
-			delete(t.s.agents, a.ID)
+			delete(t.s.agents, id)
 		}
 	})
 	return nil
