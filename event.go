@@ -35,6 +35,17 @@ const (
 	EventAssigned    EventType = "assigned"     // a supervisor moved it to an agent's workbin or a queue
 )
 
+// Event types of the QA review cycle (see Approve, Reject, ReviewEdit,
+// Withdraw). The review interaction itself is queued, offered, accepted
+// and done with the events above.
+const (
+	EventSubmitted    EventType = "submitted"     // an outbound went to review instead of the outbox (Agent: its author)
+	EventApproved     EventType = "approved"      // a reviewer approved an outbound; it is in the outbox (Agent: its author)
+	EventRejected     EventType = "rejected"      // a reviewer sent an outbound back to its author (Agent: the author)
+	EventReviewEdited EventType = "review-edited" // a reviewer changed an outbound in review (Agent: its author)
+	EventWithdrawn    EventType = "withdrawn"     // the author took an outbound back from review
+)
+
 // String returns the event type's name.
 func (t EventType) String() string { return string(t) }
 

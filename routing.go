@@ -60,10 +60,10 @@ func (w *Workspace) routeFor(mailbox string, addrs []string) Route {
 func (w *Workspace) queue(name string) Queue {
 	for _, q := range w.opts.Queues {
 		if q.Name == name {
-			return q
+			return w.reviewRole(q)
 		}
 	}
-	return Queue{Name: name}
+	return w.reviewRole(Queue{Name: name})
 }
 
 func (w *Workspace) routingQueue(name string) routing.Queue {

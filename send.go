@@ -20,15 +20,29 @@ import (
 // Errors: ErrNotFound; ErrForbidden (not the owner); ErrInvalidTransition
 // (not a draft); ErrInvalidInput (no recipient, or content Render refuses);
 // ErrInvalidInput also when CompleteOnReply needs a missing disposition.
+//
+// Under review (Options.ReviewPolicy, or an email rejected before) the
+// email goes to review instead: its content is frozen in a new round, a
+// review is queued for the reviewers and nothing is sent until Approve;
+// the returned interaction is then in state in-review.
 func (w *Workspace) Send(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+	return w.send(ctx, agentID, id, SendOptions{})
+}
+
+func (w *Workspace) send(ctx context.Context, agentID, id string, so SendOptions) (*interaction.Interaction, error) {
 	var out *interaction.Interaction
 	var item *OutboxItem
 	err := w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+		a, err := w.agent(t, agentID, PrivilegeHandle)
+		if err != nil {
 			return err
 		}
 		o, err := owned(t, agentID, id)
 		if err != nil {
+			return err
+		}
+		if submitted, err := w.submitForReview(t, a, o, so); submitted || err != nil {
+			out = o
 			return err
 		}
 		if !o.Can(interaction.EventSend) {
@@ -50,7 +64,7 @@ func (w *Workspace) Send(ctx context.Context, agentID, id string) (*interaction.
 	if err != nil {
 		return nil, err
 	}
-	if !w.opts.ManualDispatch {
+	if item != nil && !w.opts.ManualDispatch {
 		if _, err := w.deliver(ctx, item.ID); err != nil {
 			w.log.Warn("emailflow: delivery deferred to the outbox", "outbound", id, "err", err)
 		}

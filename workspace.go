@@ -16,6 +16,7 @@ import (
 
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/qa"
 )
 
 // Ports are the host's implementations of what the Workspace needs.
@@ -100,6 +101,16 @@ type Options struct {
 	// RetryBackoff is the wait after the first failed delivery; it doubles
 	// after each failure. Default 30 s.
 	RetryBackoff time.Duration
+	// ReviewPolicy decides at Send which outbound emails a reviewer must
+	// approve before they go out (see package qa). Nil means
+	// qa.OnRequest(): only the emails whose author asks for it (SendWith).
+	ReviewPolicy qa.Policy
+	// ReviewQueue is the queue review items wait in; its agents need
+	// RoleReviewer unless Queues gives it another role. Default "review".
+	ReviewQueue string
+	// RejectReasons are the reason codes a reviewer rejects with. Default
+	// qa.DefaultRejectReasons.
+	RejectReasons []string
 	// Privileges is the privilege set per role; nil means DefaultPrivileges.
 	Privileges map[Role][]Privilege
 	// Logger receives what cannot be returned (delivery failures in the

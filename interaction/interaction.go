@@ -48,6 +48,9 @@ type Interaction struct {
 	Notes       []Note
 	Disposition string
 	History     []Entry
+	// Rounds are the quality-review rounds of an outbound email, oldest
+	// first.
+	Rounds []Round
 
 	// Version is the optimistic-concurrency version: the store refuses a
 	// write whose Version is not the stored one, and increments it on
@@ -140,5 +143,6 @@ func (it *Interaction) Clone() *Interaction {
 	c.CaseData = append(CaseData(nil), it.CaseData...)
 	c.Notes = append([]Note(nil), it.Notes...)
 	c.History = append([]Entry(nil), it.History...)
+	c.Rounds = cloneRounds(it.Rounds)
 	return &c
 }

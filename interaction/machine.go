@@ -82,7 +82,7 @@ var machines = map[Kind]machine{
 		{EventDecline, []State{StateOffered}, StateQueued},
 		{EventTimeout, []State{StateOffered}, StateQueued},
 		{EventPull, []State{StateQueued}, StateHandling},
-		{EventComplete, []State{StateHandling}, StateDone},
+		{EventDecide, []State{StateHandling}, StateDone},
 		{EventCancel, []State{StateQueued, StateOffered, StateHandling}, StateDone},
 	}),
 	KindConsult: newMachine([]transition{

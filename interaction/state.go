@@ -75,6 +75,7 @@ const (
 	EventCancel        Event = "cancel"         // consult: offered/handling → done
 	EventAssign        Event = "assign"         // queued/parked → parked (into an agent's workbin, by a supervisor)
 	EventRequeue       Event = "requeue"        // parked → queued (by a supervisor)
+	EventDecide        Event = "decide"         // review: handling → done, by an approval or a rejection only
 )
 
 // String returns the event's name.
