@@ -103,77 +103,99 @@ func nextLine(data []byte, i int) ([]byte, int) {
 
 func isWSP(c byte) bool { return c == ' ' || c == '\t' }
 
-func trimWSP(b []byte) []byte {
-	for len(b) > 0 && (isWSP(b[0]) || b[0] == '\r') {
-		b = b[1:]
+
+// headerEnd returns the index of the blank line that ends the header at the
+// start of data, or len(data).
+func headerEnd(data []byte) int {
+	for i := 0; i < len(data); {
+		line, next := nextLine(data, i)
+		if len(line) == 0 {
+			return i
+		}
+		i = next
 	}
-	for len(b) > 0 && (isWSP(b[len(b)-1]) || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
+	return len(data)
+}
+
+// nextLineS is nextLine for a string.
+func nextLineS(s string, i int) (string, int) {
+	j := strings.IndexByte(s[i:], '\n')
+	if j < 0 {
+		line := s[i:]
+		return strings.TrimSuffix(line, "\r"), len(s)
 	}
-	return b
+	return strings.TrimSuffix(s[i:i+j], "\r"), i + j + 1
+}
+
+func trimWSPs(s string) string {
+	return strings.Trim(s, " \t\r")
 }
 
 // readHeaderBytes reads the header at the start of data leniently. It returns
 // the fields, the body (nil for a message without one) and the header length.
 // A first line indented by mistake is read as a field; a malformed line is
 // skipped when the next line looks like a field, else the body starts there.
+// Field values share one copy of the header block.
 func readHeaderBytes(st *msgState, data []byte) (header, []byte, int) {
-	h := make(header, 0, bytes.Count(data[:min(len(data), 8<<10)], []byte("\n:"))+16)
+	end := headerEnd(data)
+	hs := string(data[:end])
+	h := make(header, 0, strings.Count(hs, "\n")+1)
 	i := 0
-	if len(data) > 0 && isWSP(data[0]) {
+	if len(hs) > 0 && isWSP(hs[0]) {
 		st.warn("header: first line starts with whitespace")
-		for i < len(data) && isWSP(data[i]) {
+		for i < len(hs) && isWSP(hs[i]) {
 			i++
 		}
 	}
-	var fold []byte
-	for i < len(data) {
+	for i < end {
 		start := i
-		line, next := nextLine(data, i)
-		if len(line) == 0 {
-			return h, data[next:], next
-		}
-		colon := bytes.IndexByte(line, ':')
-		key := []byte(nil)
+		line, next := nextLineS(hs, i)
+		colon := strings.IndexByte(line, ':')
+		key := ""
 		if colon > 0 {
-			key = trimWSP(line[:colon])
+			key = trimWSPs(line[:colon])
 		}
 		if !validKey(key) {
-			st.warn("header: malformed line %q", trimForWarning(string(line)))
+			st.warn("header: malformed line %q", trimForWarning(line))
 			if lineIsField(data[next:min(len(data), next+80)]) {
 				i = next
 				continue
 			}
 			return h, data[start:], start
 		}
-		value := trimWSP(line[colon+1:])
+		value := trimWSPs(line[colon+1:])
 		i = next
 		// Continuation lines.
-		if i < len(data) && isWSP(data[i]) {
-			fold = append(fold[:0], value...)
-			for i < len(data) && isWSP(data[i]) {
-				cont, n := nextLine(data, i)
-				if c := trimWSP(cont); len(c) > 0 {
-					if len(fold) > 0 {
-						fold = append(fold, ' ')
+		if i < end && isWSP(hs[i]) {
+			var b strings.Builder
+			b.WriteString(value)
+			for i < end && isWSP(hs[i]) {
+				cont, n := nextLineS(hs, i)
+				if c := trimWSPs(cont); c != "" {
+					if b.Len() > 0 {
+						b.WriteByte(' ')
 					}
-					fold = append(fold, c...)
+					b.WriteString(c)
 				}
 				i = n
 			}
-			value = fold
+			value = b.String()
 		}
-		h = append(h, field{canonicalKey(key), string(value)})
+		h = append(h, field{canonicalKey(key), value})
 	}
-	return h, nil, len(data)
+	if end == len(data) {
+		return h, nil, end
+	}
+	_, next := nextLine(data, end)
+	return h, data[next:], next
 }
 
-func validKey(k []byte) bool {
+func validKey(k string) bool {
 	if len(k) == 0 {
 		return false
 	}
-	for _, c := range k {
-		if c <= ' ' || c >= 127 || c == ':' {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c <= ' ' || c >= 127 || c == ':' {
 			return false
 		}
 	}
@@ -199,11 +221,11 @@ var commonKeys = func() map[string]string {
 	return m
 }()
 
-func canonicalKey(k []byte) string {
-	if s, ok := commonKeys[string(k)]; ok {
+func canonicalKey(k string) string {
+	if s, ok := commonKeys[k]; ok {
 		return s
 	}
-	return textproto.CanonicalMIMEHeaderKey(string(k))
+	return textproto.CanonicalMIMEHeaderKey(k)
 }
 
 // walkBytes reads the body of an entity whose header is h.

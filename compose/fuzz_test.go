@@ -141,3 +141,33 @@ func fields(s string) string { return strings.Join(strings.Fields(s), " ") }
 func crlfNorm(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
+
+// FuzzQuickAddrList checks the fast address-list path against net/mail:
+// whenever the fast path accepts a list, net/mail reads the same.
+func FuzzQuickAddrList(f *testing.F) {
+	for _, s := range []string{
+		"a@example.com", "Bob <bob@example.com>", `"Doe, John" <j@example.com>`,
+		"=?utf-8?q?Fran=C3=A7oise?= <f@example.fr>, c@example.com",
+		"<x@y.z>", "Bob  Smith <b@x.y>", "a@b, , c@d",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := quickAddrList(s)
+		if !ok {
+			return
+		}
+		want, err := addrParser.ParseList(s)
+		if err != nil {
+			t.Fatalf("quick path accepted %q, net/mail refused: %v", s, err)
+		}
+		if len(want) != len(got) {
+			t.Fatalf("%q: %d addresses, net/mail %d", s, len(got), len(want))
+		}
+		for i := range want {
+			if want[i].Address != got[i].Address || want[i].Name != got[i].Name {
+				t.Fatalf("%q: %q, net/mail %q", s, got[i], *want[i])
+			}
+		}
+	})
+}

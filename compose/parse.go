@@ -122,13 +122,12 @@ func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 // countingReader counts bytes and enforces the size and header limits. Its
 // errors are also remembered, because go-message flattens wrapped errors.
 type countingReader struct {
-	r        io.Reader
-	n, max   int64
-	hdr      int64 // bytes left for the top-level header; < 0 once it is read
-	over     bool
-	hdrOver  bool
-	readErr  error
-	headerOK bool
+	r       io.Reader
+	n, max  int64
+	hdr     int64 // bytes left for the top-level header; < 0 once it is read
+	over    bool
+	hdrOver bool
+	readErr error
 }
 
 var errLimit = errors.New("compose: limit reached")
@@ -435,6 +434,9 @@ func parseAddrs(st *msgState, field, v string) []mail.Address {
 	if a, ok := simpleAddr(v); ok {
 		return []mail.Address{{Address: a}}
 	}
+	if l, ok := quickAddrList(v); ok {
+		return l
+	}
 	list, err := addrParser.ParseList(v)
 	if err == nil {
 		out := make([]mail.Address, len(list))
@@ -488,6 +490,72 @@ func simpleAddr(v string) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// quickAddrList reads the common forms of address lists ("Name <a@b>",
+// "\"Name\" <a@b>", "<a@b>", "a@b", separated by commas) without the full
+// RFC 5322 parser; ok is false for anything else.
+func quickAddrList(v string) ([]mail.Address, bool) {
+	n := strings.Count(v, "@")
+	if n == 0 || n > 64 {
+		return nil, false
+	}
+	out := make([]mail.Address, 0, n)
+	for v != "" {
+		var piece string
+		if i := strings.IndexByte(v, ','); i >= 0 {
+			piece, v = v[:i], v[i+1:]
+		} else {
+			piece, v = v, ""
+		}
+		piece = strings.Trim(piece, " \t")
+		if piece == "" {
+			continue
+		}
+		a, ok := quickMailbox(piece)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, a)
+	}
+	return out, len(out) > 0
+}
+
+func quickMailbox(p string) (mail.Address, bool) {
+	if a, ok := simpleAddr(p); ok {
+		return mail.Address{Address: a}, true
+	}
+	if !strings.HasSuffix(p, ">") {
+		return mail.Address{}, false
+	}
+	lt := strings.LastIndexByte(p, '<')
+	if lt < 0 {
+		return mail.Address{}, false
+	}
+	addr, ok := simpleAddr(p[lt+1 : len(p)-1])
+	if !ok {
+		return mail.Address{}, false
+	}
+	name := strings.Trim(p[:lt], " \t")
+	if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+		name = name[1 : len(name)-1]
+		if strings.ContainsAny(name, "\\\"") || strings.Contains(name, "=?") {
+			return mail.Address{}, false
+		}
+	} else {
+		if strings.ContainsAny(name, "()<>[]:;@\\,\"") {
+			return mail.Address{}, false
+		}
+		if strings.Contains(name, "=?") {
+			return mail.Address{}, false // encoded words: net/mail decodes them
+		} else if strings.Contains(name, "  ") || strings.IndexByte(name, '\t') >= 0 {
+			name = strings.Join(strings.Fields(name), " ")
+		}
+	}
+	if !utf8.ValidString(name) || strings.IndexFunc(name, isCtl) >= 0 {
+		return mail.Address{}, false
+	}
+	return mail.Address{Name: name, Address: addr}, true
 }
 
 // splitAddrList splits at commas outside quotes, comments and angle brackets.
@@ -559,6 +627,9 @@ var dateLayouts = []string{
 }
 
 func parseDate(v string) (time.Time, error) {
+	if t, ok := fastDate(v); ok {
+		return t, nil
+	}
 	t, err := mail.ParseDate(v)
 	if err == nil {
 		return t, nil
@@ -617,6 +688,9 @@ func mediaType(v string) (string, map[string]string, bool) {
 	if t, ok := simpleMediaType(v); ok {
 		return t, nil, true
 	}
+	if t, params, ok := quickMediaType(v); ok {
+		return t, params, true
+	}
 	t, params, err := mime.ParseMediaType(v)
 	if err == nil {
 		return t, params, true
@@ -656,6 +730,98 @@ func simpleMediaType(v string) (string, bool) {
 		}
 	}
 	return v, true
+}
+
+// quickMediaType parses the common `type/sub; key=value; key="value"` form
+// with fewer allocations than mime.ParseMediaType; ok is false for anything
+// else (RFC 2231 parameters, escapes, duplicates, non-ASCII), which then goes
+// to mime.ParseMediaType.
+func quickMediaType(v string) (string, map[string]string, bool) {
+	semi := strings.IndexByte(v, ';')
+	if semi < 0 {
+		return "", nil, false
+	}
+	t := strings.ToLower(strings.TrimSpace(v[:semi]))
+	if t == "" || !isToken(t, true) {
+		return "", nil, false
+	}
+	params := make(map[string]string, 2)
+	rest := v[semi+1:]
+	for {
+		rest = strings.TrimLeft(rest, " \t")
+		if rest == "" {
+			return t, params, true
+		}
+		eq := strings.IndexByte(rest, '=')
+		if eq <= 0 {
+			return "", nil, false
+		}
+		k := strings.ToLower(strings.TrimSpace(rest[:eq]))
+		if !isToken(k, false) {
+			return "", nil, false
+		}
+		rest = strings.TrimLeft(rest[eq+1:], " \t")
+		var val string
+		if strings.HasPrefix(rest, `"`) {
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				return "", nil, false
+			}
+			val = rest[1 : 1+end]
+			if strings.IndexByte(val, '\\') >= 0 || !printableASCII(val) {
+				return "", nil, false
+			}
+			rest = rest[end+2:]
+		} else {
+			end := strings.IndexByte(rest, ';')
+			if end < 0 {
+				end = len(rest)
+			}
+			val = strings.TrimRight(rest[:end], " \t")
+			if val == "" || !isToken(val, false) {
+				return "", nil, false
+			}
+			rest = rest[end:]
+		}
+		if _, dup := params[k]; dup {
+			return "", nil, false
+		}
+		params[k] = val
+		rest = strings.TrimLeft(rest, " \t")
+		if rest == "" {
+			return t, params, true
+		}
+		if rest[0] != ';' {
+			return "", nil, false
+		}
+		rest = rest[1:]
+	}
+}
+
+// isToken reports whether s is an RFC 2045 token (with one '/' allowed in a
+// media type).
+func isToken(s string, slash bool) bool {
+	slashes := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '/' && slash {
+			slashes++
+			continue
+		}
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=*`, c) >= 0 {
+			return false
+		}
+	}
+	return !slash || slashes == 1
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // contentType returns the media type of a part, text/plain when missing.

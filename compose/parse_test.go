@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
 	"strings"
 	"sync"
 	"testing"
@@ -432,4 +433,59 @@ func TestParseBytesReaderUntouched(t *testing.T) {
 	cp := bytes.Clone(raw)
 	_ = mustParse(t, string(raw))
 	assert.Equal(t, cp, raw)
+}
+
+func TestParseDate(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"Tue, 3 Mar 2026 10:04:05 +0100", time.Date(2026, 3, 3, 9, 4, 5, 0, time.UTC)},
+		{"3 Mar 2026 10:04:05 -0230", time.Date(2026, 3, 3, 12, 34, 5, 0, time.UTC)},
+		{"Tue, 03 MAR 2026 10:04 GMT", time.Date(2026, 3, 3, 10, 4, 0, 0, time.UTC)},
+		{"Tue, 3 Mar 2026 10:04:05 +0000 (UTC)", time.Date(2026, 3, 3, 10, 4, 5, 0, time.UTC)},
+		{"Tue,  3 Mar 2026 10:04:05 PDT", time.Date(2026, 3, 3, 17, 4, 5, 0, time.UTC)},
+		{"Tue, 3 Mar 2026 10:04:05", time.Date(2026, 3, 3, 10, 4, 5, 0, time.UTC)},
+		{"2026-03-03 10:04:05 +0000", time.Date(2026, 3, 3, 10, 4, 5, 0, time.UTC)},
+		{"Tue Mar  3 10:04:05 2026", time.Date(2026, 3, 3, 10, 4, 5, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseDate(tt.in)
+			require.NoError(t, err)
+			assert.True(t, tt.want.Equal(got), "got %v", got)
+		})
+	}
+	for _, bad := range []string{"", "yesterday", "32 Jan 2026 10:00:00 +0000", "Tue, 3 Foo 2026 10:04:05 +0100"} {
+		_, err := parseDate(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestMediaType(t *testing.T) {
+	tests := []string{
+		"text/plain",
+		`text/plain; charset="utf-8"`,
+		"text/plain; charset=UTF-8; format=flowed",
+		`Multipart/Alternative; boundary="----=_Part_1_2.3"`,
+		`attachment; filename="a b.pdf"`,
+		`attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf`,
+		`application/pdf; name="x\"y.pdf"`,
+		"text/plain; charset=utf-8;",
+		`inline; filename="=?utf-8?q?caf=C3=A9.txt?="`,
+	}
+	for _, v := range tests {
+		t.Run(v, func(t *testing.T) {
+			wantT, wantP, err := mime.ParseMediaType(v)
+			require.NoError(t, err)
+			gotT, gotP, clean := mediaType(v)
+			assert.True(t, clean)
+			assert.Equal(t, wantT, gotT)
+			if len(wantP) == 0 {
+				assert.Empty(t, gotP)
+			} else {
+				assert.Equal(t, wantP, gotP)
+			}
+		})
+	}
 }
