@@ -103,7 +103,6 @@ func nextLine(data []byte, i int) ([]byte, int) {
 
 func isWSP(c byte) bool { return c == ' ' || c == '\t' }
 
-
 // headerEnd returns the index of the blank line that ends the header at the
 // start of data, or len(data).
 func headerEnd(data []byte) int {
