@@ -1,0 +1,162 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/contact"
+)
+
+// person returns a valid contact with one address, updated at minute.
+func person(id, first, addr string, minute int) contact.Contact {
+	return contact.Contact{
+		ID:         id,
+		FirstName:  first,
+		LastName:   "Dupont",
+		Emails:     []string{addr, id + "@autre.example"},
+		Phones:     []string{"+33 1 23 45 67 89"},
+		Language:   "fr",
+		Attributes: map[string]string{"tier": "gold"},
+		CreatedAt:  at(0),
+		UpdatedAt:  at(minute),
+	}
+}
+
+func contactIDs(cs []contact.Contact) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+// directory returns a fresh store as a Directory, skipping the test when
+// the store is not one.
+func directory(t *testing.T, newStore newFunc) emailflow.Directory {
+	t.Helper()
+	d, ok := fresh(t, newStore).(emailflow.Directory)
+	if !ok {
+		t.Skip("the store does not implement emailflow.Directory")
+	}
+	return d
+}
+
+func testDirectory(t *testing.T, newStore newFunc) {
+	t.Run("NotFound", func(t *testing.T) {
+		d := directory(t, newStore)
+		require.NoError(t, d.CreateContact(t.Context(), person("c1", "Hélène", "helene@exemple.fr", 0)))
+		_, err := d.Contact(t.Context(), "unknown")
+		assert.ErrorIs(t, err, emailflow.ErrNotFound)
+		cs, err := d.ContactsByAddress(t.Context(), "nobody@exemple.fr")
+		assert.NoError(t, err)
+		assert.Empty(t, cs)
+	})
+
+	t.Run("CreateAndGet", func(t *testing.T) {
+		d := directory(t, newStore)
+		bare := contact.Contact{ID: "bare", Emails: []string{"bare@exemple.fr"}}
+		for _, c := range []contact.Contact{person("c1", "Hélène", "helene@exemple.fr", 0), bare} {
+			require.NoError(t, d.CreateContact(t.Context(), c.Clone()))
+			got, err := d.Contact(t.Context(), c.ID)
+			require.NoError(t, err)
+			same(t, c, got)
+		}
+	})
+
+	t.Run("CreateDuplicate", func(t *testing.T) {
+		d := directory(t, newStore)
+		ctx := t.Context()
+		require.NoError(t, d.CreateContact(ctx, person("c1", "Hélène", "helene@exemple.fr", 0)))
+		err := d.CreateContact(ctx, person("c1", "Paul", "paul@exemple.fr", 5))
+		assert.ErrorIs(t, err, emailflow.ErrConflict)
+		got, err := d.Contact(ctx, "c1")
+		require.NoError(t, err)
+		same(t, person("c1", "Hélène", "helene@exemple.fr", 0), got, "the first contact stays")
+		cs, err := d.ContactsByAddress(ctx, "paul@exemple.fr")
+		require.NoError(t, err)
+		assert.Empty(t, cs, "the refused contact's address finds nothing")
+	})
+
+	t.Run("ByAddress", func(t *testing.T) {
+		d := directory(t, newStore)
+		ctx := t.Context()
+		require.NoError(t, d.CreateContact(ctx, person("c1", "Hélène", "helene@exemple.fr", 0)))
+		require.NoError(t, d.CreateContact(ctx, person("c2", "Paul", "Paul.Martin@Exemple.FR", 0)))
+		for _, tc := range []struct {
+			addr string
+			want []string
+		}{
+			{"helene@exemple.fr", []string{"c1"}},
+			{"Helene@Exemple.FR", []string{"c1"}},
+			{"HELENE@EXEMPLE.FR", []string{"c1"}},
+			{" <helene@exemple.fr> ", []string{"c1"}},
+			{"c1@autre.example", []string{"c1"}},
+			{"paul.martin@exemple.fr", []string{"c2"}},
+			{"Paul.Martin@Exemple.FR", []string{"c2"}},
+			{"helene+shop@exemple.fr", nil},
+			{"helene@exemple.f", nil},
+			{"", nil},
+		} {
+			t.Run(tc.addr, func(t *testing.T) {
+				cs, err := d.ContactsByAddress(ctx, tc.addr)
+				require.NoError(t, err)
+				if len(tc.want) == 0 {
+					assert.Empty(t, cs)
+					return
+				}
+				assert.Equal(t, tc.want, contactIDs(cs))
+			})
+		}
+	})
+
+	t.Run("ByAddressNewestFirst", func(t *testing.T) {
+		d := directory(t, newStore)
+		ctx := t.Context()
+		shared := "famille@exemple.fr"
+		for _, c := range []contact.Contact{
+			person("b-middle", "Hélène", shared, 60),
+			person("c-oldest", "Paul", "Famille@Exemple.fr", 0),
+			person("a-newest", "Léa", shared, 120),
+			person("d-other", "Marc", "marc@exemple.fr", 500),
+		} {
+			require.NoError(t, d.CreateContact(ctx, c))
+		}
+		cs, err := d.ContactsByAddress(ctx, "FAMILLE@exemple.fr")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"a-newest", "b-middle", "c-oldest"}, contactIDs(cs))
+		for i := 1; i < len(cs); i++ {
+			assert.False(t, cs[i].UpdatedAt.After(cs[i-1].UpdatedAt), "newest UpdatedAt first")
+		}
+	})
+
+	t.Run("Copies", func(t *testing.T) {
+		d := directory(t, newStore)
+		ctx := t.Context()
+		c := person("c1", "Hélène", "helene@exemple.fr", 0)
+		require.NoError(t, d.CreateContact(ctx, c))
+		want := c.Clone()
+
+		c.Emails[0], c.Phones[0], c.Attributes["tier"] = "mallory@evil.example", "+1 555 0100", "none"
+		got, err := d.Contact(ctx, "c1")
+		require.NoError(t, err)
+		same(t, want, got, "changing the contact passed to CreateContact")
+
+		got.Emails[0], got.Attributes["tier"], got.UpdatedAt = "mallory@evil.example", "none", time.Time{}
+		cs, err := d.ContactsByAddress(ctx, "helene@exemple.fr")
+		require.NoError(t, err)
+		require.Len(t, cs, 1)
+		same(t, want, cs[0], "changing a contact Contact returned")
+
+		cs[0].Emails[1], cs[0].Attributes["tier"] = "x@x.example", "none"
+		got, err = d.Contact(ctx, "c1")
+		require.NoError(t, err)
+		same(t, want, got, "changing a contact ContactsByAddress returned")
+		cs, err = d.ContactsByAddress(ctx, "mallory@evil.example")
+		require.NoError(t, err)
+		assert.Empty(t, cs)
+	})
+}
