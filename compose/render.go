@@ -95,7 +95,7 @@ func Render(d *Draft, opts *RenderOptions) ([]byte, error) {
 
 	size := len(d.Text)*11/10 + len(d.HTML)*11/10 + 1024
 	for _, a := range d.Attachments {
-		size += len(a.Data)*4/3 + 256
+		size += len(a.Data)*4/3 + len(a.Data)/38 + 512
 	}
 	w := &writer{buf: bytes.NewBuffer(make([]byte, 0, size)), seed: id}
 
