@@ -638,3 +638,116 @@ func TestReviewMetrics(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, since.Total.Rounds, "the window selects by submission time")
 }
+
+// TestWithdrawCancelsTheReviewWherever: withdrawing takes the review off
+// the queue, off the reviewer's offers or off their desk, and frees them.
+func TestWithdrawCancelsTheReviewWherever(t *testing.T) {
+	ctx := context.Background()
+	for _, where := range []interaction.State{interaction.StateQueued, interaction.StateOffered, interaction.StateHandling} {
+		t.Run(string(where), func(t *testing.T) {
+			f := newFixture(t, reviewAll())
+			f.agent(t, "alice")
+			if where != interaction.StateQueued {
+				f.reviewer(t, "rita")
+			}
+			_, out, review := f.submitted(t, "Texte")
+			if where == interaction.StateHandling {
+				_, err := f.ws.Accept(ctx, "rita", review)
+				require.NoError(t, err)
+			}
+			rv, err := f.ws.Interaction(ctx, review)
+			require.NoError(t, err)
+			require.Equal(t, where, rv.State)
+
+			_, err = f.ws.Withdraw(ctx, "alice", out)
+			require.NoError(t, err)
+			rv, err = f.ws.Interaction(ctx, review)
+			require.NoError(t, err)
+			assert.Equal(t, interaction.StateDone, rv.State)
+			assert.Empty(t, rv.OfferedTo)
+			mine, err := f.ws.Interactions(ctx, emailflow.Query{Kind: interaction.KindReview, States: []interaction.State{interaction.StateOffered, interaction.StateHandling}})
+			require.NoError(t, err)
+			assert.Empty(t, mine, "nothing left on a reviewer's desk")
+			_, err = f.ws.Withdraw(ctx, "alice", out)
+			assert.ErrorIs(t, err, emailflow.ErrInvalidTransition, "a draft cannot be withdrawn")
+		})
+	}
+}
+
+// TestReviewEvents: the cycle's events reach subscribers, after commit,
+// with the author as the agent concerned.
+func TestReviewEvents(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, reviewAll())
+	f.agent(t, "alice")
+	f.reviewer(t, "rita")
+	sub := f.ws.Subscribe(ctx, nil)
+	defer sub.Close()
+	_, out, review := f.submitted(t, "Texte")
+	_, err := f.ws.Accept(ctx, "rita", review)
+	require.NoError(t, err)
+	_, err = f.ws.Reject(ctx, "rita", review, "tone", "Non.")
+	require.NoError(t, err)
+	var got []string
+	for len(sub.C) > 0 {
+		e := <-sub.C
+		if e.InteractionID == out || e.InteractionID == review {
+			got = append(got, string(e.Type)+":"+e.Agent)
+		}
+	}
+	assert.Subset(t, got, []string{"submitted:alice", "queued:", "offered:rita", "accepted:rita", "rejected:alice", "done:rita"})
+}
+
+// TestApprovalCompletesTheInbound: with CompleteOnReply an approved reply
+// closes the inbound as Send would; a required disposition is checked at
+// submission, not left to fail the reviewer's approval.
+func TestApprovalCompletesTheInbound(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{ReviewPolicy: qa.All(), CompleteOnReply: true, DispositionRequired: true})
+	f.agent(t, "alice")
+	f.reviewer(t, "rita")
+	inbound := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", inbound)
+	require.NoError(t, err)
+	_, err = f.ws.Send(ctx, "alice", r.ID)
+	assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "the disposition is needed before review")
+	o, err := f.ws.Interaction(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateDraft, o.State)
+	assert.Empty(t, o.Rounds)
+
+	require.NoError(t, f.ws.SetDisposition(ctx, "alice", inbound, "answered"))
+	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	it, err := f.ws.Interaction(ctx, inbound)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateHandling, it.State, "still open while in review")
+	review := f.reviewOf(t, r.ID)
+	_, err = f.ws.Accept(ctx, "rita", review)
+	require.NoError(t, err)
+	_, err = f.ws.Approve(ctx, "rita", review)
+	require.NoError(t, err)
+	it, err = f.ws.Interaction(ctx, inbound)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateDone, it.State, "the approved reply closes the inbound")
+}
+
+func TestApproveWithManualDispatch(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{ReviewPolicy: qa.All(), ManualDispatch: true})
+	f.agent(t, "alice")
+	f.reviewer(t, "rita")
+	_, out, review := f.submitted(t, "Texte")
+	_, err := f.ws.Accept(ctx, "rita", review)
+	require.NoError(t, err)
+	o, err := f.ws.Approve(ctx, "rita", review)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateOutbox, o.State)
+	assert.Empty(t, f.sender.Sent())
+	n, err := f.ws.DispatchPending(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	o, err = f.ws.Interaction(ctx, out)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateSent, o.State)
+}
