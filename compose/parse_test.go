@@ -176,6 +176,43 @@ Content-Type: application/pgp-signature; name=signature.asc
 			atts: []string{"signature.asc/application/pgp-signature/false"},
 		},
 		{
+			name: "encrypted message kept as attachments",
+			raw: crlf(`Subject: x
+Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=e
+
+--e
+Content-Type: application/pgp-encrypted
+
+Version: 1
+--e
+Content-Type: application/octet-stream; name=encrypted.asc
+
+-----BEGIN PGP MESSAGE-----
+--e--
+`),
+			atts: []string{"/application/pgp-encrypted/false", "encrypted.asc/application/octet-stream/false"},
+		},
+		{
+			name: "outlook inline image without disposition",
+			raw: crlf(`Subject: x
+Content-Type: multipart/related; boundary=r
+
+--r
+Content-Type: text/html
+
+<img src="cid:image001.png@01D3">
+--r
+Content-Type: image/png; name=image001.png
+Content-ID: <image001.png@01D3>
+Content-Transfer-Encoding: base64
+
+iVBORw0K
+--r--
+`),
+			html: `<img src="cid:image001.png@01D3">`,
+			atts: []string{"image001.png/image/png/true"},
+		},
+		{
 			name:     "broken base64",
 			raw:      crlf("Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=a.bin\nContent-Transfer-Encoding: base64\n\n!!!!\n--b--\n"),
 			atts:     []string{"a.bin/application/octet-stream/false"},
