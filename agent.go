@@ -47,19 +47,21 @@ const (
 	PrivilegeConsult  Privilege = "consult"  // consult colleagues
 	PrivilegeAssign   Privilege = "assign"   // move or assign others' interactions
 	PrivilegeReview   Privilege = "review"   // approve or reject outbound email
+	PrivilegeHistory  Privilege = "history"  // read contacts' history and open past interactions
+	PrivilegeCall     Privilege = "call"     // call a contact through the Dialer
 )
 
 // String returns the privilege name.
 func (p Privilege) String() string { return string(p) }
 
 // DefaultPrivileges is the privilege set per role used when
-// Options.Privileges is nil: agents handle, forward, transfer, pull and
-// consult; reviewers handle, pull and review; supervisors may also assign
-// and delete.
+// Options.Privileges is nil: agents handle, forward, transfer, pull,
+// consult, read history and call; reviewers handle, pull, review and read
+// history; supervisors may also assign and delete.
 var DefaultPrivileges = map[Role][]Privilege{
-	RoleAgent:      {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult},
-	RoleReviewer:   {PrivilegeHandle, PrivilegePull, PrivilegeReview},
-	RoleSupervisor: {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeAssign, PrivilegeDelete},
+	RoleAgent:      {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeHistory, PrivilegeCall},
+	RoleReviewer:   {PrivilegeHandle, PrivilegePull, PrivilegeReview, PrivilegeHistory},
+	RoleSupervisor: {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeHistory, PrivilegeCall, PrivilegeAssign, PrivilegeDelete},
 }
 
 // Agent is an agent's identity and routing state.

@@ -33,6 +33,7 @@ const (
 	EventAnswered    EventType = "answered"     // a colleague answered a consultation (Agent: the owner)
 	EventCancelled   EventType = "cancelled"    // a consultation was cancelled
 	EventAssigned    EventType = "assigned"     // a supervisor moved it to an agent's workbin or a queue
+	EventCall        EventType = "call"         // the agent called the contact (Detail: the call id)
 )
 
 // Event types of the QA review cycle (see Approve, Reject, ReviewEdit,

@@ -218,8 +218,9 @@ func lastAgent(t *tx, thread string) string {
 }
 
 // identify returns the contact id of the sender, creating the contact when
-// unknown (unless disabled). Several contacts sharing the address: the
-// Directory returns the newest first, and that one is taken.
+// unknown (unless disabled). When several contacts share the address,
+// Options.ChooseContact decides (the most recently updated by default); a
+// chooser that refuses leaves the email without a contact.
 func (w *Workspace) identify(ctx context.Context, from mail.Address) (string, error) {
 	if from.Address == "" {
 		return "", nil
@@ -228,8 +229,20 @@ func (w *Workspace) identify(ctx context.Context, from mail.Address) (string, er
 	if err != nil {
 		return "", fmt.Errorf("identifying %s: %w", from.Address, err)
 	}
-	if len(found) > 0 {
+	switch {
+	case len(found) == 1:
 		return found[0].ID, nil
+	case len(found) > 1:
+		choose := w.opts.ChooseContact
+		if choose == nil {
+			choose = contact.MostRecent
+		}
+		c, err := choose(from.Address, found)
+		if err != nil {
+			w.log.Info("emailflow: sender left unidentified", "address", from.Address, "err", err)
+			return "", nil
+		}
+		return c.ID, nil
 	}
 	if w.opts.NoContactCreation {
 		return "", nil

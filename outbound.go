@@ -68,6 +68,7 @@ func (w *Workspace) Forward(ctx context.Context, agentID, id string, req Forward
 		if err != nil {
 			return domainErr(err)
 		}
+		w.sign(d, agentID, parent.Mailbox, true)
 		out, err = w.createDraft(t, agentID, parent, interaction.PurposeForward, d)
 		return err
 	})
@@ -91,6 +92,7 @@ func (w *Workspace) respond(ctx context.Context, agentID, id string, p interacti
 		} else {
 			d = compose.Reply(orig.message(), o)
 		}
+		w.sign(d, agentID, parent.Mailbox, true)
 		out, err = w.createDraft(t, agentID, parent, p, d)
 		return err
 	})
@@ -132,7 +134,10 @@ func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Inter
 	if err != nil {
 		return nil, err
 	}
-	o.Purpose, o.ParentID, o.ThreadID = p, parent.ID, parent.ThreadID
+	o.Purpose, o.ParentID = p, parent.ID
+	if parent.ThreadID != "" {
+		o.ThreadID = parent.ThreadID
+	}
 	o.ContactID, o.Mailbox, o.Subject, o.Owner, o.Queue = parent.ContactID, parent.Mailbox, d.Subject, agentID, parent.Queue
 	if err := t.CreateInteraction(t.ctx, o); err != nil {
 		return nil, err
@@ -154,9 +159,11 @@ func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Inter
 	if err := t.PutEmail(t.ctx, e); err != nil {
 		return nil, err
 	}
-	parent.Record(agentID, string(p), t.now, o.ID)
-	if err := t.UpdateInteraction(t.ctx, parent); err != nil {
-		return nil, err
+	if parent.ID != "" {
+		parent.Record(agentID, string(p), t.now, o.ID)
+		if err := t.UpdateInteraction(t.ctx, parent); err != nil {
+			return nil, err
+		}
 	}
 	if err := t.emit(EventDraft, o, agentID, agentID, string(p)); err != nil {
 		return nil, err

@@ -125,6 +125,20 @@ type Directory interface {
 	ContactsByAddress(ctx context.Context, addr string) ([]contact.Contact, error)
 	// CreateContact stores a new contact; an existing id gives ErrConflict.
 	CreateContact(ctx context.Context, c contact.Contact) error
+	// UpdateContact replaces a stored contact; an unknown id gives
+	// ErrNotFound.
+	UpdateContact(ctx context.Context, c contact.Contact) error
+	// SearchContacts returns a page of the contacts matching query by
+	// name, email address or phone number, case- and accent-insensitively
+	// ("helene" finds "Hélène"), and how many match in all.
+	SearchContacts(ctx context.Context, query string, page contact.Page) (contact.Result, error)
+}
+
+// Dialer places calls where the host has telephony (optional port).
+type Dialer interface {
+	// Dial asks the telephony system to call number on behalf of agent,
+	// about interaction, and returns the call's id there.
+	Dial(ctx context.Context, agent, number, interaction string) (callID string, err error)
 }
 
 // Clock tells the time; inject one to drive timers in tests.

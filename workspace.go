@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/qa"
 )
@@ -28,6 +29,8 @@ type Ports struct {
 	Directory Directory
 	Clock     Clock       // nil means the system clock
 	IDs       IDGenerator // nil means random-prefixed sequential ids
+	// Dialer places calls to contacts; nil means the site has no telephony.
+	Dialer Dialer
 }
 
 // Mailbox is one of the centre's own addresses.
@@ -88,6 +91,14 @@ type Options struct {
 	// NoContactCreation leaves senders unknown to the Directory without a
 	// contact instead of creating one.
 	NoContactCreation bool
+	// ChooseContact picks the contact of a sender whose address several
+	// contacts share; nil means contact.MostRecent. An error leaves the
+	// email without a contact.
+	ChooseContact contact.Chooser
+	// Signatures are appended to the drafts agents start (replies,
+	// forwards, new emails): the first whose Agent and Mailbox match (an
+	// empty field matches any), so list agent-specific ones first.
+	Signatures []Signature
 	// Parse sets the limits of inbound messages (nil: compose defaults).
 	Parse *compose.ParseOptions
 	// QuoteLanguage is the language of the "On … wrote:" line of replies.
@@ -127,6 +138,7 @@ type Workspace struct {
 	dir    Directory
 	clock  Clock
 	ids    IDGenerator
+	dialer Dialer
 	opts   Options
 	own    map[string]bool // normalized own addresses
 	log    *slog.Logger
@@ -145,7 +157,7 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 	if p.Sender == nil {
 		return nil, fmt.Errorf("%w: Ports.Sender is required", ErrInvalidInput)
 	}
-	w := &Workspace{store: p.Store, sender: p.Sender, dir: p.Directory, clock: p.Clock, ids: p.IDs, subs: map[*Subscription]struct{}{}}
+	w := &Workspace{store: p.Store, sender: p.Sender, dir: p.Directory, clock: p.Clock, ids: p.IDs, dialer: p.Dialer, subs: map[*Subscription]struct{}{}}
 	if w.dir == nil {
 		d, ok := p.Store.(Directory)
 		if !ok {

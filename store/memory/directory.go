@@ -27,12 +27,25 @@ func (s *Store) CreateContact(_ context.Context, c contact.Contact) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", emailflow.ErrInvalidInput, err)
 	}
-	// The index lock alone cannot make check-and-insert atomic.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.contacts.Get(c.ID); ok {
+	if !s.contacts.Insert(c) {
 		return fmt.Errorf("%w: contact %q exists", emailflow.ErrConflict, c.ID)
+	}
+	return nil
+}
+
+// UpdateContact implements emailflow.Directory.
+func (s *Store) UpdateContact(_ context.Context, c contact.Contact) error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", emailflow.ErrInvalidInput, err)
+	}
+	if _, ok := s.contacts.Get(c.ID); !ok {
+		return notFound("contact", c.ID)
 	}
 	s.contacts.Put(c)
 	return nil
+}
+
+// SearchContacts implements emailflow.Directory.
+func (s *Store) SearchContacts(_ context.Context, query string, page contact.Page) (contact.Result, error) {
+	return s.contacts.Search(query, page), nil
 }

@@ -39,6 +39,7 @@ type Store struct {
 
 	interactions map[string]*interaction.Interaction
 	byThread     map[string][]string
+	byContact    map[string][]string
 	byState      map[interaction.State]set // open states only
 	byOwner      map[string]set            // open interactions by owner
 	byOffered    map[string]set            // interactions offered to an agent
@@ -74,6 +75,7 @@ func New(opts *Options) *Store {
 	s := &Store{
 		interactions: map[string]*interaction.Interaction{},
 		byThread:     map[string][]string{},
+		byContact:    map[string][]string{},
 		byState:      map[interaction.State]set{},
 		byOwner:      map[string]set{},
 		byOffered:    map[string]set{},
@@ -197,16 +199,17 @@ func (t *txn) CreateInteraction(_ context.Context, it *interaction.Interaction) 
 	it.Version = 1
 	c := it.Clone()
 	t.s.interactions[c.ID] = c
-	t.s.byThread[c.ThreadID] = append(t.s.byThread[c.ThreadID], c.ID)
+	appendTo(t.s.byThread, c.ThreadID, c.ID)
+	if c.ContactID != "" {
+		appendTo(t.s.byContact, c.ContactID, c.ID)
+	}
 	t.s.index(nil, c)
 	t.undo = append(t.undo, func() {
 		t.s.index(c, nil)
 		delete(t.s.interactions, c.ID)
-		ids := t.s.byThread[c.ThreadID]
-		if len(ids) <= 1 {
-			delete(t.s.byThread, c.ThreadID)
-		} else {
-			t.s.byThread[c.ThreadID] = ids[:len(ids)-1]
+		dropLast(t.s.byThread, c.ThreadID)
+		if c.ContactID != "" {
+			dropLast(t.s.byContact, c.ContactID)
 		}
 	})
 	return nil
@@ -231,12 +234,44 @@ func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) 
 	c := it.Clone()
 	t.s.interactions[c.ID] = c
 	t.s.index(old, c)
+	t.s.moveContact(c.ID, old.ContactID, c.ContactID)
 	t.undo = append(t.undo, func() {
+		t.s.moveContact(c.ID, c.ContactID, old.ContactID)
 		t.s.index(c, old)
 		t.s.interactions[old.ID] = old
 		it.Version--
 	})
 	return nil
+}
+
+func appendTo(m map[string][]string, k, id string) { m[k] = append(m[k], id) }
+
+// dropLast undoes the latest appendTo of k.
+func dropLast(m map[string][]string, k string) {
+	if ids := m[k]; len(ids) <= 1 {
+		delete(m, k)
+	} else {
+		m[k] = ids[:len(ids)-1]
+	}
+}
+
+// moveContact re-files interaction id from contact from to contact to
+// (a sender identified again).
+func (s *Store) moveContact(id, from, to string) {
+	if from == to {
+		return
+	}
+	if from != "" {
+		ids := s.byContact[from]
+		if i := slices.Index(ids, id); i >= 0 {
+			s.byContact[from] = slices.Delete(slices.Clone(ids), i, i+1)
+		}
+	}
+	if to != "" {
+		ids := append(slices.Clone(s.byContact[to]), id)
+		slices.SortFunc(ids, func(a, b string) int { return s.interactions[a].CreatedAt.Compare(s.interactions[b].CreatedAt) })
+		s.byContact[to] = ids
+	}
 }
 
 // active returns the agent whose capacity it takes, if any.
@@ -309,6 +344,8 @@ func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interac
 	switch {
 	case q.ThreadID != "":
 		candidates = s.byThread[q.ThreadID]
+	case q.ContactID != "":
+		candidates = s.byContact[q.ContactID]
 	case q.OfferedTo != "":
 		candidates = keys(s.byOffered[q.OfferedTo])
 	case q.Owner != "" && allOpen:

@@ -1,0 +1,260 @@
+package emailflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/mail"
+	"slices"
+	"strings"
+
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/contact"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// Signature is text appended to the drafts an agent starts.
+type Signature struct {
+	Agent   string // the agent it belongs to; empty for any agent
+	Mailbox string // the mailbox it belongs to; empty for any mailbox
+	Text    string
+	HTML    string // optional; the text, escaped, when empty
+}
+
+// signature returns the first signature matching agent and mailbox.
+func (w *Workspace) signature(agent, mailbox string) (Signature, bool) {
+	for _, s := range w.opts.Signatures {
+		if (s.Agent == "" || s.Agent == agent) && (s.Mailbox == "" || strings.EqualFold(s.Mailbox, mailbox)) {
+			return s, true
+		}
+	}
+	return Signature{}, false
+}
+
+// sign puts the signature of agent for mailbox under the text the agent
+// writes: above the quoted or forwarded content of a reply or forward
+// (quoted), at the end of a new email.
+func (w *Workspace) sign(d *compose.Draft, agent, mailbox string, quoted bool) {
+	s, ok := w.signature(agent, mailbox)
+	if !ok {
+		return
+	}
+	h := s.HTML
+	if h == "" {
+		h = strings.ReplaceAll(html.EscapeString(s.Text), "\n", "<br>")
+	}
+	if quoted {
+		d.Text = "\n\n-- \n" + s.Text + "\n" + d.Text
+		if d.HTML != "" {
+			d.HTML = "<br><br>-- <br>" + h + "<br>" + d.HTML
+		}
+		return
+	}
+	d.Text += "\n\n-- \n" + s.Text + "\n"
+	if d.HTML != "" {
+		d.HTML += "<br><br>-- <br>" + h
+	}
+}
+
+// NewEmailRequest says to whom an agent writes a new email. At least one
+// recipient is needed: a contact (at their primary address, or at one of
+// their addresses given in ContactAddress), a colleague from the team
+// directory, or free addresses.
+type NewEmailRequest struct {
+	ContactID      string
+	ContactAddress string // one of the contact's addresses; empty: the primary one
+	AgentID        string // a colleague, at their own address
+	To             []mail.Address
+	// VoiceInteractionID links the email to a call ("New email to…"
+	// during a call): kept, read-only, in the case data.
+	VoiceInteractionID string
+	// From is one of Options.Mailboxes; empty means the mailbox of the
+	// agent's first queue that has one, else the first mailbox.
+	From    string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// CaseVoiceInteraction is the case data key linking a new email to the
+// call it was written during.
+const CaseVoiceInteraction = "Voice interaction"
+
+// NewEmail starts a new outbound email (a draft the agent edits and Sends,
+// saves to the drafts workbin, or discards). Errors: ErrForbidden;
+// ErrNotFound (contact or colleague); ErrInvalidInput (no recipient, an
+// address the contact does not have, a From that is not one of our
+// mailboxes, CR/LF in the subject).
+func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRequest) (*interaction.Interaction, error) {
+	if err := checkHeaderText("Subject", req.Subject); err != nil {
+		return nil, err
+	}
+	if err := checkAddresses("To", req.To); err != nil {
+		return nil, err
+	}
+	to := slices.Clone(req.To)
+	var c contact.Contact
+	if req.ContactID != "" {
+		var err error
+		if c, err = w.dir.Contact(ctx, req.ContactID); err != nil {
+			return nil, err
+		}
+		addr := c.PrimaryEmail()
+		if req.ContactAddress != "" {
+			if !c.HasEmail(req.ContactAddress) {
+				return nil, fmt.Errorf("%w: contact %s has no address %q", ErrInvalidInput, c.ID, req.ContactAddress)
+			}
+			addr = req.ContactAddress
+		}
+		if addr == "" {
+			return nil, fmt.Errorf("%w: contact %s has no email address", ErrInvalidInput, c.ID)
+		}
+		to = append(to, mail.Address{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Address: addr})
+	}
+	var out *interaction.Interaction
+	err := w.update(ctx, func(t *tx) error {
+		a, err := w.agent(t, agentID, PrivilegeHandle)
+		if err != nil {
+			return err
+		}
+		rcpt := to
+		if req.AgentID != "" {
+			colleague, err := t.Agent(ctx, req.AgentID)
+			if errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("%w: no colleague %q", ErrNotFound, req.AgentID)
+			}
+			if err != nil {
+				return err
+			}
+			if colleague.Address == "" {
+				return fmt.Errorf("%w: colleague %s has no email address", ErrInvalidInput, colleague.ID)
+			}
+			rcpt = append(slices.Clone(to), colleague.mailAddress())
+		}
+		if len(rcpt) == 0 {
+			return fmt.Errorf("%w: a new email needs a recipient", ErrInvalidInput)
+		}
+		from, err := w.fromMailbox(a, req.From)
+		if err != nil {
+			return err
+		}
+		d := &compose.Draft{From: from, To: rcpt, Subject: req.Subject, Text: req.Text, HTML: req.HTML}
+		w.sign(d, agentID, from.Address, false)
+		parent := &interaction.Interaction{Mailbox: strings.ToLower(from.Address), ContactID: c.ID}
+		if len(a.Queues) > 0 {
+			parent.Queue = a.Queues[0]
+		}
+		out, err = w.createDraft(t, agentID, parent, interaction.PurposeNew, d)
+		if err != nil {
+			return err
+		}
+		if req.VoiceInteractionID != "" {
+			if err := checkHeaderText("voice interaction id", req.VoiceInteractionID); err != nil {
+				return err
+			}
+			out.CaseData.Put(CaseVoiceInteraction, req.VoiceInteractionID, true)
+			out.Record(agentID, "linked-call", t.now, req.VoiceInteractionID)
+			return t.UpdateInteraction(ctx, out)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// fromMailbox resolves the From of a new email: the requested mailbox,
+// which must be one of ours, or the default for the agent's queues.
+func (w *Workspace) fromMailbox(a *Agent, requested string) (mail.Address, error) {
+	if requested != "" {
+		for _, m := range w.opts.Mailboxes {
+			if strings.EqualFold(m.Address.Address, requested) {
+				return m.Address, nil
+			}
+		}
+		return mail.Address{}, fmt.Errorf("%w: %q is not one of our mailboxes", ErrInvalidInput, requested)
+	}
+	for _, q := range a.Queues {
+		for _, m := range w.opts.Mailboxes {
+			if m.Queue == q {
+				return m.Address, nil
+			}
+		}
+	}
+	if len(w.opts.Mailboxes) == 0 {
+		return mail.Address{}, fmt.Errorf("%w: no mailbox is configured to send from", ErrInvalidInput)
+	}
+	return w.opts.Mailboxes[0].Address, nil
+}
+
+// DiscardDraft deletes an outbound draft its author no longer wants (from
+// the editor or the drafts workbin). Errors: ErrNotFound; ErrForbidden (not
+// the author); ErrInvalidTransition (in review, queued for delivery, sent).
+func (w *Workspace) DiscardDraft(ctx context.Context, agentID, id string) error {
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
+			return err
+		}
+		o, err := owned(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		if o.Kind != interaction.KindOutbound {
+			return fmt.Errorf("%w: %s is not an outbound email", ErrInvalidInput, id)
+		}
+		if err := o.Fire(ctx, interaction.EventDelete, agentID, t.now, "discarded"); err != nil {
+			return err
+		}
+		o.Workbin = ""
+		if err := t.UpdateInteraction(ctx, o); err != nil {
+			return err
+		}
+		return t.emit(EventDeleted, o, agentID, agentID, "discarded")
+	})
+}
+
+// ForwardFromHistory forwards an email of any past or present interaction
+// (as opened from a contact's history) to an external address: the latest
+// customer email of an inbound, or the email of an outbound. The forward
+// is a new draft owned by the agent. Errors: ErrNotFound; ErrForbidden (no
+// forward or history privilege); ErrInvalidInput (recipient).
+func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, req ForwardRequest) (*interaction.Interaction, error) {
+	if len(req.To) == 0 {
+		return nil, fmt.Errorf("%w: forward needs a recipient", ErrInvalidInput)
+	}
+	if err := checkAddresses("To", req.To); err != nil {
+		return nil, err
+	}
+	var out *interaction.Interaction
+	err := w.update(ctx, func(t *tx) error {
+		a, err := w.agent(t, agentID, PrivilegeForward)
+		if err != nil {
+			return err
+		}
+		if !w.may(a, PrivilegeHistory) {
+			return fmt.Errorf("%w: agent %s lacks the %q privilege", ErrForbidden, agentID, PrivilegeHistory)
+		}
+		it, err := t.Interaction(ctx, id)
+		if err != nil {
+			return err
+		}
+		emails, err := t.EmailsOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(emails) == 0 {
+			return fmt.Errorf("%w: %s has no email to forward", ErrNotFound, id)
+		}
+		orig := emails[len(emails)-1]
+		d, err := compose.Forward(orig.message(), orig.Raw, &compose.ForwardOptions{
+			From: w.mailboxAddress(it.Mailbox), To: req.To, Instructions: req.Instructions,
+			AsAttachment: req.AsAttachment, QuoteLanguage: w.opts.QuoteLanguage,
+		})
+		if err != nil {
+			return domainErr(err)
+		}
+		w.sign(d, agentID, it.Mailbox, true)
+		out, err = w.createDraft(t, agentID, it, interaction.PurposeForward, d)
+		return err
+	})
+	return out, err
+}
