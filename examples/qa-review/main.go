@@ -1,0 +1,158 @@
+// Command qa-review takes one customer email through two rounds of quality
+// review on the embedded in-memory default: the agent's reply goes to a
+// reviewer instead of the customer; the reviewer rejects it with remarks;
+// the agent edits and sends again; the reviewer fixes a detail and
+// approves; exactly the approved version is sent. It prints each step, the
+// rounds and the review metrics.
+//
+//	go run ./examples/qa-review
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log"
+	"net/mail"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/qa"
+	"github.com/emailflow/emailflow/store/memory"
+	transport "github.com/emailflow/emailflow/transport/memory"
+)
+
+const customerEmail = "From: Hélène Dupré <helene.dupre@exemple.fr>\r\n" +
+	"To: Service Client <support@boutique.example>\r\n" +
+	"Subject: Commande FR-2291 : colis non reçu\r\n" +
+	"Date: Wed, 25 Nov 2026 18:42:07 +0100\r\n" +
+	"Message-ID: <CAF3x9-helene-2291@mail.exemple.fr>\r\n" +
+	"Content-Type: text/plain; charset=utf-8\r\n" +
+	"\r\n" +
+	"Bonjour,\r\n\r\nJ'ai commandé une bouilloire le 12 novembre et je n'ai rien reçu.\r\n\r\nHélène\r\n"
+
+// ids numbers ids in order, so the output is reproducible.
+type ids struct{ n int }
+
+func (g *ids) NewID() string { g.n++; return fmt.Sprintf("id-%d", g.n) }
+
+// clock is a manual clock, so the times in review are reproducible.
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time          { return c.now }
+func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
+
+func step(format string, args ...any) { fmt.Printf("• "+format+"\n", args...) }
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
+}
+
+func must[T any](v T, err error) T {
+	check(err)
+	return v
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func main() {
+	ctx := context.Background()
+	clk := &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	sender := &transport.Sender{}
+	ws := must(emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: sender, Clock: clk, IDs: &ids{}}, &emailflow.Options{
+		Hostname:  "desk.boutique.example",
+		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: "support@boutique.example"}, Queue: "support-fr"}},
+		// New hires are always reviewed; supervisors never; anyone may ask.
+		ReviewPolicy:  qa.First(qa.Exempt("supervisor"), qa.Any(qa.ByGroup("new-hires"), qa.OnRequest())),
+		RejectReasons: []string{"exactitude", "ton", "orthographe"},
+	}))
+
+	check(ws.PutAgent(ctx, emailflow.Agent{ID: "camille", Name: "Camille Laurent", Queues: []string{"support-fr"}, Groups: []string{"new-hires"}, Capacity: 3}))
+	check(ws.PutAgent(ctx, emailflow.Agent{ID: "rita", Name: "Rita Moreau", Queues: []string{"review"}, Roles: []emailflow.Role{emailflow.RoleReviewer}, Capacity: 5}))
+	check(ws.SetStatus(ctx, "camille", emailflow.StatusReady))
+	check(ws.SetStatus(ctx, "rita", emailflow.StatusReady))
+	step("camille (new hire) serves support-fr; rita (reviewer) serves the review queue")
+
+	in := must(ws.Ingest(ctx, "support@boutique.example", strings.NewReader(customerEmail)))
+	in = must(ws.Accept(ctx, "camille", in.ID))
+	step("customer email %q accepted by camille", in.Subject)
+
+	reply := must(ws.Reply(ctx, "camille", in.ID))
+	edit := func(text string) {
+		d := must(ws.Draft(ctx, "camille", reply.ID))
+		check(ws.EditDraft(ctx, "camille", reply.ID, emailflow.DraftContent{To: d.To, Cc: d.Cc, Subject: d.Subject, Text: text}))
+	}
+	edit("Bonjour, votre colis arrive bientôt.")
+	out := must(ws.Send(ctx, "camille", reply.ID))
+	step("camille sends her reply → %s; messages sent so far: %d", out.State, len(sender.Sent()))
+
+	// Round 1: rejected with remarks.
+	review := lastRound(ctx, ws, reply.ID).ReviewID
+	rv := must(ws.Interaction(ctx, review))
+	step("review %s is %s to %s in queue %q", rv.ID, rv.State, rv.OfferedTo, rv.Queue)
+	must(ws.Accept(ctx, "rita", review))
+	clk.Advance(12 * time.Minute)
+	out = must(ws.Reject(ctx, "rita", review, "exactitude", "Donne le numéro de suivi et la date de livraison prévue."))
+	step("rita rejects: the reply is %s, back with %s", out.State, out.Owner)
+	fmt.Println(indent("note: " + out.Notes[len(out.Notes)-1].Text))
+	status, _ := must(ws.CaseData(ctx, in.ID)).Get(emailflow.CaseQAStatus)
+	fmt.Println(indent("case data of the customer's interaction: " + emailflow.CaseQAStatus + " = " + status))
+
+	// Round 2: the agent edits, the reviewer fixes a detail and approves.
+	clk.Advance(20 * time.Minute)
+	edit("Bonjour Hélène,\n\nVotre colis (suivi 6A12345) sera livré jeudi 27 novembre.\n\nCamille")
+	out = must(ws.Send(ctx, "camille", reply.ID))
+	step("camille edits and sends again → %s (round %d)", out.State, lastRound(ctx, ws, reply.ID).Number)
+	review = lastRound(ctx, ws, reply.ID).ReviewID
+	must(ws.Accept(ctx, "rita", review))
+	item := must(ws.Review(ctx, "rita", review))
+	e := item.Email
+	clk.Advance(5 * time.Minute)
+	check(ws.ReviewEdit(ctx, "rita", review, emailflow.DraftContent{To: e.To, Cc: e.Cc, Subject: e.Subject,
+		Text: strings.Replace(e.Text, "Camille", "Camille Laurent\nService Client", 1)}))
+	step("rita adds the signature herself (a reviewer edit)")
+	out = must(ws.Approve(ctx, "rita", review))
+	step("rita approves → %s", out.State)
+
+	sent := sender.Sent()
+	step("the customer received %d message:", len(sent))
+	msg := must(compose.Parse(bytes.NewReader(sent[0].Raw), nil))
+	fmt.Println(indent(fmt.Sprintf("To: %v\nSubject: %s\nIn-Reply-To: <%s>\n\n%s", sent[0].To, msg.Subject, strings.Join(msg.InReplyTo, "> <"), msg.Text)))
+
+	step("rounds of the reply:")
+	for _, r := range must(ws.Rounds(ctx, reply.ID)) {
+		fmt.Printf("    round %d by %s: %s by %s after %v", r.Number, r.Author, r.Decision, r.Reviewer, r.DecidedAt.Sub(r.SubmittedAt))
+		if r.Reason != "" {
+			fmt.Printf(" (%s: %s)", r.Reason, r.Remarks)
+		}
+		if len(r.Edits) > 0 {
+			fmt.Printf(", %d reviewer edit(s)", len(r.Edits))
+		}
+		fmt.Printf(", content %s…\n", r.Hash[:19])
+	}
+
+	m := must(ws.Metrics(ctx, qa.Window{}))
+	for _, id := range m.AgentIDs() {
+		s := m.Agents[id]
+		step("agent %s: %.1f rounds per email, approval rate %.0f%%, mean time in review %v, reasons %v", id, s.RoundsPerEmail, 100*s.ApprovalRate, s.MeanTimeInReview, s.Reasons)
+	}
+	for _, id := range m.ReviewerIDs() {
+		s := m.Reviewers[id]
+		step("reviewer %s: %d decisions, %d approved, %d edited", id, s.Rounds, s.Approved, s.Edited)
+	}
+	if len(sent) != 1 {
+		os.Exit(1)
+	}
+}
+
+func lastRound(ctx context.Context, ws *emailflow.Workspace, id string) qa.Round {
+	rounds := must(ws.Rounds(ctx, id))
+	return rounds[len(rounds)-1]
+}
