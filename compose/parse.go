@@ -27,11 +27,16 @@ type BlobStore interface {
 	Put(ctx context.Context, filename, contentType string, r io.Reader) (key string, size int64, err error)
 }
 
-// Default limits of ParseOptions.
+// Default limits of ParseOptions, after Genesys Cloud's email limits.
 const (
-	DefaultMaxSize        = 40 << 20
+	// DefaultMaxSize is the default largest message: 40 MB.
+	DefaultMaxSize = 40 << 20
+	// DefaultMaxAttachments is the default largest number of attachments.
 	DefaultMaxAttachments = 50
-	DefaultMaxRecipients  = 50
+	// DefaultMaxRecipients is the default largest number of To and Cc
+	// addresses.
+	DefaultMaxRecipients = 50
+	// DefaultMaxHeaderBytes is the default largest top-level header: 1 MB.
 	DefaultMaxHeaderBytes = 1 << 20
 )
 

@@ -90,7 +90,7 @@ func ReplyAll(orig *Message, opts *ReplyOptions) *Draft {
 	seen := map[string]bool{}
 	d.To = dedupe(append(d.To[:len(d.To):len(d.To)], orig.To...), own, seen)
 	if len(d.To) == 0 {
-		// Replying to our own message: go back to its recipients.
+		// Nothing left (a message from us to ourselves): keep the reply target.
 		d.To = dedupe(replyTargets(orig), nil, seen)
 	}
 	d.Cc = dedupe(orig.Cc, own, seen)

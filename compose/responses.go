@@ -166,10 +166,15 @@ func (t Template) Apply(d *Draft, f Fields) error {
 
 // Prepend puts the agent's text and HTML above the draft's bodies (the quoted
 // message of a reply or forward). When the draft has an HTML body and html
-// is empty, text is escaped into HTML.
+// is empty, text is escaped into HTML; when html is given and the draft had
+// only text, that text is escaped into the HTML below html.
 func (d *Draft) Prepend(text, htm string) {
 	if htm == "" && d.HTML != "" {
 		htm = textToHTML(text)
+	}
+	if htm != "" && d.HTML == "" && d.Text != "" {
+		// The draft was text only: keep its text (the quote) in the HTML.
+		d.HTML = "<div>" + textToHTML(d.Text) + "</div>"
 	}
 	d.Text = text + d.Text
 	if htm != "" {

@@ -138,3 +138,12 @@ func TestSignaturesAndApply(t *testing.T) {
 	_, err = Render(d, nil)
 	require.NoError(t, err)
 }
+
+func TestPrependHTMLOnTextDraft(t *testing.T) {
+	d := Reply(&Message{From: []mail.Address{{Address: "c@example.com"}}, Text: "a < b"}, nil)
+	require.Empty(t, d.HTML)
+	d.Prepend("Hi", "<p>Hi</p>")
+	assert.Contains(t, d.HTML, "<p>Hi</p><div>")
+	assert.Contains(t, d.HTML, "&gt; a &lt; b")
+	assert.Equal(t, "Hi\n\nc@example.com wrote:\n> a < b\n", d.Text)
+}
