@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -81,6 +82,37 @@ func testDirectory(t *testing.T, newStore newFunc) {
 		assert.Empty(t, cs, "the refused contact's address finds nothing")
 	})
 
+	t.Run("CreateSameIDConcurrently", func(t *testing.T) {
+		d := directory(t, newStore)
+		ctx := t.Context()
+		const n = 8
+		errs := race(n, func(i int) error {
+			return d.CreateContact(ctx, person("c1", fmt.Sprintf("Person%d", i), fmt.Sprintf("p%d@exemple.fr", i), i))
+		})
+		winner := -1
+		for i, err := range errs {
+			if err == nil {
+				require.Equal(t, -1, winner, "two creates of one id succeeded")
+				winner = i
+				continue
+			}
+			assert.ErrorIs(t, err, emailflow.ErrConflict)
+		}
+		require.NotEqual(t, -1, winner, "no create succeeded")
+		got, err := d.Contact(ctx, "c1")
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("Person%d", winner), got.FirstName)
+		for i := range n {
+			want := []string(nil)
+			if i == winner {
+				want = []string{"c1"}
+			}
+			cs, err := d.ContactsByAddress(ctx, fmt.Sprintf("p%d@exemple.fr", i))
+			require.NoError(t, err)
+			emptyOr(t, want, contactIDs(cs), "address of creator %d", i)
+		}
+	})
+
 	t.Run("ByAddress", func(t *testing.T) {
 		d := directory(t, newStore)
 		ctx := t.Context()
@@ -101,7 +133,11 @@ func testDirectory(t *testing.T, newStore newFunc) {
 			{"helene@exemple.f", nil},
 			{"", nil},
 		} {
-			t.Run(tc.addr, func(t *testing.T) {
+			name := tc.addr
+			if name == "" {
+				name = "Empty"
+			}
+			t.Run(name, func(t *testing.T) {
 				cs, err := d.ContactsByAddress(ctx, tc.addr)
 				require.NoError(t, err)
 				if len(tc.want) == 0 {
