@@ -323,5 +323,5 @@ func TestSubscribeDropsForSlowSubscribers(t *testing.T) {
 		default:
 			return false
 		}
-	}, time.Second, time.Millisecond, "the channel closes with the context")
+	}, 5*time.Second, time.Millisecond, "the channel closes with the context")
 }
