@@ -1,6 +1,7 @@
 package contact
 
 import (
+	"maps"
 	"math/bits"
 	"slices"
 	"sort"
@@ -311,7 +312,7 @@ func (x *Index) Search(query string, page Page) Result {
 	if offset >= res.Total {
 		return res
 	}
-	res.Contacts = make([]Contact, 0, min(limit, res.Total-offset))
+	window := make([]*doc, 0, min(limit, res.Total-offset))
 	// Skip whole bitmap words that end before the page, with the unmerged
 	// contacts that sort before their last ordinal; then walk the two
 	// sorted streams in merged order up to the end of the page.
@@ -343,13 +344,45 @@ func (x *Index) Search(query string, page Page) Result {
 			d = extra[j]
 			j++
 		default:
+			res.Contacts = clonePage(window)
 			return res
 		}
 		if pos >= offset {
-			res.Contacts = append(res.Contacts, d.c.Clone())
+			window = append(window, d)
 		}
 	}
+	res.Contacts = clonePage(window)
 	return res
+}
+
+// clonePage returns copies of the contacts of docs, like Contact.Clone,
+// with all their Emails and Phones in one shared backing array (each slice
+// capped, so that appending to one never writes into the next).
+func clonePage(docs []*doc) []Contact {
+	n := 0
+	for _, d := range docs {
+		n += len(d.c.Emails) + len(d.c.Phones)
+	}
+	strs := make([]string, 0, n)
+	out := make([]Contact, len(docs))
+	for i, d := range docs {
+		c := d.c
+		if c.Emails != nil {
+			k := len(strs)
+			strs = append(strs, c.Emails...)
+			c.Emails = strs[k:len(strs):len(strs)]
+		}
+		if c.Phones != nil {
+			k := len(strs)
+			strs = append(strs, c.Phones...)
+			c.Phones = strs[k:len(strs):len(strs)]
+		}
+		if c.Attributes != nil {
+			c.Attributes = maps.Clone(c.Attributes)
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // putLocked adds d, replacing the doc with the same ID. x.mu is held.

@@ -238,8 +238,23 @@ func TestIndexKeepsItsOwnCopy(t *testing.T) {
 	again, _ := x.Get("c1")
 	assert.Equal(t, "h@x.fr", again.Emails[0])
 
+	// Search results are copies too, and independent of each other.
+	x.Put(contact.Contact{ID: "c2", FirstName: "Hélène", Emails: []string{"h2@x.fr"}, Phones: []string{"0102"}, Attributes: map[string]string{"k": "v"}})
+	res := x.Search("helene", contact.Page{})
+	require.Len(t, res.Contacts, 2)
+	res.Contacts[0].Emails = append(res.Contacts[0].Emails, "appended@x.fr")
+	res.Contacts[0].Emails[0] = "changed@x.fr"
+	res.Contacts[1].Phones[0] = "9999"
+	res.Contacts[1].Attributes["k"] = "changed"
+	assert.Equal(t, []string{"h2@x.fr"}, res.Contacts[1].Emails)
+	c1, _ := x.Get("c1")
+	c2, _ := x.Get("c2")
+	assert.Equal(t, []string{"h@x.fr"}, c1.Emails)
+	assert.Equal(t, []string{"0102"}, c2.Phones)
+	assert.Equal(t, "v", c2.Attributes["k"])
+
 	x.Put(contact.Contact{FirstName: "No ID"})
-	assert.Equal(t, 1, x.Len(), "a contact without an ID is ignored")
+	assert.Equal(t, 2, x.Len(), "a contact without an ID is ignored")
 }
 
 func TestSharedAddress(t *testing.T) {
