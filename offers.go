@@ -227,14 +227,13 @@ func (w *Workspace) notResponding(t *tx, agentID string) error {
 	return nil
 }
 
-// Run drives the Workspace's timers and the outbox until ctx is done:
-// every interval (nil or zero: one second) it calls Tick and
-// DispatchPending. Errors are logged and retried on the next round.
-func (w *Workspace) Run(ctx context.Context, interval time.Duration) error {
-	if interval <= 0 {
-		interval = time.Second
-	}
-	tk := time.NewTicker(interval)
+// Run drives the Workspace's timers and the outbox until ctx is done, and
+// returns ctx's error: every Options.TickInterval it calls Tick (accept
+// timeouts, sticky-routing expiry) and DispatchPending (outbox retries).
+// Errors are logged and retried on the next round. Run one per process;
+// several processes sharing a Store may each run one.
+func (w *Workspace) Run(ctx context.Context) error {
+	tk := time.NewTicker(w.opts.TickInterval)
 	defer tk.Stop()
 	for {
 		if _, err := w.Tick(ctx); err != nil && ctx.Err() == nil {

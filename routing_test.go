@@ -325,3 +325,40 @@ func TestSubscribeDropsForSlowSubscribers(t *testing.T) {
 		}
 	}, 5*time.Second, time.Millisecond, "the channel closes with the context")
 }
+
+func TestRunDrivesTimersAndOutbox(t *testing.T) {
+	f := newFixture(t, &emailflow.Options{AcceptTimeout: 10 * time.Second, TickInterval: time.Millisecond, RetryBackoff: time.Second})
+	f.agent(t, "alice")
+	ctx, cancel := context.WithCancel(context.Background())
+	id := f.ingest(t, newMail("run"))
+	r := func() string {
+		f.agent(t, "bob")
+		_, err := f.ws.Accept(ctx, "alice", id)
+		require.NoError(t, err)
+		r, err := f.ws.Reply(ctx, "alice", id)
+		require.NoError(t, err)
+		f.sender.Fail(errors.New("421 later"))
+		_, err = f.ws.Send(ctx, "alice", r.ID)
+		require.NoError(t, err)
+		return r.ID
+	}()
+	other := f.ingest(t, newMail("run2")) // offered to bob, who will not answer
+	done := make(chan error, 1)
+	go func() { done <- f.ws.Run(ctx) }()
+
+	f.sender.Fail(nil)
+	f.clock.Advance(10 * time.Second)
+	require.Eventually(t, func() bool {
+		o, err := f.ws.Interaction(ctx, r)
+		return err == nil && o.State == interaction.StateSent
+	}, 5*time.Second, time.Millisecond, "the outbox retry was delivered")
+	require.Eventually(t, func() bool {
+		a, err := f.ws.Agent(ctx, "bob")
+		return err == nil && a.Status == emailflow.StatusNotResponding
+	}, 5*time.Second, time.Millisecond, "the accept timeout ran")
+	it, err := f.ws.Interaction(ctx, other)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", it.OfferedTo, "requeued and offered to alice")
+	cancel()
+	assert.ErrorIs(t, <-done, context.Canceled)
+}

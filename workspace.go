@@ -106,6 +106,9 @@ type Options struct {
 	// ManualDispatch leaves sent mail in the outbox for DispatchPending or
 	// Run instead of delivering it right after Send.
 	ManualDispatch bool
+	// TickInterval is how often Run checks timers and the outbox. Default
+	// one second.
+	TickInterval time.Duration
 	// MaxAttempts is how many deliveries are tried before an outbound
 	// fails back to its agent. Default 8.
 	MaxAttempts int
@@ -189,6 +192,9 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 	}
 	if o.AcceptTimeout < 7*time.Second {
 		return nil, fmt.Errorf("%w: Options.AcceptTimeout %v is under the 7 s minimum", ErrInvalidInput, o.AcceptTimeout)
+	}
+	if o.TickInterval <= 0 {
+		o.TickInterval = time.Second
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
