@@ -751,3 +751,75 @@ func TestApproveWithManualDispatch(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, o.State)
 }
+
+// TestApproveWithdrawRace: the author withdrawing while the reviewer
+// approves: exactly one wins; a withdrawn email is never sent.
+func TestApproveWithdrawRace(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, reviewAll())
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 1000}))
+	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	f.reviewer(t, "rita")
+	approved := 0
+	for round := 0; round < 50; round++ {
+		in := f.ingest(t, newMail(fmt.Sprintf("withdraw-race-%d", round)))
+		_, err := f.ws.Accept(ctx, "alice", in)
+		require.NoError(t, err)
+		r, err := f.ws.Reply(ctx, "alice", in)
+		require.NoError(t, err)
+		_, err = f.ws.Send(ctx, "alice", r.ID)
+		require.NoError(t, err)
+		review := f.reviewOf(t, r.ID)
+		_, err = f.ws.Accept(ctx, "rita", review)
+		require.NoError(t, err)
+
+		var wg sync.WaitGroup
+		var errApprove, errWithdraw error
+		wg.Add(2)
+		go func() { defer wg.Done(); _, errApprove = f.ws.Approve(ctx, "rita", review) }()
+		go func() { defer wg.Done(); _, errWithdraw = f.ws.Withdraw(ctx, "alice", r.ID) }()
+		wg.Wait()
+		require.True(t, (errApprove == nil) != (errWithdraw == nil), "round %d: exactly one wins (approve %v, withdraw %v)", round, errApprove, errWithdraw)
+		assert.ErrorIs(t, errors.Join(errApprove, errWithdraw), emailflow.ErrInvalidTransition)
+		o, err := f.ws.Interaction(ctx, r.ID)
+		require.NoError(t, err)
+		if errApprove == nil {
+			approved++
+			assert.Equal(t, interaction.StateSent, o.State)
+		} else {
+			assert.Equal(t, interaction.StateDraft, o.State)
+		}
+		require.Len(t, f.sender.Sent(), approved)
+	}
+}
+
+// TestReviewFreezesAttachments: attachments are part of the reviewed
+// content and are sent as reviewed.
+func TestReviewFreezesAttachments(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, reviewAll())
+	f.agent(t, "alice")
+	f.reviewer(t, "rita")
+	in := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", in)
+	require.NoError(t, err)
+	attID, err := f.ws.AddAttachment(ctx, "alice", r.ID, "bon-de-retour.pdf", "application/pdf", bytes.NewReader([]byte("%PDF-1.4 retour")))
+	require.NoError(t, err)
+	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	review := f.reviewOf(t, r.ID)
+	assert.ErrorIs(t, f.ws.RemoveAttachment(ctx, "alice", r.ID, attID), emailflow.ErrInvalidTransition, "frozen in review")
+	_, err = f.ws.Accept(ctx, "rita", review)
+	require.NoError(t, err)
+	item, err := f.ws.Review(ctx, "rita", review)
+	require.NoError(t, err)
+	require.Len(t, item.Email.Attachments, 1)
+	_, err = f.ws.Approve(ctx, "rita", review)
+	require.NoError(t, err)
+	sent := f.sender.Sent()
+	require.Len(t, sent, 1)
+	msg, err := compose.Parse(bytes.NewReader(sent[0].Raw), nil)
+	require.NoError(t, err)
+	require.Len(t, msg.Attachments, 1)
+	assert.Equal(t, "bon-de-retour.pdf", msg.Attachments[0].Filename)
+}
