@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -169,6 +170,9 @@ func testDirectory(t *testing.T, newStore newFunc) {
 		}
 	})
 
+	t.Run("UpdateContact", func(t *testing.T) { testDirectoryUpdate(t, newStore) })
+	t.Run("SearchContacts", func(t *testing.T) { testDirectorySearch(t, newStore) })
+
 	t.Run("Copies", func(t *testing.T) {
 		d := directory(t, newStore)
 		ctx := t.Context()
@@ -195,4 +199,135 @@ func testDirectory(t *testing.T, newStore newFunc) {
 		require.NoError(t, err)
 		assert.Empty(t, cs)
 	})
+}
+
+// byAddress returns the ids ContactsByAddress gives.
+func byAddress(t *testing.T, d emailflow.Directory, addr string) []string {
+	t.Helper()
+	cs, err := d.ContactsByAddress(t.Context(), addr)
+	require.NoError(t, err)
+	return contactIDs(cs)
+}
+
+// search returns SearchContacts(query, page).
+func search(t *testing.T, d emailflow.Directory, query string, page contact.Page) contact.Result {
+	t.Helper()
+	r, err := d.SearchContacts(t.Context(), query, page)
+	require.NoError(t, err)
+	return r
+}
+
+func testDirectoryUpdate(t *testing.T, newStore newFunc) {
+	t.Run("UnknownID", func(t *testing.T) {
+		d := directory(t, newStore)
+		err := d.UpdateContact(t.Context(), person("c1", "Hélène", "helene@exemple.fr", 0))
+		assert.ErrorIs(t, err, emailflow.ErrNotFound)
+		_, err = d.Contact(t.Context(), "c1")
+		assert.ErrorIs(t, err, emailflow.ErrNotFound, "an update does not create")
+		emptyOr(t, nil, byAddress(t, d, "helene@exemple.fr"))
+	})
+
+	t.Run("Replace", func(t *testing.T) {
+		d := directory(t, newStore)
+		ctx := t.Context()
+		require.NoError(t, d.CreateContact(ctx, person("c1", "Hélène", "helene@exemple.fr", 0)))
+		require.NoError(t, d.CreateContact(ctx, person("c2", "Paul", "famille@exemple.fr", 10)))
+		moved := person("c1", "Hélène", "famille@exemple.fr", 20)
+		moved.LastName, moved.Phones, moved.Attributes = "Martin", nil, nil
+		require.NoError(t, d.UpdateContact(ctx, moved.Clone()))
+		got, err := d.Contact(ctx, "c1")
+		require.NoError(t, err)
+		same(t, moved, got)
+		emptyOr(t, nil, byAddress(t, d, "helene@exemple.fr"), "the old address is gone")
+		assert.Equal(t, []string{"c1", "c2"}, byAddress(t, d, "Famille@Exemple.fr"), "newest UpdatedAt first")
+		assert.Equal(t, 1, search(t, d, "martin", contact.Page{}).Total, "search sees the new name")
+		assert.Zero(t, search(t, d, "helene@exemple.fr", contact.Page{}).Total, "nor the old address")
+	})
+
+	t.Run("Copies", func(t *testing.T) {
+		d := directory(t, newStore)
+		ctx := t.Context()
+		require.NoError(t, d.CreateContact(ctx, person("c1", "Hélène", "helene@exemple.fr", 0)))
+		c := person("c1", "Léa", "lea@exemple.fr", 5)
+		require.NoError(t, d.UpdateContact(ctx, c))
+		want := c.Clone()
+		c.Emails[0], c.Attributes["tier"] = "mallory@evil.example", "none"
+		got, err := d.Contact(ctx, "c1")
+		require.NoError(t, err)
+		same(t, want, got)
+	})
+}
+
+func testDirectorySearch(t *testing.T, newStore newFunc) {
+	newDirectory := func(t *testing.T) emailflow.Directory {
+		d := directory(t, newStore)
+		for _, c := range []contact.Contact{
+			person("c1", "Hélène", "helene@exemple.fr", 0),
+			person("c2", "Paul", "paul.martin@exemple.fr", 0),
+			person("c3", "Léa", "lea@exemple.fr", 0),
+			person("c4", "Marc", "marc@exemple.fr", 0),
+			person("c5", "Zoé", "zoe@exemple.fr", 0),
+			{ID: "c6", FirstName: "Jean", LastName: "Moulin", Phones: []string{"+33 6 12 34 56 78"}},
+		} {
+			require.NoError(t, d.CreateContact(t.Context(), c))
+		}
+		return d
+	}
+
+	t.Run("Matches", func(t *testing.T) {
+		d := newDirectory(t)
+		for _, tc := range []struct {
+			query string
+			want  []string
+		}{
+			{"helene", []string{"c1"}},
+			{"HÉLÈNE", []string{"c1"}},
+			{"Helene Dupont", []string{"c1"}},
+			{"zoe", []string{"c5"}},
+			{"helene@exemple.fr", []string{"c1"}},
+			{"Paul.Martin@Exemple.FR", []string{"c2"}},
+			{"+33 6 12 34 56 78", []string{"c6"}},
+			{"moulin", []string{"c6"}},
+			{"dupont", []string{"c1", "c2", "c3", "c4", "c5"}},
+			{"nobody", nil},
+		} {
+			t.Run(tc.query, func(t *testing.T) {
+				r := search(t, d, tc.query, contact.Page{Limit: 50})
+				assert.Equal(t, len(tc.want), r.Total)
+				emptyOr(t, tc.want, sortedIDs(r.Contacts))
+			})
+		}
+	})
+
+	t.Run("Paging", func(t *testing.T) {
+		d := newDirectory(t)
+		seen := map[string]bool{}
+		for offset := 0; offset < 10; offset += 2 {
+			r := search(t, d, "dupont", contact.Page{Offset: offset, Limit: 2})
+			assert.Equal(t, 5, r.Total, "Total counts every page")
+			assert.LessOrEqual(t, len(r.Contacts), 2)
+			for _, c := range r.Contacts {
+				assert.False(t, seen[c.ID], "%s on two pages", c.ID)
+				seen[c.ID] = true
+			}
+		}
+		assert.Len(t, seen, 5, "the pages cover every match")
+	})
+
+	t.Run("Copies", func(t *testing.T) {
+		d := newDirectory(t)
+		r := search(t, d, "helene", contact.Page{})
+		require.Len(t, r.Contacts, 1)
+		r.Contacts[0].Emails[0], r.Contacts[0].Attributes["tier"] = "mallory@evil.example", "none"
+		got, err := d.Contact(t.Context(), "c1")
+		require.NoError(t, err)
+		same(t, person("c1", "Hélène", "helene@exemple.fr", 0), got)
+	})
+}
+
+// sortedIDs returns the ids of cs, sorted.
+func sortedIDs(cs []contact.Contact) []string {
+	ids := contactIDs(cs)
+	slices.Sort(ids)
+	return ids
 }
