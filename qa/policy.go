@@ -100,10 +100,19 @@ func ByQueue(queues ...string) Policy {
 // Sample reviews a fraction rate (0 to 1) of emails, chosen by a hash of
 // the interaction id: the same email always gets the same answer, in every
 // process, so a sample is reproducible and cannot be re-rolled by sending
-// again. It abstains for the emails not drawn.
+// again. (A new draft is a new interaction, hence a new draw; SampleBy with
+// the thread id samples conversations instead.) It abstains for the emails
+// not drawn.
 func Sample(rate float64) Policy {
+	return SampleBy(rate, func(s Submission) string { return s.ID })
+}
+
+// SampleBy is Sample drawing by another key of the submission, such as
+// the thread id (every email of a sampled conversation is reviewed) or the
+// author and the day.
+func SampleBy(rate float64, key func(Submission) string) Policy {
 	return PolicyFunc(func(s Submission) Verdict {
-		if Drawn(s.ID, rate) {
+		if Drawn(key(s), rate) {
 			return Review
 		}
 		return Abstain

@@ -34,6 +34,7 @@ func TestPolicies(t *testing.T) {
 		{"predicate false", qa.ExemptIf(func(s qa.Submission) bool { return s.Queue == "billing" }), agent, qa.Abstain},
 		{"sample all", qa.Sample(1), agent, qa.Review},
 		{"sample none", qa.Sample(0), agent, qa.Abstain},
+		{"sample by key", qa.SampleBy(1, func(s qa.Submission) string { return s.ThreadID }), agent, qa.Review},
 		{"first: exemption wins", qa.First(qa.Exempt("supervisor"), qa.All()), supervisor, qa.Skip},
 		{"first: falls through", qa.First(qa.Exempt("supervisor"), qa.All()), agent, qa.Review},
 		{"first: nil ignored, all abstain", qa.First(nil, qa.ByQueue("x")), agent, qa.Abstain},
@@ -75,6 +76,12 @@ func TestSampleIsDeterministicAndProportional(t *testing.T) {
 			}
 		}
 		assert.InDelta(t, rate, float64(drawn)/n, 0.015, "rate %v", rate)
+	}
+	// SampleBy thread: every email of a conversation gets the same answer.
+	byThread := qa.SampleBy(0.5, func(s qa.Submission) string { return s.ThreadID })
+	for i := range 100 {
+		th := fmt.Sprint("thread-", i)
+		assert.Equal(t, byThread.Decide(qa.Submission{ID: "a", ThreadID: th}), byThread.Decide(qa.Submission{ID: "b", ThreadID: th}))
 	}
 	// Monotone: an id drawn at a rate is drawn at any higher rate.
 	for i := range 1000 {
