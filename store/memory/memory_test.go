@@ -104,3 +104,25 @@ func TestEventLogKeepsRecent(t *testing.T) {
 	assert.Equal(t, int64(6), got[len(got)-1])
 	assert.LessOrEqual(t, len(got), 3)
 }
+
+// A negative Query.Offset skips nothing, as contact.Page's does, rather
+// than panicking.
+func TestFindNegativeOffset(t *testing.T) {
+	s := memory.New(nil)
+	ctx := t.Context()
+	require.NoError(t, s.Update(ctx, func(tx emailflow.Tx) error {
+		for _, id := range []string{"a", "b"} {
+			it := &interaction.Interaction{ID: id, Kind: interaction.KindInbound, State: interaction.StateNew, ThreadID: id}
+			if err := tx.CreateInteraction(ctx, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, s.View(ctx, func(tx emailflow.Tx) error {
+		found, err := tx.FindInteractions(ctx, emailflow.Query{Offset: -1})
+		require.NoError(t, err)
+		assert.Len(t, found, 2)
+		return nil
+	}))
+}

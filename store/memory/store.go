@@ -379,7 +379,7 @@ func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interac
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	out = out[min(q.Offset, len(out)):]
+	out = out[min(max(q.Offset, 0), len(out)):] // a negative Offset skips nothing
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
