@@ -823,3 +823,40 @@ func TestReviewFreezesAttachments(t *testing.T) {
 	require.Len(t, msg.Attachments, 1)
 	assert.Equal(t, "bon-de-retour.pdf", msg.Attachments[0].Filename)
 }
+
+// TestDecidingFreesTheReviewer: a review takes the reviewer's capacity
+// until it is decided; then the next waiting review is offered.
+func TestDecidingFreesTheReviewer(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{ReviewPolicy: qa.All(), ReviewQueue: "qa-fr"})
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 10}))
+	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "rita", Queues: []string{"qa-fr"}, Capacity: 1, Roles: []emailflow.Role{emailflow.RoleReviewer}}))
+	require.NoError(t, f.ws.SetStatus(ctx, "rita", emailflow.StatusReady))
+	var reviews []string
+	for i := range 2 {
+		in := f.ingest(t, newMail(fmt.Sprintf("free-%d", i)))
+		_, err := f.ws.Accept(ctx, "alice", in)
+		require.NoError(t, err)
+		r, err := f.ws.Reply(ctx, "alice", in)
+		require.NoError(t, err)
+		_, err = f.ws.Send(ctx, "alice", r.ID)
+		require.NoError(t, err)
+		reviews = append(reviews, f.reviewOf(t, r.ID))
+	}
+	first, err := f.ws.Interaction(ctx, reviews[0])
+	require.NoError(t, err)
+	assert.Equal(t, "qa-fr", first.Queue, "Options.ReviewQueue")
+	assert.Equal(t, "rita", first.OfferedTo)
+	second, err := f.ws.Interaction(ctx, reviews[1])
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateQueued, second.State, "rita is at capacity")
+
+	_, err = f.ws.Accept(ctx, "rita", reviews[0])
+	require.NoError(t, err)
+	_, err = f.ws.Reject(ctx, "rita", reviews[0], "other", "Voir la procédure.")
+	require.NoError(t, err)
+	second, err = f.ws.Interaction(ctx, reviews[1])
+	require.NoError(t, err)
+	assert.Equal(t, "rita", second.OfferedTo, "offered once rita decided")
+}
