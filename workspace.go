@@ -146,9 +146,8 @@ type Workspace struct {
 	own    map[string]bool // normalized own addresses
 	log    *slog.Logger
 
-	subMu  sync.RWMutex
-	subs   map[*Subscription]struct{}
-	closed atomic.Bool
+	subMu sync.RWMutex
+	subs  map[*Subscription]struct{}
 }
 
 // New returns a Workspace on the given ports. It fails with ErrInvalidInput
