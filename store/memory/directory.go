@@ -24,6 +24,9 @@ func (s *Store) ContactsByAddress(_ context.Context, addr string) ([]contact.Con
 
 // CreateContact implements emailflow.Directory.
 func (s *Store) CreateContact(_ context.Context, c contact.Contact) error {
+	if c.ID == "" {
+		return fmt.Errorf("%w: contact without id", emailflow.ErrInvalidInput)
+	}
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", emailflow.ErrInvalidInput, err)
 	}
