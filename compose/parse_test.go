@@ -307,6 +307,17 @@ func TestParseLimits(t *testing.T) {
 			assert.ErrorIs(t, err, ErrTooLarge)
 			assert.Nil(t, m)
 		})
+		t.Run(tt.name+" streaming", func(t *testing.T) {
+			var opts ParseOptions
+			if tt.opts != nil {
+				opts = *tt.opts
+			}
+			opts.Blobs = &memBlobs{}
+			m, err := Parse(strings.NewReader(tt.raw), &opts)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrTooLarge)
+			assert.Nil(t, m)
+		})
 	}
 	// Just under the limits is fine.
 	_, err := Parse(strings.NewReader(atts(2)), &ParseOptions{MaxAttachments: 2})
@@ -318,9 +329,11 @@ type errReader struct{}
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
 func TestParseReadError(t *testing.T) {
-	_, err := Parse(io.MultiReader(strings.NewReader("Subject: x\r\n\r\nbody"), errReader{}), nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "disk on fire")
+	for _, opts := range []*ParseOptions{nil, {Blobs: &memBlobs{}}} {
+		_, err := Parse(io.MultiReader(strings.NewReader("Subject: x\r\n\r\nbody"), errReader{}), opts)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "disk on fire")
+	}
 }
 
 type memBlobs struct {

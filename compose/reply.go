@@ -314,6 +314,9 @@ func referencedInline(orig *Message, htm string) []Attachment {
 // Subject, To, Cc) and its attachments are carried over; with
 // opts.AsAttachment, raw is attached as message/rfc822.
 //
+// Attachments that Parse streamed to a BlobStore carry only their BlobKey:
+// load their Data before Render.
+//
 // Forward returns an error wrapping ErrInvalidInput when orig is nil or when
 // AsAttachment is set and raw is empty.
 func Forward(orig *Message, raw []byte, opts *ForwardOptions) (*Draft, error) {
