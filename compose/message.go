@@ -2,6 +2,7 @@ package compose
 
 import (
 	"net/mail"
+	"net/url"
 	"net/textproto"
 	"regexp"
 	"strings"
@@ -108,7 +109,11 @@ var htmlPolicy = sync.OnceValue(func() *bluemonday.Policy {
 		"border", "cellpadding", "cellspacing", "bgcolor", "color", "face",
 		"size", "type").Globally()
 	p.AllowAttrs("href").OnElements("a")
-	p.AllowURLSchemes("http", "https", "mailto", "tel", "cid", "data")
+	p.AllowURLSchemes("http", "https", "mailto", "tel", "cid")
+	// data: only for images (never data:text/html in a link).
+	p.AllowURLSchemeWithCustomPolicy("data", func(u *url.URL) bool {
+		return safeDataImage.MatchString(u.Opaque)
+	})
 	p.RequireParseableURLs(true)
 	p.RequireNoFollowOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
@@ -116,6 +121,9 @@ var htmlPolicy = sync.OnceValue(func() *bluemonday.Policy {
 	p.AllowAttrs("alt", "title").OnElements("img")
 	return p
 })
+
+// safeDataImage matches the opaque part of an image data: URL.
+var safeDataImage = regexp.MustCompile(`(?i)^image/(png|gif|jpe?g|webp);base64,`)
 
 // safeImageSrc admits only sources that load nothing from the network.
 var safeImageSrc = regexp.MustCompile(`(?i)^(cid:[^\s]+|data:image/(png|gif|jpe?g|webp);base64,[a-z0-9+/=\s]+)$`)

@@ -401,12 +401,13 @@ func TestSafeHTML(t *testing.T) {
 <p onclick="x()">Hello <b>there</b></p>
 <img src="https://tracker.example/pixel.gif"><img src="cid:logo@x">
 <a href="javascript:alert(1)">bad</a><a href="https://example.com">good</a>
+<a href="data:text/html;base64,PHNjcmlwdD4=">data link</a><img src="data:image/png;base64,iVBORw0K">
 <iframe src="https://evil.example"></iframe><form><input></form></body></html>`}
 	got := m.SafeHTML()
-	for _, bad := range []string{"script", "alert", "onclick", "tracker.example", "iframe", "javascript", "<form", "<input", "<style"} {
+	for _, bad := range []string{"script", "alert", "onclick", "tracker.example", "iframe", "javascript", "<form", "<input", "<style", "data:text"} {
 		assert.NotContains(t, got, bad)
 	}
-	for _, good := range []string{"<b>there</b>", `src="cid:logo@x"`, `href="https://example.com"`, "nofollow"} {
+	for _, good := range []string{"<b>there</b>", `src="cid:logo@x"`, `href="https://example.com"`, "nofollow", `src="data:image/png;base64,iVBORw0K"`} {
 		assert.Contains(t, got, good)
 	}
 	assert.Equal(t, "", (&Message{}).SafeHTML())
