@@ -2,8 +2,8 @@ package compose
 
 import (
 	"net/mail"
-	"net/url"
 	"net/textproto"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
