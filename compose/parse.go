@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"net/textproto"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -107,7 +108,12 @@ func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 		return parseBytes(r, &o)
 	}
 	cr := &countingReader{r: r, max: o.MaxSize, hdr: int64(o.MaxHeaderBytes)}
-	br := bufio.NewReaderSize(cr, 8<<10)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(cr)
+	defer func() {
+		br.Reset(nil)
+		readers.Put(br)
+	}()
 	p := &parser{opts: &o, cr: cr}
 	m, err := p.parseMessage(br, 0, true)
 	if err == nil {
@@ -123,6 +129,10 @@ func Parse(r io.Reader, opts *ParseOptions) (*Message, error) {
 	m.Size = cr.n
 	return m, nil
 }
+
+// readers recycles the buffered readers of the streaming path: nothing keeps
+// one once Parse returns (BlobStore.Put reads its body before returning).
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
 
 // countingReader counts bytes and enforces the size and header limits. Its
 // errors are also remembered, because go-message flattens wrapped errors.
