@@ -2,6 +2,7 @@ package emailflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/mail"
@@ -52,51 +53,69 @@ func (w *Workspace) Forward(ctx context.Context, agentID, id string, req Forward
 	if err := checkAddresses("To", req.To); err != nil {
 		return nil, err
 	}
-	var out *interaction.Interaction
-	err := w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeForward); err != nil {
-			return err
-		}
-		parent, orig, err := w.respondable(t, agentID, id)
-		if err != nil {
-			return err
-		}
+	return w.startDraft(ctx, agentID, id, PrivilegeForward, interaction.PurposeForward, func(parent *interaction.Interaction, orig *Email) (*compose.Draft, error) {
 		d, err := compose.Forward(orig.message(), orig.Raw, &compose.ForwardOptions{
 			From: w.mailboxAddress(parent.Mailbox), To: req.To, Instructions: req.Instructions,
 			AsAttachment: req.AsAttachment, QuoteLanguage: w.opts.QuoteLanguage,
 		})
-		if err != nil {
-			return domainErr(err)
-		}
-		w.sign(d, agentID, parent.Mailbox, true)
-		out, err = w.createDraft(t, agentID, parent, interaction.PurposeForward, d)
-		return err
+		return d, domainErr(err)
 	})
-	return out, err
 }
 
 func (w *Workspace) respond(ctx context.Context, agentID, id string, p interaction.Purpose) (*interaction.Interaction, error) {
-	var out *interaction.Interaction
-	err := w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
-			return err
-		}
-		parent, orig, err := w.respondable(t, agentID, id)
-		if err != nil {
-			return err
-		}
+	return w.startDraft(ctx, agentID, id, PrivilegeHandle, p, func(parent *interaction.Interaction, orig *Email) (*compose.Draft, error) {
 		o := &compose.ReplyOptions{From: w.mailboxAddress(parent.Mailbox), Own: w.ownAddresses(parent.Mailbox), QuoteLanguage: w.opts.QuoteLanguage}
-		var d *compose.Draft
 		if p == interaction.PurposeReplyAll {
-			d = compose.ReplyAll(orig.message(), o)
-		} else {
-			d = compose.Reply(orig.message(), o)
+			return compose.ReplyAll(orig.message(), o), nil
 		}
-		w.sign(d, agentID, parent.Mailbox, true)
-		out, err = w.createDraft(t, agentID, parent, p, d)
-		return err
+		return compose.Reply(orig.message(), o), nil
 	})
-	return out, err
+}
+
+// startDraft creates a reply or forward of the latest customer email of
+// inbound id. The draft is built (quoting, sanitizing: the costly part)
+// outside any transaction from a snapshot, then stored in one transaction
+// provided the inbound did not change meanwhile; otherwise it starts over.
+func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Privilege, p interaction.Purpose, build func(*interaction.Interaction, *Email) (*compose.Draft, error)) (*interaction.Interaction, error) {
+	for attempt := 0; ; attempt++ {
+		var snap *interaction.Interaction
+		var d *compose.Draft
+		err := w.view(ctx, func(t *tx) error {
+			if _, err := w.agent(t, agentID, priv); err != nil {
+				return err
+			}
+			parent, orig, err := w.respondable(t, agentID, id)
+			if err != nil {
+				return err
+			}
+			snap = parent
+			d, err = build(parent, orig)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		w.sign(d, agentID, snap.Mailbox, true)
+		var out *interaction.Interaction
+		err = w.update(ctx, func(t *tx) error {
+			if _, err := w.agent(t, agentID, priv); err != nil {
+				return err
+			}
+			parent, _, err := w.respondable(t, agentID, id)
+			if err != nil {
+				return err
+			}
+			if parent.Version != snap.Version {
+				return errStale
+			}
+			out, err = w.createDraft(t, agentID, parent, p, d)
+			return err
+		})
+		if errors.Is(err, errStale) && attempt < 3 {
+			continue
+		}
+		return out, err
+	}
 }
 
 // respondable loads an inbound interaction the agent handles and its latest

@@ -306,7 +306,7 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 		}
 		detail := fmt.Sprintf("round %d", r.Number)
 		setQAStatus(o, qa.StatusApproved)
-		if item, err = w.queueForDelivery(t, o, e, interaction.EventApprove, reviewerID); err != nil {
+		if item, err = w.queueForDelivery(t, o, e, interaction.EventApprove, reviewerID, nil); err != nil {
 			return err
 		}
 		if err := t.emit(EventApproved, o, o.Owner, reviewerID, detail); err != nil {
@@ -329,10 +329,9 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 		return nil, err
 	}
 	if !w.opts.ManualDispatch {
-		if _, err := w.deliver(ctx, item.ID); err != nil {
+		if it, err := w.attempt(ctx, item); err != nil {
 			w.log.Warn("emailflow: delivery deferred to the outbox", "outbound", out.ID, "err", err)
-		}
-		if it, err := w.Interaction(ctx, out.ID); err == nil {
+		} else if it != nil {
 			out = it
 		}
 	}

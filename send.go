@@ -30,9 +30,47 @@ func (w *Workspace) Send(ctx context.Context, agentID, id string) (*interaction.
 }
 
 func (w *Workspace) send(ctx context.Context, agentID, id string, so SendOptions) (*interaction.Interaction, error) {
+	for attempt := 0; ; attempt++ {
+		out, err := w.trySend(ctx, agentID, id, so)
+		if errors.Is(err, errStale) && attempt < 3 {
+			continue
+		}
+		return out, err
+	}
+}
+
+// errStale reports an interaction that changed between the preparation of
+// an email outside the transaction (rendering, quoting) and the
+// transaction that stores it: the action starts over.
+var errStale = fmt.Errorf("%w: the interaction changed while its email was prepared", ErrConflict)
+
+// trySend renders the draft outside any transaction (rendering is the
+// costly part, and a long transaction holds locks), then queues exactly
+// those bytes in one transaction, provided the draft did not change
+// meanwhile.
+func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOptions) (*interaction.Interaction, error) {
+	var rendered *Email
+	var raw []byte
+	err := w.view(ctx, func(t *tx) error {
+		o, err := owned(t, agentID, id)
+		if err != nil || !o.Can(interaction.EventSend) {
+			return err // the transaction below gives the precise refusal
+		}
+		if rendered, err = draftEmail(t, o); err != nil {
+			return err
+		}
+		raw, err = w.render(rendered, t.now)
+		if err != nil {
+			rendered, raw = nil, nil // refused in the transaction, with its review hook first
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	var out *interaction.Interaction
 	var item *OutboxItem
-	err := w.update(ctx, func(t *tx) error {
+	err = w.update(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, PrivilegeHandle)
 		if err != nil {
 			return err
@@ -55,7 +93,16 @@ func (w *Workspace) send(ctx context.Context, agentID, id string, so SendOptions
 		if len(e.To)+len(e.Cc)+len(e.Bcc) == 0 {
 			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, id)
 		}
-		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID); err != nil {
+		pre := raw
+		if rendered == nil || rendered.ID != e.ID || !rendered.UpdatedAt.Equal(e.UpdatedAt) {
+			if rendered != nil {
+				return errStale
+			}
+			pre = nil // render in the transaction, which reports the refusal
+		} else {
+			e.Date = rendered.Date
+		}
+		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID, pre); err != nil {
 			return err
 		}
 		out = o
@@ -65,23 +112,33 @@ func (w *Workspace) send(ctx context.Context, agentID, id string, so SendOptions
 		return nil, err
 	}
 	if item != nil && !w.opts.ManualDispatch {
-		if _, err := w.deliver(ctx, item.ID); err != nil {
+		if it, err := w.attempt(ctx, item); err != nil {
 			w.log.Warn("emailflow: delivery deferred to the outbox", "outbound", id, "err", err)
-		}
-		if it, err := w.Interaction(ctx, id); err == nil {
+		} else if it != nil {
 			out = it
 		}
 	}
 	return out, nil
 }
 
-// queueForDelivery renders e, fires ev (send, or approve) on o and writes
-// the outbox item, all in transaction t.
-func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email, ev interaction.Event, actor string) (*OutboxItem, error) {
-	e.Date = t.now
-	raw, err := compose.Render(e.draft(), &compose.RenderOptions{Hostname: w.opts.Hostname, Now: func() time.Time { return t.now }})
-	if err != nil {
-		return nil, domainErr(err)
+// render renders e as sent at now, setting e.Date.
+func (w *Workspace) render(e *Email, now time.Time) ([]byte, error) {
+	e.Date = now
+	raw, err := compose.Render(e.draft(), &compose.RenderOptions{Hostname: w.opts.Hostname, Now: func() time.Time { return now }})
+	return raw, domainErr(err)
+}
+
+// queueForDelivery fires ev (send, or approve) on o and writes the outbox
+// item with the rendered message (raw, or rendered here when nil), all in
+// transaction t. Unless dispatch is manual, the item is leased for the
+// delivery the caller tries right after the commit (see attempt), so no
+// other dispatcher takes it meanwhile.
+func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email, ev interaction.Event, actor string, raw []byte) (*OutboxItem, error) {
+	if raw == nil {
+		var err error
+		if raw, err = w.render(e, t.now); err != nil {
+			return nil, err
+		}
 	}
 	if err := o.Fire(t.ctx, ev, actor, t.now, e.MessageID); err != nil {
 		return nil, err
@@ -94,6 +151,9 @@ func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email
 		ID: w.ids.NewID(), InteractionID: o.ID, EmailID: e.ID, MessageID: e.MessageID,
 		From: e.From.Address, To: e.recipients(), Raw: raw, State: OutboxPending,
 		NextAttempt: t.now, CreatedAt: t.now, UpdatedAt: t.now,
+	}
+	if !w.opts.ManualDispatch {
+		item.Attempts, item.NextAttempt = 1, t.now.Add(leaseTime)
 	}
 	if err := t.Enqueue(t.ctx, item); err != nil {
 		return nil, err
@@ -193,9 +253,19 @@ func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	_, err = w.attempt(ctx, item)
+	return err == nil, err
+}
+
+// attempt sends a leased outbox item and records the outcome: delivered
+// (the outbound is sent), failed for good after MaxAttempts (back to its
+// agent), or due again after a backoff. It returns the outbound as it now
+// stands and the Sender's error.
+func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction.Interaction, error) {
 	sendErr := w.sender.Send(ctx, item.From, item.To, item.Raw)
-	err = w.update(ctx, func(t *tx) error {
-		o, err := t.OutboxItem(ctx, id)
+	var out *interaction.Interaction
+	err := w.update(ctx, func(t *tx) error {
+		o, err := t.OutboxItem(ctx, item.ID)
 		if err != nil {
 			return err
 		}
@@ -203,6 +273,7 @@ func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
 		if err != nil {
 			return err
 		}
+		out = it
 		o.UpdatedAt = t.now
 		switch {
 		case sendErr == nil:
@@ -232,7 +303,7 @@ func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
 		return t.emit(EventFailed, it, it.Owner, "system", sendErr.Error())
 	})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return sendErr == nil, sendErr
+	return out, sendErr
 }
