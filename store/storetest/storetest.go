@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"net/mail"
 	"reflect"
 	"testing"
 	"time"
@@ -155,6 +156,19 @@ func full(id string) *interaction.Interaction {
 		},
 		Notes:       []interaction.Note{{Author: "ann", At: at(4), Text: "called the carrier"}},
 		Disposition: "resolved",
+		ParentID:    "parent-" + id,
+		// Review rounds belong to outbound email, but a store keeps every
+		// field of the aggregate whatever its kind.
+		Rounds: []interaction.Round{{
+			Number: 1, ReviewID: "review-" + id, Author: "ann", Reviewer: "rex",
+			Decision: interaction.DecisionRejected, Reason: "tone", Remarks: "Plus de courtoisie, merci.",
+			SubmittedAt: at(2), DecidedAt: at(3), SubmittedHash: "h1", Hash: "h2",
+			Edits: []interaction.RoundEdit{{
+				By: "rex", At: at(3),
+				Before: interaction.EmailContent{Subject: "Re: commande", Text: "Non.", To: []mail.Address{{Address: "helene@exemple.fr"}}},
+				After:  interaction.EmailContent{Subject: "Re: commande", Text: "Bonjour, nous regardons.", To: []mail.Address{{Address: "helene@exemple.fr"}}},
+			}},
+		}},
 		History: []interaction.Entry{
 			{At: at(0), Actor: "system", Action: "create", To: interaction.StateNew},
 			{At: at(1), Actor: "system", Action: "queue", From: interaction.StateNew, To: interaction.StateQueued},
