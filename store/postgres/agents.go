@@ -1,0 +1,243 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/routing"
+)
+
+func decodeAgent(data []byte) (*emailflow.Agent, error) {
+	a := new(emailflow.Agent)
+	if err := json.Unmarshal(data, a); err != nil {
+		return nil, fmt.Errorf("postgres: decode agent: %w", err)
+	}
+	return a, nil
+}
+
+// Agent implements emailflow.Tx. In a read-write transaction it locks the
+// agent's row (SELECT … FOR UPDATE) until the transaction ends: actions on
+// one agent, and routing decisions that read the agent's load after
+// loading it, take turns across processes.
+func (t *txn) Agent(ctx context.Context, id string) (*emailflow.Agent, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	q := `SELECT data, max_load FROM {s}.agents WHERE id = $1`
+	if !t.readOnly {
+		q += ` FOR UPDATE`
+	}
+	var data []byte
+	var capacity int
+	err := t.tx.QueryRow(ctx, t.s.sql(q), id).Scan(&data, &capacity)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("agent", id)
+	}
+	if err != nil {
+		return nil, mapErr("agent", err)
+	}
+	if !t.readOnly {
+		t.setLocked(id, capacity)
+	}
+	return decodeAgent(data)
+}
+
+// roleNames lists an agent's roles as routing compares them: no role set
+// means RoleAgent.
+func roleNames(roles []emailflow.Role) []string {
+	if len(roles) == 0 {
+		return []string{string(emailflow.RoleAgent)}
+	}
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// PutAgent implements emailflow.Tx. It also rewrites the agent's rows in
+// agent_queues, the routing index of ready agents per queue.
+func (t *txn) PutAgent(ctx context.Context, a *emailflow.Agent) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if a.ID == "" {
+		return fmt.Errorf("%w: agent without id", emailflow.ErrInvalidInput)
+	}
+	c := a.Clone()
+	normTimes(c)
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("postgres: encode agent %s: %w", a.ID, err)
+	}
+	var skills []byte
+	if len(c.Skills) > 0 {
+		if skills, err = json.Marshal(c.Skills); err != nil {
+			return fmt.Errorf("postgres: encode agent %s: %w", a.ID, err)
+		}
+	}
+	queues := slices.Clone(c.Queues)
+	slices.Sort(queues)
+	queues = slices.Compact(queues)
+	ready := c.Status == emailflow.StatusReady
+	b := &pgx.Batch{}
+	b.Queue(t.s.sql(`INSERT INTO {s}.agents (id, status, max_load, idle_since, skills, languages, roles, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, max_load = excluded.max_load,
+			idle_since = excluded.idle_since, skills = excluded.skills, languages = excluded.languages,
+			roles = excluded.roles, data = excluded.data`),
+		c.ID, string(c.Status), c.MaxLoad(), c.IdleSince, skills, c.Languages, roleNames(c.Roles), data)
+	b.Queue(t.s.sql(`DELETE FROM {s}.agent_queues WHERE agent_id = $1 AND NOT (queue = ANY($2))`), c.ID, queues)
+	b.Queue(t.s.sql(`INSERT INTO {s}.agent_queues (queue, agent_id, ready, idle_since, max_load)
+		SELECT q, $2, $3, $4, $5 FROM unnest($1::text[]) AS q
+		ON CONFLICT (queue, agent_id) DO UPDATE SET ready = excluded.ready,
+			idle_since = excluded.idle_since, max_load = excluded.max_load`),
+		queues, c.ID, ready, c.IdleSince, c.MaxLoad())
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return mapErr("put agent", err)
+	}
+	if _, ok := t.locked[c.ID]; ok {
+		t.locked[c.ID] = c.MaxLoad()
+	}
+	return nil
+}
+
+// Agents implements emailflow.Tx.
+func (t *txn) Agents(ctx context.Context, queue string) ([]*emailflow.Agent, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	q := `SELECT data FROM {s}.agents ORDER BY id`
+	var args []any
+	if queue != "" {
+		q = `SELECT a.data FROM {s}.agent_queues q JOIN {s}.agents a ON a.id = q.agent_id
+			WHERE q.queue = $1 ORDER BY a.id`
+		args = append(args, queue)
+	}
+	rows, err := t.tx.Query(ctx, t.s.sql(q), args...)
+	if err != nil {
+		return nil, mapErr("agents", err)
+	}
+	var out []*emailflow.Agent
+	var data []byte
+	_, err = pgx.ForEachRow(rows, []any{&data}, func() error {
+		a, err := decodeAgent(data)
+		if err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr("agents", err)
+	}
+	return out, nil
+}
+
+// availableAgents reads agents_queues in (idle_since, agent_id) order by
+// the partial index of ready agents, and each agent's load by the partial
+// index of interactions.load_agent.
+const availableAgents = `SELECT a.id, a.skills, a.languages, a.roles, q.max_load, q.idle_since, l.n
+FROM {s}.agent_queues q
+CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM {s}.interactions i WHERE i.load_agent = q.agent_id) l
+JOIN {s}.agents a ON a.id = q.agent_id
+WHERE q.queue = $1 AND q.ready AND l.n < q.max_load
+ORDER BY q.idle_since, q.agent_id`
+
+// page appends OFFSET and LIMIT clauses to q.
+func page(q string, args []any, offset, limit int) (string, []any) {
+	if offset > 0 {
+		args = append(args, offset)
+		q += fmt.Sprintf(" OFFSET $%d", len(args))
+	}
+	if limit > 0 {
+		args = append(args, limit)
+		q += fmt.Sprintf(" LIMIT $%d", len(args))
+	}
+	return q, args
+}
+
+// AvailableAgents implements emailflow.Tx.
+func (t *txn) AvailableAgents(ctx context.Context, queue string, offset, limit int) ([]routing.Agent, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	q, args := page(availableAgents, []any{queue}, offset, limit)
+	rows, err := t.tx.Query(ctx, t.s.sql(q), args...)
+	if err != nil {
+		return nil, mapErr("available agents", err)
+	}
+	out := make([]routing.Agent, 0, max(limit, 0))
+	var (
+		id       string
+		skills   []byte
+		langs    []string
+		roles    []string
+		capacity int
+		idle     time.Time
+		load     int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &skills, &langs, &roles, &capacity, &idle, &load}, func() error {
+		a := routing.Agent{ID: id, Ready: true, Languages: langs, Roles: roles, Capacity: capacity, Load: load, IdleSince: idle.UTC()}
+		if len(skills) > 0 {
+			if err := json.Unmarshal(skills, &a.Skills); err != nil {
+				return fmt.Errorf("postgres: decode agent %s skills: %w", id, err)
+			}
+		}
+		langs, roles = nil, nil
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr("available agents", err)
+	}
+	for _, a := range out {
+		t.saw(a.ID, a.Load)
+	}
+	return out, nil
+}
+
+// Waiting implements emailflow.Tx: a range of the partial index
+// interactions_waiting.
+func (t *txn) Waiting(ctx context.Context, queue string, offset, limit int) ([]routing.Item, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	q, args := page(`SELECT id, priority, queued_at, skills, language, declined, preferred, prefer_until
+		FROM {s}.interactions WHERE queue = $1 AND state = 'queued'
+		ORDER BY priority DESC, queued_at, created_at, id`, []any{queue}, offset, limit)
+	rows, err := t.tx.Query(ctx, t.s.sql(q), args...)
+	if err != nil {
+		return nil, mapErr("waiting", err)
+	}
+	out := make([]routing.Item, 0, max(limit, 0))
+	var (
+		it       routing.Item
+		skills   []byte
+		declined []string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&it.ID, &it.Priority, &it.QueuedAt, &skills, &it.Language, &declined, &it.Preferred, &it.PreferUntil}, func() error {
+		item := it
+		item.Queue, item.Declined = queue, declined
+		item.QueuedAt, item.PreferUntil = it.QueuedAt.UTC(), it.PreferUntil.UTC()
+		if len(skills) > 0 {
+			if err := json.Unmarshal(skills, &item.Skills); err != nil {
+				return fmt.Errorf("postgres: decode interaction %s skills: %w", it.ID, err)
+			}
+		}
+		declined = nil
+		out = append(out, item)
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr("waiting", err)
+	}
+	return out, nil
+}

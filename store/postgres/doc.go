@@ -1,0 +1,34 @@
+// Package postgres is an emailflow Store and Directory kept in PostgreSQL
+// (through github.com/jackc/pgx/v5), so that many application instances
+// share one database: interactions, emails, outbox, events, agents'
+// routing state, ingest claims and contacts.
+//
+// Open or New return a Store; Migrate creates its tables (New runs it
+// unless Options.NoMigrate). Options.Schema puts the tables in a schema of
+// their own.
+//
+// Update runs in a READ COMMITTED transaction, View in a REPEATABLE READ
+// READ ONLY one. The invariants hold across processes:
+//
+//   - One owner: UpdateInteraction writes WHERE id = $1 AND version = $2;
+//     of two transactions writing the same version, the second waits for
+//     the first, then finds the version changed and gets ErrConflict.
+//   - Capacity: in a read-write transaction, Tx.Agent locks the agent's
+//     row (SELECT … FOR UPDATE) until the end of the transaction, and a
+//     write that makes an interaction take an agent's capacity takes the
+//     same lock first; if the agent's load changed since the transaction
+//     read it (AvailableAgents, Load) and the agent has no room left, the
+//     write is refused with ErrConflict and the Workspace re-runs the
+//     action on fresh data.
+//   - Idempotent ingest: ClaimIngest is INSERT … ON CONFLICT DO NOTHING on
+//     a primary key.
+//
+// Routing reads are index range scans: Waiting reads the partial index
+// interactions_waiting (queue, priority DESC, queued_at, created_at, id)
+// WHERE state = 'queued'; AvailableAgents reads agent_queues by the
+// partial index of ready agents (queue, idle_since, agent_id) and counts
+// each agent's load with the partial index on interactions.load_agent, a
+// generated column naming the agent whose capacity an interaction takes.
+//
+// See docs/postgres.md for the schema and figures.
+package postgres

@@ -1,0 +1,309 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// Emails and outbox items are stored as JSON with their raw message in a
+// bytea column of its own.
+
+func decodeEmail(data, raw []byte) (*emailflow.Email, error) {
+	e := new(emailflow.Email)
+	if err := json.Unmarshal(data, e); err != nil {
+		return nil, fmt.Errorf("postgres: decode email: %w", err)
+	}
+	e.Raw = raw
+	return e, nil
+}
+
+// Email implements emailflow.Tx.
+func (t *txn) Email(ctx context.Context, id string) (*emailflow.Email, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var data, raw []byte
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, raw FROM {s}.emails WHERE id = $1`), id).Scan(&data, &raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("email", id)
+	}
+	if err != nil {
+		return nil, mapErr("email", err)
+	}
+	return decodeEmail(data, raw)
+}
+
+// EmailsOf implements emailflow.Tx: in the order they were first stored.
+func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*emailflow.Email, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.Query(ctx, t.s.sql(`SELECT data, raw FROM {s}.emails WHERE interaction_id = $1 ORDER BY ord`), interactionID)
+	if err != nil {
+		return nil, mapErr("emails of", err)
+	}
+	out := []*emailflow.Email{}
+	var data, raw []byte
+	_, err = pgx.ForEachRow(rows, []any{&data, &raw}, func() error {
+		e, err := decodeEmail(data, raw)
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr("emails of", err)
+	}
+	return out, nil
+}
+
+// EmailByMessageID implements emailflow.Tx. The first email stored with a
+// Message-ID keeps it: a re-delivered copy does not take it over.
+func (t *txn) EmailByMessageID(ctx context.Context, messageID string) (*emailflow.Email, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var data, raw []byte
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT e.data, e.raw FROM {s}.message_ids m
+		JOIN {s}.emails e ON e.id = m.email_id WHERE m.message_id = $1`), messageID).Scan(&data, &raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("email with Message-ID", messageID)
+	}
+	if err != nil {
+		return nil, mapErr("email by Message-ID", err)
+	}
+	return decodeEmail(data, raw)
+}
+
+// PutEmail implements emailflow.Tx.
+func (t *txn) PutEmail(ctx context.Context, e *emailflow.Email) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if e.ID == "" || e.InteractionID == "" {
+		return fmt.Errorf("%w: email without id or interaction", emailflow.ErrInvalidInput)
+	}
+	c := e.Clone()
+	c.Raw = nil
+	normTimes(c)
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("postgres: encode email %s: %w", e.ID, err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data, raw = excluded.raw
+		WHERE emails.interaction_id = excluded.interaction_id`), e.ID, e.InteractionID, data, e.Raw)
+	if e.MessageID != "" {
+		b.Queue(t.s.sql(`INSERT INTO {s}.message_ids (message_id, email_id)
+			SELECT $1, id FROM {s}.emails WHERE id = $2 AND interaction_id = $3
+			ON CONFLICT (message_id) DO NOTHING`), e.MessageID, e.ID, e.InteractionID)
+	}
+	br := t.tx.SendBatch(ctx, b)
+	tag, err := br.Exec()
+	if err == nil && e.MessageID != "" {
+		_, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return mapErr("put email", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: email %s belongs to another interaction than %s", emailflow.ErrConflict, e.ID, e.InteractionID)
+	}
+	return nil
+}
+
+// ClaimIngest implements emailflow.Tx. A claim racing with another
+// process's claim of the same key waits for it to commit or roll back.
+func (t *txn) ClaimIngest(ctx context.Context, key, interactionID string) (string, bool, error) {
+	if err := t.writable(); err != nil {
+		return "", false, err
+	}
+	tag, err := t.tx.Exec(ctx, t.s.sql(`INSERT INTO {s}.ingest_keys (key, interaction_id) VALUES ($1, $2)
+		ON CONFLICT (key) DO NOTHING`), key, interactionID)
+	if err != nil {
+		return "", false, mapErr("claim ingest", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return interactionID, true, nil
+	}
+	// A new statement, so a new snapshot: it sees the claim that won.
+	var owner string
+	err = t.tx.QueryRow(ctx, t.s.sql(`SELECT interaction_id FROM {s}.ingest_keys WHERE key = $1`), key).Scan(&owner)
+	if err != nil {
+		return "", false, mapErr("claim ingest", err)
+	}
+	return owner, false, nil
+}
+
+// Enqueue implements emailflow.Tx.
+func (t *txn) Enqueue(ctx context.Context, o *emailflow.OutboxItem) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if o.ID == "" {
+		return fmt.Errorf("%w: outbox item without id", emailflow.ErrInvalidInput)
+	}
+	data, next, err := encodeOutbox(o)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, t.s.sql(`INSERT INTO {s}.outbox (id, state, next_attempt, data, raw)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`), o.ID, string(o.State), next, data, o.Raw)
+	if err != nil {
+		return mapErr("enqueue", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: outbox item %q exists", emailflow.ErrConflict, o.ID)
+	}
+	return nil
+}
+
+func encodeOutbox(o *emailflow.OutboxItem) ([]byte, time.Time, error) {
+	c := o.Clone()
+	c.Raw = nil
+	normTimes(c)
+	data, err := json.Marshal(c)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("postgres: encode outbox item %s: %w", o.ID, err)
+	}
+	return data, c.NextAttempt, nil
+}
+
+func decodeOutbox(data, raw []byte) (*emailflow.OutboxItem, error) {
+	o := new(emailflow.OutboxItem)
+	if err := json.Unmarshal(data, o); err != nil {
+		return nil, fmt.Errorf("postgres: decode outbox item: %w", err)
+	}
+	o.Raw = raw
+	return o, nil
+}
+
+// OutboxItem implements emailflow.Tx.
+func (t *txn) OutboxItem(ctx context.Context, id string) (*emailflow.OutboxItem, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var data, raw []byte
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, raw FROM {s}.outbox WHERE id = $1`), id).Scan(&data, &raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("outbox item", id)
+	}
+	if err != nil {
+		return nil, mapErr("outbox item", err)
+	}
+	return decodeOutbox(data, raw)
+}
+
+// UpdateOutbox implements emailflow.Tx.
+func (t *txn) UpdateOutbox(ctx context.Context, o *emailflow.OutboxItem) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	data, next, err := encodeOutbox(o)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, t.s.sql(`UPDATE {s}.outbox SET state = $2, next_attempt = $3, data = $4, raw = $5
+		WHERE id = $1`), o.ID, string(o.State), next, data, o.Raw)
+	if err != nil {
+		return mapErr("update outbox", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("outbox item", o.ID)
+	}
+	return nil
+}
+
+// DueOutbox implements emailflow.Tx.
+func (t *txn) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*emailflow.OutboxItem, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	q := `SELECT data, raw FROM {s}.outbox WHERE state = 'pending' AND next_attempt <= $1
+		ORDER BY next_attempt, id`
+	args := []any{now}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, err := t.tx.Query(ctx, t.s.sql(q), args...)
+	if err != nil {
+		return nil, mapErr("due outbox", err)
+	}
+	var out []*emailflow.OutboxItem
+	var data, raw []byte
+	_, err = pgx.ForEachRow(rows, []any{&data, &raw}, func() error {
+		o, err := decodeOutbox(data, raw)
+		if err != nil {
+			return err
+		}
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr("due outbox", err)
+	}
+	return out, nil
+}
+
+// AppendEvent implements emailflow.Tx: Seq comes from an identity column,
+// so it increases across processes (with gaps where transactions rolled
+// back).
+func (t *txn) AppendEvent(ctx context.Context, e *emailflow.Event) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	var seq int64
+	err := t.tx.QueryRow(ctx, t.s.sql(`INSERT INTO {s}.events (type, interaction_id, agent, actor, state, at, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`),
+		string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), utc(e.At), e.Detail).Scan(&seq)
+	if err != nil {
+		return mapErr("append event", err)
+	}
+	e.Seq = seq
+	return nil
+}
+
+// Events implements emailflow.Tx.
+func (t *txn) Events(ctx context.Context, after int64, limit int) ([]emailflow.Event, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	q := `SELECT seq, type, interaction_id, agent, actor, state, at, detail FROM {s}.events
+		WHERE seq > $1 ORDER BY seq`
+	args := []any{after}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, err := t.tx.Query(ctx, t.s.sql(q), args...)
+	if err != nil {
+		return nil, mapErr("events", err)
+	}
+	var out []emailflow.Event
+	var e emailflow.Event
+	var typ, state string
+	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &typ, &e.InteractionID, &e.Agent, &e.Actor, &state, &e.At, &e.Detail}, func() error {
+		e.Type, e.State = emailflow.EventType(typ), interaction.State(state)
+		e.At = e.At.UTC()
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr("events", err)
+	}
+	return out, nil
+}

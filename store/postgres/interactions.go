@@ -1,0 +1,362 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// loadAgent returns the agent whose capacity it takes, or "": the owner
+// while handling, the agent it is offered or transferred to while on
+// offer. It is the Go twin of the interactions.load_agent column.
+func loadAgent(it *interaction.Interaction) string {
+	switch it.State {
+	case interaction.StateHandling:
+		return it.Owner
+	case interaction.StateOffered, interaction.StateTransferred:
+		return it.OfferedTo
+	}
+	return ""
+}
+
+// interactionRow holds the column values of an interaction.
+type interactionRow struct {
+	skills []byte
+	data   []byte
+	it     *interaction.Interaction // normalized copy
+}
+
+func encodeInteraction(it *interaction.Interaction, version int64) (interactionRow, error) {
+	c := it.Clone()
+	c.Version = version
+	normTimes(c)
+	var r interactionRow
+	var err error
+	if len(c.Skills) > 0 {
+		if r.skills, err = json.Marshal(c.Skills); err != nil {
+			return r, fmt.Errorf("postgres: encode interaction %s: %w", it.ID, err)
+		}
+	}
+	if r.data, err = json.Marshal(c); err != nil {
+		return r, fmt.Errorf("postgres: encode interaction %s: %w", it.ID, err)
+	}
+	r.it = c
+	return r, nil
+}
+
+func decodeInteraction(data []byte, version int64) (*interaction.Interaction, error) {
+	it := new(interaction.Interaction)
+	if err := json.Unmarshal(data, it); err != nil {
+		return nil, fmt.Errorf("postgres: decode interaction: %w", err)
+	}
+	it.Version = version
+	return it, nil
+}
+
+const insertInteraction = `INSERT INTO {s}.interactions (id, kind, state, owner, offered_to, queue,
+	workbin, thread_id, contact_id, priority, queued_at, created_at, skills, language, declined,
+	preferred, prefer_until, version, data)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+ON CONFLICT (id) DO NOTHING`
+
+const updateInteraction = `UPDATE {s}.interactions i SET kind = $2, state = $3, owner = $4,
+	offered_to = $5, queue = $6, workbin = $7, contact_id = $9, priority = $10, queued_at = $11,
+	created_at = $12, skills = $13, language = $14, declined = $15, preferred = $16,
+	prefer_until = $17, version = $18, data = $19
+FROM (SELECT load_agent FROM {s}.interactions WHERE id = $1) o
+WHERE i.id = $1 AND i.version = $20 AND i.thread_id = $8
+RETURNING coalesce(o.load_agent, '')`
+
+func interactionArgs(r interactionRow) []any {
+	c := r.it
+	return []any{c.ID, string(c.Kind), string(c.State), c.Owner, c.OfferedTo, c.Queue,
+		c.Workbin, c.ThreadID, c.ContactID, c.Priority, c.QueuedAt, c.CreatedAt, r.skills, c.Language,
+		c.Declined, c.PreferredAgent, c.PreferUntil, c.Version, r.data}
+}
+
+// Interaction implements emailflow.Tx.
+func (t *txn) Interaction(ctx context.Context, id string) (*interaction.Interaction, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var data []byte
+	var version int64
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, version FROM {s}.interactions WHERE id = $1`), id).Scan(&data, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("interaction", id)
+	}
+	if err != nil {
+		return nil, mapErr("interaction", err)
+	}
+	it, err := decodeInteraction(data, version)
+	if err != nil {
+		return nil, err
+	}
+	t.noteRead(it)
+	return it, nil
+}
+
+// noteRead remembers whose capacity a read interaction takes.
+func (t *txn) noteRead(it *interaction.Interaction) {
+	if t.readOnly {
+		return
+	}
+	if t.readLA == nil {
+		t.readLA = map[string]string{}
+	}
+	t.readLA[it.ID] = loadAgent(it)
+}
+
+// CreateInteraction implements emailflow.Tx.
+func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if it.ID == "" {
+		return fmt.Errorf("%w: interaction without id", emailflow.ErrInvalidInput)
+	}
+	r, err := encodeInteraction(it, 1)
+	if err != nil {
+		return err
+	}
+	to := loadAgent(it)
+	if err := t.guardLoad(ctx, to); err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, t.s.sql(insertInteraction), interactionArgs(r)...)
+	if err != nil {
+		return mapErr("create interaction", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: interaction %q exists", emailflow.ErrConflict, it.ID)
+	}
+	it.Version = 1
+	t.moved(it.ID, "", to)
+	return nil
+}
+
+// UpdateInteraction implements emailflow.Tx.
+func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	r, err := encodeInteraction(it, it.Version+1)
+	if err != nil {
+		return err
+	}
+	to := loadAgent(it)
+	if from, known := t.readLA[it.ID]; to != "" && (!known || from != to) {
+		if err := t.guardLoad(ctx, to); err != nil {
+			return err
+		}
+	}
+	args := append(interactionArgs(r), it.Version)
+	var from string
+	err = t.tx.QueryRow(ctx, t.s.sql(updateInteraction), args...).Scan(&from)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t.whyNotUpdated(ctx, it)
+	}
+	if err != nil {
+		return mapErr("update interaction", err)
+	}
+	it.Version++
+	t.moved(it.ID, from, to)
+	return nil
+}
+
+// whyNotUpdated tells why the update of it changed no row.
+func (t *txn) whyNotUpdated(ctx context.Context, it *interaction.Interaction) error {
+	var version int64
+	var thread string
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT version, thread_id FROM {s}.interactions WHERE id = $1`), it.ID).Scan(&version, &thread)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return notFound("interaction", it.ID)
+	case err != nil:
+		return mapErr("update interaction", err)
+	case version != it.Version:
+		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrConflict, it.ID, version, it.Version)
+	case thread != it.ThreadID:
+		return fmt.Errorf("%w: interaction %s cannot change thread", emailflow.ErrInvalidInput, it.ID)
+	}
+	// Changed and changed back between the two statements.
+	return fmt.Errorf("%w: interaction %s changed concurrently", emailflow.ErrConflict, it.ID)
+}
+
+// FindInteractions implements emailflow.Tx.
+func (t *txn) FindInteractions(ctx context.Context, q emailflow.Query) ([]*interaction.Interaction, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	var args []any
+	b.WriteString(`SELECT data, version FROM {s}.interactions WHERE true`)
+	eq := func(col, v string) {
+		if v != "" {
+			args = append(args, v)
+			b.WriteString(" AND " + col + " = $" + strconv.Itoa(len(args)))
+		}
+	}
+	eq("kind", string(q.Kind))
+	eq("owner", q.Owner)
+	eq("offered_to", q.OfferedTo)
+	eq("queue", q.Queue)
+	eq("workbin", q.Workbin)
+	eq("thread_id", q.ThreadID)
+	eq("contact_id", q.ContactID)
+	switch len(q.States) {
+	case 0:
+	case 1:
+		eq("state", string(q.States[0]))
+	default:
+		states := make([]string, len(q.States))
+		for i, s := range q.States {
+			states[i] = string(s)
+		}
+		args = append(args, states)
+		b.WriteString(" AND state = ANY($" + strconv.Itoa(len(args)) + ")")
+	}
+	b.WriteString(" ORDER BY priority DESC, queued_at, created_at, id")
+	if q.Offset > 0 {
+		args = append(args, q.Offset)
+		b.WriteString(" OFFSET $" + strconv.Itoa(len(args)))
+	}
+	if q.Limit > 0 {
+		args = append(args, q.Limit)
+		b.WriteString(" LIMIT $" + strconv.Itoa(len(args)))
+	}
+	rows, err := t.tx.Query(ctx, t.s.sql(b.String()), args...)
+	if err != nil {
+		return nil, mapErr("find interactions", err)
+	}
+	var out []*interaction.Interaction
+	var data []byte
+	var version int64
+	_, err = pgx.ForEachRow(rows, []any{&data, &version}, func() error {
+		it, err := decodeInteraction(data, version)
+		if err != nil {
+			return err
+		}
+		t.noteRead(it)
+		out = append(out, it)
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr("find interactions", err)
+	}
+	return out, nil
+}
+
+// Load implements emailflow.Tx.
+func (t *txn) Load(ctx context.Context, agent string) (int, error) {
+	if err := t.readable(); err != nil {
+		return 0, err
+	}
+	n, err := t.count(ctx, agent)
+	if err != nil {
+		return 0, err
+	}
+	t.saw(agent, n)
+	return n, nil
+}
+
+func (t *txn) count(ctx context.Context, agent string) (int, error) {
+	var n int
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT count(*) FROM {s}.interactions WHERE load_agent = $1`), agent).Scan(&n)
+	if err != nil {
+		return 0, mapErr("load", err)
+	}
+	return n, nil
+}
+
+// saw records that this read-write transaction read agent's load as n.
+func (t *txn) saw(agent string, n int) {
+	if t.readOnly {
+		return
+	}
+	if t.seen == nil {
+		t.seen = map[string]int{}
+	}
+	t.seen[agent] = n
+}
+
+// moved records that interaction id, which took from's capacity, now takes
+// to's.
+func (t *txn) moved(id, from, to string) {
+	if t.readLA == nil {
+		t.readLA = map[string]string{}
+	}
+	t.readLA[id] = to
+	if from == to {
+		return
+	}
+	if n, ok := t.seen[from]; ok && from != "" {
+		t.seen[from] = n - 1
+	}
+	if n, ok := t.seen[to]; ok && to != "" {
+		t.seen[to] = n + 1
+	}
+}
+
+// guardLoad keeps an agent's capacity across processes. It is called
+// before a write makes an interaction take agent's capacity. It locks the
+// agent's row (SELECT … FOR UPDATE, held until the transaction ends), so
+// that writes adding load to one agent take turns; then, when this
+// transaction read the agent's load before (routing decides on it), it
+// counts the load again: if another transaction changed it meanwhile and
+// the agent has no room left, the decision was made on a stale load and
+// the write is refused with ErrConflict, so the Workspace runs the action
+// again and routes elsewhere. A write that adds load knowingly (a
+// transfer to a busy colleague) reads no stale load and is not refused.
+func (t *txn) guardLoad(ctx context.Context, agent string) error {
+	if agent == "" {
+		return nil
+	}
+	capacity, err := t.lockAgent(ctx, agent)
+	if err != nil || capacity == 0 {
+		return err
+	}
+	exp, ok := t.seen[agent]
+	if !ok {
+		return nil
+	}
+	n, err := t.count(ctx, agent)
+	if err != nil {
+		return err
+	}
+	if n != exp && n >= capacity {
+		return fmt.Errorf("%w: agent %s took other work meanwhile (load %d, read as %d, capacity %d)", emailflow.ErrConflict, agent, n, exp, capacity)
+	}
+	t.seen[agent] = n
+	return nil
+}
+
+// lockAgent takes the row lock of agent, once per transaction, and returns
+// its capacity (0 when the agent has no record).
+func (t *txn) lockAgent(ctx context.Context, agent string) (int, error) {
+	if c, ok := t.locked[agent]; ok {
+		return c, nil
+	}
+	var capacity int
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT max_load FROM {s}.agents WHERE id = $1 FOR UPDATE`), agent).Scan(&capacity)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, mapErr("lock agent", err)
+	}
+	t.setLocked(agent, capacity)
+	return capacity, nil
+}
+
+func (t *txn) setLocked(agent string, capacity int) {
+	if t.locked == nil {
+		t.locked = map[string]int{}
+	}
+	t.locked[agent] = capacity
+}

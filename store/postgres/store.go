@@ -1,0 +1,245 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/emailflow/emailflow"
+)
+
+var (
+	_ emailflow.Store     = (*Store)(nil)
+	_ emailflow.Directory = (*Store)(nil)
+)
+
+// errReadOnly is returned by writes in a View transaction.
+var errReadOnly = errors.New("postgres: write in a read-only transaction")
+
+// errTxDone is returned when a Tx is used after its function returned.
+var errTxDone = errors.New("postgres: transaction used after it ended")
+
+// Options configure a Store. Nil means the defaults.
+type Options struct {
+	// Schema is the PostgreSQL schema holding the store's tables. Default
+	// "public". Migrate creates it when it does not exist. Several
+	// Workspaces share data by using the same database and schema; tests
+	// isolate themselves with a schema of their own.
+	Schema string
+	// NoMigrate makes New skip Migrate: the host runs it (or its own
+	// migration tooling) once before starting.
+	NoMigrate bool
+}
+
+// Store is an emailflow Store and Directory kept in PostgreSQL, shared by
+// every process that uses the same database and schema. It is safe for
+// concurrent use. The zero value is not usable: create one with New or
+// Open.
+type Store struct {
+	pool   *pgxpool.Pool
+	schema string // quoted identifier
+	owned  bool   // Close closes the pool
+
+	mu      sync.RWMutex
+	queries map[string]string // template → SQL with the schema filled in
+}
+
+// New returns a Store on pool and, unless opts.NoMigrate, runs Migrate.
+// The pool stays the caller's: Close does not close it.
+func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error) {
+	if pool == nil {
+		return nil, fmt.Errorf("%w: postgres: nil pool", emailflow.ErrInvalidInput)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Schema == "" {
+		o.Schema = "public"
+	}
+	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), queries: map[string]string{}}
+	if !o.NoMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Open connects to the database at dsn (a PostgreSQL URL or key=value
+// string, see pgxpool.ParseConfig) and returns a Store on a pool of its
+// own, which Close closes.
+func Open(ctx context.Context, dsn string, opts *Options) (*Store, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	s, err := New(ctx, pool, opts)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// Close closes the pool when Open made it; otherwise it does nothing.
+func (s *Store) Close() {
+	if s.owned {
+		s.pool.Close()
+	}
+}
+
+// Pool returns the connection pool the store uses.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// migrationLock is the advisory lock key Migrate holds, so that processes
+// starting together do not create the same objects at once.
+const migrationLock = 0x656d61696c666c6f // "emailflo"
+
+// Migrate creates the schema, tables and indexes that do not exist yet. It
+// is idempotent and safe to run from several processes at once.
+func (s *Store) Migrate(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock)); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+s.schema); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		if _, err := tx.Exec(ctx, s.sql(schemaSQL)); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		return nil
+	})
+}
+
+// sql returns the query template q with the schema in place of {s}.
+func (s *Store) sql(q string) string {
+	s.mu.RLock()
+	out, ok := s.queries[q]
+	s.mu.RUnlock()
+	if ok {
+		return out
+	}
+	out = strings.ReplaceAll(q, "{s}", s.schema)
+	s.mu.Lock()
+	s.queries[q] = out
+	s.mu.Unlock()
+	return out
+}
+
+// Update runs fn in a read-write transaction (READ COMMITTED); see
+// emailflow.Store. The transaction is rolled back when fn returns an error
+// or panics. A serialization failure or deadlock PostgreSQL reports at
+// commit is returned wrapping emailflow.ErrConflict, so the Workspace
+// retries the action.
+func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return mapErr("begin", err)
+	}
+	t := &txn{s: s, tx: ptx, ctx: ctx}
+	committed := false
+	defer func() {
+		t.done = true
+		if !committed {
+			// Also when fn panics: the connection goes back to the pool
+			// clean.
+			_ = ptx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	t.done = true
+	committed = true
+	if err := ptx.Commit(ctx); err != nil {
+		return mapErr("commit", err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction (REPEATABLE READ, READ ONLY), so
+// every read of fn sees the same snapshot; see emailflow.Store.
+func (s *Store) View(ctx context.Context, fn func(emailflow.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return mapErr("begin", err)
+	}
+	t := &txn{s: s, tx: ptx, ctx: ctx, readOnly: true}
+	defer func() {
+		t.done = true
+		_ = ptx.Rollback(context.WithoutCancel(ctx))
+	}()
+	return fn(t)
+}
+
+// txn is one transaction.
+type txn struct {
+	s        *Store
+	tx       pgx.Tx
+	ctx      context.Context
+	readOnly bool
+	done     bool
+
+	// The capacity guard (see guardLoad): the load of each agent as this
+	// transaction last read it, plus its own changes since; the agents it
+	// holds a row lock on, with their capacity (0 when the agent has no
+	// record); and the load agent of each interaction it read.
+	seen   map[string]int
+	locked map[string]int
+	readLA map[string]string
+}
+
+func (t *txn) readable() error {
+	if t.done {
+		return errTxDone
+	}
+	return nil
+}
+
+func (t *txn) writable() error {
+	if t.done {
+		return errTxDone
+	}
+	if t.readOnly {
+		return errReadOnly
+	}
+	return nil
+}
+
+func notFound(what, id string) error {
+	return fmt.Errorf("%w: no %s %q", emailflow.ErrNotFound, what, id)
+}
+
+// mapErr wraps a database error: serialization failures, deadlocks and
+// unique violations become emailflow.ErrConflict, a write refused in a
+// read-only transaction errReadOnly; the original error stays wrapped.
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01", "23505":
+			return fmt.Errorf("%w: postgres: %s: %w", emailflow.ErrConflict, op, err)
+		case "25006":
+			return fmt.Errorf("%w: postgres: %s: %w", errReadOnly, op, err)
+		}
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
