@@ -221,7 +221,7 @@ func validateDraft(d *Draft, hostname string) error {
 		if strings.IndexFunc(a.Filename, isCtl) >= 0 {
 			return invalid("control character in attachment file name %q", a.Filename)
 		}
-		if a.ContentID != "" && !validMsgID(a.ContentID) {
+		if a.ContentID != "" && !validContentID(a.ContentID) {
 			return invalid("attachment %q: Content-ID %q", a.Filename, a.ContentID)
 		}
 		if a.ContentType != "" {
@@ -267,6 +267,22 @@ func validMsgID(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' || c == ',' {
+			return false
+		}
+	}
+	return true
+}
+
+// validContentID accepts what clients put in Content-ID (not always an
+// addr-spec: "part1.abc", "image001.png@01D3"): visible ASCII without
+// brackets, quotes or spaces.
+func validContentID(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' {
 			return false
 		}
 	}

@@ -2,6 +2,7 @@ package compose
 
 import (
 	"html"
+	"mime"
 	"net/mail"
 	"strings"
 	"time"
@@ -64,7 +65,9 @@ func Reply(orig *Message, opts *ReplyOptions) *Draft {
 		Subject: NormalizeSubject("Re", orig.Subject),
 	}
 	d.To = dedupe(replyTargets(orig), nil)
-	d.InReplyTo = orig.MessageID
+	if validMsgID(orig.MessageID) {
+		d.InReplyTo = orig.MessageID
+	}
 	d.References = references(orig, o.MaxReferences)
 	quote(d, orig, o.QuoteLanguage)
 	return d
@@ -300,9 +303,9 @@ func quoteText(s string) string {
 func referencedInline(orig *Message, htm string) []Attachment {
 	var out []Attachment
 	for _, a := range orig.Attachments {
-		if a.ContentID != "" && a.Data != nil && strings.Contains(htm, "cid:"+a.ContentID) {
+		if a.ContentID != "" && a.Data != nil && validContentID(a.ContentID) && strings.Contains(htm, "cid:"+a.ContentID) {
+			a = renderable(a)
 			a.Inline = true
-			a.Message = nil
 			out = append(out, a)
 		}
 	}
@@ -385,10 +388,25 @@ func Forward(orig *Message, raw []byte, opts *ForwardOptions) (*Draft, error) {
 		d.HTML = hb.String()
 	}
 	for _, a := range orig.Attachments {
-		a.Message = nil
-		d.Attachments = append(d.Attachments, a)
+		d.Attachments = append(d.Attachments, renderable(a))
 	}
 	return d, nil
+}
+
+// renderable prepares a parsed attachment for Render: a Content-ID or a
+// content type that Render would refuse is dropped rather than blocking the
+// forward.
+func renderable(a Attachment) Attachment {
+	a.Message = nil
+	if a.ContentID != "" && !validContentID(a.ContentID) {
+		a.ContentID, a.Inline = "", false
+	}
+	if a.ContentType != "" {
+		if t, _, err := mime.ParseMediaType(a.ContentType); err != nil || !strings.Contains(t, "/") {
+			a.ContentType = "application/octet-stream"
+		}
+	}
+	return a
 }
 
 // New builds a new outbound draft.

@@ -222,3 +222,39 @@ func TestReplyCarriesReferencedInlineImages(t *testing.T) {
 	require.Len(t, d.Attachments, 1)
 	assert.Equal(t, "logo.png", d.Attachments[0].Filename)
 }
+
+// TestReplyToOddIDs: a parent with a Message-ID that cannot be written back,
+// or inline parts whose Content-ID is not an addr-spec, can still be
+// answered.
+func TestReplyToOddIDs(t *testing.T) {
+	raw := crlf(`From: a@example.com
+Subject: odd
+Message-ID: <weird,id"@x>
+Content-Type: multipart/related; boundary=r
+
+--r
+Content-Type: text/html
+
+<p><img src="cid:part1.abc"></p>
+--r
+Content-Type: image/png
+Content-ID: <part1.abc>
+
+png
+--r--
+`)
+	orig, err := Parse(strings.NewReader(raw), nil)
+	require.NoError(t, err)
+	require.Len(t, orig.Attachments, 1)
+	assert.Equal(t, "part1.abc", orig.Attachments[0].ContentID)
+	d := ReplyAll(orig, &ReplyOptions{From: testFrom})
+	assert.Empty(t, d.InReplyTo)
+	require.Len(t, d.Attachments, 1)
+	out, err := Render(d, nil)
+	require.NoError(t, err)
+	m, err := Parse(bytes.NewReader(out), nil)
+	require.NoError(t, err)
+	require.Len(t, m.Attachments, 1)
+	assert.Equal(t, "part1.abc", m.Attachments[0].ContentID)
+	assert.True(t, m.Attachments[0].Inline)
+}
