@@ -69,9 +69,9 @@ const deltaMax = 256
 //     international prefix "00" or trunk prefix "0" is dropped, and those
 //     digits occur anywhere in the digits of one of the contact's numbers.
 //     So "+33 6 12 34 56 78" is found by "612345", "06 12 34 56 78",
-//     "0612", "33612345678" and "+33 6 12 34 56 78" (a query made only of
-//     phone characters is read as one number, spaces included). The index
-//     knows no country codes: a number stored in national form,
+//     "0612", "33612345678" and "+33 6 12 34 56 78": consecutive phone-like
+//     words of a query are read as one number, so "dupont 06 12" is two
+//     terms, a name and a number. The index knows no country codes: a number stored in national form,
 //     "06 12 34 56 78", is found by "0612…" or "612…" but not by
 //     "+33 6 12…".
 //

@@ -128,6 +128,10 @@ func TestSearch(t *testing.T) {
 		{"(020) 7946-0958", []string{"c4"}},
 		{"12", nil}, // too few digits for a phone search
 		{"dupont 612", []string{"c1"}},
+		{"dupont +33 6 12", []string{"c1"}},
+		{"06 12 34 dupont", []string{"c1"}},
+		{"dupont 06 12 helene", []string{"c1"}},
+		{"zoe 06 12", nil},
 		// nothing to search for
 		{"-", nil},
 		{"nobody", nil},

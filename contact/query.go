@@ -26,35 +26,49 @@ type term struct {
 // for indexed names: "jean-pierre" then finds "Jean Pierre" as well as
 // "Jean-Pierre".
 func parseQuery(q string) (terms []term, all bool) {
-	q = strings.TrimSpace(q)
-	if q == "" {
+	chunks := strings.Fields(q)
+	if len(chunks) == 0 {
 		return nil, true
 	}
-	// "+33 6 12 34 56 78" is one phone number, not six terms.
-	if isPhoneish(q) && strings.ContainsFunc(q, unicode.IsSpace) {
-		if g := phoneQuery(q); g != "" {
-			return []term{{digits: g}}, false
+	for i := 0; i < len(chunks); {
+		// Consecutive phone-like chunks are one number: "+33 6 12 34 56 78"
+		// is one term, not six, also in "dupont 06 12 34".
+		j := i
+		for j < len(chunks) && isPhoneish(chunks[j]) {
+			j++
 		}
-	}
-	for _, chunk := range strings.Fields(q) {
-		f := Fold(chunk)
-		var t term
-		if strings.Contains(f, "@") {
-			t.email = f
-		} else {
-			t.words = strings.FieldsFunc(f, notWordRune)
-			if len(t.words) > 0 {
-				t.email = f
+		if j-i >= 2 {
+			if g := phoneQuery(strings.Join(chunks[i:j], "")); g != "" {
+				terms = append(terms, term{digits: g})
+				i = j
+				continue
 			}
 		}
-		if isPhoneish(chunk) {
-			t.digits = phoneQuery(chunk)
-		}
-		if t.email != "" || len(t.words) > 0 || t.digits != "" {
+		if t, ok := chunkTerm(chunks[i]); ok {
 			terms = append(terms, t)
 		}
+		i++
 	}
 	return terms, false
+}
+
+// chunkTerm returns the term for one space-free chunk of a query, and
+// false when the chunk has nothing to search for.
+func chunkTerm(chunk string) (term, bool) {
+	f := Fold(chunk)
+	var t term
+	if strings.Contains(f, "@") {
+		t.email = f
+	} else {
+		t.words = strings.FieldsFunc(f, notWordRune)
+		if len(t.words) > 0 {
+			t.email = f
+		}
+	}
+	if isPhoneish(chunk) {
+		t.digits = phoneQuery(chunk)
+	}
+	return t, t.email != "" || len(t.words) > 0 || t.digits != ""
 }
 
 // phoneQuery returns the digits a phone-like query term must contain: its
