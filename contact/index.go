@@ -48,7 +48,8 @@ type Result struct {
 const deltaMax = 256
 
 // Index is a concurrency-safe, in-memory search index over contacts. The
-// zero value is not usable; call NewIndex.
+// zero value is an empty index ready to use; an Index must not be copied
+// after first use.
 //
 // # Matching
 //
@@ -387,6 +388,10 @@ func clonePage(docs []*doc) []Contact {
 
 // putLocked adds d, replacing the doc with the same ID. x.mu is held.
 func (x *Index) putLocked(d *doc) {
+	if x.byID == nil {
+		x.byID = make(map[string]*doc)
+		x.byAddr = make(map[string][]*doc)
+	}
 	if old := x.byID[d.c.ID]; old != nil {
 		x.killLocked(old)
 	}

@@ -419,3 +419,16 @@ func TestInsert(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 1, wins)
 }
+
+func TestZeroIndex(t *testing.T) {
+	var x contact.Index
+	assert.Equal(t, 0, x.Len())
+	assert.Empty(t, x.Search("", contact.Page{}).Contacts)
+	assert.Empty(t, x.ByAddress("a@b.fr"))
+	x.Remove("none")
+	_, ok := x.Get("none")
+	assert.False(t, ok)
+	x.Put(contact.Contact{ID: "c1", FirstName: "Hélène", Emails: []string{"a@b.fr"}})
+	assert.Equal(t, []string{"c1"}, ids(x.Search("hel", contact.Page{}).Contacts))
+	assert.Equal(t, []string{"c1"}, ids(x.ByAddress("A@B.fr")))
+}
