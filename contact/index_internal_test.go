@@ -108,3 +108,25 @@ func FuzzFoldTable(f *testing.F) {
 		}
 	})
 }
+
+func TestRemovalsTriggerMerge(t *testing.T) {
+	x := NewIndex()
+	var cs []Contact
+	for i := range 1000 {
+		cs = append(cs, Contact{ID: fmt.Sprintf("c%04d", i), LastName: "Dupont", Emails: []string{fmt.Sprintf("c%d@x.fr", i)}})
+	}
+	x.PutAll(cs)
+	for i := range 300 {
+		x.Remove(fmt.Sprintf("c%04d", i))
+	}
+	x.mu.RLock()
+	n, dead, delta := len(x.snap.docs), x.snap.ndead, len(x.delta)
+	x.mu.RUnlock()
+	assert.Equal(t, 0, delta)
+	assert.Less(t, dead, deltaMax, "the dead were dropped by a merge")
+	assert.Equal(t, 1000-300+dead, n)
+	res := x.Search("dupont", Page{Limit: MaxLimit})
+	assert.Equal(t, 700, res.Total)
+	assert.Equal(t, "c0300", res.Contacts[0].ID)
+	assert.Empty(t, x.ByAddress("c5@x.fr"))
+}
