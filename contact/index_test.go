@@ -294,6 +294,13 @@ func TestSharedAddress(t *testing.T) {
 	})
 	assert.ErrorIs(t, err, errAsk)
 
+	c, err = x.Identify("famille.dupont+shop@example.fr", func(string, []contact.Contact) (contact.Contact, error) {
+		t.Error("the Chooser is not asked when one contact has the address")
+		return contact.Contact{}, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "plus", c.ID)
+
 	_, err = x.Identify("nobody@example.fr", pickOldest)
 	assert.ErrorIs(t, err, contact.ErrNotFound)
 }
