@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,6 +59,9 @@ func connect(ctx context.Context, conns int32) (*pgxpool.Pool, error) {
 		return nil, err
 	}
 	cfg.MaxConns = conns
+	// The tests create and drop many schemas: waiting for each commit to
+	// reach the disk would only slow them down.
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -78,23 +82,78 @@ var runID = func() string {
 	return hex.EncodeToString(b[:])
 }()
 
-var schemaN atomic.Int64
+// Creating a schema with its tables and indexes takes tens of
+// milliseconds, and the conformance suite asks for hundreds of empty
+// stores: a schema a test is done with is emptied and handed to the next
+// one. TestMain drops them all at the end.
+var (
+	schemaN    atomic.Int64
+	schemasMu  sync.Mutex
+	freeSchema []string
+	allSchemas []string
+)
 
-// freshSchema returns the name of a new schema, dropped when t ends.
+// tables lists the store's tables, to empty a schema for reuse.
+const tables = "interactions, emails, message_ids, ingest_keys, outbox, events, agents, agent_queues, contacts, contact_addresses, contact_keys"
+
+// freshSchema returns the name of an empty schema with the store's tables,
+// which t must not use after it ends.
 func freshSchema(t testing.TB) string {
 	t.Helper()
 	pool := sharedPool(t)
-	name := fmt.Sprintf("eftest_%s_%d", runID, schemaN.Add(1))
+	schemasMu.Lock()
+	var name string
+	if n := len(freeSchema); n > 0 {
+		name, freeSchema = freeSchema[n-1], freeSchema[:n-1]
+	} else {
+		name = fmt.Sprintf("eftest_%s_%d", runID, schemaN.Add(1))
+		allSchemas = append(allSchemas, name)
+	}
+	schemasMu.Unlock()
 	t.Cleanup(func() {
-		_, err := pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE")
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
+		if err := empty(pool, name); err != nil {
+			t.Logf("empty schema %s: %v", name, err)
+			return // not reused; TestMain drops it
 		}
+		schemasMu.Lock()
+		freeSchema = append(freeSchema, name)
+		schemasMu.Unlock()
 	})
 	return name
 }
 
-// freshStore returns a Store in a new schema on the shared pool.
+// empty deletes every row of the store's tables in schema, if it has them.
+func empty(pool *pgxpool.Pool, schema string) error {
+	ctx := context.Background()
+	var exists bool
+	err := pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", schema+".contact_keys").Scan(&exists)
+	if err != nil || !exists {
+		return fmt.Errorf("not migrated (%v)", err)
+	}
+	b := &pgx.Batch{}
+	for _, table := range strings.Split(tables, ", ") {
+		b.Queue("DELETE FROM " + pgx.Identifier{schema, table}.Sanitize())
+	}
+	return pool.SendBatch(ctx, b).Close()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if testPool != nil {
+		for _, name := range allSchemas {
+			_, err := testPool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE")
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "drop schema %s: %v\n", name, err)
+				code = 1
+			}
+		}
+		testPool.Close()
+	}
+	os.Exit(code)
+}
+
+// freshStore returns a Store in an empty schema of its own on the shared
+// pool.
 func freshStore(t testing.TB) *postgres.Store {
 	t.Helper()
 	s, err := postgres.New(t.Context(), sharedPool(t), &postgres.Options{Schema: freshSchema(t)})
