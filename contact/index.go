@@ -116,14 +116,16 @@ type Index struct {
 // doc is one contact as indexed. Everything but ord and dead is immutable
 // once the doc is created.
 type doc struct {
-	c       Contact
-	sortKey string
-	words   []string // folded name words
-	emails  []string // folded normalized addresses
-	addrs   []string // normalized addresses
-	digits  []string // phone digits, for numbers with at least minPhoneDigits
-	ord     int      // position in Index.snap.docs; guarded by Index.mu
-	dead    bool     // replaced or removed; guarded by Index.mu
+	c        Contact
+	sortKey  string
+	words    []string // folded name words
+	emails   []string // folded normalized addresses
+	addrs    []string // normalized addresses
+	digits   []string // phone digits, for numbers with at least minPhoneDigits
+	hay      string   // words, addresses and digits with markers, see haystack
+	digitsAt int      // where the digits start in hay
+	ord      int      // position in Index.snap.docs; guarded by Index.mu
+	dead     bool     // replaced or removed; guarded by Index.mu
 }
 
 // snapshot is the sorted part of the index. Only dead and ndead change
@@ -296,10 +298,15 @@ func (x *Index) Search(query string, page Page) Result {
 		defer putBits(hits)
 	}
 	// The few contacts not merged yet are checked one by one.
+	if len(x.frozen)+len(x.delta) > 0 {
+		for i := range terms {
+			terms[i] = terms[i].withNeedles()
+		}
+	}
 	var extra []*doc
 	for _, list := range [2][]*doc{x.frozen, x.delta} {
 		for _, d := range list {
-			if !d.dead && (all || d.matchesAll(terms)) {
+			if !d.dead && (all || d.scanAll(terms)) {
 				extra = append(extra, d)
 			}
 		}
@@ -786,6 +793,7 @@ func newDoc(c Contact) *doc {
 		}
 	}
 	d.digits = dedup(d.digits)
+	d.hay, d.digitsAt = haystack(d)
 	last := Fold(strings.TrimSpace(c.LastName))
 	first := Fold(strings.TrimSpace(c.FirstName))
 	if last == "" && first == "" {

@@ -15,6 +15,114 @@ type term struct {
 	email  string   // prefix of a folded, normalized address; "" for none
 	words  []string // each must prefix some folded name word; nil for none
 	digits string   // substring of a number's digits; "" for none
+
+	// The same, as needles for doc.hay (see haystack); nil needles when
+	// the term holds a marker byte and must be checked by matches.
+	needles *needles
+}
+
+type needles struct {
+	email  string
+	words  []string
+	digits string
+}
+
+// Markers that start each token of a doc's haystack.
+const (
+	markWord   = "\x01"
+	markEmail  = "\x02"
+	markDigits = "\x03"
+)
+
+// haystack returns d's words, addresses and phone digits in one string,
+// each preceded by its marker ("\x01helene\x01dupont\x02h@x.fr\x03336…"),
+// and the offset where the digits start; or "", 0 when a token holds a
+// marker byte itself (unvalidated data), and matches must be used. Looking
+// for "\x01hel" in it tells whether a word starts with "hel", with one
+// strings.Contains over one block of memory: this is how the few contacts
+// not merged yet are checked.
+func haystack(d *doc) (hay string, digitsAt int) {
+	n := 0
+	for _, ss := range [3][]string{d.words, d.emails, d.digits} {
+		for _, s := range ss {
+			n += 1 + len(s)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, ss := range [3][]string{d.words, d.emails, d.digits} {
+		for _, s := range ss {
+			if strings.ContainsAny(s, markWord+markEmail+markDigits) {
+				return "", 0
+			}
+		}
+		if i == 2 {
+			digitsAt = b.Len()
+		}
+		for _, s := range ss {
+			b.WriteString([3]string{markWord, markEmail, markDigits}[i])
+			b.WriteString(s)
+		}
+	}
+	return b.String(), digitsAt
+}
+
+// withNeedles sets t.needles, unless t holds a marker byte.
+func (t term) withNeedles() term {
+	all := t.email + t.digits + strings.Join(t.words, "")
+	if strings.ContainsAny(all, markWord+markEmail+markDigits) {
+		return t
+	}
+	n := &needles{}
+	if t.email != "" {
+		n.email = markEmail + t.email
+	}
+	for _, w := range t.words {
+		n.words = append(n.words, markWord+w)
+	}
+	if t.digits != "" {
+		n.digits = markDigits + t.digits
+	}
+	t.needles = n
+	return t
+}
+
+// scan is matches through d.hay.
+func (d *doc) scan(t *term) bool {
+	n := t.needles
+	if n == nil || d.hay == "" {
+		return d.matches(t)
+	}
+	if n.email != "" && strings.Contains(d.hay, n.email) {
+		return true
+	}
+	if len(n.words) > 0 {
+		all := true
+		for _, w := range n.words {
+			if !strings.Contains(d.hay, w) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	// The numbers come last in the haystack and hold only digits and
+	// markers, so the query's digits can only match inside one number.
+	if n.digits != "" && strings.Contains(d.hay[d.digitsAt:], n.digits[1:]) {
+		return true
+	}
+	return false
+}
+
+func (d *doc) scanAll(terms []term) bool {
+	for i := range terms {
+		if !d.scan(&terms[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseQuery splits a query into terms. all reports a blank query, which
