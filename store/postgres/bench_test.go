@@ -1,0 +1,242 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/mail"
+	"os"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/routing"
+	"github.com/emailflow/emailflow/store/postgres"
+)
+
+// countSender only counts what it is given.
+type countSender struct{ n atomic.Int64 }
+
+func (c *countSender) Send(context.Context, string, []string, []byte) error {
+	c.n.Add(1)
+	return nil
+}
+
+const benchMailbox = "support@boutique.example"
+
+// benchWorkspace returns a Workspace on a fresh schema with two ready
+// agents of unlimited capacity, as the root package's BenchmarkLifecycle.
+func benchWorkspace(b *testing.B) (*emailflow.Workspace, *countSender) {
+	b.Helper()
+	s := &countSender{}
+	ws, err := emailflow.New(emailflow.Ports{Store: freshStore(b), Sender: s}, &emailflow.Options{
+		Hostname:        "desk.boutique.example",
+		Mailboxes:       []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: benchMailbox}, Queue: "support-fr"}},
+		CompleteOnReply: true,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, id := range []string{"alice", "bob"} {
+		if err := ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"support-fr"}, Capacity: 1 << 20}); err != nil {
+			b.Fatal(err)
+		}
+		if err := ws.SetStatus(ctx, id, emailflow.StatusReady); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return ws, s
+}
+
+func benchMail(b *testing.B, i int64) []byte {
+	b.Helper()
+	raw, err := os.ReadFile("../../testdata/french-order.eml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bytes.Replace(raw, []byte("CAF3x9-helene-2291"), []byte("pgbench-"+strconv.FormatInt(i, 36)), 1)
+}
+
+// lifecycle takes one email through ingest → accept → reply → send.
+func lifecycle(ctx context.Context, b *testing.B, ws *emailflow.Workspace, raw []byte) {
+	it, err := ws.Ingest(ctx, benchMailbox, bytes.NewReader(raw))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ws.Accept(ctx, it.OfferedTo, it.ID); err != nil {
+		b.Fatal(err)
+	}
+	r, err := ws.Reply(ctx, it.OfferedTo, it.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkLifecycle: one inbound email ingested, offered, accepted,
+// replied to and sent (which marks the inbound done), on PostgreSQL.
+func BenchmarkLifecycle(b *testing.B) {
+	ws, s := benchWorkspace(b)
+	ctx := context.Background()
+	mails := make([][]byte, b.N)
+	for i := range mails {
+		mails[i] = benchMail(b, int64(i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		lifecycle(ctx, b, ws, mails[i])
+	}
+	b.StopTimer()
+	if s.n.Load() != int64(b.N) {
+		b.Fatalf("sent %d of %d", s.n.Load(), b.N)
+	}
+}
+
+// BenchmarkLifecycleParallel is BenchmarkLifecycle from GOMAXPROCS×4
+// goroutines: the throughput of one instance against the database.
+func BenchmarkLifecycleParallel(b *testing.B) {
+	ws, _ := benchWorkspace(b)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.SetParallelism(4)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			lifecycle(ctx, b, ws, benchMail(b, n.Add(1)))
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "lifecycles/s")
+}
+
+var benchSkills = []string{"billing", "returns", "vip", "delivery", "b2b"}
+
+// routingScene fills a store with waiting interactions and agents, half
+// of them busy at capacity (3), like the root package's routing benchmark.
+func routingScene(b *testing.B, s *postgres.Store, waiting, agents int) (ids, free []string) {
+	b.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(uint64(waiting), uint64(agents)))
+	t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(tx emailflow.Tx) error {
+		for i := range agents {
+			a := &emailflow.Agent{
+				ID: fmt.Sprintf("agent-%05d", i), Status: emailflow.StatusReady, Queues: []string{"q"}, Capacity: 3,
+				Skills:    map[string]int{benchSkills[rng.IntN(5)]: 1 + rng.IntN(3), benchSkills[rng.IntN(5)]: 1 + rng.IntN(3)},
+				IdleSince: t0.Add(time.Duration(rng.IntN(3600)) * time.Second),
+			}
+			if err := tx.PutAgent(ctx, a); err != nil {
+				return err
+			}
+			if i%2 == 0 {
+				free = append(free, a.ID)
+				continue
+			}
+			for j := range a.Capacity {
+				it, _ := interaction.New(fmt.Sprintf("busy-%05d-%d", i, j), interaction.KindInbound, "system", t0)
+				it.State, it.Owner, it.Queue = interaction.StateHandling, a.ID, "q"
+				if err := tx.CreateInteraction(ctx, it); err != nil {
+					return err
+				}
+			}
+		}
+		for i := range waiting {
+			it, _ := interaction.New(fmt.Sprintf("wait-%06d", i), interaction.KindInbound, "system", t0)
+			it.State, it.Queue, it.Priority = interaction.StateQueued, "q", rng.IntN(3)
+			it.QueuedAt = t0.Add(time.Duration(rng.IntN(86400)) * time.Second)
+			it.Skills = map[string]int{benchSkills[rng.IntN(5)]: 1 + rng.IntN(2)}
+			if err := tx.CreateInteraction(ctx, it); err != nil {
+				return err
+			}
+			ids = append(ids, it.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, "ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	return ids, free
+}
+
+// BenchmarkRoutingDecision measures the reads of the two routing
+// decisions in a read-only transaction, alternately: which agent a
+// waiting interaction goes to (load it, read the queue's available agents
+// a page of 8 at a time until one is eligible) and which waiting
+// interaction a free agent gets (load the agent and its load, read the
+// queue's waiting interactions a page of 8 at a time until one fits).
+func BenchmarkRoutingDecision(b *testing.B) {
+	for _, waiting := range []int{1_000, 10_000} {
+		for _, agents := range []int{100, 1_000} {
+			b.Run(fmt.Sprintf("waiting=%d/agents=%d", waiting, agents), func(b *testing.B) {
+				s := freshStore(b)
+				ids, free := routingScene(b, s, waiting, agents)
+				ctx := context.Background()
+				now := time.Now()
+				lat := make([]time.Duration, 0, b.N)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					start := time.Now()
+					err := s.View(ctx, func(tx emailflow.Tx) error {
+						if i%2 == 0 {
+							return decideAgent(ctx, tx, ids[i%len(ids)], now)
+						}
+						return decideNext(ctx, tx, free[i%len(free)], now)
+					})
+					lat = append(lat, time.Since(start))
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+			})
+		}
+	}
+}
+
+func decideAgent(ctx context.Context, tx emailflow.Tx, id string, now time.Time) error {
+	it, err := tx.Interaction(ctx, id)
+	if err != nil {
+		return err
+	}
+	item := routing.Item{ID: it.ID, Queue: it.Queue, Priority: it.Priority, QueuedAt: it.QueuedAt, Skills: it.Skills}
+	for offset, size := 0, 8; ; offset, size = offset+size, min(size*2, 256) {
+		page, err := tx.AvailableAgents(ctx, it.Queue, offset, size)
+		if err != nil || routing.PickAgent(nil, &item, page, now) >= 0 || len(page) < size {
+			return err
+		}
+	}
+}
+
+func decideNext(ctx context.Context, tx emailflow.Tx, agentID string, now time.Time) error {
+	a, err := tx.Agent(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	load, err := tx.Load(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	ra := routing.Agent{ID: a.ID, Ready: true, Skills: a.Skills, Capacity: a.MaxLoad(), Load: load, IdleSince: a.IdleSince}
+	for offset, size := 0, 8; ; offset, size = offset+size, min(size*2, 256) {
+		page, err := tx.Waiting(ctx, "q", offset, size)
+		if err != nil || routing.PickItem(nil, &ra, page, now) >= 0 || len(page) < size {
+			return err
+		}
+	}
+}
