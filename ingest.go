@@ -147,17 +147,32 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 		if err := it.Fire(ctx, interaction.EventQueue, "system", t.now, it.Queue); err != nil {
 			return err
 		}
-		if err := t.CreateInteraction(ctx, it); err != nil {
-			return err
-		}
 		if err := t.emit(EventIngested, it, "", "system", email.ID); err != nil {
 			return err
 		}
 		if err := t.emit(EventQueued, it, "", "system", it.Queue); err != nil {
 			return err
 		}
+		// Route before the first write, so a new interaction is stored once,
+		// already offered when an agent is free.
+		agent, err := w.pickAgent(t, it)
+		if err != nil {
+			return err
+		}
+		if agent != "" {
+			if err := it.Fire(ctx, interaction.EventOffer, "system", t.now, agent); err != nil {
+				return err
+			}
+			it.OfferedTo, it.OfferedAt = agent, t.now
+		}
+		if err := t.CreateInteraction(ctx, it); err != nil {
+			return err
+		}
 		out = it
-		return w.route(t, it)
+		if agent != "" {
+			return t.emit(EventOffered, it, agent, "system", "")
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -81,9 +81,7 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 		var snap *interaction.Interaction
 		var d *compose.Draft
 		err := w.view(ctx, func(t *tx) error {
-			if _, err := w.agent(t, agentID, priv); err != nil {
-				return err
-			}
+			// The privilege is checked in the transaction below.
 			parent, orig, err := w.respondable(t, agentID, id)
 			if err != nil {
 				return err
@@ -101,12 +99,12 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 			if _, err := w.agent(t, agentID, priv); err != nil {
 				return err
 			}
-			parent, _, err := w.respondable(t, agentID, id)
+			parent, err := t.Interaction(ctx, id)
 			if err != nil {
 				return err
 			}
 			if parent.Version != snap.Version {
-				return errStale
+				return errStale // changed since the snapshot: check it all again
 			}
 			out, err = w.createDraft(t, agentID, parent, p, d)
 			return err
