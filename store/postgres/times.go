@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"reflect"
+	"sync"
 	"time"
 )
 
@@ -54,20 +55,38 @@ func normValue(v reflect.Value) {
 	}
 }
 
+// timeful caches hasTime by type.
+var timeful sync.Map // reflect.Type → bool
+
 // hasTime reports whether values of type t may hold a time.Time.
 func hasTime(t reflect.Type) bool {
+	if v, ok := timeful.Load(t); ok {
+		return v.(bool)
+	}
+	has := findTime(t, map[reflect.Type]bool{})
+	timeful.Store(t, has)
+	return has
+}
+
+// findTime reports whether values of type t may hold a time.Time; seen
+// stops the walk on recursive types.
+func findTime(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
 	switch t.Kind() {
 	case reflect.Struct:
 		if t == timeType {
 			return true
 		}
 		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() && hasTime(f.Type) {
+			if f := t.Field(i); f.IsExported() && findTime(f.Type, seen) {
 				return true
 			}
 		}
 	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		return hasTime(t.Elem())
+		return findTime(t.Elem(), seen)
 	case reflect.Interface:
 		return true
 	}
