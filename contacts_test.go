@@ -276,10 +276,7 @@ func TestNewEmail(t *testing.T) {
 			{Address: mail.Address{Name: "Service Client", Address: support}, Queue: "support-fr"},
 			{Address: mail.Address{Name: "Facturation", Address: "factures@boutique.example"}, Queue: "billing"},
 		},
-		Signatures: []emailflow.Signature{
-			{Agent: "alice", Text: "Alice, Service Client"},
-			{Mailbox: "factures@boutique.example", Text: "Le service facturation"},
-		},
+		Signatures: signatures(map[string]string{"alice": "{{agent.name}}, Service Client"}, map[string]string{"factures@boutique.example": "Le service facturation"}),
 	})
 	f.agent(t, "alice")
 	f.agent(t, "bob")
@@ -295,7 +292,7 @@ func TestNewEmail(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []mail.Address{{Name: "Hélène Dupré", Address: "helene.dupre@exemple.fr"}}, d.To)
 	assert.Equal(t, mail.Address{Name: "Service Client", Address: support}, d.From)
-	assert.Equal(t, "Bonjour,\n\n-- \nAlice, Service Client\n", d.Text)
+	assert.Equal(t, "Bonjour,\n-- \nAlice, Service Client\n", d.Text)
 
 	// A chosen address of the contact, from an explicit mailbox, during a call.
 	o2, err := f.ws.NewEmail(ctx, "bob", emailflow.NewEmailRequest{ContactID: hel.ID, ContactAddress: "H.Dupre@travail.example", From: "factures@boutique.example", VoiceInteractionID: "voice-77", Subject: "Suite à notre appel"})
@@ -356,16 +353,30 @@ func TestNewEmail(t *testing.T) {
 	assert.ErrorIs(t, err, emailflow.ErrNotFound)
 }
 
+func signatures(byAgent, byMailbox map[string]string) *compose.Signatures {
+	s := &compose.Signatures{}
+	for a, text := range byAgent {
+		s.SetAgent(a, compose.Signature{Text: text})
+	}
+	for m, text := range byMailbox {
+		s.SetMailbox(m, compose.Signature{Text: text})
+	}
+	return s
+}
+
 func TestSignatureOnReplies(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, &emailflow.Options{Signatures: []emailflow.Signature{{Mailbox: support, Text: "Service Client\nBoutique", HTML: "<b>Service Client</b>"}}})
+	sigs := &compose.Signatures{}
+	sigs.SetMailbox(support, compose.Signature{Text: "Service Client\nBoutique", HTML: "<b>Service Client</b>"})
+	f := newFixture(t, &emailflow.Options{Signatures: sigs})
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
 	r, err := f.ws.Reply(ctx, "alice", id)
 	require.NoError(t, err)
 	d, err := f.ws.Draft(ctx, "alice", r.ID)
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(d.Text, "\n\n-- \nService Client\nBoutique\n"), d.Text)
+	assert.True(t, strings.HasPrefix(d.Text, "\n-- \nService Client\nBoutique\n"), d.Text)
 	assert.Less(t, strings.Index(d.Text, "Boutique"), strings.Index(d.Text, "> Bonjour"), "above the quote")
-	assert.True(t, strings.HasPrefix(d.HTML, "<br><br>-- <br><b>Service Client</b><br>"), d.HTML)
+	assert.Contains(t, d.HTML, "<b>Service Client</b>")
+	assert.Less(t, strings.Index(d.HTML, "<b>Service Client</b>"), strings.Index(d.HTML, "blockquote"), "above the quote")
 }

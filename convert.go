@@ -67,6 +67,7 @@ func (e *Email) draft() *compose.Draft {
 		From: e.From, To: e.To, Cc: e.Cc, Bcc: e.Bcc, ReplyTo: e.ReplyTo,
 		Subject: e.Subject, Text: e.Text, HTML: e.HTML,
 		MessageID: e.MessageID, References: e.References,
+		AutoSubmitted: e.Auto != "",
 	}
 	if len(e.InReplyTo) > 0 {
 		d.InReplyTo = e.InReplyTo[0]

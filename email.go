@@ -42,6 +42,8 @@ type Email struct {
 	Attachments []Attachment
 	// Auto is the automated-mail classification of an inbound email
 	// ("auto-reply", "bulk", "list", "bounce"; empty for a person's mail).
+	// On an outbound email, a non-empty Auto marks our own automated mail:
+	// it is rendered with "Auto-Submitted: auto-replied".
 	Auto string
 	// Warnings lists what could not be read of a malformed inbound email.
 	Warnings []string

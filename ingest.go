@@ -66,10 +66,12 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 	if len(msg.From) > 0 {
 		from = msg.From[0]
 	}
-	contactID, err := w.identify(ctx, from)
+	who, err := w.identify(ctx, from)
 	if err != nil {
 		return nil, err
 	}
+	contactID := who.ID
+	var ack *OutboxItem
 
 	var out *interaction.Interaction
 	err = w.update(ctx, func(t *tx) error {
@@ -170,12 +172,23 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 		}
 		out = it
 		if agent != "" {
-			return t.emit(EventOffered, it, agent, "system", "")
+			if err := t.emit(EventOffered, it, agent, "system", ""); err != nil {
+				return err
+			}
 		}
-		return nil
+		if thread == "" {
+			f := compose.Fields{InteractionID: it.ID, Subject: it.Subject, ContactFirstName: who.FirstName, ContactLastName: who.LastName}
+			ack, err = w.autoAcknowledge(t, it, msg, f)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if ack != nil && !w.opts.ManualDispatch {
+		if _, err := w.attempt(ctx, ack); err != nil {
+			w.log.Warn("emailflow: acknowledgement deferred to the outbox", "interaction", out.ID, "err", err)
+		}
 	}
 	return out, nil
 }
@@ -232,21 +245,22 @@ func lastAgent(t *tx, thread string) string {
 	return last
 }
 
-// identify returns the contact id of the sender, creating the contact when
-// unknown (unless disabled). When several contacts share the address,
-// Options.ChooseContact decides (the most recently updated by default); a
-// chooser that refuses leaves the email without a contact.
-func (w *Workspace) identify(ctx context.Context, from mail.Address) (string, error) {
+// identify returns the contact of the sender, creating it when unknown
+// (unless disabled); the zero Contact when there is none. When several
+// contacts share the address, Options.ChooseContact decides (the most
+// recently updated by default); a chooser that refuses leaves the email
+// without a contact.
+func (w *Workspace) identify(ctx context.Context, from mail.Address) (contact.Contact, error) {
 	if from.Address == "" {
-		return "", nil
+		return contact.Contact{}, nil
 	}
 	found, err := w.dir.ContactsByAddress(ctx, from.Address)
 	if err != nil {
-		return "", fmt.Errorf("identifying %s: %w", from.Address, err)
+		return contact.Contact{}, fmt.Errorf("identifying %s: %w", from.Address, err)
 	}
 	switch {
 	case len(found) == 1:
-		return found[0].ID, nil
+		return found[0], nil
 	case len(found) > 1:
 		choose := w.opts.ChooseContact
 		if choose == nil {
@@ -255,20 +269,20 @@ func (w *Workspace) identify(ctx context.Context, from mail.Address) (string, er
 		c, err := choose(from.Address, found)
 		if err != nil {
 			w.log.Info("emailflow: sender left unidentified", "address", from.Address, "err", err)
-			return "", nil
+			return contact.Contact{}, nil
 		}
-		return c.ID, nil
+		return c, nil
 	}
 	if w.opts.NoContactCreation {
-		return "", nil
+		return contact.Contact{}, nil
 	}
 	now := w.clock.Now()
 	c := contact.Contact{ID: w.ids.NewID(), Emails: []string{from.Address}, CreatedAt: now, UpdatedAt: now}
 	c.FirstName, c.LastName = splitName(from.Name)
 	if err := w.dir.CreateContact(ctx, c); err != nil {
-		return "", fmt.Errorf("creating contact %s: %w", from.Address, err)
+		return contact.Contact{}, fmt.Errorf("creating contact %s: %w", from.Address, err)
 	}
-	return c.ID, nil
+	return c, nil
 }
 
 // displayAddress writes an address for people, not for headers: no

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"net/mail"
 	"slices"
 	"strings"
@@ -14,47 +13,49 @@ import (
 	"github.com/emailflow/emailflow/interaction"
 )
 
-// Signature is text appended to the drafts an agent starts.
-type Signature struct {
-	Agent   string // the agent it belongs to; empty for any agent
-	Mailbox string // the mailbox it belongs to; empty for any mailbox
-	Text    string
-	HTML    string // optional; the text, escaped, when empty
-}
-
-// signature returns the first signature matching agent and mailbox.
-func (w *Workspace) signature(agent, mailbox string) (Signature, bool) {
-	for _, s := range w.opts.Signatures {
-		if (s.Agent == "" || s.Agent == agent) && (s.Mailbox == "" || strings.EqualFold(s.Mailbox, mailbox)) {
-			return s, true
-		}
+// sign adds the signature of agent for mailbox (Options.Signatures, with
+// its field codes filled from f): under the agent's text and above the
+// quoted or forwarded content of a reply or forward (quoted), at the end of
+// a new email.
+func (w *Workspace) sign(d *compose.Draft, agent, mailbox string, quoted bool, f compose.Fields) error {
+	if w.opts.Signatures == nil {
+		return nil
 	}
-	return Signature{}, false
-}
-
-// sign puts the signature of agent for mailbox under the text the agent
-// writes: above the quoted or forwarded content of a reply or forward
-// (quoted), at the end of a new email.
-func (w *Workspace) sign(d *compose.Draft, agent, mailbox string, quoted bool) {
-	s, ok := w.signature(agent, mailbox)
+	sig, ok := w.opts.Signatures.For(agent, mailbox)
 	if !ok {
-		return
+		return nil
 	}
-	h := s.HTML
-	if h == "" {
-		h = strings.ReplaceAll(html.EscapeString(s.Text), "\n", "<br>")
+	sig, err := sig.Fill(f)
+	if err != nil {
+		return domainErr(err)
 	}
 	if quoted {
-		d.Text = "\n\n-- \n" + s.Text + "\n" + d.Text
-		if d.HTML != "" {
-			d.HTML = "<br><br>-- <br>" + h + "<br>" + d.HTML
-		}
-		return
+		sig.Apply(d)
+		return nil
 	}
-	d.Text += "\n\n-- \n" + s.Text + "\n"
+	d.Text += "\n-- \n" + sig.Text + "\n"
 	if d.HTML != "" {
-		d.HTML += "<br><br>-- <br>" + h
+		d.HTML += `<div class="signature">-- <br>` + sig.HTML + "</div>"
 	}
+	return nil
+}
+
+// fields are the values of the field codes of standard responses and
+// signatures for an interaction handled by agent a.
+func (w *Workspace) fields(ctx context.Context, it *interaction.Interaction, a *Agent) compose.Fields {
+	f := compose.Fields{InteractionID: it.ID, Subject: it.Subject, CaseData: map[string]string{}}
+	if a != nil {
+		f.AgentName = a.Name
+	}
+	for _, c := range it.CaseData {
+		f.CaseData[c.Key] = c.Value
+	}
+	if it.ContactID != "" {
+		if c, err := w.dir.Contact(ctx, it.ContactID); err == nil {
+			f.ContactFirstName, f.ContactLastName = c.FirstName, c.LastName
+		}
+	}
+	return f
 }
 
 // NewEmailRequest says to whom an agent writes a new email. At least one
@@ -140,7 +141,10 @@ func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRe
 			return err
 		}
 		d := &compose.Draft{From: from, To: rcpt, Subject: req.Subject, Text: req.Text, HTML: req.HTML}
-		w.sign(d, agentID, from.Address, false)
+		f := compose.Fields{AgentName: a.Name, Subject: req.Subject, ContactFirstName: c.FirstName, ContactLastName: c.LastName}
+		if err := w.sign(d, agentID, from.Address, false, f); err != nil {
+			return err
+		}
 		parent := &interaction.Interaction{Mailbox: strings.ToLower(from.Address), ContactID: c.ID}
 		if len(a.Queues) > 0 {
 			parent.Queue = a.Queues[0]
@@ -252,7 +256,9 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 		if err != nil {
 			return domainErr(err)
 		}
-		w.sign(d, agentID, it.Mailbox, true)
+		if err := w.sign(d, agentID, it.Mailbox, true, w.fields(ctx, it, a)); err != nil {
+			return err
+		}
 		out, err = w.createDraft(t, agentID, it, interaction.PurposeForward, d)
 		return err
 	})

@@ -79,6 +79,7 @@ func (w *Workspace) respond(ctx context.Context, agentID, id string, p interacti
 func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Privilege, p interaction.Purpose, build func(*interaction.Interaction, *Email) (*compose.Draft, error)) (*interaction.Interaction, error) {
 	for attempt := 0; ; attempt++ {
 		var snap *interaction.Interaction
+		var agent *Agent
 		var d *compose.Draft
 		err := w.view(ctx, func(t *tx) error {
 			// The privilege is checked in the transaction below.
@@ -87,13 +88,18 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 				return err
 			}
 			snap = parent
+			if agent, err = t.Agent(ctx, agentID); err != nil {
+				return err
+			}
 			d, err = build(parent, orig)
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		w.sign(d, agentID, snap.Mailbox, true)
+		if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, agent)); err != nil {
+			return nil, err
+		}
 		var out *interaction.Interaction
 		err = w.update(ctx, func(t *tx) error {
 			if _, err := w.agent(t, agentID, priv); err != nil {

@@ -95,10 +95,18 @@ type Options struct {
 	// contacts share; nil means contact.MostRecent. An error leaves the
 	// email without a contact.
 	ChooseContact contact.Chooser
-	// Signatures are appended to the drafts agents start (replies,
-	// forwards, new emails): the first whose Agent and Mailbox match (an
-	// empty field matches any), so list agent-specific ones first.
-	Signatures []Signature
+	// Signatures go in the drafts agents start: the agent's own, else the
+	// mailbox's; under the agent's text, above a reply's or forward's quote.
+	// Field codes ({{agent.name}}, {{contact.firstName}}...) are filled.
+	Signatures *compose.Signatures
+	// Responses are the standard responses agents insert with
+	// InsertResponse.
+	Responses *compose.Library
+	// AutoAcknowledge, when set, answers the first email of every new
+	// conversation at once with this template, marked
+	// "Auto-Submitted: auto-replied" and never sent to automated mail
+	// (auto-replies, bulk and list mail, bounces) or to our own mailboxes.
+	AutoAcknowledge *compose.Template
 	// Parse sets the limits of inbound messages (nil: compose defaults).
 	Parse *compose.ParseOptions
 	// QuoteLanguage is the language of the "On … wrote:" line of replies.

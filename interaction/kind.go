@@ -38,6 +38,9 @@ const (
 	PurposeReplyAll Purpose = "reply-all"
 	PurposeForward  Purpose = "forward"
 	PurposeNew      Purpose = "new"
+	// PurposeAutoReply is the automatic acknowledgement of a customer's
+	// first email, sent by the system.
+	PurposeAutoReply Purpose = "auto-reply"
 )
 
 // String returns the purpose's name.

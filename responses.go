@@ -1,0 +1,92 @@
+package emailflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// InsertResponse puts standard response templateID (from
+// Options.Responses) into outbound draft id, above the quoted message, with
+// its field codes filled from the interaction (contact names, agent name,
+// interaction id, subject, case data of the email it answers). Errors:
+// ErrNotFound (no such response); ErrForbidden; ErrInvalidTransition (not a
+// draft); ErrInvalidInput naming a field code without a value.
+func (w *Workspace) InsertResponse(ctx context.Context, agentID, id, templateID string) error {
+	if w.opts.Responses == nil {
+		return fmt.Errorf("%w: no standard responses are configured", ErrNotFound)
+	}
+	tmpl, ok := w.opts.Responses.Get(templateID)
+	if !ok {
+		return fmt.Errorf("%w: no standard response %q", ErrNotFound, templateID)
+	}
+	var f compose.Fields
+	err := w.view(ctx, func(t *tx) error {
+		o, err := owned(t, agentID, id)
+		if err != nil {
+			return err
+		}
+		a, err := t.Agent(ctx, agentID)
+		if err != nil {
+			return err
+		}
+		f = w.fields(ctx, o, a)
+		if o.ParentID != "" {
+			if p, err := t.Interaction(ctx, o.ParentID); err == nil {
+				for _, c := range p.CaseData {
+					if _, set := f.CaseData[c.Key]; !set {
+						f.CaseData[c.Key] = c.Value
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return w.editDraft(ctx, agentID, id, "response", func(e *Email) error {
+		d := &compose.Draft{Subject: e.Subject, Text: e.Text, HTML: e.HTML}
+		if err := tmpl.Apply(d, f); err != nil {
+			return domainErr(err)
+		}
+		e.Subject, e.Text, e.HTML = d.Subject, d.Text, d.HTML
+		return nil
+	})
+}
+
+// autoAcknowledge answers the first email of a new conversation with
+// Options.AutoAcknowledge, in the ingest transaction, and returns the
+// outbox item to deliver after the commit (nil when no acknowledgement is
+// due: automated mail, mail from one of our mailboxes, no sender).
+func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *compose.Message, f compose.Fields) (*OutboxItem, error) {
+	tmpl := w.opts.AutoAcknowledge
+	if tmpl == nil || msg.Auto.Automated() || len(msg.From) == 0 {
+		return nil, nil
+	}
+	from := strings.ToLower(msg.From[0].Address)
+	if from == "" || from == it.Mailbox || w.own[from] {
+		return nil, nil // never answer ourselves: that is how loops start
+	}
+	d := compose.Reply(msg, &compose.ReplyOptions{From: w.mailboxAddress(it.Mailbox), Own: w.ownAddresses(it.Mailbox), QuoteLanguage: w.opts.QuoteLanguage})
+	if err := tmpl.Apply(d, f); err != nil {
+		return nil, domainErr(err)
+	}
+	o, err := w.createDraft(t, "system", it, interaction.PurposeAutoReply, d)
+	if err != nil {
+		return nil, err
+	}
+	e, err := draftEmail(t, o)
+	if err != nil {
+		return nil, err
+	}
+	e.Auto = string(compose.AutoReply)
+	item, err := w.queueForDelivery(t, o, e, interaction.EventSend, "system", nil)
+	if err != nil {
+		return nil, err
+	}
+	return item, nil
+}
