@@ -298,3 +298,30 @@ func TestTeamWorkbinsAndSupervisorAssign(t *testing.T) {
 	assert.Equal(t, waiting, q[0].ID)
 	assert.ErrorIs(t, f.ws.Assign(ctx, "sue", id, emailflow.TransferTarget{Queue: "x"}), emailflow.ErrInvalidTransition, "offered to bob: not assignable")
 }
+
+func TestQueueStats(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{Queues: []emailflow.Queue{{Name: "support-fr", ServiceLevel: 10 * time.Minute}}})
+	f.agent(t, "sue", emailflow.RoleSupervisor)
+	require.NoError(t, f.ws.SetStatus(ctx, "sue", emailflow.StatusNotReady))
+	f.ingest(t, newMail("s1"))
+	f.clock.Advance(15 * time.Minute)
+	f.ingest(t, newMail("s2"))
+	f.clock.Advance(time.Minute)
+	f.agent(t, "alice") // capacity 5: both are offered to her
+	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusNotReady))
+	f.ingest(t, newMail("s3"))
+
+	st, err := f.ws.QueueStats(ctx, "sue", "support-fr")
+	require.NoError(t, err)
+	assert.Equal(t, emailflow.QueueStats{Queue: "support-fr", Waiting: 1, Offered: 2, ServiceLevel: 10 * time.Minute}, st)
+
+	f.clock.Advance(11 * time.Minute)
+	st, err = f.ws.QueueStats(ctx, "sue", "support-fr")
+	require.NoError(t, err)
+	assert.Equal(t, 11*time.Minute, st.Oldest)
+	assert.Equal(t, 1, st.OverTarget)
+
+	_, err = f.ws.QueueStats(ctx, "alice", "support-fr")
+	assert.ErrorIs(t, err, emailflow.ErrForbidden)
+}

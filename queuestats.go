@@ -1,0 +1,70 @@
+package emailflow
+
+import (
+	"context"
+	"time"
+
+	"github.com/emailflow/emailflow/interaction"
+)
+
+// QueueStats is what a supervisor sees of a queue.
+type QueueStats struct {
+	Queue   string
+	Waiting int           // interactions queued
+	Offered int           // offered to an agent, not yet accepted
+	Oldest  time.Duration // the longest wait among the queued
+	// ServiceLevel is the queue's target time to answer (Queue.ServiceLevel);
+	// OverTarget counts the queued interactions waiting longer than it.
+	ServiceLevel time.Duration
+	OverTarget   int
+	// Available counts the agents of the queue ready and below capacity.
+	Available int
+}
+
+// QueueStats reports the state of queue for a supervisor: waiting and
+// offered interactions, the oldest wait, how many wait beyond the service
+// level target, and the available agents. It needs the assign privilege.
+// Errors: ErrForbidden.
+func (w *Workspace) QueueStats(ctx context.Context, actorID, queue string) (QueueStats, error) {
+	st := QueueStats{Queue: queue, ServiceLevel: w.queue(queue).ServiceLevel}
+	err := w.view(ctx, func(t *tx) error {
+		if _, err := w.agent(t, actorID, PrivilegeAssign); err != nil {
+			return err
+		}
+		for offset := 0; ; offset += statsPage {
+			page, err := t.Waiting(ctx, queue, offset, statsPage)
+			if err != nil {
+				return err
+			}
+			st.Waiting += len(page)
+			for _, it := range page {
+				wait := t.now.Sub(it.QueuedAt)
+				st.Oldest = max(st.Oldest, wait)
+				if st.ServiceLevel > 0 && wait > st.ServiceLevel {
+					st.OverTarget++
+				}
+			}
+			if len(page) < statsPage {
+				break
+			}
+		}
+		offered, err := t.FindInteractions(ctx, Query{Queue: queue, States: []interaction.State{interaction.StateOffered}})
+		if err != nil {
+			return err
+		}
+		st.Offered = len(offered)
+		for offset := 0; ; offset += statsPage {
+			page, err := t.AvailableAgents(ctx, queue, offset, statsPage)
+			if err != nil {
+				return err
+			}
+			st.Available += len(page)
+			if len(page) < statsPage {
+				return nil
+			}
+		}
+	})
+	return st, err
+}
+
+const statsPage = 1000
