@@ -169,6 +169,9 @@ func (t *txn) AvailableAgents(ctx context.Context, queue string, offset, limit i
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
+	if err := t.lockQueue(ctx, queue); err != nil {
+		return nil, err
+	}
 	q, args := page(availableAgents, []any{queue}, offset, limit)
 	rows, err := t.tx.Query(ctx, t.s.sql(q), args...)
 	if err != nil {
@@ -202,6 +205,27 @@ func (t *txn) AvailableAgents(ctx context.Context, queue string, offset, limit i
 		t.saw(a.ID, a.Load)
 	}
 	return out, nil
+}
+
+// lockQueue makes the routing decisions of a queue take turns across
+// processes: in a read-write transaction, the first AvailableAgents of a
+// queue takes a transaction-level advisory lock named after the schema
+// and the queue, held until the transaction ends. Without it, instances
+// routing mail of one queue at once all pick the same longest-idle agent,
+// and all but one have their offer refused by guardLoad and start over.
+func (t *txn) lockQueue(ctx context.Context, queue string) error {
+	if t.readOnly || t.queues[queue] {
+		return nil
+	}
+	_, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow routing "+t.s.schema+" "+queue)
+	if err != nil {
+		return mapErr("lock queue", err)
+	}
+	if t.queues == nil {
+		t.queues = map[string]bool{}
+	}
+	t.queues[queue] = true
+	return nil
 }
 
 // Waiting implements emailflow.Tx: a range of the partial index

@@ -1,11 +1,16 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
@@ -36,7 +41,10 @@ func instances(t *testing.T, n int) []instance {
 		if err != nil {
 			t.Fatalf("postgres.New: %v", err)
 		}
-		ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &transport.Sender{}}, nil)
+		ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &transport.Sender{}}, &emailflow.Options{
+			// Mail to sales@ waits in queue "sales", the rest in "default".
+			Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "sales@boutique.example"}, Queue: "sales"}},
+		})
 		if err != nil {
 			t.Fatalf("emailflow.New: %v", err)
 		}
@@ -137,8 +145,11 @@ func TestCrossProcessAccept(t *testing.T) {
 }
 
 // TestCrossProcessCapacity: two instances take in mail at once from
-// several goroutines each; whatever the interleaving, no agent is offered
-// more than its capacity, and every free place is filled.
+// several goroutines each, for two queues that every agent serves;
+// whatever the interleaving, no agent is offered more than its capacity,
+// and every free place is filled. (Routing decisions of one queue take
+// turns on the queue's lock; across two queues only the agent's row lock
+// and the load check keep the capacity.)
 func TestCrossProcessCapacity(t *testing.T) {
 	rounds := 8
 	if testing.Short() {
@@ -150,7 +161,7 @@ func TestCrossProcessCapacity(t *testing.T) {
 		in := instances(t, 2)
 		ctx := t.Context()
 		for id, c := range capacity {
-			if err := in[0].ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"default"}, Capacity: c}); err != nil {
+			if err := in[0].ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"default", "sales"}, Capacity: c}); err != nil {
 				t.Fatal(err)
 			}
 			if err := in[1].ws.SetStatus(ctx, id, emailflow.StatusReady); err != nil {
@@ -163,7 +174,11 @@ func TestCrossProcessCapacity(t *testing.T) {
 				wg.Go(func() {
 					for i := g; i < perInstance; i += goroutines {
 						n := p*perInstance + i
-						if _, err := in[p].ws.Ingest(ctx, "support@boutique.example", strings.NewReader(mailN(n))); err != nil {
+						mailbox := "support@boutique.example"
+						if n%2 == 1 {
+							mailbox = "sales@boutique.example"
+						}
+						if _, err := in[p].ws.Ingest(ctx, mailbox, strings.NewReader(mailN(n))); err != nil {
 							t.Errorf("instance %d: ingest %d: %v", p, n, err)
 							return
 						}
@@ -191,8 +206,12 @@ func TestCrossProcessCapacity(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if want := 2*perInstance - total; len(queued) != want {
-				t.Errorf("round %d: %d waiting, want %d", r, len(queued), want)
+			sales, err := tx.Waiting(ctx, "sales", 0, 0)
+			if err != nil {
+				return err
+			}
+			if want := 2*perInstance - total; len(queued)+len(sales) != want {
+				t.Errorf("round %d: %d waiting, want %d", r, len(queued)+len(sales), want)
 			}
 			return nil
 		})
@@ -202,5 +221,141 @@ func TestCrossProcessCapacity(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// TestCrossProcessRouting: mail arrives at two instances while eight
+// agents, each working through both instances, accept, decline and
+// complete at random: every interaction ends done with one accept, and a
+// watcher never sees an agent above capacity in the committed state.
+func TestCrossProcessRouting(t *testing.T) {
+	mails := 160
+	if testing.Short() {
+		mails = 40
+	}
+	const agents = 8
+	in := instances(t, 2)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	capacity := map[string]int{}
+	for i := range agents {
+		id := fmt.Sprintf("agent-%d", i)
+		capacity[id] = 1 + i%3
+		if err := in[i%2].ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"default"}, Capacity: capacity[id]}); err != nil {
+			t.Fatal(err)
+		}
+		if err := in[(i+1)%2].ws.SetStatus(ctx, id, emailflow.StatusReady); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var wg sync.WaitGroup
+	var done atomic.Int64
+	stop := make(chan struct{})
+	var violations atomic.Int64
+	var watcher sync.WaitGroup
+	watcher.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			err := in[0].store.View(ctx, func(tx emailflow.Tx) error {
+				for id, c := range capacity {
+					load, err := tx.Load(ctx, id)
+					if err != nil {
+						return err
+					}
+					if load > c {
+						violations.Add(1)
+						t.Errorf("%s has %d interactions, capacity %d", id, load, c)
+					}
+				}
+				return nil
+			})
+			if err != nil && ctx.Err() == nil {
+				t.Error(err)
+			}
+		}
+	})
+	for p := range in {
+		for g := range 2 {
+			wg.Go(func() {
+				for i := g; i < mails/2; i += 2 {
+					n := p*mails/2 + i
+					if _, err := in[p].ws.Ingest(ctx, "support@boutique.example", strings.NewReader(mailN(n))); err != nil {
+						t.Errorf("ingest %d: %v", n, err)
+						cancel()
+						return
+					}
+				}
+			})
+		}
+	}
+	for i := range agents {
+		id := fmt.Sprintf("agent-%d", i)
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(i), 11))
+			for k := 0; done.Load() < int64(mails) && ctx.Err() == nil; k++ {
+				ws := in[k%2].ws // each action through either instance
+				offers, err := ws.Interactions(ctx, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(offers) == 0 {
+					time.Sleep(2 * time.Millisecond)
+					continue
+				}
+				for _, o := range offers {
+					if rng.IntN(5) == 0 {
+						if err := ws.Decline(ctx, id, o.ID, "busy"); err != nil && !errors.Is(err, emailflow.ErrInvalidTransition) {
+							t.Errorf("%s declines %s: %v", id, o.ID, err)
+						}
+						continue
+					}
+					if _, err := ws.Accept(ctx, id, o.ID); err != nil {
+						t.Errorf("%s accepts %s: %v", id, o.ID, err)
+						continue
+					}
+					if err := in[(k+1)%2].ws.MarkDone(ctx, id, o.ID); err != nil {
+						t.Errorf("%s completes %s: %v", id, o.ID, err)
+						continue
+					}
+					done.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	watcher.Wait()
+	if err := ctx.Err(); err != nil {
+		t.Fatalf("only %d of %d interactions done in time", done.Load(), mails)
+	}
+	all, err := in[1].ws.Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != mails || done.Load() != int64(mails) {
+		t.Fatalf("%d interactions, %d done; want %d", len(all), done.Load(), mails)
+	}
+	for _, it := range all {
+		accepts, completes := 0, 0
+		for _, h := range it.History {
+			switch h.Action {
+			case string(interaction.EventAccept):
+				accepts++
+			case string(interaction.EventComplete):
+				completes++
+			}
+		}
+		if it.State != interaction.StateDone || accepts != 1 || completes != 1 {
+			t.Fatalf("%s: %s with %d accepts and %d completes, want done, 1 and 1", it.ID, it.State, accepts, completes)
+		}
+	}
+	if violations.Load() > 0 {
+		t.Fatalf("%d capacity violations seen", violations.Load())
 	}
 }

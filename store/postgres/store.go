@@ -202,6 +202,8 @@ type txn struct {
 	seen   map[string]int
 	locked map[string]int
 	readLA map[string]string
+	// queues are the queues whose routing lock it holds (see lockQueue).
+	queues map[string]bool
 }
 
 func (t *txn) readable() error {
