@@ -202,7 +202,8 @@ func searchSQL(terms []term) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// Contact implements emailflow.Directory.
+// Contact implements emailflow.Directory: the contact with id, or an error
+// wrapping ErrNotFound.
 func (s *Store) Contact(ctx context.Context, id string) (contact.Contact, error) {
 	var data []byte
 	err := s.pool.QueryRow(ctx, s.sql(`SELECT data FROM {s}.contacts WHERE id = $1`), id).Scan(&data)
@@ -241,8 +242,9 @@ func (s *Store) queryContacts(ctx context.Context, op, q string, args ...any) ([
 	return out, nil
 }
 
-// ContactsByAddress implements emailflow.Directory: newest UpdatedAt
-// first, ties by id.
+// ContactsByAddress implements emailflow.Directory: the contacts having
+// addr (compared in contact.NormalizeAddress form), newest UpdatedAt first,
+// ties by id; none for an empty address.
 func (s *Store) ContactsByAddress(ctx context.Context, addr string) ([]contact.Contact, error) {
 	n := contact.NormalizeAddress(addr)
 	if n == "" {

@@ -104,7 +104,8 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 const migrationLock = 0x656d61696c666c6f // "emailflo"
 
 // Migrate creates the schema, tables and indexes that do not exist yet. It
-// is idempotent and safe to run from several processes at once.
+// is idempotent and safe to run from several processes at once. It returns
+// the database's error, if any.
 func (s *Store) Migrate(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock)); err != nil {
@@ -137,9 +138,9 @@ func (s *Store) sql(q string) string {
 
 // Update runs fn in a read-write transaction (READ COMMITTED); see
 // emailflow.Store. The transaction is rolled back when fn returns an error
-// or panics. A serialization failure or deadlock PostgreSQL reports at
-// commit is returned wrapping emailflow.ErrConflict, so the Workspace
-// retries the action.
+// or panics (the panic goes on). It returns fn's error unchanged, or the
+// database's: a serialization failure or deadlock PostgreSQL reports at
+// commit wraps emailflow.ErrConflict, so the Workspace retries the action.
 func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
