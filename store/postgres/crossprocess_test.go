@@ -359,3 +359,92 @@ func TestCrossProcessRouting(t *testing.T) {
 		t.Fatalf("%d capacity violations seen", violations.Load())
 	}
 }
+
+// TestOrderedEvents: with Options.OrderedEvents, a process polling the
+// event log while two others append to it, with pauses inside their
+// transactions, sees every event: none commits behind one already seen.
+func TestOrderedEvents(t *testing.T) {
+	schema := freshSchema(t)
+	ctx := t.Context()
+	stores := make([]*postgres.Store, 3)
+	for i := range stores {
+		pool, err := connect(ctx, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		if stores[i], err = postgres.New(ctx, pool, &postgres.Options{Schema: schema, OrderedEvents: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const writers, each = 4, 15
+	var wg sync.WaitGroup
+	for w := range writers {
+		s := stores[w%2]
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 3))
+			for j := range each {
+				err := s.Update(ctx, func(tx emailflow.Tx) error {
+					for k := range 2 {
+						e := emailflow.Event{Type: emailflow.EventUpdated, InteractionID: fmt.Sprintf("w%d-%d-%d", w, j, k), Actor: "system", At: time.Now()}
+						if err := tx.AppendEvent(ctx, &e); err != nil {
+							return err
+						}
+						time.Sleep(time.Duration(rng.IntN(1500)) * time.Microsecond)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	seen := map[int64]bool{}
+	var last int64
+	poll := func() {
+		err := stores[2].View(ctx, func(tx emailflow.Tx) error {
+			evs, err := tx.Events(ctx, last, 0)
+			for _, e := range evs {
+				seen[e.Seq], last = true, e.Seq
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for polling := true; polling; {
+		select {
+		case <-done:
+			polling = false
+		default:
+			poll()
+		}
+	}
+	poll()
+	var all []emailflow.Event
+	err := stores[2].View(ctx, func(tx emailflow.Tx) error {
+		var err error
+		all, err = tx.Events(ctx, 0, 0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != writers*each*2 {
+		t.Fatalf("%d events, want %d", len(all), writers*each*2)
+	}
+	missed := 0
+	for _, e := range all {
+		if !seen[e.Seq] {
+			missed++
+		}
+	}
+	if missed > 0 {
+		t.Fatalf("the poller missed %d of %d events", missed, len(all))
+	}
+}

@@ -35,6 +35,15 @@ type Options struct {
 	// NoMigrate makes New skip Migrate: the host runs it (or its own
 	// migration tooling) once before starting.
 	NoMigrate bool
+	// OrderedEvents makes every Update take a lock shared by all the
+	// processes using the schema before it runs fn, so read-write
+	// transactions run one at a time, as on store/memory. Events then
+	// become visible in Seq order: a process polling Events(after) never
+	// misses an event whose transaction committed after a later one's. It
+	// costs all write concurrency between processes; reads are not
+	// affected. By default transactions run side by side and Seq order may
+	// differ from commit order (see docs/postgres.md).
+	OrderedEvents bool
 }
 
 // Store is an emailflow Store and Directory kept in PostgreSQL, shared by
@@ -45,6 +54,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	schema string // quoted identifier
 	owned  bool   // Close closes the pool
+	serial bool   // Options.OrderedEvents
 
 	mu      sync.RWMutex
 	queries map[string]string // template → SQL with the schema filled in
@@ -63,7 +73,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	if o.Schema == "" {
 		o.Schema = "public"
 	}
-	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), queries: map[string]string{}}
+	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), serial: o.OrderedEvents, queries: map[string]string{}}
 	if !o.NoMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			return nil, err
@@ -159,6 +169,11 @@ func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) (err er
 			_ = ptx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
+	if s.serial {
+		if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow writes "+s.schema); err != nil {
+			return mapErr("lock the store", err)
+		}
+	}
 	if err := fn(t); err != nil {
 		return err
 	}
