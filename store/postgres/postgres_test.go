@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/store/postgres"
 	"github.com/emailflow/emailflow/store/storetest"
 )
@@ -43,12 +45,18 @@ func sharedPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	poolOnce.Do(func() { testPool, poolErr = connect(context.Background(), 16) })
 	if poolErr != nil {
-		t.Fatalf("store/postgres tests need a PostgreSQL database: %v\n"+
-			"Point them at one with EMAILFLOW_POSTGRES_DSN (default %q), e.g.\n"+
-			"  EMAILFLOW_POSTGRES_DSN='postgres://user@host:5432/db?sslmode=disable' go test ./store/postgres/\n"+
-			"The tests create and drop schemas of their own there.", poolErr, defaultDSN)
+		t.Fatal(unreachable(poolErr))
 	}
 	return testPool
+}
+
+// unreachable says the database could not be reached, and how to point the
+// tests at one.
+func unreachable(err error) string {
+	return fmt.Sprintf("store/postgres tests need a PostgreSQL database: %v\n"+
+		"Point them at one with EMAILFLOW_POSTGRES_DSN (default %q), e.g.\n"+
+		"  EMAILFLOW_POSTGRES_DSN='postgres://user@host:5432/db?sslmode=disable' go test ./store/postgres/\n"+
+		"The tests create and drop schemas of their own there.", err, defaultDSN)
 }
 
 // connect opens a pool of at most conns connections and checks the
@@ -138,6 +146,13 @@ func empty(pool *pgxpool.Pool, schema string) error {
 }
 
 func TestMain(m *testing.M) {
+	// Fail at once, with one message, rather than in every test.
+	poolOnce.Do(func() { testPool, poolErr = connect(context.Background(), 16) })
+	if poolErr != nil {
+		fmt.Fprintln(os.Stderr, unreachable(poolErr))
+		fmt.Println("FAIL")
+		os.Exit(1)
+	}
 	code := m.Run()
 	if testPool != nil {
 		for _, name := range allSchemas {
@@ -167,9 +182,133 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) emailflow.Store { return freshStore(t) })
 }
 
-func TestMigrateTwice(t *testing.T) {
-	s := freshStore(t)
+// TestMigrateConcurrently: instances starting together on an empty
+// schema all migrate it without error, and migrating again changes
+// nothing.
+func TestMigrateConcurrently(t *testing.T) {
+	schema := freshSchema(t)
+	pool := sharedPool(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := postgres.New(t.Context(), pool, &postgres.Options{Schema: schema})
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent migrate: %v", err)
+		}
+	}
+	s, err := postgres.New(t.Context(), pool, &postgres.Options{Schema: schema, NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("second Migrate: %v", err)
+		t.Fatalf("migrate again: %v", err)
+	}
+}
+
+// TestOpen: Open makes a pool of its own, which Close closes.
+func TestOpen(t *testing.T) {
+	s, err := postgres.Open(t.Context(), dsn(), &postgres.Options{Schema: freshSchema(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(t.Context(), func(tx emailflow.Tx) error { _, err := tx.Load(t.Context(), "ann"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := s.Pool().Ping(t.Context()); err == nil {
+		t.Fatal("the pool Open made is still open after Close")
+	}
+	if _, err := postgres.Open(t.Context(), "postgres://%zz", nil); err == nil {
+		t.Fatal("Open accepted a malformed DSN")
+	}
+}
+
+// TestPanicRollsBack: a transaction function that panics leaves nothing
+// behind, and the connection it used goes back to the pool clean.
+func TestPanicRollsBack(t *testing.T) {
+	cfg, err := pgxpool.ParseConfig(dsn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1 // so the next transaction gets the same connection
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s, err := postgres.New(t.Context(), pool, &postgres.Options{Schema: freshSchema(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic did not go on")
+			}
+		}()
+		_ = s.Update(ctx, func(tx emailflow.Tx) error {
+			it, _ := interaction.New("doomed", interaction.KindInbound, "system", time.Now())
+			if err := tx.CreateInteraction(ctx, it); err != nil {
+				t.Fatal(err)
+			}
+			panic("boom")
+		})
+	}()
+	err = s.Update(ctx, func(tx emailflow.Tx) error {
+		_, err := tx.Interaction(ctx, "doomed")
+		if !errors.Is(err, emailflow.ErrNotFound) {
+			return fmt.Errorf("after the panic: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTimesUTCMicroseconds: times read back are in UTC at microsecond
+// precision, whatever location and precision they were written in.
+func TestTimesUTCMicroseconds(t *testing.T) {
+	s := freshStore(t)
+	ctx := t.Context()
+	paris := time.FixedZone("CET", 3600)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 123456789, paris)
+	want := time.Date(2026, 3, 2, 9, 0, 0, 123456000, time.UTC)
+	it, _ := interaction.New("t1", interaction.KindInbound, "system", at)
+	it.State, it.Queue, it.QueuedAt = interaction.StateQueued, "q", at
+	it.Notes = []interaction.Note{{Author: "ann", At: at, Text: "x"}}
+	err := s.Update(ctx, func(tx emailflow.Tx) error { return tx.CreateInteraction(ctx, it) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx emailflow.Tx) error {
+		got, err := tx.Interaction(ctx, "t1")
+		if err != nil {
+			return err
+		}
+		for name, v := range map[string]time.Time{"CreatedAt": got.CreatedAt, "QueuedAt": got.QueuedAt, "History[0].At": got.History[0].At, "Notes[0].At": got.Notes[0].At} {
+			if v != want {
+				t.Errorf("%s = %v, want %v", name, v, want)
+			}
+		}
+		items, err := tx.Waiting(ctx, "q", 0, 1)
+		if err != nil || len(items) != 1 {
+			return fmt.Errorf("waiting: %v %v", items, err)
+		}
+		if items[0].QueuedAt != want {
+			t.Errorf("Waiting QueuedAt = %v, want %v", items[0].QueuedAt, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.QueuedAt != at {
+		t.Error("CreateInteraction changed the caller's value")
 	}
 }
