@@ -343,7 +343,7 @@ func (s *Store) SearchContacts(ctx context.Context, query string, pg contact.Pag
 	args = append(args, offset, limit)
 	q := `SELECT c.data, count(*) OVER () FROM {s}.contacts c WHERE ` + where +
 		` ORDER BY c.sort_last, c.sort_first, c.id OFFSET $` + strconv.Itoa(len(args)-1) + ` LIMIT $` + strconv.Itoa(len(args))
-	rows, err := s.pool.Query(ctx, s.sql(q), args...)
+	rows, err := s.pool.Query(ctx, s.render(q), args...)
 	if err != nil {
 		return contact.Result{}, mapErr("search contacts", err)
 	}
@@ -359,7 +359,7 @@ func (s *Store) SearchContacts(ctx context.Context, query string, pg contact.Pag
 	}
 	if len(res.Contacts) == 0 && offset > 0 {
 		// Past the last page: count alone.
-		err := s.pool.QueryRow(ctx, s.sql(`SELECT count(*) FROM {s}.contacts c WHERE `+where), args[:len(args)-2]...).Scan(&res.Total)
+		err := s.pool.QueryRow(ctx, s.render(`SELECT count(*) FROM {s}.contacts c WHERE `+where), args[:len(args)-2]...).Scan(&res.Total)
 		if err != nil {
 			return contact.Result{}, mapErr("search contacts", err)
 		}

@@ -131,7 +131,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	})
 }
 
-// sql returns the query template q with the schema in place of {s}.
+// render returns the query template q with the schema in place of {s},
+// for queries built on the fly, whose shapes are too many to cache.
+func (s *Store) render(q string) string { return strings.ReplaceAll(q, "{s}", s.schema) }
+
+// sql returns the query template q with the schema in place of {s}, from
+// a cache: q must be one of a bounded set of templates.
 func (s *Store) sql(q string) string {
 	s.mu.RLock()
 	out, ok := s.queries[q]
