@@ -95,17 +95,18 @@ func (t *txn) PutAgent(ctx context.Context, a *emailflow.Agent) error {
 			roles = excluded.roles, data = excluded.data`),
 		c.ID, string(c.Status), c.MaxLoad(), c.IdleSince, skills, c.Languages, roleNames(c.Roles), data)
 	b.Queue(t.s.sql(`DELETE FROM {s}.agent_queues WHERE agent_id = $1 AND NOT (queue = ANY($2))`), c.ID, queues)
-	b.Queue(t.s.sql(`INSERT INTO {s}.agent_queues (queue, agent_id, ready, idle_since, max_load)
-		SELECT q, $2, $3, $4, $5 FROM unnest($1::text[]) AS q
+	// A statement after the upsert, which locked the agent's row: the
+	// count sees every committed change of the agent's load.
+	b.Queue(t.s.sql(`INSERT INTO {s}.agent_queues (queue, agent_id, ready, idle_since, max_load, has_room)
+		SELECT q, $2, $3, $4, $5::integer, (SELECT count(*) FROM {s}.interactions WHERE load_agent = $2) < $5::integer
+		FROM unnest($1::text[]) AS q
 		ON CONFLICT (queue, agent_id) DO UPDATE SET ready = excluded.ready,
-			idle_since = excluded.idle_since, max_load = excluded.max_load`),
+			idle_since = excluded.idle_since, max_load = excluded.max_load, has_room = excluded.has_room`),
 		queues, c.ID, ready, c.IdleSince, c.MaxLoad())
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return mapErr("put agent", err)
 	}
-	if _, ok := t.locked[c.ID]; ok {
-		t.locked[c.ID] = c.MaxLoad()
-	}
+	t.setLocked(c.ID, c.MaxLoad())
 	return nil
 }
 
@@ -141,14 +142,16 @@ func (t *txn) Agents(ctx context.Context, queue string) ([]*emailflow.Agent, err
 	return out, nil
 }
 
-// availableAgents reads agents_queues in (idle_since, agent_id) order by
-// the partial index of ready agents, and each agent's load by the partial
-// index of interactions.load_agent.
+// availableAgents reads agent_queues in (idle_since, agent_id) order by
+// the partial index of ready agents with room, and the load of each agent
+// it returns by the partial index of interactions.load_agent (checked
+// again against max_load: has_room is kept exact, see refreshRoom, but the
+// count is what routing is given).
 const availableAgents = `SELECT a.id, a.skills, a.languages, a.roles, q.max_load, q.idle_since, l.n
 FROM {s}.agent_queues q
 CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM {s}.interactions i WHERE i.load_agent = q.agent_id) l
 JOIN {s}.agents a ON a.id = q.agent_id
-WHERE q.queue = $1 AND q.ready AND l.n < q.max_load
+WHERE q.queue = $1 AND q.ready AND q.has_room AND l.n < q.max_load
 ORDER BY q.idle_since, q.agent_id`
 
 // page appends OFFSET and LIMIT clauses to q.

@@ -209,6 +209,56 @@ func BenchmarkRoutingDecision(b *testing.B) {
 	}
 }
 
+// BenchmarkAvailableAgentsBusyAhead measures the worst case of
+// AvailableAgents: the longest idle agents of the queue are all at
+// capacity, so the first page of free agents comes after busy ones, each
+// skipped at the cost of one probe of the load index.
+func BenchmarkAvailableAgentsBusyAhead(b *testing.B) {
+	for _, busy := range []int{0, 100, 1_000, 5_000} {
+		b.Run(fmt.Sprintf("busy=%d", busy), func(b *testing.B) {
+			s := freshStore(b)
+			ctx := context.Background()
+			t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+			err := s.Update(ctx, func(tx emailflow.Tx) error {
+				for i := range busy + 100 {
+					a := &emailflow.Agent{ID: fmt.Sprintf("agent-%05d", i), Status: emailflow.StatusReady, Queues: []string{"q"}, IdleSince: t0.Add(time.Duration(i) * time.Second)}
+					if err := tx.PutAgent(ctx, a); err != nil {
+						return err
+					}
+					if i < busy {
+						it, _ := interaction.New(fmt.Sprintf("busy-%05d", i), interaction.KindInbound, "system", t0)
+						it.State, it.Owner, it.Queue = interaction.StateHandling, a.ID, "q"
+						if err := tx.CreateInteraction(ctx, it); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.Pool().Exec(ctx, "ANALYZE"); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				err := s.View(ctx, func(tx emailflow.Tx) error {
+					page, err := tx.AvailableAgents(ctx, "q", 0, 8)
+					if err == nil && (len(page) != 8 || page[0].ID != fmt.Sprintf("agent-%05d", busy)) {
+						err = fmt.Errorf("got %d agents", len(page))
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func decideAgent(ctx context.Context, tx emailflow.Tx, id string, now time.Time) error {
 	it, err := tx.Interaction(ctx, id)
 	if err != nil {

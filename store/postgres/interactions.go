@@ -139,8 +139,7 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 		return fmt.Errorf("%w: interaction %q exists", emailflow.ErrConflict, it.ID)
 	}
 	it.Version = 1
-	t.moved(it.ID, "", to)
-	return nil
+	return t.moved(ctx, it.ID, "", to)
 }
 
 // UpdateInteraction implements emailflow.Tx.
@@ -168,8 +167,7 @@ func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction
 		return mapErr("update interaction", err)
 	}
 	it.Version++
-	t.moved(it.ID, from, to)
-	return nil
+	return t.moved(ctx, it.ID, from, to)
 }
 
 // whyNotUpdated tells why the update of it changed no row.
@@ -289,21 +287,53 @@ func (t *txn) saw(agent string, n int) {
 }
 
 // moved records that interaction id, which took from's capacity, now takes
-// to's.
-func (t *txn) moved(id, from, to string) {
+// to's, and refreshes both agents' has_room flags.
+func (t *txn) moved(ctx context.Context, id, from, to string) error {
 	if t.readLA == nil {
 		t.readLA = map[string]string{}
 	}
 	t.readLA[id] = to
 	if from == to {
-		return
+		return nil
 	}
-	if n, ok := t.seen[from]; ok && from != "" {
-		t.seen[from] = n - 1
+	for agent, delta := range map[string]int{from: -1, to: +1} {
+		if agent == "" {
+			continue
+		}
+		if n, ok := t.seen[agent]; ok {
+			t.seen[agent] = n + delta
+		}
+		if err := t.refreshRoom(ctx, agent); err != nil {
+			return err
+		}
 	}
-	if n, ok := t.seen[to]; ok && to != "" {
-		t.seen[to] = n + 1
+	return nil
+}
+
+// refreshRoom sets agent_queues.has_room of agent, whose load this
+// transaction changed, from the count of its load. It holds the agent's
+// row lock (taking it if needed) and counts in a statement after the lock:
+// every transaction that changes an agent's load does the same, so they
+// take turns on the lock and the last to commit counts the others'
+// committed changes; the flag cannot drift from the load.
+func (t *txn) refreshRoom(ctx context.Context, agent string) error {
+	const refresh = `UPDATE {s}.agent_queues SET has_room =
+		(SELECT count(*) FROM {s}.interactions WHERE load_agent = $1) < max_load WHERE agent_id = $1`
+	if _, ok := t.locked[agent]; ok {
+		_, err := t.tx.Exec(ctx, t.s.sql(refresh), agent)
+		return mapErr("refresh agent", err)
 	}
+	b := &pgx.Batch{}
+	var capacity int
+	b.Queue(t.s.sql(`SELECT coalesce((SELECT max_load FROM {s}.agents WHERE id = $1 FOR UPDATE), 0)`), agent).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&capacity)
+	})
+	b.Queue(t.s.sql(refresh), agent)
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return mapErr("refresh agent", err)
+	}
+	t.setLocked(agent, capacity)
+	return nil
 }
 
 // guardLoad keeps an agent's capacity across processes. It is called

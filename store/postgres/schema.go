@@ -105,10 +105,11 @@ CREATE TABLE IF NOT EXISTS {s}.agent_queues (
 	ready      boolean NOT NULL,
 	idle_since timestamptz NOT NULL,
 	max_load   integer NOT NULL,
+	has_room   boolean NOT NULL,
 	PRIMARY KEY (queue, agent_id)
 );
-CREATE INDEX IF NOT EXISTS agent_queues_ready ON {s}.agent_queues (queue, idle_since, agent_id)
-	WHERE ready;
+CREATE INDEX IF NOT EXISTS agent_queues_free ON {s}.agent_queues (queue, idle_since, agent_id)
+	WHERE ready AND has_room;
 CREATE INDEX IF NOT EXISTS agent_queues_agent ON {s}.agent_queues (agent_id);
 
 CREATE TABLE IF NOT EXISTS {s}.contacts (
