@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -287,7 +288,11 @@ func (t *txn) saw(agent string, n int) {
 }
 
 // moved records that interaction id, which took from's capacity, now takes
-// to's, and refreshes both agents' has_room flags.
+// to's, and refreshes both agents' has_room flags: to's at once (guardLoad
+// holds its lock already), from's at once when this transaction holds its
+// lock, else just before the commit (see Update), so that taking the lock
+// of an agent whose load went down does not come in the middle of an
+// action, between the locks of a queue and of the agent offered to.
 func (t *txn) moved(ctx context.Context, id, from, to string) error {
 	if t.readLA == nil {
 		t.readLA = map[string]string{}
@@ -296,14 +301,38 @@ func (t *txn) moved(ctx context.Context, id, from, to string) error {
 	if from == to {
 		return nil
 	}
-	for agent, delta := range map[string]int{from: -1, to: +1} {
-		if agent == "" {
-			continue
+	if n, ok := t.seen[from]; ok && from != "" {
+		t.seen[from] = n - 1
+	}
+	if n, ok := t.seen[to]; ok && to != "" {
+		t.seen[to] = n + 1
+	}
+	if _, locked := t.locked[from]; from != "" && !locked {
+		if t.dirty == nil {
+			t.dirty = map[string]bool{}
 		}
-		if n, ok := t.seen[agent]; ok {
-			t.seen[agent] = n + delta
+		t.dirty[from] = true
+	} else if from != "" {
+		if err := t.refreshRoom(ctx, from); err != nil {
+			return err
 		}
-		if err := t.refreshRoom(ctx, agent); err != nil {
+	}
+	if to != "" {
+		return t.refreshRoom(ctx, to)
+	}
+	return nil
+}
+
+// refreshDirty refreshes, before the commit, the agents whose load went
+// down in this transaction and whose lock it did not hold.
+func (t *txn) refreshDirty(ctx context.Context) error {
+	agents := make([]string, 0, len(t.dirty))
+	for a := range t.dirty {
+		agents = append(agents, a)
+	}
+	slices.Sort(agents) // one lock order for all transactions
+	for _, a := range agents {
+		if err := t.refreshRoom(ctx, a); err != nil {
 			return err
 		}
 	}
@@ -319,6 +348,7 @@ func (t *txn) moved(ctx context.Context, id, from, to string) error {
 func (t *txn) refreshRoom(ctx context.Context, agent string) error {
 	const refresh = `UPDATE {s}.agent_queues SET has_room =
 		(SELECT count(*) FROM {s}.interactions WHERE load_agent = $1) < max_load WHERE agent_id = $1`
+	delete(t.dirty, agent)
 	if _, ok := t.locked[agent]; ok {
 		_, err := t.tx.Exec(ctx, t.s.sql(refresh), agent)
 		return mapErr("refresh agent", err)

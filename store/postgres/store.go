@@ -182,6 +182,11 @@ func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) (err er
 	if err := fn(t); err != nil {
 		return err
 	}
+	if len(t.dirty) > 0 {
+		if err := t.refreshDirty(ctx); err != nil {
+			return err
+		}
+	}
 	t.done = true
 	committed = true
 	if err := ptx.Commit(ctx); err != nil {
@@ -225,6 +230,9 @@ type txn struct {
 	readLA map[string]string
 	// queues are the queues whose routing lock it holds (see lockQueue).
 	queues map[string]bool
+	// dirty are the agents whose has_room flag is refreshed at commit
+	// (see moved).
+	dirty map[string]bool
 }
 
 func (t *txn) readable() error {
