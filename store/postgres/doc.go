@@ -19,16 +19,21 @@
 //     same lock first; if the agent's load changed since the transaction
 //     read it (AvailableAgents, Load) and the agent has no room left, the
 //     write is refused with ErrConflict and the Workspace re-runs the
-//     action on fresh data.
+//     action on fresh data. Routing decisions of one queue take turns on
+//     an advisory lock, so that instances do not all offer to the same
+//     agent at once.
 //   - Idempotent ingest: ClaimIngest is INSERT … ON CONFLICT DO NOTHING on
 //     a primary key.
 //
 // Routing reads are index range scans: Waiting reads the partial index
 // interactions_waiting (queue, priority DESC, queued_at, created_at, id)
 // WHERE state = 'queued'; AvailableAgents reads agent_queues by the
-// partial index of ready agents (queue, idle_since, agent_id) and counts
-// each agent's load with the partial index on interactions.load_agent, a
-// generated column naming the agent whose capacity an interaction takes.
+// partial index of ready agents with room (queue, idle_since, agent_id)
+// WHERE ready AND has_room, and counts each returned agent's load with the
+// partial index on interactions.load_agent, a generated column naming the
+// agent whose capacity an interaction takes. has_room is set, by every
+// transaction that changes an agent's load, from a count made under the
+// agent's row lock, so it cannot drift from the load.
 //
 // See docs/postgres.md for the schema and figures.
 package postgres
