@@ -142,7 +142,9 @@ func (it *Interaction) Clone() *Interaction {
 	}
 	c.CaseData = append(CaseData(nil), it.CaseData...)
 	c.Notes = append([]Note(nil), it.Notes...)
-	c.History = append([]Entry(nil), it.History...)
+	// Room for the entries the next action appends, so it does not copy
+	// the history once more.
+	c.History = append(make([]Entry, 0, len(it.History)+2), it.History...)
 	c.Rounds = cloneRounds(it.Rounds)
 	return &c
 }
