@@ -182,6 +182,18 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) emailflow.Store { return freshStore(t) })
 }
 
+// TestConformanceOrderedEvents: the store keeps the contract with
+// Options.OrderedEvents too.
+func TestConformanceOrderedEvents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) emailflow.Store {
+		s, err := postgres.New(t.Context(), sharedPool(t), &postgres.Options{Schema: freshSchema(t), OrderedEvents: true})
+		if err != nil {
+			t.Fatalf("postgres.New: %v", err)
+		}
+		return s
+	})
+}
+
 // TestMigrateConcurrently: instances starting together on an empty
 // schema all migrate it without error, and migrating again changes
 // nothing.
