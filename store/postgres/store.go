@@ -53,6 +53,7 @@ type Options struct {
 type Store struct {
 	pool   *pgxpool.Pool
 	schema string // quoted identifier
+	name   string // Options.Schema as given
 	owned  bool   // Close closes the pool
 	serial bool   // Options.OrderedEvents
 
@@ -73,7 +74,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	if o.Schema == "" {
 		o.Schema = "public"
 	}
-	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), serial: o.OrderedEvents, queries: map[string]string{}}
+	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), name: o.Schema, serial: o.OrderedEvents, queries: map[string]string{}}
 	if !o.NoMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			return nil, err
@@ -121,8 +122,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock)); err != nil {
 			return fmt.Errorf("postgres: migrate: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+s.schema); err != nil {
+		// CREATE SCHEMA checks the CREATE privilege on the database even
+		// when the schema exists: look first, so that a role that owns
+		// only its schema can migrate.
+		var exists bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", s.name).Scan(&exists); err != nil {
 			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		if !exists {
+			if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+s.schema); err != nil {
+				return fmt.Errorf("postgres: migrate: %w", err)
+			}
 		}
 		if _, err := tx.Exec(ctx, s.sql(schemaSQL)); err != nil {
 			return fmt.Errorf("postgres: migrate: %w", err)
