@@ -13,19 +13,22 @@ import (
 	transport "github.com/emailflow/emailflow/transport/memory"
 )
 
+// exampleSchema is the schema of the Example, of its own for each run.
+func exampleSchema() string { return "emailflow_example_" + runID }
+
 // Example runs a Workspace on PostgreSQL. Every instance of the
 // application opens the same database and schema; Open creates the tables
 // the first time. (The example uses a schema of its own, dropped at the
 // end, so that it can run beside other tests.)
 func Example() {
 	ctx := context.Background()
-	schema := "emailflow_example_" + runID
+	schema := exampleSchema()
 	store, err := postgres.Open(ctx, dsn(), &postgres.Options{Schema: schema})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	defer store.Pool().Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	defer store.Pool().Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
 
 	// The store is also the Directory of contacts.
 	ws, err := emailflow.New(emailflow.Ports{Store: store, Sender: &transport.Sender{}}, nil)

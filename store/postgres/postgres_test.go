@@ -118,6 +118,9 @@ func freshSchema(t testing.TB) string {
 		allSchemas = append(allSchemas, name)
 	}
 	schemasMu.Unlock()
+	if err := createTestSchema(pool, name); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		if err := empty(pool, name); err != nil {
 			t.Logf("empty schema %s: %v", name, err)
@@ -145,6 +148,53 @@ func empty(pool *pgxpool.Pool, schema string) error {
 	return pool.SendBatch(ctx, b).Close()
 }
 
+// testSchemaNote is the comment of the schemas the tests create, with
+// the time they were created.
+const testSchemaNote = "emailflow store/postgres test schema, created "
+
+// createTestSchema creates schema, unless it exists, with a comment
+// saying when, so that a later run can drop it if this run dies.
+func createTestSchema(pool *pgxpool.Pool, schema string) error {
+	id := pgx.Identifier{schema}.Sanitize()
+	b := &pgx.Batch{}
+	b.Queue("CREATE SCHEMA IF NOT EXISTS " + id)
+	b.Queue("COMMENT ON SCHEMA " + id + " IS '" + testSchemaNote + time.Now().UTC().Format(time.RFC3339) + "'")
+	if err := pool.SendBatch(context.Background(), b).Close(); err != nil {
+		return fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+// dropStaleSchemas drops the test schemas of runs that died more than an
+// hour ago without dropping theirs.
+func dropStaleSchemas(pool *pgxpool.Pool) error {
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT n.nspname, d.description FROM pg_namespace n
+		JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
+		WHERE d.description LIKE $1`, testSchemaNote+"%")
+	if err != nil {
+		return err
+	}
+	var stale []string
+	var name, note string
+	_, err = pgx.ForEachRow(rows, []any{&name, &note}, func() error {
+		created, err := time.Parse(time.RFC3339, strings.TrimPrefix(note, testSchemaNote))
+		if err == nil && time.Since(created) > time.Hour {
+			stale = append(stale, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, name := range stale {
+		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func TestMain(m *testing.M) {
 	// Fail at once, with one message, rather than in every test.
 	poolOnce.Do(func() { testPool, poolErr = connect(context.Background(), 16) })
@@ -153,9 +203,18 @@ func TestMain(m *testing.M) {
 		fmt.Println("FAIL")
 		os.Exit(1)
 	}
+	if err := dropStaleSchemas(testPool); err != nil {
+		fmt.Fprintf(os.Stderr, "drop the schemas of dead test runs: %v\n", err)
+	}
+	// Example drops its schema itself; created here, it is known to be
+	// a test schema should the example die.
+	if err := createTestSchema(testPool, exampleSchema()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	if testPool != nil {
-		for _, name := range allSchemas {
+		for _, name := range append(allSchemas, exampleSchema()) {
 			_, err := testPool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE")
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "drop schema %s: %v\n", name, err)
