@@ -228,39 +228,65 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 	if err := checkAddresses("To", req.To); err != nil {
 		return nil, err
 	}
-	var out *interaction.Interaction
-	err := w.update(ctx, func(t *tx) error {
-		a, err := w.agent(t, agentID, PrivilegeForward)
+	// Build the forward from a snapshot outside any transaction (the
+	// signature's fields come from the Directory), then store it if the
+	// interaction did not change meanwhile.
+	for attempt := 0; ; attempt++ {
+		var snap *interaction.Interaction
+		var a *Agent
+		var orig *Email
+		err := w.view(ctx, func(t *tx) error {
+			var err error
+			if a, err = w.agent(t, agentID, PrivilegeForward); err != nil {
+				return err
+			}
+			if !w.may(a, PrivilegeHistory) {
+				return fmt.Errorf("%w: agent %s lacks the %q privilege", ErrForbidden, agentID, PrivilegeHistory)
+			}
+			if snap, err = t.Interaction(ctx, id); err != nil {
+				return err
+			}
+			emails, err := t.EmailsOf(ctx, id)
+			if err != nil {
+				return err
+			}
+			if len(emails) == 0 {
+				return fmt.Errorf("%w: %s has no email to forward", ErrNotFound, id)
+			}
+			orig = emails[len(emails)-1]
+			return nil
+		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if !w.may(a, PrivilegeHistory) {
-			return fmt.Errorf("%w: agent %s lacks the %q privilege", ErrForbidden, agentID, PrivilegeHistory)
-		}
-		it, err := t.Interaction(ctx, id)
-		if err != nil {
-			return err
-		}
-		emails, err := t.EmailsOf(ctx, id)
-		if err != nil {
-			return err
-		}
-		if len(emails) == 0 {
-			return fmt.Errorf("%w: %s has no email to forward", ErrNotFound, id)
-		}
-		orig := emails[len(emails)-1]
 		d, err := compose.Forward(orig.message(), orig.Raw, &compose.ForwardOptions{
-			From: w.mailboxAddress(it.Mailbox), To: req.To, Instructions: req.Instructions,
+			From: w.mailboxAddress(snap.Mailbox), To: req.To, Instructions: req.Instructions,
 			AsAttachment: req.AsAttachment, QuoteLanguage: w.opts.QuoteLanguage,
 		})
 		if err != nil {
-			return domainErr(err)
+			return nil, domainErr(err)
 		}
-		if err := w.sign(d, agentID, it.Mailbox, true, w.fields(ctx, it, a)); err != nil {
+		if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, a)); err != nil {
+			return nil, err
+		}
+		var out *interaction.Interaction
+		err = w.update(ctx, func(t *tx) error {
+			if _, err := w.agent(t, agentID, PrivilegeForward); err != nil {
+				return err
+			}
+			it, err := t.Interaction(ctx, id)
+			if err != nil {
+				return err
+			}
+			if it.Version != snap.Version {
+				return errStale
+			}
+			out, err = w.createDraft(t, agentID, it, interaction.PurposeForward, d)
 			return err
+		})
+		if errors.Is(err, errStale) && attempt < 3 {
+			continue
 		}
-		out, err = w.createDraft(t, agentID, it, interaction.PurposeForward, d)
-		return err
-	})
-	return out, err
+		return out, err
+	}
 }

@@ -82,7 +82,7 @@ type Tx interface {
 	// AvailableAgents returns a page of the agents serving queue that are
 	// ready and below their capacity (Load < MaxLoad), longest idle first
 	// (IdleSince, then id), as routing sees them (Ready true, Load set,
-	// Roles empty meaning RoleAgent). Routing reads pages until it finds an
+	// Roles the agent's role names, "agent" when it has none set). Routing reads pages until it finds an
 	// eligible agent, so this must be cheap for a small limit however many
 	// agents there are, busy or not.
 	AvailableAgents(ctx context.Context, queue string, offset, limit int) ([]routing.Agent, error)

@@ -2,6 +2,7 @@ package emailflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -23,30 +24,35 @@ func (w *Workspace) InsertResponse(ctx context.Context, agentID, id, templateID 
 	if !ok {
 		return fmt.Errorf("%w: no standard response %q", ErrNotFound, templateID)
 	}
-	var f compose.Fields
+	// Read what the fields need, then fill them outside the transaction:
+	// the contact comes from the Directory, which may be a remote CRM.
+	var o, parent *interaction.Interaction
+	var a *Agent
 	err := w.view(ctx, func(t *tx) error {
-		o, err := owned(t, agentID, id)
-		if err != nil {
+		var err error
+		if o, err = owned(t, agentID, id); err != nil {
 			return err
 		}
-		a, err := t.Agent(ctx, agentID)
-		if err != nil {
+		if a, err = t.Agent(ctx, agentID); err != nil {
 			return err
 		}
-		f = w.fields(ctx, o, a)
 		if o.ParentID != "" {
-			if p, err := t.Interaction(ctx, o.ParentID); err == nil {
-				for _, c := range p.CaseData {
-					if _, set := f.CaseData[c.Key]; !set {
-						f.CaseData[c.Key] = c.Value
-					}
-				}
+			if parent, err = t.Interaction(ctx, o.ParentID); errors.Is(err, ErrNotFound) {
+				err = nil
 			}
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
+	}
+	f := w.fields(ctx, o, a)
+	if parent != nil {
+		for _, c := range parent.CaseData {
+			if _, set := f.CaseData[c.Key]; !set {
+				f.CaseData[c.Key] = c.Value
+			}
+		}
 	}
 	return w.editDraft(ctx, agentID, id, "response", func(e *Email) error {
 		d := &compose.Draft{Subject: e.Subject, Text: e.Text, HTML: e.HTML}
