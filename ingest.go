@@ -53,7 +53,7 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 	if err != nil {
 		return nil, err
 	}
-	msg, err := compose.Parse(bytes.NewReader(raw), w.opts.Parse)
+	msg, err := compose.ParseBytes(raw, w.opts.Parse) // raw is kept, never changed
 	if err != nil {
 		return nil, domainErr(err)
 	}
@@ -198,10 +198,14 @@ func (w *Workspace) readRaw(r io.Reader) ([]byte, error) {
 	if w.opts.Parse != nil && w.opts.Parse.MaxSize > 0 {
 		limit = w.opts.Parse.MaxSize
 	}
-	raw, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if l, ok := r.(interface{ Len() int }); ok && int64(l.Len()) <= limit {
+		buf.Grow(l.Len() + bytes.MinRead) // one allocation when the reader knows its size
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, fmt.Errorf("reading message: %w", err)
 	}
+	raw := buf.Bytes()
 	if int64(len(raw)) > limit {
 		return nil, fmt.Errorf("%w: message is over %d bytes", ErrTooLarge, limit)
 	}

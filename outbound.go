@@ -88,8 +88,10 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 				return err
 			}
 			snap = parent
-			if agent, err = t.Agent(ctx, agentID); err != nil {
-				return err
+			if w.opts.Signatures != nil { // the signature's fields name the agent
+				if agent, err = t.Agent(ctx, agentID); err != nil {
+					return err
+				}
 			}
 			d, err = build(parent, orig)
 			return err

@@ -265,10 +265,9 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 	sendErr := w.sender.Send(ctx, item.From, item.To, item.Raw)
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
-		o, err := t.OutboxItem(ctx, item.ID)
-		if err != nil {
-			return err
-		}
+		// The item is leased to this call: no other dispatcher changes it
+		// before the lease runs out, so the copy in hand is current.
+		o := item.Clone()
 		it, err := t.Interaction(ctx, o.InteractionID)
 		if err != nil {
 			return err

@@ -277,7 +277,7 @@ func (w *Workspace) update(ctx context.Context, fn func(t *tx) error) error {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
 		err = w.store.Update(ctx, func(stx Tx) error {
-			t = &tx{Tx: stx, ctx: ctx, now: w.clock.Now(), events: make([]Event, 0, 4)}
+			t = &tx{Tx: stx, ctx: ctx, now: w.clock.Now()}
 			return fn(t)
 		})
 		if !errors.Is(err, ErrConflict) {

@@ -550,3 +550,23 @@ func decodeCharset(st *msgState, mt, cs string, b []byte) []byte {
 	st.warn("%s: unknown charset %q, kept as received", mt, trimForWarning(cs))
 	return b
 }
+
+// ParseBytes is Parse of a message already in memory: without a BlobStore
+// it parses b in place, without copying it (attachment Data and the
+// message's strings may share b, so b must not change afterwards).
+func ParseBytes(b []byte, opts *ParseOptions) (*Message, error) {
+	o := opts.withDefaults()
+	if o.Blobs != nil {
+		return Parse(bytes.NewReader(b), opts)
+	}
+	if int64(len(b)) > o.MaxSize {
+		return nil, fmt.Errorf("%w: message exceeds %d bytes", ErrTooLarge, o.MaxSize)
+	}
+	p := &parser{opts: &o}
+	m, err := p.parseMessageBytes(b, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	m.Size = int64(len(b))
+	return m, nil
+}

@@ -70,7 +70,8 @@ func New(id string, k Kind, actor string, at time.Time) (*Interaction, error) {
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrInvalidInput, k)
 	}
 	it := &Interaction{ID: id, Kind: k, State: InitialState(k), ThreadID: id, CreatedAt: at, UpdatedAt: at}
-	it.History = append(it.History, Entry{At: at, Actor: actor, Action: "create", To: it.State})
+	// Room for the entries of a typical first transaction (queue, offer).
+	it.History = append(make([]Entry, 0, 4), Entry{At: at, Actor: actor, Action: "create", To: it.State})
 	return it, nil
 }
 
