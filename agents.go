@@ -19,6 +19,11 @@ func (w *Workspace) PutAgent(ctx context.Context, a Agent) error {
 			return fmt.Errorf("%w: agent %s address %q: %v", ErrInvalidInput, a.ID, a.Address, err)
 		}
 	}
+	switch a.Status {
+	case "", StatusReady, StatusNotReady, StatusLoggedOut, StatusNotResponding:
+	default:
+		return fmt.Errorf("%w: agent %s has unknown status %q", ErrInvalidInput, a.ID, a.Status)
+	}
 	if a.Capacity < 0 {
 		return fmt.Errorf("%w: agent %s capacity %d is negative", ErrInvalidInput, a.ID, a.Capacity)
 	}

@@ -2,7 +2,6 @@ package emailflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,7 +15,8 @@ import (
 // Accept it, then Answer. Errors: ErrNotFound (interaction or colleague);
 // ErrForbidden (not the owner, no consult privilege); ErrInvalidTransition
 // (the interaction is closed); ErrInvalidInput (no colleague, oneself, or
-// an empty question).
+// an empty question); ErrUnavailable (a colleague not ready or at
+// capacity).
 func (w *Workspace) Consult(ctx context.Context, agentID, id string, colleagues []string, question string) ([]*interaction.Interaction, error) {
 	if len(colleagues) == 0 {
 		return nil, fmt.Errorf("%w: consult needs at least one colleague", ErrInvalidInput)
@@ -41,10 +41,7 @@ func (w *Workspace) Consult(ctx context.Context, agentID, id string, colleagues 
 			return fmt.Errorf("%w: %s is %s; consult about an interaction being handled", ErrInvalidTransition, id, parent.State)
 		}
 		for _, c := range colleagues {
-			if _, err := t.Agent(ctx, c); err != nil {
-				if errors.Is(err, ErrNotFound) {
-					return fmt.Errorf("%w: no colleague %q", ErrNotFound, c)
-				}
+			if err := w.available(t, c, "consult"); err != nil {
 				return err
 			}
 			ci, err := interaction.New(w.ids.NewID(), interaction.KindConsult, agentID, t.now)

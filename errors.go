@@ -25,6 +25,9 @@ var (
 	// ErrTooLarge reports a message, attachment or recipient list over a
 	// configured limit.
 	ErrTooLarge = errors.New("too large")
+	// ErrUnavailable reports an agent who cannot take more work now: not
+	// ready, or at capacity (the target of a transfer or a consultation).
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // domainErr maps the compose package's sentinels onto ours, keeping the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emailflow/emailflow/interaction"
 )
@@ -158,7 +159,8 @@ type TransferTarget struct {
 //
 // Errors: ErrNotFound (interaction or target agent); ErrForbidden (not the
 // owner, or no transfer privilege); ErrInvalidTransition (not handling);
-// ErrInvalidInput (no target, both targets, or the sender as target).
+// ErrInvalidInput (no target, both targets, or the sender as target);
+// ErrUnavailable (the target agent is not ready or at capacity).
 func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to TransferTarget) error {
 	if (to.Agent == "") == (to.Queue == "") {
 		return fmt.Errorf("%w: transfer needs exactly one target, an agent or a queue", ErrInvalidInput)
@@ -190,10 +192,7 @@ func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to Transfe
 			}
 		}
 		if to.Agent != "" {
-			if _, err := t.Agent(ctx, to.Agent); err != nil {
-				if errors.Is(err, ErrNotFound) {
-					return fmt.Errorf("%w: no agent %q to transfer to", ErrNotFound, to.Agent)
-				}
+			if err := w.available(t, to.Agent, "transfer to"); err != nil {
 				return err
 			}
 			if err := it.Fire(ctx, ev, agentID, t.now, "to agent "+to.Agent); err != nil {
@@ -203,15 +202,16 @@ func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to Transfe
 			if err := t.UpdateInteraction(ctx, it); err != nil {
 				return err
 			}
-			if err := t.emit(EventTransferred, it, to.Agent, agentID, to.Note); err != nil {
-				return err
-			}
-			return w.freed(t, agentID)
+			// The sender is not offered new work here: a transfer that is
+			// not taken comes back to them. (Their load no longer counts
+			// it, so routing may still offer them mail meanwhile; see Load.)
+			return t.emit(EventTransferred, it, to.Agent, agentID, to.Note)
 		}
 		if err := it.Fire(ctx, ev, agentID, t.now, "to queue "+to.Queue); err != nil {
 			return err
 		}
 		it.Owner, it.Queue, it.QueuedAt, it.Declined = "", to.Queue, t.now, nil
+		it.PreferredAgent, it.PreferUntil = "", time.Time{}
 		if err := t.UpdateInteraction(ctx, it); err != nil {
 			return err
 		}
@@ -292,6 +292,26 @@ func (w *Workspace) TakeFromWorkbin(ctx context.Context, agentID, id string) err
 		}
 		return t.emit(EventResumed, it, agentID, agentID, bin)
 	})
+}
+
+// available checks that agent id exists, is ready and below capacity, so it
+// may be handed work directly (a transfer, a consultation).
+func (w *Workspace) available(t *tx, id, what string) error {
+	a, err := t.Agent(t.ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: no agent %q to %s", ErrNotFound, id, what)
+	}
+	if err != nil {
+		return err
+	}
+	ra, err := w.routingAgent(t, a)
+	if err != nil {
+		return err
+	}
+	if !ra.Ready || !ra.Free() {
+		return fmt.Errorf("%w: agent %s is %s with %d of %d interactions", ErrUnavailable, id, a.Status, ra.Load, ra.Capacity)
+	}
+	return nil
 }
 
 func (w *Workspace) isTeamWorkbin(bin string) bool {
@@ -415,6 +435,7 @@ func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to Tran
 				return err
 			}
 			it.Owner, it.Workbin, it.Queue, it.QueuedAt, it.Declined = "", "", to.Queue, t.now, nil
+			it.PreferredAgent, it.PreferUntil = "", time.Time{}
 		}
 		if err := t.UpdateInteraction(ctx, it); err != nil {
 			return err

@@ -75,7 +75,7 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 
 	var out *interaction.Interaction
 	err = w.update(ctx, func(t *tx) error {
-		thread, err := w.findThread(t, msg)
+		thread, err := w.findThread(t, msg, contactID)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,11 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 			it.Priority = w.queue(r.Queue).Priority
 		}
 		if thread != "" && w.opts.StickyFor > 0 {
-			if last := lastAgent(t, thread); last != "" {
+			last, err := lastAgent(t, thread)
+			if err != nil {
+				return err
+			}
+			if last != "" {
 				it.PreferredAgent, it.PreferUntil = last, t.now.Add(w.opts.StickyFor)
 			}
 		}
@@ -235,10 +239,10 @@ func recipients(m *compose.Message) []string {
 }
 
 // lastAgent returns the agent who last handled an inbound of the thread.
-func lastAgent(t *tx, thread string) string {
+func lastAgent(t *tx, thread string) (string, error) {
 	found, err := t.FindInteractions(t.ctx, Query{Kind: interaction.KindInbound, ThreadID: thread})
 	if err != nil {
-		return ""
+		return "", err
 	}
 	last, at := "", time.Time{}
 	for _, it := range found {
@@ -246,7 +250,7 @@ func lastAgent(t *tx, thread string) string {
 			last, at = it.LastAgent, it.UpdatedAt
 		}
 	}
-	return last
+	return last, nil
 }
 
 // identify returns the contact of the sender, creating it when unknown
@@ -308,9 +312,11 @@ func splitName(name string) (first, last string) {
 
 // findThread returns the thread a message belongs to, from the ids it
 // answers (In-Reply-To first, then References newest first): one of our
-// stored messages, or our token in a Message-ID we generated. Never from
-// the subject alone.
-func (w *Workspace) findThread(t *tx, msg *compose.Message) (string, error) {
+// stored messages, or our token in a Message-ID we generated. A token alone
+// is trusted only from the thread's own contact: ids can be guessed, and a
+// stranger must not slip into another customer's conversation. Never from
+// the subject.
+func (w *Workspace) findThread(t *tx, msg *compose.Message, contactID string) (string, error) {
 	ids := make([]string, 0, len(msg.InReplyTo)+len(msg.References))
 	ids = append(ids, msg.InReplyTo...)
 	for i := len(msg.References) - 1; i >= 0; i-- {
@@ -328,12 +334,21 @@ func (w *Workspace) findThread(t *tx, msg *compose.Message) (string, error) {
 		if !errors.Is(err, ErrNotFound) {
 			return "", err
 		}
-		if thread, ok := w.threadToken(id); ok {
-			if _, err := t.Interaction(t.ctx, thread); err == nil {
-				return thread, nil
-			} else if !errors.Is(err, ErrNotFound) {
-				return "", err
-			}
+	}
+	for _, id := range ids {
+		token, ok := w.threadToken(id)
+		if !ok {
+			continue
+		}
+		it, err := t.Interaction(t.ctx, token)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if contactID != "" && it.ContactID == contactID {
+			return it.ThreadID, nil
 		}
 	}
 	return "", nil

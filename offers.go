@@ -84,6 +84,10 @@ func (w *Workspace) withdrawOffer(t *tx, it *interaction.Interaction, e interact
 		return err
 	}
 	it.OfferedTo, it.OfferedAt = "", time.Time{}
+	if it.PreferredAgent == agent {
+		// The agent a follow-up was kept for let it go: anyone may take it.
+		it.PreferredAgent, it.PreferUntil = "", time.Time{}
+	}
 	if it.State == interaction.StateHandling {
 		// A transfer that was not taken returns to its sender.
 		it.Owner, it.TransferFrom = it.TransferFrom, ""

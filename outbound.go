@@ -251,21 +251,14 @@ type DraftContent struct {
 	HTML        string
 }
 
-// EditDraft replaces the editable content of outbound draft id. Errors:
+// EditDraft replaces the editable content of outbound draft id (an email
+// whose delivery failed for good becomes a draft again). Errors:
 // ErrNotFound; ErrForbidden (not its owner); ErrInvalidTransition (not a
 // draft: sent, in review...); ErrInvalidInput (a malformed address, CR or LF
 // in the subject or a name).
 func (w *Workspace) EditDraft(ctx context.Context, agentID, id string, c DraftContent) error {
-	if err := checkHeaderText("Subject", c.Subject); err != nil {
+	if err := checkDraftContent(c); err != nil {
 		return err
-	}
-	for _, l := range []struct {
-		name string
-		as   []mail.Address
-	}{{"To", c.To}, {"Cc", c.Cc}, {"Bcc", c.Bcc}} {
-		if err := checkAddresses(l.name, l.as); err != nil {
-			return err
-		}
 	}
 	return w.editDraft(ctx, agentID, id, "edit", func(e *Email) error {
 		e.To, e.Cc, e.Bcc = c.To, c.Cc, c.Bcc
@@ -345,6 +338,13 @@ func (w *Workspace) editDraft(ctx context.Context, agentID, id, action string, c
 		o, err := owned(t, agentID, id)
 		if err != nil {
 			return err
+		}
+		if o.State == interaction.StateFailed {
+			// A delivery that failed for good comes back to be corrected
+			// and sent again.
+			if err := o.Fire(ctx, interaction.EventEdit, agentID, t.now, ""); err != nil {
+				return err
+			}
 		}
 		if o.State != interaction.StateDraft && o.State != interaction.StateRejected {
 			return fmt.Errorf("%w: outbound %s is %s; only a draft can be edited", ErrInvalidTransition, id, o.State)

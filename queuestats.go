@@ -52,7 +52,11 @@ func (w *Workspace) QueueStats(ctx context.Context, actorID, queue string) (Queu
 		if err != nil {
 			return err
 		}
-		st.Offered = len(offered)
+		for _, it := range offered {
+			if it.Kind != interaction.KindConsult { // consults carry their parent's queue
+				st.Offered++
+			}
+		}
 		for offset := 0; ; offset += statsPage {
 			page, err := t.AvailableAgents(ctx, queue, offset, statsPage)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/interaction"
@@ -78,8 +79,17 @@ func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *com
 		return nil, nil // never answer ourselves: that is how loops start
 	}
 	d := compose.Reply(msg, &compose.ReplyOptions{From: w.mailboxAddress(it.Mailbox), Own: w.ownAddresses(it.Mailbox), QuoteLanguage: w.opts.QuoteLanguage})
-	if err := tmpl.Apply(d, f); err != nil {
-		return nil, domainErr(err)
+	d.AutoSubmitted = true
+	err := tmpl.Apply(d, f)
+	if err == nil {
+		// Render once before anything is written: an acknowledgement that
+		// cannot be made must not cost the customer's email.
+		_, err = compose.Render(d, &compose.RenderOptions{Hostname: w.opts.Hostname, Now: func() time.Time { return t.now }})
+	}
+	if err != nil {
+		w.log.Warn("emailflow: no acknowledgement", "interaction", it.ID, "err", err)
+		it.Record("system", "ack-skipped", t.now, err.Error())
+		return nil, t.UpdateInteraction(t.ctx, it)
 	}
 	o, err := w.createDraft(t, "system", it, interaction.PurposeAutoReply, d)
 	if err != nil {

@@ -329,10 +329,12 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 		return nil, err
 	}
 	if !w.opts.ManualDispatch {
-		if it, err := w.attempt(ctx, item); err != nil {
+		it, err := w.attempt(ctx, item)
+		if err != nil {
 			w.log.Warn("emailflow: delivery deferred to the outbox", "outbound", out.ID, "err", err)
-		} else if it != nil {
-			out = it
+		}
+		if it != nil {
+			out = it // as it now stands: sent, failed, or waiting for a retry
 		}
 	}
 	return out, nil

@@ -19,7 +19,8 @@ import (
 //
 // Errors: ErrNotFound; ErrForbidden (not the owner); ErrInvalidTransition
 // (not a draft); ErrInvalidInput (no recipient, or content Render refuses);
-// ErrInvalidInput also when CompleteOnReply needs a missing disposition.
+// ErrInvalidInput also when CompleteOnReply needs a missing disposition;
+// ErrConflict when the draft kept changing while it was rendered.
 //
 // Under review (Options.ReviewPolicy, or an email rejected before) the
 // email goes to review instead: its content is frozen in a new round, a
@@ -51,11 +52,13 @@ var errStale = fmt.Errorf("%w: the interaction changed while its email was prepa
 func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOptions) (*interaction.Interaction, error) {
 	var rendered *Email
 	var raw []byte
+	var version int64
 	err := w.view(ctx, func(t *tx) error {
 		o, err := owned(t, agentID, id)
 		if err != nil || !o.Can(interaction.EventSend) {
 			return err // the transaction below gives the precise refusal
 		}
+		version = o.Version
 		if rendered, err = draftEmail(t, o); err != nil {
 			return err
 		}
@@ -94,12 +97,12 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, id)
 		}
 		pre := raw
-		if rendered == nil || rendered.ID != e.ID || !rendered.UpdatedAt.Equal(e.UpdatedAt) {
-			if rendered != nil {
-				return errStale
-			}
+		switch {
+		case rendered == nil:
 			pre = nil // render in the transaction, which reports the refusal
-		} else {
+		case o.Version != version || rendered.ID != e.ID:
+			return errStale // edited since it was rendered: every edit bumps the version
+		default:
 			e.Date = rendered.Date
 		}
 		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID, pre); err != nil {
@@ -112,10 +115,12 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		return nil, err
 	}
 	if item != nil && !w.opts.ManualDispatch {
-		if it, err := w.attempt(ctx, item); err != nil {
+		it, err := w.attempt(ctx, item)
+		if err != nil {
 			w.log.Warn("emailflow: delivery deferred to the outbox", "outbound", id, "err", err)
-		} else if it != nil {
-			out = it
+		}
+		if it != nil {
+			out = it // as it now stands: sent, failed, or waiting for a retry
 		}
 	}
 	return out, nil
@@ -263,34 +268,51 @@ func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
 // stands and the Sender's error.
 func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction.Interaction, error) {
 	sendErr := w.sender.Send(ctx, item.From, item.To, item.Raw)
+	// Record what happened even if the caller gives up now: a delivery the
+	// Sender took must not be sent again for want of a commit.
+	ctx = context.WithoutCancel(ctx)
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
-		// The item is leased to this call: no other dispatcher changes it
-		// before the lease runs out, so the copy in hand is current.
-		o := item.Clone()
+		o, err := t.OutboxItem(ctx, item.ID)
+		if err != nil {
+			return err
+		}
+		if o.State != OutboxPending || o.Attempts != item.Attempts {
+			// The lease ran out and another dispatcher took the item: its
+			// outcome is the one that counts.
+			return errSkip
+		}
 		it, err := t.Interaction(ctx, o.InteractionID)
 		if err != nil {
 			return err
 		}
 		out = it
 		o.UpdatedAt = t.now
+		var ev interaction.Event
 		switch {
 		case sendErr == nil:
-			o.State, o.LastError = OutboxDelivered, ""
-			if err := it.Fire(ctx, interaction.EventDeliver, "system", t.now, o.MessageID); err != nil {
-				return err
-			}
+			o.State, o.LastError, ev = OutboxDelivered, "", interaction.EventDeliver
 		case o.Attempts >= w.opts.MaxAttempts:
-			o.State, o.LastError = OutboxFailed, sendErr.Error()
-			if err := it.Fire(ctx, interaction.EventFail, "system", t.now, sendErr.Error()); err != nil {
-				return err
-			}
+			o.State, o.LastError, ev = OutboxFailed, sendErr.Error(), interaction.EventFail
 		default:
 			o.LastError = sendErr.Error()
 			o.NextAttempt = t.now.Add(w.opts.RetryBackoff << min(o.Attempts-1, 16))
 			return t.UpdateOutbox(ctx, o)
 		}
 		if err := t.UpdateOutbox(ctx, o); err != nil {
+			return err
+		}
+		if !it.Can(ev) {
+			// The item is closed whatever the outbound's state: an item left
+			// pending would be sent again and again.
+			w.log.Warn("emailflow: outbox outcome without a transition", "outbound", it.ID, "state", it.State, "event", ev)
+			return nil
+		}
+		detail := o.MessageID
+		if sendErr != nil {
+			detail = sendErr.Error()
+		}
+		if err := it.Fire(ctx, ev, "system", t.now, detail); err != nil {
 			return err
 		}
 		if err := t.UpdateInteraction(ctx, it); err != nil {
@@ -301,6 +323,9 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 		}
 		return t.emit(EventFailed, it, it.Owner, "system", sendErr.Error())
 	})
+	if errors.Is(err, errSkip) {
+		return nil, sendErr
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -38,10 +38,10 @@ func (s *Subscription) Close() {
 	if !s.done.CompareAndSwap(false, true) {
 		return
 	}
+	s.w.subMu.Lock()
 	if s.stop != nil {
 		s.stop()
 	}
-	s.w.subMu.Lock()
 	delete(s.w.subs, s)
 	close(s.c)
 	s.w.subMu.Unlock()
@@ -59,10 +59,12 @@ func (w *Workspace) Subscribe(ctx context.Context, opts *SubscribeOptions) *Subs
 	}
 	c := make(chan Event, o.Buffer)
 	s := &Subscription{C: c, c: c, agent: o.Agent, w: w}
+	// Registered and armed under the lock that Close takes, so a context
+	// already done cannot close the subscription half set up.
 	w.subMu.Lock()
 	w.subs[s] = struct{}{}
-	w.subMu.Unlock()
 	s.stop = context.AfterFunc(ctx, s.Close)
+	w.subMu.Unlock()
 	return s
 }
 

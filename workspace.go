@@ -280,7 +280,9 @@ func (w *Workspace) update(ctx context.Context, fn func(t *tx) error) error {
 			t = &tx{Tx: stx, ctx: ctx, now: w.clock.Now()}
 			return fn(t)
 		})
-		if !errors.Is(err, ErrConflict) {
+		// errStale and qa.ErrChanged are conflicts with a snapshot taken
+		// outside the transaction: running it again cannot help.
+		if !errors.Is(err, ErrConflict) || errors.Is(err, errStale) || errors.Is(err, qa.ErrChanged) {
 			break
 		}
 	}

@@ -469,24 +469,26 @@ func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
 	if existed && old.InteractionID != c.InteractionID {
 		return fmt.Errorf("%w: email %s belongs to interaction %s", emailflow.ErrConflict, c.ID, old.InteractionID)
 	}
-	prevMsg, hadMsg := "", false
-	if c.MessageID != "" {
-		prevMsg, hadMsg = s.byMsgID[c.MessageID]
-		if hadMsg && prevMsg != c.ID {
-			// The first email stored under a Message-ID keeps it: a
-			// re-delivered copy must not steal the thread.
-			hadMsg = true
-		}
-	}
+	// The first email stored under a Message-ID keeps it: a re-delivered
+	// copy must not steal the thread.
+	_, taken := s.byMsgID[c.MessageID]
+	setMsg := c.MessageID != "" && !taken
+	// A replaced email whose Message-ID changed gives up its old one.
+	dropMsg := existed && old.MessageID != "" && old.MessageID != c.MessageID && s.byMsgID[old.MessageID] == c.ID
 	s.emails[c.ID] = c
 	if !existed {
 		s.emailsOf[c.InteractionID] = append(s.emailsOf[c.InteractionID], c.ID)
 	}
-	setMsg := c.MessageID != "" && !hadMsg
 	if setMsg {
 		s.byMsgID[c.MessageID] = c.ID
 	}
+	if dropMsg {
+		delete(s.byMsgID, old.MessageID)
+	}
 	t.undo = append(t.undo, func() {
+		if dropMsg {
+			s.byMsgID[old.MessageID] = c.ID
+		}
 		if setMsg {
 			delete(s.byMsgID, c.MessageID)
 		}

@@ -1,0 +1,226 @@
+package emailflow_test
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/store/memory"
+	transport "github.com/emailflow/emailflow/transport/memory"
+)
+
+// fixtureWith builds a fixture on a Sender of the test's own.
+func fixtureWith(t *testing.T, s emailflow.Sender, rec *transport.Sender) *fixture {
+	t.Helper()
+	st := memory.New(nil)
+	c := &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	ws, err := emailflow.New(emailflow.Ports{Store: st, Sender: s, Clock: c}, &emailflow.Options{
+		Hostname: "desk.boutique.example", Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: support}, Queue: "support-fr"}},
+	})
+	require.NoError(t, err)
+	return &fixture{ws: ws, store: st, sender: rec, clock: c}
+}
+
+// hangUp ends the caller's context right after the transport took the
+// message, as an HTTP request that times out would.
+type hangUp struct {
+	rec    *transport.Sender
+	cancel func()
+}
+
+func (h *hangUp) Send(ctx context.Context, from string, to []string, msg []byte) error {
+	err := h.rec.Send(ctx, from, to, msg)
+	if h.cancel != nil {
+		h.cancel()
+	}
+	return err
+}
+
+func TestDeliveryRecordedWhenTheCallerGivesUp(t *testing.T) {
+	rec := &transport.Sender{}
+	h := &hangUp{rec: rec}
+	f := fixtureWith(t, h, rec)
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	bg := context.Background()
+	r, err := f.ws.Reply(bg, "alice", id)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(bg)
+	h.cancel = cancel
+	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	h.cancel = nil
+
+	f.clock.Advance(time.Hour)
+	_, err = f.ws.DispatchPending(bg)
+	require.NoError(t, err)
+	o, err := f.ws.Interaction(bg, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateSent, o.State)
+	assert.Len(t, rec.Sent(), 1, "sent once, not again after the lease")
+}
+
+// slowThenOK holds its first delivery until released, then fails it.
+type slowThenOK struct {
+	mu       sync.Mutex
+	calls    int
+	started  chan struct{}
+	release  chan struct{}
+	accepted int
+}
+
+func (s *slowThenOK) Send(context.Context, string, []string, []byte) error {
+	s.mu.Lock()
+	s.calls++
+	n := s.calls
+	s.mu.Unlock()
+	if n == 1 {
+		close(s.started)
+		<-s.release
+		return errors.New("421 timed out")
+	}
+	s.mu.Lock()
+	s.accepted++
+	s.mu.Unlock()
+	return nil
+}
+
+func TestLostLeaseDoesNotOverwriteTheOutcome(t *testing.T) {
+	s := &slowThenOK{started: make(chan struct{}), release: make(chan struct{})}
+	f := fixtureWith(t, s, nil)
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	bg := context.Background()
+	r, err := f.ws.Reply(bg, "alice", id)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = f.ws.Send(bg, "alice", r.ID)
+	}()
+	<-s.started
+	f.clock.Advance(3 * time.Minute) // the first session outlives its lease
+	n, err := f.ws.DispatchPending(bg)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "another dispatcher delivers it")
+	close(s.release)
+	<-done
+	for i := 0; i < 5; i++ {
+		f.clock.Advance(10 * time.Minute)
+		_, err = f.ws.DispatchPending(bg)
+		require.NoError(t, err)
+	}
+	o, err := f.ws.Interaction(bg, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateSent, o.State)
+	assert.Equal(t, 2, s.calls, "the late failure changed nothing: no more sends")
+	assert.Equal(t, 1, s.accepted)
+}
+
+func TestFailedEmailIsEditedAndSentAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{MaxAttempts: 1})
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", id)
+	require.NoError(t, err)
+	f.sender.Fail(errors.New("550 no such user"))
+	o, err := f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateFailed, o.State)
+
+	f.sender.Fail(nil)
+	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, emailflow.DraftContent{To: []mail.Address{{Address: "helene.dupre@exemple.fr"}}, Subject: d.Subject, Text: "Corrigé."}))
+	o, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateSent, o.State)
+	require.Len(t, f.sender.Sent(), 1)
+}
+
+func TestAcknowledgementThatCannotBeMadeKeepsTheMail(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{AutoAcknowledge: &compose.Template{Text: "Bonjour {{contact.firstName}},\nbien reçu.\n"}})
+	// No display name: {{contact.firstName}} has no value.
+	it, err := f.ws.Ingest(ctx, support, strings.NewReader("From: anonyme@exemple.fr\r\nSubject: Aide\r\nMessage-ID: <anon@x>\r\n\r\nBonjour\r\n"))
+	require.NoError(t, err, "the customer's mail is taken in all the same")
+	assert.Empty(t, f.sender.Sent())
+	got, err := f.ws.Interaction(ctx, it.ID)
+	require.NoError(t, err)
+	last := got.History[len(got.History)-1]
+	assert.Equal(t, "ack-skipped", last.Action)
+	assert.Contains(t, last.Detail, "contact.firstName")
+}
+
+func TestForgedThreadTokenStartsANewThread(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	victim := f.handled(t, "alice")
+	v, err := f.ws.Interaction(ctx, victim)
+	require.NoError(t, err)
+	r, err := f.ws.Reply(ctx, "alice", victim)
+	require.NoError(t, err)
+
+	// A stranger guesses the id in our Message-IDs.
+	forged := mailFrom("intrus@ailleurs.example", "forged", "Re: Commande")
+	forged = []byte(strings.Replace(string(forged), "Content-Type:", "In-Reply-To: <ef."+v.ThreadID+".guess@desk.boutique.example>\r\nContent-Type:", 1))
+	it, err := f.ws.Ingest(ctx, support, strings.NewReader(string(forged)))
+	require.NoError(t, err)
+	assert.NotEqual(t, v.ThreadID, it.ThreadID)
+	assert.NotEqual(t, victim, it.ID)
+
+	// The customer herself, through a token naming the reply (not the
+	// thread's first interaction), joins her thread.
+	own := mailFrom("helene.dupre@exemple.fr", "own", "Re: Commande")
+	own = []byte(strings.Replace(string(own), "Content-Type:", "In-Reply-To: <ef."+r.ID+".gone@desk.boutique.example>\r\nContent-Type:", 1))
+	it, err = f.ws.Ingest(ctx, support, strings.NewReader(string(own)))
+	require.NoError(t, err)
+	assert.Equal(t, victim, it.ID, "joins her open interaction")
+}
+
+func TestTransferAndConsultNeedAnAvailableTarget(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"support-fr"}, Capacity: 1}))
+	assert.ErrorIs(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob"}), emailflow.ErrUnavailable, "logged out")
+	_, err := f.ws.Consult(ctx, "alice", id, []string{"bob"}, "?")
+	assert.ErrorIs(t, err, emailflow.ErrUnavailable)
+	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusReady))
+	f.ingest(t, newMail("busy")) // offered to bob, who is then at capacity
+	assert.ErrorIs(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob"}), emailflow.ErrUnavailable, "at capacity")
+	it, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateHandling, it.State)
+	assert.Equal(t, "alice", it.Owner)
+}
+
+func TestSubscribeWithAContextAlreadyDone(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 50; i++ {
+		sub := f.ws.Subscribe(ctx, nil)
+		_, open := <-sub.C
+		assert.False(t, open)
+	}
+}
+
+func TestPutAgentRefusesAnUnknownStatus(t *testing.T) {
+	f := newFixture(t, nil)
+	err := f.ws.PutAgent(context.Background(), emailflow.Agent{ID: "x", Status: "Ready"})
+	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
+}
