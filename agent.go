@@ -111,6 +111,18 @@ func (a *Agent) HasRole(r Role) bool {
 	return slices.Contains(a.Roles, r)
 }
 
+// RoleNames lists the agent's roles by name: "agent" when none is set.
+func (a *Agent) RoleNames() []string {
+	if len(a.Roles) == 0 {
+		return []string{string(RoleAgent)}
+	}
+	out := make([]string, len(a.Roles))
+	for i, r := range a.Roles {
+		out[i] = string(r)
+	}
+	return out
+}
+
 // MaxLoad is how many interactions the agent takes at once: Capacity, or
 // 1 when Capacity is not set.
 func (a *Agent) MaxLoad() int {

@@ -80,11 +80,9 @@ func (w *Workspace) SetStatus(ctx context.Context, agentID string, s AgentStatus
 		if err := t.PutAgent(ctx, a); err != nil {
 			return err
 		}
-		e := Event{Type: EventAgentStatus, Agent: a.ID, Actor: a.ID, At: t.now, Detail: string(s)}
-		if err := t.AppendEvent(ctx, &e); err != nil {
+		if err := t.emitAgent(a.ID, a.ID, s); err != nil {
 			return err
 		}
-		t.events = append(t.events, e)
 		if s == StatusReady {
 			return w.fill(t, a)
 		}

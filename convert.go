@@ -81,6 +81,9 @@ func (e *Email) draft() *compose.Draft {
 	return d
 }
 
+// hasRecipient reports whether the email is addressed to anyone.
+func (e *Email) hasRecipient() bool { return len(e.To)+len(e.Cc)+len(e.Bcc) > 0 }
+
 // recipients lists the envelope recipients of an outbound email.
 func (e *Email) recipients() []string {
 	out := make([]string, 0, len(e.To)+len(e.Cc)+len(e.Bcc))

@@ -223,12 +223,7 @@ func (w *Workspace) notResponding(t *tx, agentID string) error {
 	if err := t.PutAgent(t.ctx, a); err != nil {
 		return err
 	}
-	e := Event{Type: EventAgentStatus, Agent: a.ID, Actor: "system", At: t.now, Detail: string(StatusNotResponding)}
-	if err := t.AppendEvent(t.ctx, &e); err != nil {
-		return err
-	}
-	t.events = append(t.events, e)
-	return nil
+	return t.emitAgent(a.ID, "system", StatusNotResponding)
 }
 
 // Run drives the Workspace's timers and the outbox until ctx is done, and

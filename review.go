@@ -82,14 +82,7 @@ func submission(a *Agent, o *interaction.Interaction, e *Email, so SendOptions) 
 	s := qa.Submission{
 		ID: o.ID, ParentID: o.ParentID, ThreadID: o.ThreadID, Purpose: string(o.Purpose),
 		Author: a.ID, Groups: a.Groups, Queue: o.Queue, Mailbox: o.Mailbox, To: e.recipients(),
-		Requested: so.RequestReview,
-	}
-	roles := a.Roles
-	if len(roles) == 0 {
-		roles = []Role{RoleAgent}
-	}
-	for _, r := range roles {
-		s.Roles = append(s.Roles, string(r))
+		Requested: so.RequestReview, Roles: a.RoleNames(),
 	}
 	return s
 }
@@ -111,7 +104,7 @@ func (w *Workspace) submitForReview(t *tx, a *Agent, o *interaction.Interaction,
 	if o.State != interaction.StateRejected && !qa.MustReview(o.Rounds) && !qa.Needs(w.reviewPolicy(), submission(a, o, e, so)) {
 		return false, nil
 	}
-	if len(e.To)+len(e.Cc)+len(e.Bcc) == 0 {
+	if !e.hasRecipient() {
 		return false, fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, o.ID)
 	}
 	parent, err := parentOf(t, o)
@@ -298,7 +291,7 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 		if err != nil {
 			return err
 		}
-		if len(e.To)+len(e.Cc)+len(e.Bcc) == 0 {
+		if !e.hasRecipient() {
 			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, o.ID)
 		}
 		if err := qa.Approve(r, reviewerID, qa.Hash(contentOf(e)), t.now); err != nil {

@@ -84,15 +84,8 @@ func (w *Workspace) routingAgent(t *tx, a *Agent) (routing.Agent, error) {
 	if err != nil {
 		return routing.Agent{}, err
 	}
-	roles := make([]string, 0, max(len(a.Roles), 1))
-	for _, r := range a.Roles {
-		roles = append(roles, string(r))
-	}
-	if len(roles) == 0 {
-		roles = append(roles, string(RoleAgent))
-	}
 	return routing.Agent{
-		ID: a.ID, Ready: a.Status == StatusReady, Skills: a.Skills, Languages: a.Languages, Roles: roles,
+		ID: a.ID, Ready: a.Status == StatusReady, Skills: a.Skills, Languages: a.Languages, Roles: a.RoleNames(),
 		Capacity: a.MaxLoad(), Load: load, IdleSince: a.IdleSince,
 	}, nil
 }

@@ -93,7 +93,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		if err != nil {
 			return err
 		}
-		if len(e.To)+len(e.Cc)+len(e.Bcc) == 0 {
+		if !e.hasRecipient() {
 			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, id)
 		}
 		pre := raw

@@ -268,6 +268,16 @@ func (t *tx) emit(typ EventType, it *interaction.Interaction, agent, actor, deta
 	return nil
 }
 
+// emitAgent writes an agent-status event in the transaction.
+func (t *tx) emitAgent(agent, actor string, s AgentStatus) error {
+	e := Event{Type: EventAgentStatus, Agent: agent, Actor: actor, At: t.now, Detail: string(s)}
+	if err := t.AppendEvent(t.ctx, &e); err != nil {
+		return err
+	}
+	t.events = append(t.events, e)
+	return nil
+}
+
 // update runs fn in one store transaction and publishes its events after
 // the commit. A transaction that lost an optimistic race (ErrConflict) is
 // retried from the start, so the loser sees the winner's state and gets the
@@ -319,12 +329,8 @@ func (w *Workspace) agent(t *tx, id string, p Privilege) (*Agent, error) {
 }
 
 func (w *Workspace) may(a *Agent, p Privilege) bool {
-	roles := a.Roles
-	if len(roles) == 0 {
-		roles = []Role{RoleAgent}
-	}
-	for _, r := range roles {
-		for _, q := range w.opts.Privileges[r] {
+	for _, r := range a.RoleNames() {
+		for _, q := range w.opts.Privileges[Role(r)] {
 			if q == p {
 				return true
 			}

@@ -91,7 +91,7 @@ func (s *Store) indexReady(old, a *emailflow.Agent) {
 		}
 	}
 	if a != nil {
-		s.roles[a.ID] = roleNames(a.Roles)
+		s.roles[a.ID] = a.RoleNames()
 	}
 	if a != nil && a.Status == emailflow.StatusReady && s.load[a.ID] < a.MaxLoad() {
 		for _, q := range a.Queues {
@@ -158,17 +158,4 @@ func (t *txn) AvailableAgents(_ context.Context, queue string, offset, limit int
 		return limit <= 0 || len(out) < limit
 	})
 	return out, nil
-}
-
-// roleNames lists an agent's roles as routing compares them: no role set
-// means RoleAgent.
-func roleNames(roles []emailflow.Role) []string {
-	if len(roles) == 0 {
-		return []string{string(emailflow.RoleAgent)}
-	}
-	out := make([]string, len(roles))
-	for i, r := range roles {
-		out[i] = string(r)
-	}
-	return out
 }
