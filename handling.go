@@ -151,6 +151,21 @@ type TransferTarget struct {
 	Note  string
 }
 
+// check refuses a target that is not exactly one agent or one queue.
+func (to TransferTarget) check(action string) error {
+	if (to.Agent == "") == (to.Queue == "") {
+		return fmt.Errorf("%w: %s needs exactly one target, an agent or a queue", ErrInvalidInput, action)
+	}
+	return nil
+}
+
+// toQueue puts it, just moved by a transfer or an assignment, at the back
+// of queue as if new there: no owner, workbin, declines or sticky agent.
+func toQueue(it *interaction.Interaction, queue string, now time.Time) {
+	it.Owner, it.Workbin, it.Queue, it.QueuedAt, it.Declined = "", "", queue, now, nil
+	it.PreferredAgent, it.PreferUntil = "", time.Time{}
+}
+
 // Transfer hands inbound interaction id over in one step. To an agent, it
 // is offered to them (state "transferred") and stays with the sender until
 // they accept; a decline or an accept timeout returns it to the sender. To
@@ -162,8 +177,8 @@ type TransferTarget struct {
 // ErrInvalidInput (no target, both targets, or the sender as target);
 // ErrUnavailable (the target agent is not ready or at capacity).
 func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to TransferTarget) error {
-	if (to.Agent == "") == (to.Queue == "") {
-		return fmt.Errorf("%w: transfer needs exactly one target, an agent or a queue", ErrInvalidInput)
+	if err := to.check("transfer"); err != nil {
+		return err
 	}
 	if to.Agent == agentID {
 		return fmt.Errorf("%w: cannot transfer to oneself", ErrInvalidInput)
@@ -210,8 +225,7 @@ func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to Transfe
 		if err := it.Fire(ctx, ev, agentID, t.now, "to queue "+to.Queue); err != nil {
 			return err
 		}
-		it.Owner, it.Queue, it.QueuedAt, it.Declined = "", to.Queue, t.now, nil
-		it.PreferredAgent, it.PreferUntil = "", time.Time{}
+		toQueue(it, to.Queue, t.now)
 		if err := t.UpdateInteraction(ctx, it); err != nil {
 			return err
 		}
@@ -398,8 +412,8 @@ func (w *Workspace) ListQueue(ctx context.Context, actorID, queue string) ([]*in
 // (no assign privilege); ErrInvalidTransition (offered or handled by
 // someone: transfer it instead); ErrInvalidInput (no or two targets).
 func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to TransferTarget) error {
-	if (to.Agent == "") == (to.Queue == "") {
-		return fmt.Errorf("%w: assign needs exactly one target, an agent or a queue", ErrInvalidInput)
+	if err := to.check("assign"); err != nil {
+		return err
 	}
 	return w.update(ctx, func(t *tx) error {
 		if _, err := w.agent(t, supervisorID, PrivilegeAssign); err != nil {
@@ -434,8 +448,7 @@ func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to Tran
 			if err := it.Fire(ctx, ev, supervisorID, t.now, "to queue "+to.Queue); err != nil {
 				return err
 			}
-			it.Owner, it.Workbin, it.Queue, it.QueuedAt, it.Declined = "", "", to.Queue, t.now, nil
-			it.PreferredAgent, it.PreferUntil = "", time.Time{}
+			toQueue(it, to.Queue, t.now)
 		}
 		if err := t.UpdateInteraction(ctx, it); err != nil {
 			return err
