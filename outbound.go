@@ -80,22 +80,23 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 	for attempt := 0; ; attempt++ {
 		var snap *interaction.Interaction
 		var agent *Agent
-		var d *compose.Draft
+		var orig *Email
 		err := w.view(ctx, func(t *tx) error {
 			// The privilege is checked in the transaction below.
-			parent, orig, err := w.respondable(t, agentID, id)
-			if err != nil {
+			var err error
+			if snap, orig, err = w.respondable(t, agentID, id); err != nil {
 				return err
 			}
-			snap = parent
 			if w.opts.Signatures != nil { // the signature's fields name the agent
-				if agent, err = t.Agent(ctx, agentID); err != nil {
-					return err
-				}
+				agent, err = t.Agent(ctx, agentID)
 			}
-			d, err = build(parent, orig)
 			return err
 		})
+		if err != nil {
+			return nil, err
+		}
+		// Quoting and sanitizing happen with no lock held.
+		d, err := build(snap, orig)
 		if err != nil {
 			return nil, err
 		}

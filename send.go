@@ -53,23 +53,24 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 	var rendered *Email
 	var raw []byte
 	var version int64
+	var now time.Time
 	err := w.view(ctx, func(t *tx) error {
 		o, err := owned(t, agentID, id)
 		if err != nil || !o.Can(interaction.EventSend) {
 			return err // the transaction below gives the precise refusal
 		}
-		version = o.Version
-		if rendered, err = draftEmail(t, o); err != nil {
-			return err
-		}
-		raw, err = w.render(rendered, t.now)
-		if err != nil {
-			rendered, raw = nil, nil // refused in the transaction, with its review hook first
-		}
-		return nil
+		version, now = o.Version, t.now
+		rendered, err = draftEmail(t, o)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if rendered != nil {
+		// Rendering happens with no lock held.
+		if raw, err = w.render(rendered, now); err != nil {
+			rendered, raw = nil, nil // refused in the transaction, with its review hook first
+		}
 	}
 	var out *interaction.Interaction
 	var item *OutboxItem
