@@ -224,3 +224,29 @@ func TestPutAgentRefusesAnUnknownStatus(t *testing.T) {
 	err := f.ws.PutAgent(context.Background(), emailflow.Agent{ID: "x", Status: "Ready"})
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
 }
+
+func TestPendingTransferKeepsTheSendersPlace(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 1}))
+	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	id := f.handled(t, "alice")
+	f.agent(t, "bob")
+	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusReady))
+	require.NoError(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob"}))
+	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusNotReady))
+
+	waiting := f.ingest(t, newMail("meanwhile"))
+	it, err := f.ws.Interaction(ctx, waiting)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateQueued, it.State, "alice's place is kept for the transfer")
+
+	require.NoError(t, f.ws.Decline(ctx, "bob", id, "no"))
+	back, err := f.ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", back.Owner)
+	st, err := f.ws.Interactions(ctx, emailflow.Query{OfferedTo: "alice"})
+	require.NoError(t, err)
+	assert.Empty(t, st, "alice is at capacity, not above it")
+}

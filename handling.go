@@ -167,8 +167,10 @@ func toQueue(it *interaction.Interaction, queue string, now time.Time) {
 }
 
 // Transfer hands inbound interaction id over in one step. To an agent, it
-// is offered to them (state "transferred") and stays with the sender until
-// they accept; a decline or an accept timeout returns it to the sender. To
+// is offered to them (state "transferred") and stays with the sender, on
+// the sender's load, until they accept; a decline or an accept timeout
+// returns it to the sender. Accepting is the target's own choice and may
+// take them above their capacity, as Pull may. To
 // a queue, it is queued there and routed like new mail. The note is added
 // to the interaction's notes.
 //
@@ -217,9 +219,9 @@ func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to Transfe
 			if err := t.UpdateInteraction(ctx, it); err != nil {
 				return err
 			}
-			// The sender is not offered new work here: a transfer that is
-			// not taken comes back to them. (Their load no longer counts
-			// it, so routing may still offer them mail meanwhile; see Load.)
+			// A pending transfer stays on its sender's load (see Tx.Load):
+			// it comes back to them unless the target accepts, so routing
+			// must not fill its place meanwhile.
 			return t.emit(EventTransferred, it, to.Agent, agentID, to.Note)
 		}
 		if err := it.Fire(ctx, ev, agentID, t.now, "to queue "+to.Queue); err != nil {

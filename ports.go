@@ -38,8 +38,9 @@ type Tx interface {
 	// FindInteractions returns the interactions matching q, ordered by
 	// priority (highest first), then QueuedAt, then CreatedAt, then id.
 	FindInteractions(ctx context.Context, q Query) ([]*interaction.Interaction, error)
-	// Load counts the interactions that take agent's capacity: offered or
-	// transferred to the agent, or handled by the agent.
+	// Load counts the interactions that take agent's capacity: offered to
+	// the agent, handled by the agent, or transferred by the agent and not
+	// yet accepted (a transfer comes back to its sender unless taken).
 	Load(ctx context.Context, agent string) (int, error)
 
 	// Email returns the email with id, or ErrNotFound.

@@ -274,13 +274,18 @@ func (s *Store) moveContact(id, from, to string) {
 	}
 }
 
-// active returns the agent whose capacity it takes, if any.
+// active returns the agent whose capacity it takes, if any: its owner
+// while handling, the agent it is offered to, and, while a transfer is
+// pending, the agent who transferred it (it comes back to them unless the
+// target accepts).
 func active(it *interaction.Interaction) string {
 	switch it.State {
 	case interaction.StateHandling:
 		return it.Owner
-	case interaction.StateOffered, interaction.StateTransferred:
+	case interaction.StateOffered:
 		return it.OfferedTo
+	case interaction.StateTransferred:
+		return it.TransferFrom
 	}
 	return ""
 }

@@ -16,14 +16,17 @@ import (
 )
 
 // loadAgent returns the agent whose capacity it takes, or "": the owner
-// while handling, the agent it is offered or transferred to while on
-// offer. It is the Go twin of the interactions.load_agent column.
+// while handling, the agent it is offered to, the agent who transferred it
+// while the transfer is pending. It is the Go twin of the
+// interactions.load_agent column.
 func loadAgent(it *interaction.Interaction) string {
 	switch it.State {
 	case interaction.StateHandling:
 		return it.Owner
-	case interaction.StateOffered, interaction.StateTransferred:
+	case interaction.StateOffered:
 		return it.OfferedTo
+	case interaction.StateTransferred:
+		return it.TransferFrom
 	}
 	return ""
 }

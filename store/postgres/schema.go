@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS {s}.interactions (
 	prefer_until timestamptz NOT NULL,
 	load_agent   text COLLATE "C" GENERATED ALWAYS AS (CASE
 		WHEN state = 'handling' THEN NULLIF(owner, '')
-		WHEN state IN ('offered', 'transferred') THEN NULLIF(offered_to, '')
+		WHEN state = 'offered' THEN NULLIF(offered_to, '')
+		WHEN state = 'transferred' THEN NULLIF(data->>'TransferFrom', '')
 	END) STORED,
 	version      bigint NOT NULL,
 	data         jsonb NOT NULL

@@ -31,12 +31,15 @@ func testLoad(t *testing.T, newStore newFunc) {
 		mk := func(id string, k interaction.Kind, st interaction.State, owner, offeredTo string) *interaction.Interaction {
 			it := plain(id, k, st)
 			it.Owner, it.OfferedTo = owner, offeredTo
+			if st == interaction.StateTransferred {
+				it.TransferFrom = owner
+			}
 			return it
 		}
 		in, out, consult := interaction.KindInbound, interaction.KindOutbound, interaction.KindConsult
 		create(t, s,
 			mk("ann-offered", in, interaction.StateOffered, "", "ann"),                // ann +1
-			mk("ann-transferred", in, interaction.StateTransferred, "bob", "ann"),     // ann +1 (bob's no more)
+			mk("ann-transferred", in, interaction.StateTransferred, "bob", "ann"),     // bob +1: pending, it stays on its sender
 			mk("ann-handling", in, interaction.StateHandling, "ann", ""),              // ann +1
 			mk("ann-consult", consult, interaction.StateHandling, "ann", ""),          // ann +1
 			mk("ann-parked", in, interaction.StateParked, "ann", ""),                  // parked: no
@@ -45,9 +48,9 @@ func testLoad(t *testing.T, newStore newFunc) {
 			mk("queued", in, interaction.StateQueued, "", ""),                         // nobody
 			mk("bob-handling", in, interaction.StateHandling, "bob", ""),              // bob +1
 			mk("bob-offered", consult, interaction.StateOffered, "", "bob"),           // bob +1
-			mk("carol-transferred", in, interaction.StateTransferred, "ann", "carol"), // carol +1, not ann
+			mk("carol-transferred", in, interaction.StateTransferred, "ann", "carol"), // ann +1, not carol
 		)
-		assert.Equal(t, map[string]int{"ann": 4, "bob": 2, "carol": 1, "dave": 0}, loads(t, s, "ann", "bob", "carol", "dave"))
+		assert.Equal(t, map[string]int{"ann": 4, "bob": 3, "carol": 0, "dave": 0}, loads(t, s, "ann", "bob", "carol", "dave"))
 	})
 
 	t.Run("FollowsStates", func(t *testing.T) {
@@ -68,7 +71,7 @@ func testLoad(t *testing.T, newStore newFunc) {
 			{"Resumed", func(it *interaction.Interaction) { it.State = interaction.StateHandling }, map[string]int{"ann": 0, "bob": 1}},
 			{"TransferredToAnn", func(it *interaction.Interaction) {
 				it.State, it.OfferedTo, it.TransferFrom = interaction.StateTransferred, "ann", "bob"
-			}, map[string]int{"ann": 1, "bob": 0}},
+			}, map[string]int{"ann": 0, "bob": 1}}, // pending: still bob's
 			{"DeclinedByAnn", func(it *interaction.Interaction) {
 				it.State, it.OfferedTo, it.TransferFrom = interaction.StateHandling, "", ""
 			}, map[string]int{"ann": 0, "bob": 1}},
@@ -91,13 +94,13 @@ func testLoad(t *testing.T, newStore newFunc) {
 		ctx := t.Context()
 		err := s.Update(ctx, func(tx emailflow.Tx) error {
 			require.NoError(t, loadAnd(ctx, tx, "it", func(it *interaction.Interaction) {
-				it.State, it.OfferedTo = interaction.StateTransferred, "bob"
+				it.State = interaction.StateDone
 			}))
 			other := plain("other", interaction.KindInbound, interaction.StateOffered)
 			other.OfferedTo = "bob"
 			require.NoError(t, tx.CreateInteraction(ctx, other))
 			assertLoad(t, ctx, tx, "ann", 0)
-			assertLoad(t, ctx, tx, "bob", 2)
+			assertLoad(t, ctx, tx, "bob", 1)
 			return errFail
 		})
 		require.ErrorIs(t, err, errFail)

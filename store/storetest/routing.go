@@ -208,7 +208,7 @@ func testAvailableAgents(t *testing.T, newStore newFunc) {
 			}, []string{"carol/0", "ann/0"}},
 			{"TransferToAnn", "i2", func(it *interaction.Interaction) {
 				it.State, it.OfferedTo, it.TransferFrom = interaction.StateTransferred, "ann", "bob"
-			}, []string{"bob/1", "carol/0"}},
+			}, []string{"carol/0", "ann/0"}}, // pending: it stays on bob's load
 			{"AnnAccepts", "i2", func(it *interaction.Interaction) {
 				it.State, it.Owner, it.OfferedTo, it.TransferFrom = interaction.StateHandling, "ann", "", ""
 			}, []string{"bob/1", "carol/0"}},
@@ -259,11 +259,11 @@ func testAvailableAgents(t *testing.T, newStore newFunc) {
 			require.NoError(t, loadAnd(ctx, tx, "i1", func(it *interaction.Interaction) {
 				it.State, it.OfferedTo, it.TransferFrom = interaction.StateTransferred, "ann", "carol"
 			}))
-			a, err = tx.Agent(ctx, "ann")
+			a, err = tx.Agent(ctx, "carol")
 			require.NoError(t, err)
-			a.Capacity = 1
+			a.Capacity = 1 // full: the pending transfer stays on her load
 			require.NoError(t, tx.PutAgent(ctx, a))
-			assert.Equal(t, []string{"zed", "carol"}, availableIDs(t, ctx, tx, "sales"), "the transaction sees its own writes")
+			assert.Equal(t, []string{"zed", "ann"}, availableIDs(t, ctx, tx, "sales"), "the transaction sees its own writes")
 			return errFail
 		})
 		require.ErrorIs(t, err, errFail)

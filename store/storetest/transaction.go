@@ -237,8 +237,9 @@ func txCases() []txCase {
 				require.NoError(t, err)
 				assert.Equal(t, int64(2), it.Version)
 				assert.Equal(t, interaction.StateTransferred, it.State)
-				assertLoad(t, ctx, tx, "ann", 0)
-				assertLoad(t, ctx, tx, "bob", 1)
+				// A pending transfer stays on its sender's load.
+				assertLoad(t, ctx, tx, "ann", 1)
+				assertLoad(t, ctx, tx, "bob", 0)
 			},
 		},
 		{
