@@ -1,6 +1,7 @@
 package emailflow_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/mail"
@@ -249,4 +250,27 @@ func TestPendingTransferKeepsTheSendersPlace(t *testing.T) {
 	st, err := f.ws.Interactions(ctx, emailflow.Query{OfferedTo: "alice"})
 	require.NoError(t, err)
 	assert.Empty(t, st, "alice is at capacity, not above it")
+}
+
+func TestOurOwnEmailEchoedBackCreatesNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	id := f.handled(t, "alice")
+	r, err := f.ws.Reply(ctx, "alice", id)
+	require.NoError(t, err)
+	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, emailflow.DraftContent{To: d.To, Bcc: []mail.Address{{Address: support}}, Subject: d.Subject, Text: "Bonjour"}))
+	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	before, err := f.ws.Interactions(ctx, emailflow.Query{})
+	require.NoError(t, err)
+
+	echo, err := f.ws.Ingest(ctx, support, bytes.NewReader(f.sender.Sent()[0].Raw))
+	require.NoError(t, err)
+	assert.Equal(t, r.ID, echo.ID, "the Bcc copy is our own outbound")
+	after, err := f.ws.Interactions(ctx, emailflow.Query{})
+	require.NoError(t, err)
+	assert.Len(t, after, len(before))
 }

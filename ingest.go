@@ -38,8 +38,11 @@ const (
 //
 // Ingest is idempotent: the same message (same Message-ID at the same
 // mailbox, or the same bytes when it has no Message-ID) returns the
-// interaction the first call created. Malformed mail is taken in with what
-// could be read and the warnings in the email's Warnings and the history.
+// interaction the first call created. A copy of one of our own emails
+// (Bcc'd to a mailbox of ours, echoed back) returns the outbound
+// interaction it belongs to and creates nothing. Malformed mail is taken
+// in with what could be read and the warnings in the email's Warnings and
+// the history.
 //
 // Errors: ErrInvalidInput for a mailbox that is not an address;
 // ErrTooLarge beyond the parse limits; the reader's or the store's errors.
@@ -75,6 +78,19 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 
 	var out *interaction.Interaction
 	err = w.update(ctx, func(t *tx) error {
+		if msg.MessageID != "" {
+			// A copy of our own email (a Bcc to one of our mailboxes, a
+			// mailing list echoing it back) is already stored, with its
+			// bytes: it is not a customer's mail.
+			own, err := t.EmailByMessageID(ctx, msg.MessageID)
+			if err == nil && own.Direction == Outbound {
+				out, err = t.Interaction(ctx, own.InteractionID)
+				return err
+			}
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
 		thread, err := w.findThread(t, msg, contactID)
 		if err != nil {
 			return err
