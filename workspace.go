@@ -260,21 +260,23 @@ type tx struct {
 
 // emit writes an event in the transaction and keeps it for publishing.
 func (t *tx) emit(typ EventType, it *interaction.Interaction, agent, actor, detail string) error {
-	e := Event{Type: typ, InteractionID: it.ID, Agent: agent, Actor: actor, State: it.State, At: t.now, Detail: detail}
-	if err := t.AppendEvent(t.ctx, &e); err != nil {
-		return err
-	}
-	t.events = append(t.events, e)
-	return nil
+	return t.appendEvent(Event{Type: typ, InteractionID: it.ID, Agent: agent, Actor: actor, State: it.State, At: t.now, Detail: detail})
 }
 
 // emitAgent writes an agent-status event in the transaction.
 func (t *tx) emitAgent(agent, actor string, s AgentStatus) error {
-	e := Event{Type: EventAgentStatus, Agent: agent, Actor: actor, At: t.now, Detail: string(s)}
-	if err := t.AppendEvent(t.ctx, &e); err != nil {
+	return t.appendEvent(Event{Type: EventAgentStatus, Agent: agent, Actor: actor, At: t.now, Detail: string(s)})
+}
+
+// appendEvent writes e to the store's log and keeps it for publishing. The
+// store sets Seq through a pointer into the kept list, so the event is not
+// allocated once more on its own.
+func (t *tx) appendEvent(e Event) error {
+	t.events = append(t.events, e)
+	if err := t.AppendEvent(t.ctx, &t.events[len(t.events)-1]); err != nil {
+		t.events = t.events[:len(t.events)-1]
 		return err
 	}
-	t.events = append(t.events, e)
 	return nil
 }
 
