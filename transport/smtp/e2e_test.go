@@ -1,0 +1,90 @@
+package smtp_test
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/store/memory"
+	smtp "github.com/emailflow/emailflow/transport/smtp"
+)
+
+// TestEndToEnd runs a Workspace between two SMTP servers: a customer's
+// email reaches it through the Server, the agent's reply leaves through
+// the Sender to the customer's MX.
+func TestEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	customerMX := &recorder{}
+	mxAddr := serveRecorder(t, customerMX, nil, false, false)
+
+	ws, err := emailflow.New(emailflow.Ports{
+		Store:  memory.New(nil),
+		Sender: smtp.NewSender(mxAddr, &smtp.SenderOptions{TLS: smtp.TLSNone, HeloName: "shop.example"}),
+	}, &emailflow.Options{
+		Hostname:  "shop.example",
+		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Support", Address: "support@shop.example"}, Queue: "support"}},
+	})
+	require.NoError(t, err)
+	sub := ws.Subscribe(ctx, nil)
+
+	ourMX := startServer(t, smtp.NewServer(smtp.IngestInto(ws), []string{"support@shop.example"}, &smtp.ServerOptions{Domain: "mx.shop.example", Logger: quiet}))
+	require.NoError(t, deliver(t, ourMX, "jo@example.org", []string{"support@shop.example"}, inbound))
+
+	var id string
+	for id == "" {
+		select {
+		case e := <-sub.C:
+			if e.Type == emailflow.EventIngested {
+				id = e.InteractionID
+			}
+		case <-ctx.Done():
+			t.Fatal("no interaction was ingested")
+		}
+	}
+	it, err := ws.Interaction(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateQueued, it.State)
+	assert.Equal(t, "support", it.Queue)
+	assert.Equal(t, "Where is my parcel?", it.Subject)
+
+	// The sending server retries (say our 250 was lost): nothing new.
+	require.NoError(t, deliver(t, ourMX, "jo@example.org", []string{"support@shop.example"}, inbound))
+	again, err := ws.Ingest(ctx, "support@shop.example", strings.NewReader(inbound))
+	require.NoError(t, err)
+	assert.Equal(t, id, again.ID)
+
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}}))
+	require.NoError(t, ws.SetStatus(ctx, "ana", emailflow.StatusReady))
+	_, err = ws.Accept(ctx, "ana", id)
+	require.NoError(t, err)
+	reply, err := ws.Reply(ctx, "ana", id)
+	require.NoError(t, err)
+	draft, err := ws.Draft(ctx, "ana", reply.ID)
+	require.NoError(t, err)
+	require.NoError(t, ws.EditDraft(ctx, "ana", reply.ID, emailflow.DraftContent{To: draft.To, Subject: draft.Subject, Text: "It ships today.\n\n" + draft.Text}))
+	reply, err = ws.Send(ctx, "ana", reply.ID)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateSent, reply.State)
+
+	got := customerMX.received()
+	require.Len(t, got, 1)
+	assert.Equal(t, []string{"jo@example.org"}, got[0].To)
+	assert.Equal(t, "shop.example", got[0].Helo)
+	raw := string(got[0].Data)
+	assert.Contains(t, raw, "In-Reply-To: <1@example.org>\r\n")
+	assert.Contains(t, raw, "References: <1@example.org>\r\n")
+	assert.Contains(t, raw, "It ships today.")
+	_, emails, err := ws.OpenInteraction(ctx, "ana", reply.ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, emails)
+	assert.Equal(t, string(emails[len(emails)-1].Raw), raw, "the customer gets exactly the bytes stored")
+}

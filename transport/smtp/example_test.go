@@ -1,0 +1,60 @@
+package smtp_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	smtp "github.com/emailflow/emailflow/transport/smtp"
+)
+
+// A Sender for a submission server; hand it to emailflow.New as
+// Ports.Sender.
+func ExampleNewSender() {
+	sender := smtp.NewSender("smtp.shop.example:587", &smtp.SenderOptions{
+		TLS:            smtp.TLSStartTLS,
+		TLSConfig:      &tls.Config{MinVersion: tls.VersionTLS12},
+		Username:       "support@shop.example",
+		Password:       "app-password",
+		HeloName:       "desk.shop.example",
+		DialTimeout:    10 * time.Second,
+		CommandTimeout: time.Minute,
+	})
+	_ = sender
+}
+
+// A full exchange in-process: the Server takes in mail for one mailbox
+// (with emailflow, the IngestFunc is smtp.IngestInto(workspace)) and a
+// Sender delivers to it.
+func Example() {
+	ingest := func(_ context.Context, mailbox string, r io.Reader) error {
+		subject, _ := bufio.NewReader(r).ReadString('\n')
+		fmt.Printf("%s received %q\n", mailbox, subject)
+		return nil
+	}
+	server := smtp.NewServer(ingest, []string{"support@shop.example"}, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go func() { _ = server.Serve(l) }()
+	defer server.Close()
+
+	sender := smtp.NewSender(l.Addr().String(), &smtp.SenderOptions{TLS: smtp.TLSNone})
+	msg := []byte("Subject: Where is my parcel?\r\nFrom: jo@example.org\r\n\r\nHello\r\n")
+	ctx := context.Background()
+
+	err = sender.Send(ctx, "jo@example.org", []string{"support@shop.example"}, msg)
+	fmt.Println("sent:", err == nil)
+
+	err = sender.Send(ctx, "jo@example.org", []string{"nobody@shop.example"}, msg)
+	fmt.Println("refused for good:", smtp.IsPermanent(err))
+	// Output:
+	// support@shop.example received "Subject: Where is my parcel?\r\n"
+	// sent: true
+	// refused for good: true
+}
