@@ -129,10 +129,23 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 	if err == nil {
 		return nil
 	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	if cerr := ctxErr(ctx); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("smtp: sending to %s: %w (%v)", s.addr, cerr, err)
 	}
 	return fmt.Errorf("smtp: sending to %s: %w", s.addr, err)
+}
+
+// ctxErr is ctx.Err(), or DeadlineExceeded once ctx's deadline passed:
+// the connection's deadline, which is the context's, can fire a moment
+// before the context notices.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 func (s *Sender) send(ctx context.Context, from string, to []string, msg []byte) error {
