@@ -95,8 +95,10 @@ type Server struct {
 var _ gosmtp.Backend = (*Server)(nil)
 
 // NewServer returns a Server taking in mail for mailboxes (addresses,
-// compared case-insensitively) with ingest. A nil opts means defaults.
-// It does not listen yet: call Serve or ListenAndServe.
+// with or without a display name, compared case-insensitively) with
+// ingest, which receives each mailbox's address as given here. A nil
+// opts means defaults. It does not listen yet: call Serve or
+// ListenAndServe.
 func NewServer(ingest IngestFunc, mailboxes []string, opts *ServerOptions) *Server {
 	s := &Server{ingest: ingest, mailboxes: make(map[string]string, len(mailboxes))}
 	if opts != nil {
