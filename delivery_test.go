@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"sync"
@@ -273,4 +274,46 @@ func TestOurOwnEmailEchoedBackCreatesNothing(t *testing.T) {
 	after, err := f.ws.Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	assert.Len(t, after, len(before))
+}
+
+// refusal is a Sender error that says whether retrying can help.
+type refusal struct{ permanent bool }
+
+func (r refusal) Error() string   { return "refused" }
+func (r refusal) Permanent() bool { return r.permanent }
+
+type refusingSender struct {
+	err   error
+	calls int
+}
+
+func (s *refusingSender) Send(context.Context, string, []string, []byte) error {
+	s.calls++
+	return s.err
+}
+
+func TestPermanentRefusalIsNotRetried(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		err   error
+		state interaction.State
+	}{
+		{"permanent", fmt.Errorf("wrapped: %w", refusal{permanent: true}), interaction.StateFailed},
+		{"temporary", refusal{permanent: false}, interaction.StateOutbox},
+		{"plain error", errors.New("connection reset"), interaction.StateOutbox},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := &refusingSender{err: tt.err}
+			f := fixtureWith(t, s, nil)
+			f.agent(t, "alice")
+			id := f.handled(t, "alice")
+			r, err := f.ws.Reply(ctx, "alice", id)
+			require.NoError(t, err)
+			o, err := f.ws.Send(ctx, "alice", r.ID)
+			require.NoError(t, err)
+			assert.Equal(t, tt.state, o.State)
+			assert.Equal(t, 1, s.calls)
+		})
+	}
 }

@@ -111,7 +111,9 @@ type Query struct {
 
 // Sender delivers one rendered RFC 5322 message to its recipients. It must
 // be safe for concurrent use. A Sender that returns an error is retried
-// later with the same bytes (and so the same Message-ID).
+// later with the same bytes (and so the same Message-ID), unless the error
+// (or one it wraps) has a method Permanent() bool that returns true, such
+// as an SMTP 5xx refusal: the email then fails back to its agent at once.
 type Sender interface {
 	Send(ctx context.Context, from string, to []string, msg []byte) error
 }

@@ -231,6 +231,12 @@ func (w *Workspace) DispatchPending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// permanent reports a Sender error that retrying cannot help (see Sender).
+func permanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}
+
 // leaseTime keeps other dispatchers (in other processes) away from an item
 // while one delivers it.
 const leaseTime = 2 * time.Minute
@@ -293,7 +299,7 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 		switch {
 		case sendErr == nil:
 			o.State, o.LastError, ev = OutboxDelivered, "", interaction.EventDeliver
-		case o.Attempts >= w.opts.MaxAttempts:
+		case o.Attempts >= w.opts.MaxAttempts || permanent(sendErr):
 			o.State, o.LastError, ev = OutboxFailed, sendErr.Error(), interaction.EventFail
 		default:
 			o.LastError = sendErr.Error()

@@ -117,7 +117,8 @@ func NewSender(addr string, opts *SenderOptions) *Sender {
 // its cancellation aborts the connection; the error then wraps ctx.Err().
 // A server's refusal is returned wrapped, an *smtp.SMTPError (from
 // github.com/emersion/go-smtp) that errors.As finds; IsPermanent tells a
-// permanent (5xx) one.
+// permanent (5xx) one, and so does the error's Permanent method, which
+// the Workspace's outbox reads to stop retrying.
 func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte) error {
 	if len(to) == 0 {
 		return fmt.Errorf("smtp: sending to %s: no recipient", s.addr)
@@ -132,8 +133,17 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 	if cerr := ctxErr(ctx); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("smtp: sending to %s: %w (%v)", s.addr, cerr, err)
 	}
-	return fmt.Errorf("smtp: sending to %s: %w", s.addr, err)
+	return &sendError{err: fmt.Errorf("smtp: sending to %s: %w", s.addr, err)}
 }
+
+// sendError is a failed Send. Its Permanent method tells the Workspace's
+// outbox that retrying cannot help (the server refused with a 5xx), so the
+// email fails back to its agent at once.
+type sendError struct{ err error }
+
+func (e *sendError) Error() string   { return e.err.Error() }
+func (e *sendError) Unwrap() error   { return e.err }
+func (e *sendError) Permanent() bool { return IsPermanent(e.err) }
 
 // ctxErr is ctx.Err(), or DeadlineExceeded once ctx's deadline passed:
 // the connection's deadline, which is the context's, can fire a moment

@@ -119,6 +119,9 @@ func TestSenderRefusals(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.addr)
 			assert.Equal(t, tt.permanent, smtp.IsPermanent(err))
+			var p interface{ Permanent() bool }
+			require.ErrorAs(t, err, &p, "the Workspace's outbox reads Permanent")
+			assert.Equal(t, tt.permanent, p.Permanent())
 			var se *gosmtp.SMTPError
 			if tt.code != 0 {
 				require.ErrorAs(t, err, &se, "the server's reply is wrapped")
