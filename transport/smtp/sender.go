@@ -121,17 +121,17 @@ func NewSender(addr string, opts *SenderOptions) *Sender {
 // the Workspace's outbox reads to stop retrying.
 func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte) error {
 	if len(to) == 0 {
-		return fmt.Errorf("smtp: sending to %s: no recipient", s.addr)
+		return &sendError{err: fmt.Errorf("smtp: sending to %s: no recipient", s.addr)}
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("smtp: sending to %s: %w", s.addr, err)
+		return &sendError{err: fmt.Errorf("smtp: sending to %s: %w", s.addr, err)}
 	}
 	err := s.send(ctx, from, to, msg)
 	if err == nil {
 		return nil
 	}
 	if cerr := ctxErr(ctx); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("smtp: sending to %s: %w (%v)", s.addr, cerr, err)
+		return &sendError{err: fmt.Errorf("smtp: sending to %s: %w (%v)", s.addr, cerr, err)}
 	}
 	return &sendError{err: fmt.Errorf("smtp: sending to %s: %w", s.addr, err)}
 }
