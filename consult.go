@@ -30,10 +30,7 @@ func (w *Workspace) Consult(ctx context.Context, agentID, id string, colleagues 
 	var out []*interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
 		out = out[:0]
-		if _, err := w.agent(t, agentID, PrivilegeConsult); err != nil {
-			return err
-		}
-		parent, err := owned(t, agentID, id)
+		parent, err := w.actingOwner(t, agentID, PrivilegeConsult, id)
 		if err != nil {
 			return err
 		}
@@ -81,10 +78,7 @@ func (w *Workspace) Answer(ctx context.Context, colleagueID, consultID, answer s
 		return fmt.Errorf("%w: the answer is empty", ErrInvalidInput)
 	}
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, colleagueID, PrivilegeHandle); err != nil {
-			return err
-		}
-		ci, err := t.Interaction(ctx, consultID)
+		ci, err := w.acting(t, colleagueID, PrivilegeHandle, consultID)
 		if err != nil {
 			return err
 		}
@@ -131,10 +125,7 @@ func (w *Workspace) Answer(ctx context.Context, colleagueID, consultID, answer s
 // ErrInvalidTransition (already answered or cancelled).
 func (w *Workspace) CancelConsult(ctx context.Context, agentID, consultID string) error {
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeConsult); err != nil {
-			return err
-		}
-		ci, err := t.Interaction(ctx, consultID)
+		ci, err := w.acting(t, agentID, PrivilegeConsult, consultID)
 		if err != nil {
 			return err
 		}

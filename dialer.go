@@ -36,10 +36,7 @@ func (w *Workspace) Call(ctx context.Context, agentID, id, number string) (strin
 	}
 	var it0 string
 	err := w.view(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeCall); err != nil {
-			return err
-		}
-		it, err := owned(t, agentID, id)
+		it, err := w.actingOwner(t, agentID, PrivilegeCall, id)
 		if err != nil {
 			return err
 		}

@@ -51,10 +51,7 @@ func (w *Workspace) SetDisposition(ctx context.Context, agentID, id, code string
 // owns, in one transaction.
 func (w *Workspace) change(ctx context.Context, agentID, id string, fn func(*tx, *interaction.Interaction) error) error {
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
-			return err
-		}
-		it, err := t.Interaction(ctx, id)
+		it, err := w.acting(t, agentID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}
@@ -80,10 +77,7 @@ func (w *Workspace) change(ctx context.Context, agentID, id string, fn func(*tx,
 // parked...); ErrInvalidInput when a disposition is required and missing.
 func (w *Workspace) MarkDone(ctx context.Context, agentID, id string) error {
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
-			return err
-		}
-		it, err := t.Interaction(ctx, id)
+		it, err := w.acting(t, agentID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}
@@ -186,10 +180,7 @@ func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to Transfe
 		return fmt.Errorf("%w: cannot transfer to oneself", ErrInvalidInput)
 	}
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeTransfer); err != nil {
-			return err
-		}
-		it, err := t.Interaction(ctx, id)
+		it, err := w.acting(t, agentID, PrivilegeTransfer, id)
 		if err != nil {
 			return err
 		}
@@ -254,10 +245,7 @@ const (
 // draft).
 func (w *Workspace) SaveToWorkbin(ctx context.Context, agentID, id string) error {
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
-			return err
-		}
-		it, err := owned(t, agentID, id)
+		it, err := w.actingOwner(t, agentID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}
@@ -285,10 +273,7 @@ func (w *Workspace) SaveToWorkbin(ctx context.Context, agentID, id string) error
 // agent's workbin); ErrInvalidTransition (not parked).
 func (w *Workspace) TakeFromWorkbin(ctx context.Context, agentID, id string) error {
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
-			return err
-		}
-		it, err := t.Interaction(ctx, id)
+		it, err := w.acting(t, agentID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}
@@ -343,10 +328,7 @@ func (w *Workspace) SaveToTeamWorkbin(ctx context.Context, agentID, id, bin stri
 		return fmt.Errorf("%w: %q is not a team workbin", ErrInvalidInput, bin)
 	}
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
-			return err
-		}
-		it, err := owned(t, agentID, id)
+		it, err := w.actingOwner(t, agentID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}
@@ -418,10 +400,7 @@ func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to Tran
 		return err
 	}
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, supervisorID, PrivilegeAssign); err != nil {
-			return err
-		}
-		it, err := t.Interaction(ctx, id)
+		it, err := w.acting(t, supervisorID, PrivilegeAssign, id)
 		if err != nil {
 			return err
 		}

@@ -195,10 +195,7 @@ func (w *Workspace) fromMailbox(a *Agent, requested string) (mail.Address, error
 // the author); ErrInvalidTransition (in review, queued for delivery, sent).
 func (w *Workspace) DiscardDraft(ctx context.Context, agentID, id string) error {
 	return w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
-			return err
-		}
-		o, err := owned(t, agentID, id)
+		o, err := w.actingOwner(t, agentID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}
@@ -271,10 +268,7 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 		}
 		var out *interaction.Interaction
 		err = w.update(ctx, func(t *tx) error {
-			if _, err := w.agent(t, agentID, PrivilegeForward); err != nil {
-				return err
-			}
-			it, err := t.Interaction(ctx, id)
+			it, err := w.acting(t, agentID, PrivilegeForward, id)
 			if err != nil {
 				return err
 			}

@@ -15,10 +15,7 @@ import (
 func (w *Workspace) Accept(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHandle); err != nil {
-			return err
-		}
-		it, err := t.Interaction(ctx, id)
+		it, err := w.acting(t, agentID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}

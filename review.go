@@ -448,10 +448,7 @@ func checkDraftContent(c DraftContent) error {
 func (w *Workspace) Withdraw(ctx context.Context, authorID, id string) (*interaction.Interaction, error) {
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
-		if _, err := w.agent(t, authorID, PrivilegeHandle); err != nil {
-			return err
-		}
-		o, err := owned(t, authorID, id)
+		o, err := w.actingOwner(t, authorID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}
@@ -534,10 +531,7 @@ type ReviewItem struct {
 func (w *Workspace) Review(ctx context.Context, reviewerID, reviewID string) (*ReviewItem, error) {
 	var out *ReviewItem
 	err := w.view(ctx, func(t *tx) error {
-		if _, err := w.agent(t, reviewerID, PrivilegeReview); err != nil {
-			return err
-		}
-		rv, err := t.Interaction(ctx, reviewID)
+		rv, err := w.acting(t, reviewerID, PrivilegeReview, reviewID)
 		if err != nil {
 			return err
 		}

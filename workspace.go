@@ -341,6 +341,23 @@ func (w *Workspace) may(a *Agent, p Privilege) bool {
 	return false
 }
 
+// acting checks that agent may act with privilege p, then loads
+// interaction id: the opening of most actions.
+func (w *Workspace) acting(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
+	if _, err := w.agent(t, agent, p); err != nil {
+		return nil, err
+	}
+	return t.Interaction(t.ctx, id)
+}
+
+// actingOwner is acting for an interaction the agent must own.
+func (w *Workspace) actingOwner(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
+	if _, err := w.agent(t, agent, p); err != nil {
+		return nil, err
+	}
+	return owned(t, agent, id)
+}
+
 // owned loads interaction id and checks that agent owns it.
 func owned(t *tx, agent, id string) (*interaction.Interaction, error) {
 	it, err := t.Interaction(t.ctx, id)
