@@ -47,11 +47,14 @@ const (
 // Errors: ErrInvalidInput for a mailbox that is not an address;
 // ErrTooLarge beyond the parse limits; the reader's or the store's errors.
 func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*interaction.Interaction, error) {
-	box, err := mail.ParseAddress(mailbox)
-	if err != nil {
-		return nil, fmt.Errorf("%w: mailbox %q is not an address: %v", ErrInvalidInput, mailbox, err)
+	// One of our mailboxes, as configured, needs no parsing.
+	if !w.own[mailbox] {
+		box, err := mail.ParseAddress(mailbox)
+		if err != nil {
+			return nil, fmt.Errorf("%w: mailbox %q is not an address: %v", ErrInvalidInput, mailbox, err)
+		}
+		mailbox = strings.ToLower(box.Address)
 	}
-	mailbox = strings.ToLower(box.Address)
 	raw, err := w.readRaw(r)
 	if err != nil {
 		return nil, err

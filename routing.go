@@ -209,6 +209,11 @@ func (w *Workspace) fill(t *tx, a *Agent) error {
 		if err != nil {
 			return err
 		}
+		if it.State != interaction.StateQueued {
+			// Another process offered or took it between the queue read
+			// and this load: the retried transaction reads the queue anew.
+			return fmt.Errorf("%w: %s left the queue while being offered", ErrConflict, it.ID)
+		}
 		if err := w.offer(t, it, a.ID); err != nil {
 			return err
 		}

@@ -272,6 +272,9 @@ func (t *tx) emitAgent(agent, actor string, s AgentStatus) error {
 // store sets Seq through a pointer into the kept list, so the event is not
 // allocated once more on its own.
 func (t *tx) appendEvent(e Event) error {
+	if t.events == nil {
+		t.events = make([]Event, 0, 2) // most actions emit one or two
+	}
 	t.events = append(t.events, e)
 	if err := t.AppendEvent(t.ctx, &t.events[len(t.events)-1]); err != nil {
 		t.events = t.events[:len(t.events)-1]

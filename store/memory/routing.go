@@ -100,10 +100,22 @@ func (s *Store) indexReady(old, a *emailflow.Agent) {
 	}
 }
 
-// loadChanged re-lists an agent whose load changed.
+// loadChanged lists or unlists an agent whose load changed, in each of
+// its queues. The roles and idle time are unchanged, so this touches only
+// the ready trees: a replace where the agent stays listed.
 func (s *Store) loadChanged(id string) {
-	if a := s.agents[id]; a != nil {
-		s.indexReady(a, a)
+	a := s.agents[id]
+	if a == nil {
+		return
+	}
+	k := readyKey{a.IdleSince, a.ID}
+	listed := a.Status == emailflow.StatusReady && s.load[id] < a.MaxLoad()
+	for _, q := range a.Queues {
+		if listed {
+			s.readyTree(q).ReplaceOrInsert(k)
+		} else if t, ok := s.ready[q]; ok {
+			t.Delete(k)
+		}
 	}
 }
 

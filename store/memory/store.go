@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -143,6 +142,7 @@ type txn struct {
 	readOnly bool
 	done     bool
 	undo     []func()
+	appended int // events appended to the log
 }
 
 func (t *txn) rollback() {
@@ -150,6 +150,10 @@ func (t *txn) rollback() {
 		t.undo[i]()
 	}
 	t.undo = nil
+	for ; t.appended > 0; t.appended-- {
+		t.s.events.pop()
+		t.s.seq--
+	}
 }
 
 func (t *txn) writable() error {
@@ -622,10 +626,7 @@ func (t *txn) AppendEvent(_ context.Context, e *emailflow.Event) error {
 	s.seq++
 	e.Seq = s.seq
 	s.events.push(*e)
-	t.undo = append(t.undo, func() {
-		s.events.pop()
-		s.seq--
-	})
+	t.appended++ // rollback pops them: no other undo touches the log
 	return nil
 }
 
@@ -635,54 +636,6 @@ func (t *txn) Events(_ context.Context, after int64, limit int) ([]emailflow.Eve
 		return nil, err
 	}
 	return t.s.events.after(after, limit), nil
-}
-
-// ring keeps the most recent events in a fixed buffer: the log of a
-// long-running embedded Workspace stays bounded.
-type ring struct {
-	buf   []emailflow.Event // grows up to max, then wraps
-	max   int
-	start int // index of the oldest event
-	n     int
-}
-
-func (r *ring) push(e emailflow.Event) {
-	switch {
-	case r.n < len(r.buf):
-		r.buf[(r.start+r.n)%len(r.buf)] = e
-		r.n++
-	case len(r.buf) < r.max:
-		r.buf = append(r.buf, e) // not wrapped yet, so start is 0
-		r.n++
-	default:
-		r.buf[r.start] = e
-		r.start = (r.start + 1) % len(r.buf)
-	}
-}
-
-// pop removes the newest event (a rolled-back append). When the push had
-// overwritten the oldest event, that one stays lost: the log only promises
-// the most recent events.
-func (r *ring) pop() {
-	if r.n == 0 {
-		return
-	}
-	r.n--
-}
-
-func (r *ring) at(i int) *emailflow.Event { return &r.buf[(r.start+i)%len(r.buf)] }
-
-func (r *ring) after(seq int64, limit int) []emailflow.Event {
-	i := sort.Search(r.n, func(i int) bool { return r.at(i).Seq > seq })
-	end := r.n
-	if limit > 0 && i+limit < end {
-		end = i + limit
-	}
-	out := make([]emailflow.Event, 0, end-i)
-	for ; i < end; i++ {
-		out = append(out, *r.at(i))
-	}
-	return out
 }
 
 // Agent implements emailflow.Tx.
