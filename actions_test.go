@@ -375,6 +375,30 @@ func TestIngestRefusesBadInput(t *testing.T) {
 	assert.Empty(t, all, "refused mail creates nothing")
 }
 
+// shortLen is a reader whose Len understates what it holds, as a reader
+// wrapping a stream that grew might.
+type shortLen struct{ *strings.Reader }
+
+func (r shortLen) Len() int { return r.Reader.Len() / 2 }
+
+// Ingest reads the message to its end whatever the reader's Len says, and
+// a sized reader beyond the limit is still refused.
+func TestIngestReadsPastAShortLen(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{Parse: &compose.ParseOptions{MaxSize: 1024}})
+	f.agent(t, "bob")
+	body := strings.Repeat("ligne du message\r\n", 20)
+	it, err := f.ws.Ingest(ctx, support, shortLen{strings.NewReader("From: Ana <ana@example.org>\r\nSubject: Long\r\nMessage-ID: <short-len@example.org>\r\n\r\n" + body)})
+	require.NoError(t, err)
+	_, emails, err := f.ws.OpenInteraction(ctx, "bob", it.ID)
+	require.NoError(t, err)
+	require.Len(t, emails, 1)
+	assert.Equal(t, strings.ReplaceAll(body, "\r\n", "\n"), emails[0].Text, "the whole body")
+
+	_, err = f.ws.Ingest(ctx, support, shortLen{strings.NewReader("Subject: big\r\n\r\n" + strings.Repeat("x", 4096))})
+	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
+}
+
 func TestIngestMalformedKeepsWhatCouldBeRead(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)

@@ -221,10 +221,23 @@ func (w *Workspace) readRaw(r io.Reader) ([]byte, error) {
 	if w.opts.Parse != nil && w.opts.Parse.MaxSize > 0 {
 		limit = w.opts.Parse.MaxSize
 	}
-	var buf bytes.Buffer
 	if l, ok := r.(interface{ Len() int }); ok && int64(l.Len()) <= limit {
-		buf.Grow(l.Len() + bytes.MinRead) // one allocation when the reader knows its size
+		// The reader knows its size: one allocation of exactly that, as
+		// the bytes are kept for as long as the email.
+		raw := make([]byte, l.Len())
+		n, err := io.ReadFull(r, raw)
+		if err != nil {
+			return nil, fmt.Errorf("reading message: %w", err)
+		}
+		more := make([]byte, 1)
+		k, _ := r.Read(more)
+		if k == 0 {
+			return raw[:n], nil
+		}
+		// It had more than it said: read it all the general way.
+		r = io.MultiReader(bytes.NewReader(raw), bytes.NewReader(more[:k]), r)
 	}
+	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, fmt.Errorf("reading message: %w", err)
 	}

@@ -173,9 +173,18 @@ func (t *txn) readable() error {
 	return nil
 }
 
-func notFound(what, id string) error {
-	return fmt.Errorf("%w: no %s %q", emailflow.ErrNotFound, what, id)
+// notFound reports a missing record. Lookups that miss are routine on hot
+// paths (a new Message-ID at ingest), so the message is only formatted
+// when someone reads it.
+func notFound(what, id string) error { return &notFoundError{what, id} }
+
+type notFoundError struct{ what, id string }
+
+func (e *notFoundError) Error() string {
+	return fmt.Sprintf("%v: no %s %q", emailflow.ErrNotFound, e.what, e.id)
 }
+
+func (e *notFoundError) Unwrap() error { return emailflow.ErrNotFound }
 
 // Interaction implements emailflow.Tx.
 func (t *txn) Interaction(_ context.Context, id string) (*interaction.Interaction, error) {
