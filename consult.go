@@ -65,7 +65,7 @@ func (w *Workspace) Consult(ctx context.Context, agentID, id string, colleagues 
 		}
 		return t.UpdateInteraction(ctx, parent)
 	})
-	return out, err
+	return copies(out), err
 }
 
 // Answer sends a colleague's answer to a consultation they accepted: it is

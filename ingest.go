@@ -213,7 +213,7 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 			w.log.Warn("emailflow: acknowledgement deferred to the outbox", "interaction", out.ID, "err", err)
 		}
 	}
-	return out, nil
+	return out.Clone(), nil // written, so the store's: the host gets a copy
 }
 
 func (w *Workspace) readRaw(r io.Reader) ([]byte, error) {

@@ -157,13 +157,17 @@ func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRe
 			if err := checkHeaderText("voice interaction id", req.VoiceInteractionID); err != nil {
 				return err
 			}
+			// The draft was written: link the call on a fresh read of it.
+			if out, err = t.Interaction(ctx, out.ID); err != nil {
+				return err
+			}
 			out.CaseData.Put(CaseVoiceInteraction, req.VoiceInteractionID, true)
 			out.Record(agentID, "linked-call", t.now, req.VoiceInteractionID)
 			return t.UpdateInteraction(ctx, out)
 		}
 		return nil
 	})
-	return out, err
+	return out.Clone(), err
 }
 
 // fromMailbox resolves the From of a new email: the requested mailbox,
@@ -281,6 +285,6 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 		if errors.Is(err, errStale) && attempt < 3 {
 			continue
 		}
-		return out, err
+		return out.Clone(), err
 	}
 }

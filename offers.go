@@ -45,7 +45,7 @@ func (w *Workspace) Accept(ctx context.Context, agentID, id string) (*interactio
 		}
 		return nil
 	})
-	return out, err
+	return out.Clone(), err
 }
 
 // Decline refuses an offer. An interaction offered from a queue goes back

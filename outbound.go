@@ -121,7 +121,7 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 		if errors.Is(err, errStale) && attempt < 3 {
 			continue
 		}
-		return out, err
+		return out.Clone(), err
 	}
 }
 

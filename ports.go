@@ -23,8 +23,13 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 }
 
-// Tx is one transaction of a Store. Values passed in and handed out are
-// copies: changing them after the call changes nothing stored.
+// Tx is one transaction of a Store. Values handed out are the caller's
+// own: changing them changes nothing stored. An interaction or email
+// passed to a write (CreateInteraction, UpdateInteraction, PutEmail) is the
+// store's after the call succeeds, and a store may keep it as it is (the
+// memory store does, saving a copy per write): the caller reads it but
+// never changes it, and reads it again from the Tx to change it once more.
+// Other values passed in are copied.
 type Tx interface {
 	// Interaction returns the interaction with id, or ErrNotFound.
 	Interaction(ctx context.Context, id string) (*interaction.Interaction, error)

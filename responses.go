@@ -86,13 +86,22 @@ func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *com
 		// cannot be made must not cost the customer's email.
 		_, err = compose.Render(d, &compose.RenderOptions{Hostname: w.opts.Hostname, Now: func() time.Time { return t.now }})
 	}
+	// it was written in this transaction: what changes it now changes a
+	// fresh read of it (see Tx).
+	parent, rerr := t.Interaction(t.ctx, it.ID)
+	if rerr != nil {
+		return nil, rerr
+	}
 	if err != nil {
 		w.log.Warn("emailflow: no acknowledgement", "interaction", it.ID, "err", err)
-		it.Record("system", "ack-skipped", t.now, err.Error())
-		return nil, t.UpdateInteraction(t.ctx, it)
+		parent.Record("system", "ack-skipped", t.now, err.Error())
+		return nil, t.UpdateInteraction(t.ctx, parent)
 	}
-	o, err := w.createDraft(t, "system", it, interaction.PurposeAutoReply, d)
+	o, err := w.createDraft(t, "system", parent, interaction.PurposeAutoReply, d)
 	if err != nil {
+		return nil, err
+	}
+	if o, err = t.Interaction(t.ctx, o.ID); err != nil {
 		return nil, err
 	}
 	e, err := draftEmail(t, o)

@@ -330,7 +330,7 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 			out = it // as it now stands: sent, failed, or waiting for a retry
 		}
 	}
-	return out, nil
+	return out.Clone(), nil
 }
 
 // Reject sends the email of review reviewID back to its author, in state
@@ -375,7 +375,7 @@ func (w *Workspace) Reject(ctx context.Context, reviewerID, reviewID, reason, re
 		out = o
 		return w.closeReview(t, rv, reviewerID, qa.Rejected)
 	})
-	return out, err
+	return out.Clone(), err
 }
 
 // ReviewEdit replaces the editable content of the email of review
@@ -480,7 +480,7 @@ func (w *Workspace) Withdraw(ctx context.Context, authorID, id string) (*interac
 		out = o
 		return w.cancelReview(t, r.ReviewID, authorID)
 	})
-	return out, err
+	return out.Clone(), err
 }
 
 // cancelReview takes review id off the queue or the reviewer's desk.

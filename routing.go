@@ -131,8 +131,9 @@ func (w *Workspace) pickAgent(t *tx, it *interaction.Interaction) (string, error
 	}
 }
 
-// route offers a queued interaction to the best eligible agent, if any;
-// otherwise it stays queued until an agent frees up.
+// route offers a queued interaction, already written in t, to the best
+// eligible agent, if any; otherwise it stays queued until an agent frees
+// up.
 func (w *Workspace) route(t *tx, it *interaction.Interaction) error {
 	if it.State != interaction.StateQueued {
 		return nil
@@ -141,7 +142,13 @@ func (w *Workspace) route(t *tx, it *interaction.Interaction) error {
 	if err != nil || a == "" {
 		return err
 	}
-	return w.offer(t, it, a)
+	// it was written in this transaction, so it is the store's now: the
+	// offer changes a fresh read of it (see Tx).
+	cur, err := t.Interaction(t.ctx, it.ID)
+	if err != nil {
+		return err
+	}
+	return w.offer(t, cur, a)
 }
 
 func (w *Workspace) offer(t *tx, it *interaction.Interaction, agentID string) error {
@@ -191,12 +198,15 @@ func (w *Workspace) nextAcross(t *tx, a *routing.Agent, queues []string) (*routi
 }
 
 // fill offers waiting interactions of a's queues to a until a is at
-// capacity: across queues, the highest priority then oldest first.
+// capacity: across queues, the highest priority then oldest first. An item
+// another process took between the queue read and the offer is skipped, a
+// few times at most: the agent's own action must not fail because others
+// route from the same queue.
 func (w *Workspace) fill(t *tx, a *Agent) error {
 	if a.Status != StatusReady {
 		return nil
 	}
-	for {
+	for skips := 0; skips < maxFillSkips; {
 		ra, err := w.routingAgent(t, a)
 		if err != nil || !ra.Free() {
 			return err
@@ -210,15 +220,24 @@ func (w *Workspace) fill(t *tx, a *Agent) error {
 			return err
 		}
 		if it.State != interaction.StateQueued {
-			// Another process offered or took it between the queue read
-			// and this load: the retried transaction reads the queue anew.
-			return fmt.Errorf("%w: %s left the queue while being offered", ErrConflict, it.ID)
+			skips++ // taken meanwhile: the next queue read no longer lists it
+			continue
 		}
-		if err := w.offer(t, it, a.ID); err != nil {
+		err = w.offer(t, it, a.ID)
+		if errors.Is(err, ErrConflict) {
+			skips++ // changed between the read and the write
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
+	return nil
 }
+
+// maxFillSkips bounds how many taken items one fill steps over; past it the
+// agent waits for the next routing event.
+const maxFillSkips = 8
 
 // freed is called when an agent's load dropped: it is offered more work.
 func (w *Workspace) freed(t *tx, agentID string) error {
@@ -288,5 +307,5 @@ func (w *Workspace) Pull(ctx context.Context, agentID, queue string) (*interacti
 		out = best
 		return t.emit(EventAccepted, best, agentID, agentID, "pulled")
 	})
-	return out, err
+	return out.Clone(), err
 }

@@ -124,7 +124,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 			out = it // as it now stands: sent, failed, or waiting for a retry
 		}
 	}
-	return out, nil
+	return out.Clone(), nil // written, so the store's: the host gets a copy
 }
 
 // render renders e as sent at now, setting e.Date.

@@ -283,6 +283,15 @@ func (t *tx) appendEvent(e Event) error {
 	return nil
 }
 
+// copies returns a copy of each interaction: what an action hands its
+// host, as the values it wrote are the store's (see Tx).
+func copies(its []*interaction.Interaction) []*interaction.Interaction {
+	for i, it := range its {
+		its[i] = it.Clone()
+	}
+	return its
+}
+
 // update runs fn in one store transaction and publishes its events after
 // the commit. A transaction that lost an optimistic race (ErrConflict) is
 // retried from the start, so the loser sees the winner's state and gets the

@@ -113,3 +113,43 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		emailflow.EventOutbox, emailflow.EventSent, emailflow.EventUpdated, emailflow.EventDone,
 	}, types)
 }
+
+// The interactions an action returns are the host's: changing them,
+// history and case data included, changes nothing stored, although the
+// store keeps the values the Workspace wrote.
+func TestReturnedInteractionsAreTheHosts(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{CompleteOnReply: true})
+	f.agent(t, "bob")
+	raw := readFile(t, "testdata/french-order.eml")
+	var id, draft string
+	steps := []struct {
+		name string
+		act  func() (*interaction.Interaction, error)
+	}{
+		{"Ingest", func() (*interaction.Interaction, error) { return f.ws.Ingest(ctx, support, bytes.NewReader(raw)) }},
+		{"Accept", func() (*interaction.Interaction, error) { return f.ws.Accept(ctx, "bob", id) }},
+		{"Reply", func() (*interaction.Interaction, error) { return f.ws.Reply(ctx, "bob", id) }},
+		{"Send", func() (*interaction.Interaction, error) { return f.ws.Send(ctx, "bob", draft) }},
+	}
+	for _, s := range steps {
+		got, err := s.act()
+		require.NoError(t, err, s.name)
+		switch s.name {
+		case "Ingest":
+			id = got.ID
+		case "Reply":
+			draft = got.ID
+		}
+		want := got.Clone()
+		got.State, got.Owner, got.Version = "tampered", "mallory", 99
+		got.History[0].Detail = "tampered"
+		got.History = append(got.History, interaction.Entry{Action: "tampered"})
+		if len(got.CaseData) > 0 {
+			got.CaseData[0].Value = "tampered"
+		}
+		stored, err := f.ws.Interaction(ctx, want.ID)
+		require.NoError(t, err, s.name)
+		assert.Equal(t, want, stored, "%s: the stored interaction is unchanged", s.name)
+	}
+}

@@ -62,6 +62,8 @@ type Store struct {
 	ready   map[string]*btree.BTreeG[readyKey] // ready agents per queue
 
 	contacts *contact.Index
+
+	guard guard // race builds: written values stay unchanged
 }
 
 type set map[string]struct{}
@@ -195,6 +197,7 @@ func (t *txn) Interaction(_ context.Context, id string) (*interaction.Interactio
 	if !ok {
 		return nil, notFound("interaction", id)
 	}
+	t.s.guard.checkInteraction(it)
 	return it.Clone(), nil
 }
 
@@ -210,8 +213,9 @@ func (t *txn) CreateInteraction(_ context.Context, it *interaction.Interaction) 
 		return fmt.Errorf("%w: interaction %q exists", emailflow.ErrConflict, it.ID)
 	}
 	it.Version = 1
-	c := it.Clone()
+	c := it // kept as it is: the caller does not change it after the write
 	t.s.interactions[c.ID] = c
+	t.s.guard.tookInteraction(c)
 	appendTo(t.s.byThread, c.ThreadID, c.ID)
 	if c.ContactID != "" {
 		appendTo(t.s.byContact, c.ContactID, c.ID)
@@ -220,6 +224,7 @@ func (t *txn) CreateInteraction(_ context.Context, it *interaction.Interaction) 
 	t.undo = append(t.undo, func() {
 		t.s.index(c, nil)
 		delete(t.s.interactions, c.ID)
+		t.s.guard.droppedInteraction(c.ID)
 		dropLast(t.s.byThread, c.ThreadID)
 		if c.ContactID != "" {
 			dropLast(t.s.byContact, c.ContactID)
@@ -237,6 +242,10 @@ func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) 
 	if !ok {
 		return notFound("interaction", it.ID)
 	}
+	t.s.guard.checkInteraction(old)
+	if old == it {
+		return fmt.Errorf("%w: interaction %s written again without reading it again", emailflow.ErrInvalidInput, it.ID)
+	}
 	if old.Version != it.Version {
 		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrConflict, it.ID, old.Version, it.Version)
 	}
@@ -244,8 +253,9 @@ func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) 
 		return fmt.Errorf("%w: interaction %s cannot change thread", emailflow.ErrInvalidInput, it.ID)
 	}
 	it.Version++
-	c := it.Clone()
+	c := it // kept as it is: the caller does not change it after the write
 	t.s.interactions[c.ID] = c
+	t.s.guard.tookInteraction(c)
 	t.s.index(old, c)
 	t.s.moveContact(c.ID, old.ContactID, c.ContactID)
 	t.undo = append(t.undo, func() {
@@ -253,6 +263,7 @@ func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) 
 		t.s.index(c, old)
 		t.s.interactions[old.ID] = old
 		it.Version--
+		t.s.guard.tookInteraction(old)
 	})
 	return nil
 }
@@ -402,6 +413,7 @@ func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interac
 		out = out[:q.Limit]
 	}
 	for i, it := range out {
+		s.guard.checkInteraction(it)
 		out[i] = it.Clone()
 	}
 	return out, nil
@@ -445,6 +457,7 @@ func (t *txn) Email(_ context.Context, id string) (*emailflow.Email, error) {
 	if !ok {
 		return nil, notFound("email", id)
 	}
+	t.s.guard.checkEmail(e)
 	return e.Clone(), nil
 }
 
@@ -456,7 +469,9 @@ func (t *txn) EmailsOf(_ context.Context, interactionID string) ([]*emailflow.Em
 	ids := t.s.emailsOf[interactionID]
 	out := make([]*emailflow.Email, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, t.s.emails[id].Clone())
+		e := t.s.emails[id]
+		t.s.guard.checkEmail(e)
+		out = append(out, e.Clone())
 	}
 	return out, nil
 }
@@ -470,7 +485,9 @@ func (t *txn) EmailByMessageID(_ context.Context, messageID string) (*emailflow.
 	if !ok {
 		return nil, notFound("email with Message-ID", messageID)
 	}
-	return t.s.emails[id].Clone(), nil
+	e := t.s.emails[id]
+	t.s.guard.checkEmail(e)
+	return e.Clone(), nil
 }
 
 // PutEmail implements emailflow.Tx.
@@ -482,8 +499,14 @@ func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
 		return fmt.Errorf("%w: email without id or interaction", emailflow.ErrInvalidInput)
 	}
 	s := t.s
-	c := e.Clone()
-	old, existed := s.emails[c.ID]
+	old, existed := s.emails[e.ID]
+	if existed {
+		s.guard.checkEmail(old)
+		if old == e {
+			return fmt.Errorf("%w: email %s written again without reading it again", emailflow.ErrInvalidInput, e.ID)
+		}
+	}
+	c := e // kept as it is: the caller does not change it after the write
 	if existed && old.InteractionID != c.InteractionID {
 		return fmt.Errorf("%w: email %s belongs to interaction %s", emailflow.ErrConflict, c.ID, old.InteractionID)
 	}
@@ -494,6 +517,7 @@ func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
 	// A replaced email whose Message-ID changed gives up its old one.
 	dropMsg := existed && old.MessageID != "" && old.MessageID != c.MessageID && s.byMsgID[old.MessageID] == c.ID
 	s.emails[c.ID] = c
+	s.guard.tookEmail(c)
 	if !existed {
 		s.emailsOf[c.InteractionID] = append(s.emailsOf[c.InteractionID], c.ID)
 	}
@@ -512,9 +536,11 @@ func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
 		}
 		if existed {
 			s.emails[c.ID] = old
+			s.guard.tookEmail(old)
 			return
 		}
 		delete(s.emails, c.ID)
+		s.guard.droppedEmail(c.ID)
 		ids := s.emailsOf[c.InteractionID]
 		if len(ids) <= 1 {
 			delete(s.emailsOf, c.InteractionID)

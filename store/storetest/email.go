@@ -186,14 +186,18 @@ func testEmail(t *testing.T, newStore newFunc) {
 				same(t, dup, getEmail(t, s, "copy"), "the copy is stored all the same")
 				assert.Equal(t, []string{"copy"}, emailIDs(emailsOf(t, s, "b")))
 
-				// Replacing either keeps the Message-ID with the first.
-				putEmails(t, s, dup, first)
+				// Replacing either keeps the Message-ID with the first
+				// (with copies: the written values are the store's).
+				putEmails(t, s, dup.Clone(), first.Clone())
 				assert.Equal(t, "first", byMessageID(t, s, "dup@exemple.fr"))
 			})
 		}
 	})
 
 	t.Run("Copies", func(t *testing.T) {
+		// An email handed out is the caller's own. (One passed to PutEmail
+		// may be kept by the store and is not changed afterwards: see
+		// emailflow.Tx.)
 		mutations := []struct {
 			name   string
 			mutate func(*emailflow.Email)
@@ -216,11 +220,6 @@ func testEmail(t *testing.T, newStore newFunc) {
 			name string
 			get  func(t *testing.T, s emailflow.Store) *emailflow.Email
 		}{
-			{"AfterPut", func(t *testing.T, s emailflow.Store) *emailflow.Email {
-				e := message("e", "a", "e@exemple.fr", 0)
-				putEmails(t, s, e)
-				return e
-			}},
 			{"FromEmail", func(t *testing.T, s emailflow.Store) *emailflow.Email {
 				putEmails(t, s, message("e", "a", "e@exemple.fr", 0))
 				return getEmail(t, s, "e")

@@ -190,6 +190,11 @@ func txCases() []txCase {
 				if err := tx.CreateInteraction(ctx, it); err != nil {
 					return err
 				}
+				// Written, it is the store's: change a fresh read (see Tx).
+				it, err := tx.Interaction(ctx, "new-2")
+				if err != nil {
+					return err
+				}
 				it.State, it.Owner, it.OfferedTo = interaction.StateHandling, "bob", ""
 				if err := tx.UpdateInteraction(ctx, it); err != nil {
 					return err
@@ -206,15 +211,18 @@ func txCases() []txCase {
 			},
 		},
 		{
-			name: "CreateInteractionReusingValue",
+			// A written value is the store's (see emailflow.Tx): the
+			// second interaction starts from a copy of the first.
+			name: "CreateInteractionFromACopy",
 			write: func(ctx context.Context, tx emailflow.Tx) error {
 				it := plain("new-3", interaction.KindOutbound, interaction.StateDraft)
 				it.Owner = "carol"
+				second := it.Clone()
 				if err := tx.CreateInteraction(ctx, it); err != nil {
 					return err
 				}
-				it.ID, it.ThreadID, it.Version, it.Subject = "new-4", "new-4", 0, "second"
-				return tx.CreateInteraction(ctx, it)
+				second.ID, second.ThreadID, second.Subject = "new-4", "new-4", "second"
+				return tx.CreateInteraction(ctx, second)
 			},
 			committed: func(t *testing.T, ctx context.Context, tx emailflow.Tx) {
 				found, err := tx.FindInteractions(ctx, emailflow.Query{Owner: "carol"})
@@ -635,8 +643,9 @@ func testTransaction(t *testing.T, newStore newFunc) {
 				assert.Equal(t, []string{"new-1"}, ids(found))
 				assertLoad(t, ctx, tx, "bob", 1)
 
-				it.State, it.Owner, it.OfferedTo = interaction.StateHandling, "bob", ""
-				require.NoError(t, tx.UpdateInteraction(ctx, it))
+				// it is the store's now: the update changes the copy read.
+				got.State, got.Owner, got.OfferedTo = interaction.StateHandling, "bob", ""
+				require.NoError(t, tx.UpdateInteraction(ctx, got))
 				got, err = tx.Interaction(ctx, "new-1")
 				require.NoError(t, err)
 				assert.Equal(t, int64(2), got.Version)
