@@ -152,6 +152,7 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 				it.PreferredAgent, it.PreferUntil = last, t.now.Add(w.opts.StickyFor)
 			}
 		}
+		it.CaseData = make(interaction.CaseData, 0, 5+len(w.opts.CaseData))
 		it.CaseData.Put(CaseSubject, msg.Subject, true)
 		it.CaseData.Put(CaseFrom, displayAddress(from), true)
 		it.CaseData.Put(CaseMailbox, mailbox, true)

@@ -246,7 +246,9 @@ func NewIDGenerator() IDGenerator {
 }
 
 func (g *idGenerator) NewID() string {
-	return g.prefix + "-" + strconv.FormatUint(g.n.Add(1), 36)
+	var b [32]byte // one allocation: the string
+	id := strconv.AppendUint(append(append(b[:0], g.prefix...), '-'), g.n.Add(1), 36)
+	return string(id)
 }
 
 // tx is what an action's transaction function receives: the store's Tx and

@@ -108,6 +108,7 @@ func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := &txn{s: s}
+	t.undo = t.first[:0]
 	committed := false
 	defer func() {
 		// Also when fn panics: whoever recovers the panic must find the
@@ -145,6 +146,9 @@ type txn struct {
 	done     bool
 	undo     []func()
 	appended int // events appended to the log
+	// first holds the undo steps of a typical action's writes, so that
+	// recording them allocates no list.
+	first [8]func()
 }
 
 func (t *txn) rollback() {
