@@ -51,7 +51,7 @@ func uniqueMail(raw []byte, i int64) []byte {
 func newBenchWorkspace(b testing.TB) (*emailflow.Workspace, *discard) {
 	b.Helper()
 	s := &discard{}
-	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(&memory.Options{EventLog: 10_000}), Sender: s}, &emailflow.Options{
+	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: s}, &emailflow.Options{
 		Hostname:        "desk.boutique.example",
 		Mailboxes:       []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: support}, Queue: "support-fr"}},
 		CompleteOnReply: true,

@@ -1,48 +1,84 @@
 package memory
 
 import (
+	"encoding/binary"
 	"sort"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
 )
 
-// ringChunk is how many events one block of the ring holds. The ring grows
-// a block at a time, so reaching its size never copies the events already
-// kept (a slice grown by append would, again and again, while a store
-// fills up).
-const ringChunk = 512
+// ringBlock is the size of the byte blocks the event log is written in.
+const ringBlock = 64 << 10
 
 // ring keeps the most recent events, up to max: the log of a
-// Workspace.Events reader. It grows in blocks up to max, then wraps,
-// overwriting the oldest.
+// Workspace.Events reader. Events are kept encoded, one after the other,
+// in blocks of bytes: a log of Event values would hold six pointers per
+// event for the garbage collector to scan at every cycle (over a hundred
+// thousand events by default), bytes it does not scan at all. A block is
+// dropped once every event in it has been overwritten.
 type ring struct {
-	blocks [][]emailflow.Event
-	size   int // slots allocated, at most max
 	max    int
-	start  int // slot of the oldest event
-	n      int
+	blocks [][]byte // written blocks, oldest first; len is the bytes used
+	base   int64    // number of the first block in blocks
+	// pos holds, per slot, where an event starts: its block number in the
+	// high 32 bits, its offset in the low 32. It grows to max, then wraps.
+	pos      []uint64
+	start, n int // slot of the oldest event; how many are kept
 }
 
-func (r *ring) slot(i int) *emailflow.Event {
-	i %= r.size
-	return &r.blocks[i/ringChunk][i%ringChunk]
-}
-
+// push appends e, overwriting the oldest event when the log is full.
 func (r *ring) push(e emailflow.Event) {
-	if r.n == r.size && r.size < r.max {
-		// Not wrapped yet, so start is 0 and the new slots follow the
-		// used ones.
-		b := make([]emailflow.Event, min(ringChunk, r.max-r.size))
-		r.blocks = append(r.blocks, b)
-		r.size += len(b)
+	var buf [16]byte
+	at, _ := e.At.AppendBinary(buf[:0]) // fails only for a zone offset in odd seconds, which no clock gives
+	fields := [...]string{string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), e.Detail}
+	size := 8 + 1 + len(at)
+	for _, f := range fields {
+		size += uvarintLen(len(f)) + len(f)
 	}
-	if r.n < r.size {
-		*r.slot(r.start + r.n) = e
+	last := len(r.blocks) - 1
+	if last < 0 || len(r.blocks[last])+size > cap(r.blocks[last]) {
+		r.blocks = append(r.blocks, make([]byte, 0, max(ringBlock, size)))
+		last++
+	}
+	b := r.blocks[last]
+	p := uint64(r.base+int64(last))<<32 | uint64(len(b))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.Seq))
+	b = append(append(b, byte(len(at))), at...)
+	for _, f := range fields {
+		b = append(binary.AppendUvarint(b, uint64(len(f))), f...)
+	}
+	r.blocks[last] = b
+	switch {
+	case r.n < len(r.pos):
+		r.pos[(r.start+r.n)%len(r.pos)] = p
 		r.n++
-		return
+	case len(r.pos) < r.max:
+		r.pos = append(r.pos, p) // not wrapped yet, so start is 0
+		r.n++
+	default:
+		r.pos[r.start] = p
+		r.start = (r.start + 1) % len(r.pos)
+		r.dropBlocks()
 	}
-	*r.slot(r.start) = e
-	r.start = (r.start + 1) % r.size
+}
+
+func uvarintLen(n int) int {
+	k := 1
+	for ; n >= 0x80; n >>= 7 {
+		k++
+	}
+	return k
+}
+
+// dropBlocks lets go of the blocks before the oldest event's.
+func (r *ring) dropBlocks() {
+	oldest := int64(r.pos[r.start] >> 32)
+	if k := int(oldest - r.base); k > 0 {
+		clear(r.blocks[:k])
+		r.blocks = r.blocks[k:]
+		r.base = oldest
+	}
 }
 
 // pop removes the newest event (a rolled-back append). When the push had
@@ -53,20 +89,49 @@ func (r *ring) pop() {
 		return
 	}
 	r.n--
-	*r.slot(r.start + r.n) = emailflow.Event{}
+	p := r.pos[(r.start+r.n)%len(r.pos)]
+	if b := int(int64(p>>32) - r.base); b == len(r.blocks)-1 {
+		r.blocks[b] = r.blocks[b][:uint32(p)] // it was the last written
+	}
 }
 
-func (r *ring) at(i int) *emailflow.Event { return r.slot(r.start + i) }
+func (r *ring) record(i int) []byte {
+	p := r.pos[(r.start+i)%len(r.pos)]
+	return r.blocks[int64(p>>32)-r.base][uint32(p):]
+}
 
 func (r *ring) after(seq int64, limit int) []emailflow.Event {
-	i := sort.Search(r.n, func(i int) bool { return r.at(i).Seq > seq })
+	i := sort.Search(r.n, func(i int) bool { return int64(binary.LittleEndian.Uint64(r.record(i))) > seq })
 	end := r.n
 	if limit > 0 && i+limit < end {
 		end = i + limit
 	}
 	out := make([]emailflow.Event, 0, end-i)
 	for ; i < end; i++ {
-		out = append(out, *r.at(i))
+		out = append(out, decodeEvent(r.record(i)))
 	}
 	return out
+}
+
+// An event is written as its Seq (8 bytes), At (a length byte and
+// time.Time's binary form), then Type, InteractionID, Agent, Actor, State
+// and Detail, each as a length and its bytes.
+
+func decodeEvent(b []byte) emailflow.Event {
+	e := emailflow.Event{Seq: int64(binary.LittleEndian.Uint64(b))}
+	b = b[8:]
+	next := func() string {
+		n, k := binary.Uvarint(b)
+		s := string(b[k : k+int(n)])
+		b = b[k+int(n):]
+		return s
+	}
+	n := int(b[0])
+	_ = e.At.UnmarshalBinary(b[1 : 1+n])
+	b = b[1+n:]
+	e.Type = emailflow.EventType(next())
+	e.InteractionID, e.Agent, e.Actor = next(), next(), next()
+	e.State = interaction.State(next())
+	e.Detail = next()
+	return e
 }

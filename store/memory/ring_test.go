@@ -1,11 +1,15 @@
 package memory
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
 )
 
 func seqs(es []emailflow.Event) []int64 {
@@ -24,45 +28,86 @@ func span(from, to int64) []int64 {
 	return out
 }
 
-// The ring keeps the newest max events across its block boundaries, and a
-// pop takes back only the newest, wrapped or not.
+// The ring keeps the newest max events, across blocks, and a pop takes
+// back only the newest, wrapped or not.
 func TestRing(t *testing.T) {
+	small := ""
+	big := strings.Repeat("détail ", ringBlock/7/3) // three events fill a block
 	tests := []struct {
 		name   string
 		max    int
+		detail string
 		pushes int64
 		pops   int
 		want   []int64
 	}{
-		{"empty", 10, 0, 0, nil},
-		{"under one block", 10, 7, 0, span(1, 7)},
-		{"wrapped in one block", 10, 25, 0, span(16, 25)},
-		{"popped before wrap", 10, 7, 2, span(1, 5)},
-		{"popped after wrap", 10, 25, 3, span(16, 22)},
-		{"several blocks, not full", 3*ringChunk + 5, 2*ringChunk + 3, 0, span(1, 2*ringChunk+3)},
-		{"several blocks, wrapped", 2*ringChunk + 5, 5*ringChunk + 1, 0, span(3*ringChunk-3, 5*ringChunk+1)},
-		{"several blocks, wrapped and popped", 2*ringChunk + 5, 5*ringChunk + 1, 2, span(3*ringChunk-3, 5*ringChunk-1)},
+		{"empty", 10, small, 0, 0, nil},
+		{"not full", 10, small, 7, 0, span(1, 7)},
+		{"wrapped", 10, small, 25, 0, span(16, 25)},
+		{"popped before wrap", 10, small, 7, 2, span(1, 5)},
+		{"popped after wrap", 10, small, 25, 3, span(16, 22)},
+		{"several blocks, not full", 20, big, 11, 0, span(1, 11)},
+		{"several blocks, wrapped", 7, big, 40, 0, span(34, 40)},
+		{"several blocks, wrapped and popped", 7, big, 40, 2, span(34, 38)},
+		{"an event larger than a block", 3, strings.Repeat("x", 2*ringBlock), 5, 0, span(3, 5)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := ring{max: tt.max}
 			for s := int64(1); s <= tt.pushes; s++ {
-				r.push(emailflow.Event{Seq: s})
+				r.push(emailflow.Event{Seq: s, Detail: tt.detail})
 			}
 			for range tt.pops {
 				r.pop()
 			}
-			got := seqs(r.after(0, 0))
+			got := r.after(0, 0)
 			if tt.want == nil {
 				assert.Empty(t, got)
-			} else {
-				assert.Equal(t, tt.want, got)
+				return
 			}
-			assert.LessOrEqual(t, r.size, tt.max, "never more slots than max")
+			assert.Equal(t, tt.want, seqs(got))
+			for _, e := range got {
+				require.Equal(t, tt.detail, e.Detail, "event %d", e.Seq)
+			}
 			if n := len(tt.want); n > 2 {
 				assert.Equal(t, tt.want[n-2:], seqs(r.after(tt.want[n-3], 0)), "after a sequence number")
 				assert.Equal(t, tt.want[1:2], seqs(r.after(tt.want[0], 1)), "with a limit")
 			}
+			// Blocks whose events were all overwritten are let go.
+			var bytes int
+			for _, b := range r.blocks {
+				bytes += cap(b)
+			}
+			assert.LessOrEqual(t, bytes, (tt.max+2)*max(ringBlock, len(tt.detail)+64), "blocks kept")
 		})
+	}
+}
+
+// An event reads back as it was pushed, every field and the time's zone
+// included, and a push after a pop reuses the space.
+func TestRingRoundTrip(t *testing.T) {
+	paris := time.FixedZone("CET", 3600)
+	events := []emailflow.Event{
+		{Seq: 1, Type: emailflow.EventOffered, InteractionID: "it-1", Agent: "bob", Actor: "system", State: interaction.StateOffered, At: time.Date(2026, 11, 26, 9, 30, 0, 123456789, time.UTC), Detail: "to bob"},
+		{Seq: 2, Type: emailflow.EventUpdated, InteractionID: "it-1", Actor: "ana", State: interaction.StateHandling, At: time.Date(2026, 11, 26, 10, 0, 0, 0, paris), Detail: "Référence=FR-2291 ✓"},
+		{Seq: 3}, // zero values, zero time
+	}
+	r := ring{max: 10}
+	r.push(emailflow.Event{Seq: 99, Detail: "rolled back"})
+	r.pop()
+	require.Len(t, r.blocks, 1)
+	assert.Empty(t, r.blocks[0], "a pop gives back the newest event's bytes")
+	for _, e := range events {
+		r.push(e)
+	}
+	got := r.after(0, 0)
+	require.Len(t, got, len(events))
+	for i, e := range events {
+		assert.True(t, e.At.Equal(got[i].At), "event %d: at %v, want %v", e.Seq, got[i].At, e.At)
+		_, wantOff := e.At.Zone()
+		_, gotOff := got[i].At.Zone()
+		assert.Equal(t, wantOff, gotOff, "event %d: zone offset", e.Seq)
+		got[i].At, e.At = time.Time{}, time.Time{}
+		assert.Equal(t, e, got[i])
 	}
 }
