@@ -90,21 +90,21 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		if !o.Can(interaction.EventSend) {
 			return o.Fire(ctx, interaction.EventSend, agentID, t.now, "")
 		}
-		e, err := draftEmail(t, o)
-		if err != nil {
-			return err
+		if rendered != nil && o.Version != version {
+			return errStale // edited since it was rendered: every edit bumps the version
+		}
+		// At the same version the draft's email is the one rendered (a copy
+		// of our own, read in the view): no need to read it again.
+		e, pre := rendered, raw
+		if e == nil {
+			// Render in the transaction, which reports the refusal.
+			if e, err = draftEmail(t, o); err != nil {
+				return err
+			}
+			pre = nil
 		}
 		if !e.hasRecipient() {
 			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, id)
-		}
-		pre := raw
-		switch {
-		case rendered == nil:
-			pre = nil // render in the transaction, which reports the refusal
-		case o.Version != version || rendered.ID != e.ID:
-			return errStale // edited since it was rendered: every edit bumps the version
-		default:
-			e.Date = rendered.Date
 		}
 		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID, pre); err != nil {
 			return err

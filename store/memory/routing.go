@@ -74,6 +74,9 @@ func (s *Store) readyTree(queue string) *btree.BTreeG[readyKey] {
 
 // indexWaiting moves an interaction's waiting entry from old to c.
 func (s *Store) indexWaiting(old, c *interaction.Interaction) {
+	if old != nil && c != nil && old.State == c.State && old.Queue == c.Queue && waitKeyOf(old) == waitKeyOf(c) {
+		return // still waiting where it was, or still not waiting
+	}
 	if old != nil && old.State == interaction.StateQueued {
 		s.waitingTree(old.Queue).Delete(waitKeyOf(old))
 	}

@@ -322,32 +322,37 @@ func active(it *interaction.Interaction) string {
 // nil).
 func (s *Store) index(old, c *interaction.Interaction) {
 	s.indexWaiting(old, c)
+	// An update that keeps what an index is keyed on leaves that index
+	// alone: most updates only add history.
+	sameState := old != nil && c != nil && old.State == c.State && old.Owner == c.Owner
+	sameOffer := old != nil && c != nil && old.OfferedTo == c.OfferedTo
+	sameLoad := old != nil && c != nil && active(old) == active(c)
 	if old != nil {
-		if old.State.Open() {
+		if !sameState && old.State.Open() {
 			s.byState[old.State].remove(old.ID)
 			if old.Owner != "" {
 				s.byOwner[old.Owner].remove(old.ID)
 			}
 		}
-		if old.OfferedTo != "" {
+		if !sameOffer && old.OfferedTo != "" {
 			s.byOffered[old.OfferedTo].remove(old.ID)
 		}
-		if a := active(old); a != "" {
+		if a := active(old); !sameLoad && a != "" {
 			s.load[a]--
 			defer s.loadChanged(a)
 		}
 	}
 	if c != nil {
-		if c.State.Open() {
+		if !sameState && c.State.Open() {
 			addTo(s.byState, c.State, c.ID)
 			if c.Owner != "" {
 				addTo(s.byOwner, c.Owner, c.ID)
 			}
 		}
-		if c.OfferedTo != "" {
+		if !sameOffer && c.OfferedTo != "" {
 			addTo(s.byOffered, c.OfferedTo, c.ID)
 		}
-		if a := active(c); a != "" {
+		if a := active(c); !sameLoad && a != "" {
 			s.load[a]++
 			defer s.loadChanged(a)
 		}
