@@ -194,7 +194,7 @@ func (w *Workspace) parentQAStatus(t *tx, parent *interaction.Interaction, statu
 	if err := t.UpdateInteraction(t.ctx, p); err != nil {
 		return err
 	}
-	*parent = *p
+	*parent = *p.Clone() // p is the store's now (see Tx)
 	return t.emit(EventUpdated, p, p.Owner, actor, CaseQAStatus+"="+status)
 }
 
