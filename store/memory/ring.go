@@ -30,7 +30,12 @@ type ring struct {
 // push appends e, overwriting the oldest event when the log is full.
 func (r *ring) push(e emailflow.Event) {
 	var buf [16]byte
-	at, _ := e.At.AppendBinary(buf[:0]) // fails only for a zone offset in odd seconds, which no clock gives
+	at, err := e.At.AppendBinary(buf[:0])
+	if err != nil {
+		// A zone the binary form cannot hold (an offset of exactly minus
+		// one minute): keep the instant, in UTC.
+		at, _ = e.At.UTC().AppendBinary(buf[:0])
+	}
 	fields := [...]string{string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), e.Detail}
 	size := 8 + 1 + len(at)
 	for _, f := range fields {

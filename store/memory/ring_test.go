@@ -111,3 +111,34 @@ func TestRingRoundTrip(t *testing.T) {
 		assert.Equal(t, e, got[i])
 	}
 }
+
+// FuzzRingRoundTrip: any event reads back from the log as it was pushed,
+// among others and across block boundaries.
+func FuzzRingRoundTrip(f *testing.F) {
+	f.Add("offered", "it-1", "bob", "system", "offered", "to bob", int64(1764147600), int64(0), 3600)
+	f.Add("", "", "", "", "", strings.Repeat("é", 300), int64(0), int64(999999999), 0)
+	f.Add("x", strings.Repeat("i", ringBlock), "a", "b", "c", "", int64(-62135596800), int64(0), -18000)
+	f.Fuzz(func(t *testing.T, typ, id, agent, actor, state, detail string, sec, nsec int64, offset int) {
+		at := time.Unix(sec, nsec%1e9).In(time.FixedZone("", (offset%86400)/60*60))
+		e := emailflow.Event{Type: emailflow.EventType(typ), InteractionID: id, Agent: agent, Actor: actor, State: interaction.State(state), At: at, Detail: detail}
+		r := ring{max: 3}
+		for i := range int64(5) {
+			e.Seq = i + 1
+			r.push(e)
+		}
+		got := r.after(3, 0)
+		require.Len(t, got, 2)
+		for i, g := range got {
+			want := e
+			want.Seq = int64(4 + i)
+			assert.True(t, want.At.Equal(g.At), "at %v, want %v", g.At, want.At)
+			if _, err := want.At.MarshalBinary(); err == nil { // else kept in UTC
+				_, wantOff := want.At.Zone()
+				_, gotOff := g.At.Zone()
+				assert.Equal(t, wantOff, gotOff)
+			}
+			want.At, g.At = time.Time{}, time.Time{}
+			assert.Equal(t, want, g)
+		}
+	})
+}
