@@ -397,7 +397,17 @@ func TestIngestReadsPastAShortLen(t *testing.T) {
 
 	_, err = f.ws.Ingest(ctx, support, shortLen{strings.NewReader("Subject: big\r\n\r\n" + strings.Repeat("x", 4096))})
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
+
+	// A Len that says more than there is: what there is is the message.
+	it, err = f.ws.Ingest(ctx, support, longLen{strings.NewReader("From: Ana <ana@example.org>\r\nSubject: Court\r\nMessage-ID: <long-len@example.org>\r\n\r\ncourt\r\n")})
+	require.NoError(t, err)
+	assert.Equal(t, "Court", it.Subject)
 }
+
+// longLen is a reader whose Len overstates what it holds.
+type longLen struct{ *strings.Reader }
+
+func (r longLen) Len() int { return r.Reader.Len() + 100 }
 
 func TestIngestMalformedKeepsWhatCouldBeRead(t *testing.T) {
 	ctx := context.Background()

@@ -33,6 +33,12 @@ func TestEditDraftRecipientsBodiesAttachments(t *testing.T) {
 		HTML:    "<p>Bonjour,</p><p>Voici votre <b>bon de retour</b>.</p>",
 	}
 	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, content))
+	// content is still the host's: changing it now changes nothing stored.
+	content.Cc[0].Address, content.Bcc[0].Name = "mallory@evil.example", "Mallory"
+	stored, err := f.ws.Draft(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []mail.Address{{Name: "Marc Dupré", Address: "marc.dupre@exemple.fr"}}, stored.Cc)
+	assert.Equal(t, []mail.Address{{Address: "archive@boutique.example"}}, stored.Bcc)
 	keep, err := f.ws.AddAttachment(ctx, "alice", r.ID, "bon-retour.pdf", "application/pdf", strings.NewReader("%PDF-1.7 retour"))
 	require.NoError(t, err)
 	drop, err := f.ws.AddAttachment(ctx, "alice", r.ID, "mauvais.txt", "", strings.NewReader("oops"))

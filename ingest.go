@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/mail"
 	"strings"
 	"time"
@@ -138,7 +139,8 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 		}
 		it.ContactID, it.Mailbox, it.Subject = contactID, mailbox, msg.Subject
 		r := w.routeFor(mailbox, recipients(msg))
-		it.Queue, it.QueuedAt, it.Skills, it.Language = r.Queue, t.now, r.Skills, r.Language
+		// Skills: the interaction's own map, not the route's (Options are the host's).
+		it.Queue, it.QueuedAt, it.Skills, it.Language = r.Queue, t.now, maps.Clone(r.Skills), r.Language
 		it.Priority = r.Priority
 		if it.Priority == 0 {
 			it.Priority = w.queue(r.Queue).Priority
@@ -202,7 +204,7 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 		}
 		if thread == "" {
 			f := compose.Fields{InteractionID: it.ID, Subject: it.Subject, ContactFirstName: who.FirstName, ContactLastName: who.LastName}
-			ack, err = w.autoAcknowledge(t, it, msg, f)
+			ack, out, err = w.autoAcknowledge(t, it, msg, f)
 		}
 		return err
 	})
@@ -227,15 +229,22 @@ func (w *Workspace) readRaw(r io.Reader) ([]byte, error) {
 		// the bytes are kept for as long as the email.
 		raw := make([]byte, l.Len())
 		n, err := io.ReadFull(r, raw)
-		if err != nil {
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			return raw[:n], nil // it had less than it said: that is all
+		case err != nil:
 			return nil, fmt.Errorf("reading message: %w", err)
 		}
 		more := make([]byte, 1)
-		k, _ := r.Read(more)
-		if k == 0 {
-			return raw[:n], nil
+		k, err := r.Read(more)
+		switch {
+		case k == 0 && err == io.EOF:
+			return raw, nil
+		case k == 0 && err != nil:
+			return nil, fmt.Errorf("reading message: %w", err)
 		}
-		// It had more than it said: read it all the general way.
+		// It had more than it said, or could not tell: read on the general
+		// way.
 		r = io.MultiReader(bytes.NewReader(raw), bytes.NewReader(more[:k]), r)
 	}
 	var buf bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -262,7 +263,8 @@ func (w *Workspace) EditDraft(ctx context.Context, agentID, id string, c DraftCo
 		return err
 	}
 	return w.editDraft(ctx, agentID, id, "edit", func(e *Email) error {
-		e.To, e.Cc, e.Bcc = c.To, c.Cc, c.Bcc
+		// Copies: the email is the store's once written, c is the host's.
+		e.To, e.Cc, e.Bcc = slices.Clone(c.To), slices.Clone(c.Cc), slices.Clone(c.Bcc)
 		e.Subject, e.Text, e.HTML = c.Subject, c.Text, c.HTML
 		return nil
 	})

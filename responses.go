@@ -68,15 +68,16 @@ func (w *Workspace) InsertResponse(ctx context.Context, agentID, id, templateID 
 // autoAcknowledge answers the first email of a new conversation with
 // Options.AutoAcknowledge, in the ingest transaction, and returns the
 // outbox item to deliver after the commit (nil when no acknowledgement is
-// due: automated mail, mail from one of our mailboxes, no sender).
-func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *compose.Message, f compose.Fields) (*OutboxItem, error) {
+// due: automated mail, mail from one of our mailboxes, no sender), with the
+// inbound it as it now stands (it itself when nothing changed it).
+func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *compose.Message, f compose.Fields) (*OutboxItem, *interaction.Interaction, error) {
 	tmpl := w.opts.AutoAcknowledge
 	if tmpl == nil || msg.Auto.Automated() || len(msg.From) == 0 {
-		return nil, nil
+		return nil, it, nil
 	}
 	from := strings.ToLower(msg.From[0].Address)
 	if from == "" || from == it.Mailbox || w.own[from] {
-		return nil, nil // never answer ourselves: that is how loops start
+		return nil, it, nil // never answer ourselves: that is how loops start
 	}
 	d := compose.Reply(msg, &compose.ReplyOptions{From: w.mailboxAddress(it.Mailbox), Own: w.ownAddresses(it.Mailbox), QuoteLanguage: w.opts.QuoteLanguage})
 	d.AutoSubmitted = true
@@ -90,28 +91,28 @@ func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *com
 	// fresh read of it (see Tx).
 	parent, rerr := t.Interaction(t.ctx, it.ID)
 	if rerr != nil {
-		return nil, rerr
+		return nil, nil, rerr
 	}
 	if err != nil {
 		w.log.Warn("emailflow: no acknowledgement", "interaction", it.ID, "err", err)
 		parent.Record("system", "ack-skipped", t.now, err.Error())
-		return nil, t.UpdateInteraction(t.ctx, parent)
+		return nil, parent, t.UpdateInteraction(t.ctx, parent)
 	}
 	o, err := w.createDraft(t, "system", parent, interaction.PurposeAutoReply, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if o, err = t.Interaction(t.ctx, o.ID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e, err := draftEmail(t, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e.Auto = string(compose.AutoReply)
 	item, err := w.queueForDelivery(t, o, e, interaction.EventSend, "system", nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return item, nil
+	return item, parent, nil // createDraft recorded the draft on parent
 }

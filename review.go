@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"time"
 
 	"github.com/emailflow/emailflow/interaction"
@@ -404,7 +405,8 @@ func (w *Workspace) ReviewEdit(ctx context.Context, reviewerID, reviewID string,
 			return err
 		}
 		before := contentOf(e)
-		e.To, e.Cc, e.Bcc = c.To, c.Cc, c.Bcc
+		// Copies: the email is the store's once written, c is the host's.
+		e.To, e.Cc, e.Bcc = slices.Clone(c.To), slices.Clone(c.Cc), slices.Clone(c.Bcc)
 		e.Subject, e.Text, e.HTML = c.Subject, c.Text, c.HTML
 		changed, err := qa.EditContent(r, reviewerID, before, contentOf(e), t.now)
 		if err != nil || !changed {

@@ -199,9 +199,10 @@ func (w *Workspace) nextAcross(t *tx, a *routing.Agent, queues []string) (*routi
 
 // fill offers waiting interactions of a's queues to a until a is at
 // capacity: across queues, the highest priority then oldest first. An item
-// another process took between the queue read and the offer is skipped, a
-// few times at most: the agent's own action must not fail because others
-// route from the same queue.
+// another process took between the queue read and its own read is skipped,
+// a few times at most: the agent's own action must not fail because others
+// route from the same queue. A conflict on the write itself goes up, and
+// the action is retried: a SQL store's transaction may be over by then.
 func (w *Workspace) fill(t *tx, a *Agent) error {
 	if a.Status != StatusReady {
 		return nil
@@ -223,12 +224,7 @@ func (w *Workspace) fill(t *tx, a *Agent) error {
 			skips++ // taken meanwhile: the next queue read no longer lists it
 			continue
 		}
-		err = w.offer(t, it, a.ID)
-		if errors.Is(err, ErrConflict) {
-			skips++ // changed between the read and the write
-			continue
-		}
-		if err != nil {
+		if err := w.offer(t, it, a.ID); err != nil {
 			return err
 		}
 	}

@@ -153,3 +153,16 @@ func TestReturnedInteractionsAreTheHosts(t *testing.T) {
 		assert.Equal(t, want, stored, "%s: the stored interaction is unchanged", s.name)
 	}
 }
+
+// With an acknowledgement sent in the ingest transaction, Ingest returns
+// the inbound as stored: the acknowledgement's history entry included.
+func TestIngestReturnsTheAcknowledgedInbound(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, &emailflow.Options{AutoAcknowledge: &compose.Template{Text: "Bien reçu.\n"}})
+	got, err := f.ws.Ingest(ctx, support, bytes.NewReader(readFile(t, "testdata/french-order.eml")))
+	require.NoError(t, err)
+	stored, err := f.ws.Interaction(ctx, got.ID)
+	require.NoError(t, err)
+	assert.Equal(t, stored, got)
+	assert.Equal(t, string(interaction.PurposeAutoReply), got.History[len(got.History)-1].Action)
+}

@@ -17,3 +17,7 @@ func (guard) checkInteraction(*interaction.Interaction) {}
 func (guard) tookEmail(*emailflow.Email)                {}
 func (guard) droppedEmail(string)                       {}
 func (guard) checkEmail(*emailflow.Email)               {}
+func (guard) interactionSnapshot(string) any            { return nil }
+func (guard) restoreInteraction(string, any)            {}
+func (guard) emailSnapshot(string) any                  { return nil }
+func (guard) restoreEmail(string, any)                  {}

@@ -29,6 +29,19 @@ func (g *guard) tookInteraction(it *interaction.Interaction) {
 
 func (g *guard) droppedInteraction(id string) { delete(g.interactions, id) }
 
+// interactionSnapshot and restoreInteraction let a rollback put back the
+// snapshot a write replaced, rather than take a new one that would hide a
+// change made behind the store's back.
+func (g *guard) interactionSnapshot(id string) any { return g.interactions[id] }
+
+func (g *guard) restoreInteraction(id string, snap any) {
+	if s, ok := snap.(*interaction.Interaction); ok && s != nil {
+		g.interactions[id] = s
+		return
+	}
+	delete(g.interactions, id)
+}
+
 func (g *guard) checkInteraction(it *interaction.Interaction) {
 	if want, ok := g.interactions[it.ID]; ok && !reflect.DeepEqual(want, it.Clone()) {
 		panic(fmt.Sprintf("memory: interaction %s was changed after it was written (version %d)", it.ID, it.Version))
@@ -43,6 +56,16 @@ func (g *guard) tookEmail(e *emailflow.Email) {
 }
 
 func (g *guard) droppedEmail(id string) { delete(g.emails, id) }
+
+func (g *guard) emailSnapshot(id string) any { return g.emails[id] }
+
+func (g *guard) restoreEmail(id string, snap any) {
+	if s, ok := snap.(*emailflow.Email); ok && s != nil {
+		g.emails[id] = s
+		return
+	}
+	delete(g.emails, id)
+}
 
 func (g *guard) checkEmail(e *emailflow.Email) {
 	if want, ok := g.emails[e.ID]; ok && !reflect.DeepEqual(want, e.Clone()) {

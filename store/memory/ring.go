@@ -20,7 +20,7 @@ const ringBlock = 64 << 10
 type ring struct {
 	max    int
 	blocks [][]byte // written blocks, oldest first; len is the bytes used
-	base   int64    // number of the first block in blocks
+	base   uint32   // number of the first block in blocks (modulo 2³²)
 	// pos holds, per slot, where an event starts: its block number in the
 	// high 32 bits, its offset in the low 32. It grows to max, then wraps.
 	pos      []uint64
@@ -47,7 +47,7 @@ func (r *ring) push(e emailflow.Event) {
 		last++
 	}
 	b := r.blocks[last]
-	p := uint64(r.base+int64(last))<<32 | uint64(len(b))
+	p := uint64(r.base+uint32(last))<<32 | uint64(len(b))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Seq))
 	b = append(append(b, byte(len(at))), at...)
 	for _, f := range fields {
@@ -78,11 +78,10 @@ func uvarintLen(n int) int {
 
 // dropBlocks lets go of the blocks before the oldest event's.
 func (r *ring) dropBlocks() {
-	oldest := int64(r.pos[r.start] >> 32)
-	if k := int(oldest - r.base); k > 0 {
+	if k := r.block(r.pos[r.start]); k > 0 {
 		clear(r.blocks[:k])
 		r.blocks = r.blocks[k:]
-		r.base = oldest
+		r.base += uint32(k)
 	}
 }
 
@@ -95,15 +94,19 @@ func (r *ring) pop() {
 	}
 	r.n--
 	p := r.pos[(r.start+r.n)%len(r.pos)]
-	if b := int(int64(p>>32) - r.base); b == len(r.blocks)-1 {
+	if b := r.block(p); b == len(r.blocks)-1 {
 		r.blocks[b] = r.blocks[b][:uint32(p)] // it was the last written
 	}
 }
 
 func (r *ring) record(i int) []byte {
 	p := r.pos[(r.start+i)%len(r.pos)]
-	return r.blocks[int64(p>>32)-r.base][uint32(p):]
+	return r.blocks[r.block(p)][uint32(p):]
 }
+
+// block returns the index in blocks of position p's block. Block numbers
+// wrap at 2³², so the difference is taken modulo 2³² too.
+func (r *ring) block(p uint64) int { return int(uint32(p>>32) - r.base) }
 
 func (r *ring) after(seq int64, limit int) []emailflow.Event {
 	i := sort.Search(r.n, func(i int) bool { return int64(binary.LittleEndian.Uint64(r.record(i))) > seq })

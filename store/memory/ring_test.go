@@ -83,6 +83,19 @@ func TestRing(t *testing.T) {
 	}
 }
 
+// Block numbers wrap at 2³² without losing the way to the events.
+func TestRingBlockNumbersWrap(t *testing.T) {
+	big := strings.Repeat("x", ringBlock/2) // two events fill a block
+	r := ring{max: 3, base: 1<<32 - 2}
+	for s := int64(1); s <= 12; s++ {
+		r.push(emailflow.Event{Seq: s, Detail: big})
+	}
+	assert.Equal(t, []int64{10, 11, 12}, seqs(r.after(0, 0)))
+	r.pop()
+	assert.Equal(t, []int64{10, 11}, seqs(r.after(0, 0)))
+	assert.LessOrEqual(t, len(r.blocks), 3, "overwritten blocks are let go")
+}
+
 // An event reads back as it was pushed, every field and the time's zone
 // included, and a push after a pop reuses the space.
 func TestRingRoundTrip(t *testing.T) {

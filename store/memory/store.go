@@ -27,7 +27,9 @@ var errReadOnly = errors.New("memory: write in a read-only transaction")
 // Options configure a Store. Nil means the defaults.
 type Options struct {
 	// EventLog is how many recent events the store keeps for
-	// Workspace.Events; older ones are dropped. Default 100,000.
+	// Workspace.Events; older ones are dropped. Default 100,000. An
+	// event read back has At's instant and zone offset, not its zone's
+	// name nor a monotonic clock reading (as from a SQL store).
 	EventLog int
 }
 
@@ -259,6 +261,7 @@ func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) 
 	it.Version++
 	c := it // kept as it is: the caller does not change it after the write
 	t.s.interactions[c.ID] = c
+	snap := t.s.guard.interactionSnapshot(c.ID)
 	t.s.guard.tookInteraction(c)
 	t.s.index(old, c)
 	t.s.moveContact(c.ID, old.ContactID, c.ContactID)
@@ -267,7 +270,7 @@ func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) 
 		t.s.index(c, old)
 		t.s.interactions[old.ID] = old
 		it.Version--
-		t.s.guard.tookInteraction(old)
+		t.s.guard.restoreInteraction(old.ID, snap)
 	})
 	return nil
 }
@@ -526,6 +529,7 @@ func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
 	// A replaced email whose Message-ID changed gives up its old one.
 	dropMsg := existed && old.MessageID != "" && old.MessageID != c.MessageID && s.byMsgID[old.MessageID] == c.ID
 	s.emails[c.ID] = c
+	snap := s.guard.emailSnapshot(c.ID)
 	s.guard.tookEmail(c)
 	if !existed {
 		s.emailsOf[c.InteractionID] = append(s.emailsOf[c.InteractionID], c.ID)
@@ -545,7 +549,7 @@ func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
 		}
 		if existed {
 			s.emails[c.ID] = old
-			s.guard.tookEmail(old)
+			s.guard.restoreEmail(c.ID, snap)
 			return
 		}
 		delete(s.emails, c.ID)
