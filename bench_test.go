@@ -123,6 +123,7 @@ func BenchmarkLifecycle(b *testing.B) {
 	}
 	b.StopTimer()
 	runtime.KeepAlive(prev)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
 	reportCPU(b, cpu)
 	if sent+s.n.Load() != int64(b.N) {
 		b.Fatalf("sent %d of %d", sent+s.n.Load(), b.N)
