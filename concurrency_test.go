@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/mail"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -139,4 +140,81 @@ func TestConcurrentRouting(t *testing.T) {
 		}
 	}
 	assert.Zero(t, guard.violations.Load(), "no agent was ever above capacity")
+}
+
+// interleave wraps a Store and, once armed, runs a hook right after the
+// next read-only transaction: another user's action landing between an
+// action's snapshot and its write.
+type interleave struct {
+	emailflow.Store
+	hook func()
+}
+
+func (s *interleave) View(ctx context.Context, fn func(emailflow.Tx) error) error {
+	err := s.Store.View(ctx, fn)
+	if h := s.hook; h != nil {
+		s.hook = nil
+		h()
+	}
+	return err
+}
+
+// An inbound or a draft changed between the snapshot an action works from
+// and its write: the action starts over from the new state, and nothing of
+// the stale attempt is kept.
+func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (*emailflow.Workspace, *interleave, *transport.Sender, string) {
+		store := &interleave{Store: memory.New(nil)}
+		sender := &transport.Sender{}
+		ws, err := emailflow.New(emailflow.Ports{Store: store, Directory: store.Store.(emailflow.Directory), Sender: sender}, &emailflow.Options{
+			Hostname:  "desk.boutique.example",
+			Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: support}, Queue: "support-fr"}},
+		})
+		require.NoError(t, err)
+		require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"support-fr"}, Capacity: 5}))
+		require.NoError(t, ws.SetStatus(ctx, "bob", emailflow.StatusReady))
+		it, err := ws.Ingest(ctx, support, bytes.NewReader(readFile(t, "testdata/french-order.eml")))
+		require.NoError(t, err)
+		_, err = ws.Accept(ctx, "bob", it.ID)
+		require.NoError(t, err)
+		return ws, store, sender, it.ID
+	}
+
+	t.Run("Reply", func(t *testing.T) {
+		ws, store, _, id := setup(t)
+		store.hook = func() { require.NoError(t, ws.AddNote(ctx, "bob", id, "appelée entre-temps")) }
+		draft, err := ws.Reply(ctx, "bob", id)
+		require.NoError(t, err)
+		inbound, err := ws.Interaction(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, inbound.Notes, 1, "the concurrent note is kept")
+		var replies int
+		for _, e := range inbound.History {
+			if e.Action == string(interaction.PurposeReply) {
+				replies++
+				assert.Equal(t, draft.ID, e.Detail)
+			}
+		}
+		assert.Equal(t, 1, replies, "one reply recorded")
+		drafts, err := ws.Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
+		require.NoError(t, err)
+		assert.Len(t, drafts, 1, "the stale attempt left no draft")
+	})
+
+	t.Run("Send", func(t *testing.T) {
+		ws, store, sender, id := setup(t)
+		draft, err := ws.Reply(ctx, "bob", id)
+		require.NoError(t, err)
+		d, err := ws.Draft(ctx, "bob", draft.ID)
+		require.NoError(t, err)
+		store.hook = func() {
+			require.NoError(t, ws.EditDraft(ctx, "bob", draft.ID, emailflow.DraftContent{To: d.To, Subject: "Re: colis retrouvé", Text: "Bonne nouvelle."}))
+		}
+		sent, err := ws.Send(ctx, "bob", draft.ID)
+		require.NoError(t, err)
+		assert.Equal(t, interaction.StateSent, sent.State)
+		require.Len(t, sender.Sent(), 1, "sent once")
+		assert.Contains(t, string(sender.Sent()[0].Raw), "Subject: =?utf-8?q?Re:_colis_retrouv=C3=A9?=", "the edited version, not the stale render")
+	})
 }

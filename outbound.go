@@ -105,17 +105,26 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 			return nil, err
 		}
 		var out *interaction.Interaction
+		first := true
 		err = w.update(ctx, func(t *tx) error {
 			if _, err := w.agent(t, agentID, priv); err != nil {
 				return err
 			}
-			parent, err := t.Interaction(ctx, id)
-			if err != nil {
-				return err
+			// The snapshot is a copy of our own: the first try writes it
+			// back, and the store's version check tells whether the inbound
+			// changed meanwhile (ErrConflict, and the next try reads it).
+			parent := snap
+			if !first {
+				var err error
+				if parent, err = t.Interaction(ctx, id); err != nil {
+					return err
+				}
+				if parent.Version != snap.Version {
+					return errStale // changed since the snapshot: check it all again
+				}
 			}
-			if parent.Version != snap.Version {
-				return errStale // changed since the snapshot: check it all again
-			}
+			first = false
+			var err error
 			out, err = w.createDraft(t, agentID, parent, p, d)
 			return err
 		})

@@ -52,6 +52,7 @@ var errStale = fmt.Errorf("%w: the interaction changed while its email was prepa
 func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOptions) (*interaction.Interaction, error) {
 	var rendered *Email
 	var raw []byte
+	var snap *interaction.Interaction
 	var version int64
 	var now time.Time
 	err := w.view(ctx, func(t *tx) error {
@@ -59,7 +60,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		if err != nil || !o.Can(interaction.EventSend) {
 			return err // the transaction below gives the precise refusal
 		}
-		version, now = o.Version, t.now
+		snap, version, now = o, o.Version, t.now
 		rendered, err = draftEmail(t, o)
 		return err
 	})
@@ -74,15 +75,23 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 	}
 	var out *interaction.Interaction
 	var item *OutboxItem
+	first := true
 	err = w.update(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, PrivilegeHandle)
 		if err != nil {
 			return err
 		}
-		o, err := owned(t, agentID, id)
-		if err != nil {
-			return err
+		// The snapshot is a copy of our own, owned by the agent at its
+		// version: the first try writes it back, and the store's version
+		// check tells whether it changed meanwhile (ErrConflict, and the
+		// next try reads it again).
+		o := snap
+		if o == nil || !first {
+			if o, err = owned(t, agentID, id); err != nil {
+				return err
+			}
 		}
+		first = false
 		if submitted, err := w.submitForReview(t, a, o, so); submitted || err != nil {
 			out = o
 			return err
