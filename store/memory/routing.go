@@ -131,7 +131,7 @@ func (t *txn) Waiting(_ context.Context, queue string, offset, limit int) ([]rou
 	if !ok {
 		return nil, nil
 	}
-	out := make([]routing.Item, 0, max(limit, 0))
+	out := make([]routing.Item, 0, pageSize(tree.Len(), offset, limit))
 	tree.Ascend(func(k waitKey) bool {
 		if offset > 0 {
 			offset--
@@ -159,7 +159,7 @@ func (t *txn) AvailableAgents(_ context.Context, queue string, offset, limit int
 	if !ok {
 		return nil, nil
 	}
-	out := make([]routing.Agent, 0, max(limit, 0))
+	out := make([]routing.Agent, 0, pageSize(tree.Len(), offset, limit))
 	tree.Ascend(func(k readyKey) bool {
 		if offset > 0 {
 			offset--
@@ -173,4 +173,14 @@ func (t *txn) AvailableAgents(_ context.Context, queue string, offset, limit int
 		return limit <= 0 || len(out) < limit
 	})
 	return out, nil
+}
+
+// pageSize is how many of n entries a page from offset holds, at most
+// limit (none: all).
+func pageSize(n, offset, limit int) int {
+	n = max(n-max(offset, 0), 0)
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	return n
 }
