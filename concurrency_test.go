@@ -147,10 +147,12 @@ func TestConcurrentRouting(t *testing.T) {
 // action's snapshot and its write.
 type interleave struct {
 	emailflow.Store
-	hook func()
+	hook  func()
+	views int
 }
 
 func (s *interleave) View(ctx context.Context, fn func(emailflow.Tx) error) error {
+	s.views++
 	err := s.Store.View(ctx, fn)
 	if h := s.hook; h != nil {
 		s.hook = nil
@@ -184,8 +186,10 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 	t.Run("Reply", func(t *testing.T) {
 		ws, store, _, id := setup(t)
 		store.hook = func() { require.NoError(t, ws.AddNote(ctx, "bob", id, "appelée entre-temps")) }
+		store.views = 0
 		draft, err := ws.Reply(ctx, "bob", id)
 		require.NoError(t, err)
+		assert.Equal(t, 2, store.views, "the reply was built again from the new state")
 		inbound, err := ws.Interaction(ctx, id)
 		require.NoError(t, err)
 		require.Len(t, inbound.Notes, 1, "the concurrent note is kept")
@@ -200,6 +204,36 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 		drafts, err := ws.Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
 		require.NoError(t, err)
 		assert.Len(t, drafts, 1, "the stale attempt left no draft")
+	})
+
+	t.Run("ReplyToAnInboundDoneMeanwhile", func(t *testing.T) {
+		ws, store, _, id := setup(t)
+		store.hook = func() { require.NoError(t, ws.MarkDone(ctx, "bob", id)) }
+		_, err := ws.Reply(ctx, "bob", id)
+		assert.ErrorIs(t, err, emailflow.ErrInvalidTransition)
+		inbound, err := ws.Interaction(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, "complete", inbound.History[len(inbound.History)-1].Action, "no reply recorded after done")
+		drafts, err := ws.Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
+		require.NoError(t, err)
+		assert.Empty(t, drafts)
+	})
+
+	t.Run("SendOnceRecipientsWereAddedMeanwhile", func(t *testing.T) {
+		ws, store, sender, id := setup(t)
+		draft, err := ws.Reply(ctx, "bob", id)
+		require.NoError(t, err)
+		d, err := ws.Draft(ctx, "bob", draft.ID)
+		require.NoError(t, err)
+		require.NoError(t, ws.EditDraft(ctx, "bob", draft.ID, emailflow.DraftContent{Subject: d.Subject, Text: d.Text}))
+		store.hook = func() {
+			require.NoError(t, ws.EditDraft(ctx, "bob", draft.ID, emailflow.DraftContent{To: d.To, Subject: d.Subject, Text: d.Text}))
+		}
+		sent, err := ws.Send(ctx, "bob", draft.ID)
+		require.NoError(t, err, "the recipient added meanwhile counts")
+		assert.Equal(t, interaction.StateSent, sent.State)
+		require.Len(t, sender.Sent(), 1)
+		assert.Equal(t, []string{"helene.dupre@exemple.fr"}, sender.Sent()[0].To)
 	})
 
 	t.Run("Send", func(t *testing.T) {

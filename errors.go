@@ -15,6 +15,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict reports a write on a stale version, or a duplicate id.
 	ErrConflict = errors.New("conflict")
+	// ErrStaleVersion is the ErrConflict of an UpdateInteraction based on
+	// an old version: the store wrote nothing and its transaction goes on
+	// (the Workspace steps over a queue item another process just took).
+	ErrStaleVersion = fmt.Errorf("%w: stale version", ErrConflict)
 	// ErrForbidden reports an actor that may not do this.
 	ErrForbidden = interaction.ErrForbidden
 	// ErrInvalidTransition reports an action the interaction's state does

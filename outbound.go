@@ -105,7 +105,9 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 			return nil, err
 		}
 		var out *interaction.Interaction
-		first := true
+		// The version seen, kept apart from snap: a failed first try may
+		// have passed snap to the store, which may have bumped it.
+		first, version := true, snap.Version
 		err = w.update(ctx, func(t *tx) error {
 			if _, err := w.agent(t, agentID, priv); err != nil {
 				return err
@@ -119,7 +121,7 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 				if parent, err = t.Interaction(ctx, id); err != nil {
 					return err
 				}
-				if parent.Version != snap.Version {
+				if parent.Version != version {
 					return errStale // changed since the snapshot: check it all again
 				}
 			}

@@ -38,7 +38,8 @@ type Tx interface {
 	CreateInteraction(ctx context.Context, it *interaction.Interaction) error
 	// UpdateInteraction replaces the stored interaction when it.Version is
 	// the stored version, and increments it.Version. A stale version gives
-	// ErrConflict; an unknown id ErrNotFound.
+	// ErrStaleVersion (an ErrConflict), writes nothing and leaves the
+	// transaction usable; an unknown id gives ErrNotFound.
 	UpdateInteraction(ctx context.Context, it *interaction.Interaction) error
 	// FindInteractions returns the interactions matching q, ordered by
 	// priority (highest first), then QueuedAt, then CreatedAt, then id.

@@ -199,10 +199,11 @@ func (w *Workspace) nextAcross(t *tx, a *routing.Agent, queues []string) (*routi
 
 // fill offers waiting interactions of a's queues to a until a is at
 // capacity: across queues, the highest priority then oldest first. An item
-// another process took between the queue read and its own read is skipped,
+// another process took, seen by its read or by the write's version check
+// (ErrStaleVersion: nothing written, the transaction goes on), is skipped,
 // a few times at most: the agent's own action must not fail because others
-// route from the same queue. A conflict on the write itself goes up, and
-// the action is retried: a SQL store's transaction may be over by then.
+// route from the same queue. Any other conflict goes up, and the action is
+// retried: a SQL store's transaction may be over by then.
 func (w *Workspace) fill(t *tx, a *Agent) error {
 	if a.Status != StatusReady {
 		return nil
@@ -224,7 +225,12 @@ func (w *Workspace) fill(t *tx, a *Agent) error {
 			skips++ // taken meanwhile: the next queue read no longer lists it
 			continue
 		}
-		if err := w.offer(t, it, a.ID); err != nil {
+		err = w.offer(t, it, a.ID)
+		if errors.Is(err, ErrStaleVersion) {
+			skips++ // taken between the read and the write; nothing was written
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}

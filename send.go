@@ -62,6 +62,11 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		}
 		snap, version, now = o, o.Version, t.now
 		rendered, err = draftEmail(t, o)
+		if err == nil && !rendered.hasRecipient() {
+			// Refused below, and a refusal writes nothing for the version
+			// check to catch a change by: the refusal reads afresh.
+			snap = nil
+		}
 		return err
 	})
 	if err != nil {

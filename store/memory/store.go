@@ -253,7 +253,7 @@ func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) 
 		return fmt.Errorf("%w: interaction %s written again without reading it again", emailflow.ErrInvalidInput, it.ID)
 	}
 	if old.Version != it.Version {
-		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrConflict, it.ID, old.Version, it.Version)
+		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrStaleVersion, it.ID, old.Version, it.Version)
 	}
 	if old.ThreadID != it.ThreadID {
 		return fmt.Errorf("%w: interaction %s cannot change thread", emailflow.ErrInvalidInput, it.ID)

@@ -185,7 +185,7 @@ func (t *txn) whyNotUpdated(ctx context.Context, it *interaction.Interaction) er
 	case err != nil:
 		return mapErr("update interaction", err)
 	case version != it.Version:
-		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrConflict, it.ID, version, it.Version)
+		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrStaleVersion, it.ID, version, it.Version)
 	case thread != it.ThreadID:
 		return fmt.Errorf("%w: interaction %s cannot change thread", emailflow.ErrInvalidInput, it.ID)
 	}

@@ -111,6 +111,7 @@ func testInteraction(t *testing.T, newStore newFunc) {
 				err := s.Update(t.Context(), func(tx emailflow.Tx) error {
 					return tx.UpdateInteraction(t.Context(), stale)
 				})
+				assert.ErrorIs(t, err, emailflow.ErrStaleVersion)
 				assert.ErrorIs(t, err, emailflow.ErrConflict)
 				same(t, want, load(t, s, "s"), "a stale write changes nothing")
 			})
@@ -127,7 +128,9 @@ func testInteraction(t *testing.T, newStore newFunc) {
 			a.Owner = "bob"
 			require.NoError(t, tx.UpdateInteraction(ctx, a))
 			b.Owner = "carol"
-			assert.ErrorIs(t, tx.UpdateInteraction(ctx, b), emailflow.ErrConflict)
+			err = tx.UpdateInteraction(ctx, b)
+			assert.ErrorIs(t, err, emailflow.ErrStaleVersion)
+			assert.ErrorIs(t, err, emailflow.ErrConflict)
 		})
 		got := load(t, s, "s")
 		assert.Equal(t, "bob", got.Owner)
