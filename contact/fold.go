@@ -26,22 +26,8 @@ var iterPool = sync.Pool{New: func() any { return new(norm.Iter) }}
 // folds through a table (about 250 ns for "Hélène Lefèvre-Béranger");
 // other scripts go through the golang.org/x/text normalizer.
 func Fold(s string) string {
-	ascii, upper := true, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-		if 'A' <= c && c <= 'Z' {
-			upper = true
-		}
-	}
-	if ascii {
-		if !upper {
-			return s
-		}
-		return strings.ToLower(s)
+	if f, ok := foldASCII(s); ok {
+		return f
 	}
 	// Latin text, the common case, is folded through a table; anything
 	// else goes through the Unicode normalizer.
@@ -72,6 +58,25 @@ func Fold(s string) string {
 	return b.String()
 }
 
+// foldASCII folds s when it is all ASCII, allocating only when it has
+// capitals; ok is false for any other text.
+func foldASCII(s string) (folded string, ok bool) {
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return "", false
+		}
+		if 'A' <= c && c <= 'Z' {
+			upper = true
+		}
+	}
+	if !upper {
+		return s, true
+	}
+	return strings.ToLower(s), true
+}
+
 // latinEnd ends the runes folded by table: Latin-1 Supplement and Latin
 // Extended-A and -B.
 const latinEnd = 0x250
@@ -90,22 +95,8 @@ var latinFolds = sync.OnceValue(func() *[latinEnd - utf8.RuneSelf]string {
 
 // foldSlow is Fold through the Unicode normalizer.
 func foldSlow(s string) string {
-	ascii, upper := true, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-		if 'A' <= c && c <= 'Z' {
-			upper = true
-		}
-	}
-	if ascii {
-		if !upper {
-			return s
-		}
-		return strings.ToLower(s)
+	if f, ok := foldASCII(s); ok {
+		return f
 	}
 	var b strings.Builder
 	b.Grow(len(s))

@@ -96,11 +96,17 @@ func (s *Store) indexReady(old, a *emailflow.Agent) {
 	if a != nil {
 		s.roles[a.ID] = a.RoleNames()
 	}
-	if a != nil && a.Status == emailflow.StatusReady && s.load[a.ID] < a.MaxLoad() {
+	if a != nil && s.listed(a) {
 		for _, q := range a.Queues {
 			s.readyTree(q).ReplaceOrInsert(readyKey{a.IdleSince, a.ID})
 		}
 	}
+}
+
+// listed reports whether agent a belongs in its queues' ready trees: ready
+// and below capacity.
+func (s *Store) listed(a *emailflow.Agent) bool {
+	return a.Status == emailflow.StatusReady && s.load[a.ID] < a.MaxLoad()
 }
 
 // loadChanged lists or unlists an agent whose load changed, in each of
@@ -112,7 +118,7 @@ func (s *Store) loadChanged(id string) {
 		return
 	}
 	k := readyKey{a.IdleSince, a.ID}
-	listed := a.Status == emailflow.StatusReady && s.load[id] < a.MaxLoad()
+	listed := s.listed(a)
 	for _, q := range a.Queues {
 		if listed {
 			s.readyTree(q).ReplaceOrInsert(k)

@@ -194,6 +194,19 @@ func (e *notFoundError) Error() string {
 
 func (e *notFoundError) Unwrap() error { return emailflow.ErrNotFound }
 
+// handOutInteraction returns the caller's own copy of a stored
+// interaction, after the race-build guard checked it is as written.
+func (s *Store) handOutInteraction(it *interaction.Interaction) *interaction.Interaction {
+	s.guard.checkInteraction(it)
+	return it.Clone()
+}
+
+// handOutEmail is handOutInteraction for emails.
+func (s *Store) handOutEmail(e *emailflow.Email) *emailflow.Email {
+	s.guard.checkEmail(e)
+	return e.Clone()
+}
+
 // Interaction implements emailflow.Tx.
 func (t *txn) Interaction(_ context.Context, id string) (*interaction.Interaction, error) {
 	if err := t.readable(); err != nil {
@@ -203,8 +216,7 @@ func (t *txn) Interaction(_ context.Context, id string) (*interaction.Interactio
 	if !ok {
 		return nil, notFound("interaction", id)
 	}
-	t.s.guard.checkInteraction(it)
-	return it.Clone(), nil
+	return t.s.handOutInteraction(it), nil
 }
 
 // CreateInteraction implements emailflow.Tx.
@@ -425,8 +437,7 @@ func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interac
 		out = out[:q.Limit]
 	}
 	for i, it := range out {
-		s.guard.checkInteraction(it)
-		out[i] = it.Clone()
+		out[i] = s.handOutInteraction(it)
 	}
 	return out, nil
 }
@@ -469,8 +480,7 @@ func (t *txn) Email(_ context.Context, id string) (*emailflow.Email, error) {
 	if !ok {
 		return nil, notFound("email", id)
 	}
-	t.s.guard.checkEmail(e)
-	return e.Clone(), nil
+	return t.s.handOutEmail(e), nil
 }
 
 // EmailsOf implements emailflow.Tx.
@@ -481,9 +491,7 @@ func (t *txn) EmailsOf(_ context.Context, interactionID string) ([]*emailflow.Em
 	ids := t.s.emailsOf[interactionID]
 	out := make([]*emailflow.Email, 0, len(ids))
 	for _, id := range ids {
-		e := t.s.emails[id]
-		t.s.guard.checkEmail(e)
-		out = append(out, e.Clone())
+		out = append(out, t.s.handOutEmail(t.s.emails[id]))
 	}
 	return out, nil
 }
@@ -497,9 +505,7 @@ func (t *txn) EmailByMessageID(_ context.Context, messageID string) (*emailflow.
 	if !ok {
 		return nil, notFound("email with Message-ID", messageID)
 	}
-	e := t.s.emails[id]
-	t.s.guard.checkEmail(e)
-	return e.Clone(), nil
+	return t.s.handOutEmail(t.s.emails[id]), nil
 }
 
 // PutEmail implements emailflow.Tx.
