@@ -79,7 +79,7 @@ func TestForward(t *testing.T) {
 			} else {
 				assert.Contains(t, msg.Text, "Pouvez-vous vérifier où en est mon colis ?")
 			}
-			it, err := f.ws.Interaction(ctx, id)
+			it, err := f.ws.Interaction(ctx, admin, id)
 			require.NoError(t, err)
 			assert.Equal(t, interaction.StateHandling, it.State, "a forward leaves the inbound open")
 		})
@@ -103,14 +103,14 @@ func TestCompleteOnReply(t *testing.T) {
 	_, err = f.ws.Send(ctx, "alice", r.ID)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "closing the inbound needs a disposition")
 	assert.Empty(t, f.sender.Sent(), "a refused send sends nothing")
-	o, err := f.ws.Interaction(ctx, r.ID)
+	o, err := f.ws.Interaction(ctx, admin, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDraft, o.State, "and changes nothing")
 
 	require.NoError(t, f.ws.SetDisposition(ctx, "alice", id, "answered"))
 	_, err = f.ws.Send(ctx, "alice", r.ID)
 	require.NoError(t, err)
-	it, err := f.ws.Interaction(ctx, id)
+	it, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, it.State)
 	assert.Len(t, f.sender.Sent(), 1)
@@ -219,9 +219,9 @@ func TestRefusals(t *testing.T) {
 // snapshot captures what a user could see of an interaction and its emails.
 func snapshot(t *testing.T, f *fixture, id string) string {
 	t.Helper()
-	it, err := f.ws.Interaction(context.Background(), id)
+	it, err := f.ws.Interaction(context.Background(), admin, id)
 	require.NoError(t, err)
-	emails, err := f.ws.Emails(context.Background(), id)
+	emails, err := f.ws.Emails(context.Background(), admin, id)
 	require.NoError(t, err)
 	out := fmt.Sprintf("%+v", *it)
 	for _, e := range emails {
@@ -236,7 +236,7 @@ func offeredToAlice(t *testing.T, f *fixture) string {
 	// Bob is not ready, so the offer goes to alice.
 	require.NoError(t, f.ws.SetStatus(context.Background(), "bob", emailflow.StatusNotReady))
 	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
-	it, err := f.ws.Interaction(context.Background(), id)
+	it, err := f.ws.Interaction(context.Background(), admin, id)
 	require.NoError(t, err)
 	require.Equal(t, "alice", it.OfferedTo)
 	return id
@@ -292,7 +292,7 @@ func TestAcceptRace(t *testing.T) {
 			assert.Contains(t, err.Error(), "handling")
 		}
 		require.Equal(t, 1, wins, "round %d: exactly one accept wins", round)
-		it, err := f.ws.Interaction(ctx, id)
+		it, err := f.ws.Interaction(ctx, admin, id)
 		require.NoError(t, err)
 		assert.Equal(t, "alice", it.Owner)
 		accepts := 0
@@ -311,7 +311,7 @@ func TestStaleVersion(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	stale, err := f.ws.Interaction(ctx, id)
+	stale, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	require.NoError(t, f.ws.AddNote(ctx, "alice", id, "a newer write"))
 
@@ -319,7 +319,7 @@ func TestStaleVersion(t *testing.T) {
 	err = f.store.Update(ctx, func(tx emailflow.Tx) error { return tx.UpdateInteraction(ctx, stale) })
 	require.Error(t, err)
 	assert.ErrorIs(t, err, emailflow.ErrConflict)
-	now, err := f.ws.Interaction(ctx, id)
+	now, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Empty(t, now.Disposition)
 	assert.Len(t, now.Notes, 1)
@@ -358,7 +358,7 @@ func TestIngestIdempotent(t *testing.T) {
 	for _, id := range ids {
 		assert.Equal(t, ids[0], id)
 	}
-	all, err := f.ws.Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
+	all, err := f.ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	assert.Len(t, all, 3)
 }
@@ -370,7 +370,7 @@ func TestIngestRefusesBadInput(t *testing.T) {
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
 	_, err = f.ws.Ingest(ctx, support, strings.NewReader("Subject: big\r\n\r\n"+strings.Repeat("x", 2048)))
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
-	all, err := f.ws.Interactions(ctx, emailflow.Query{})
+	all, err := f.ws.Interactions(ctx, admin, emailflow.Query{})
 	require.NoError(t, err)
 	assert.Empty(t, all, "refused mail creates nothing")
 }
@@ -417,7 +417,7 @@ func TestIngestMalformedKeepsWhatCouldBeRead(t *testing.T) {
 	it, err := f.ws.Ingest(ctx, support, strings.NewReader(raw))
 	require.NoError(t, err)
 	assert.Equal(t, "Pièce jointe", it.Subject)
-	emails, err := f.ws.Emails(ctx, it.ID)
+	emails, err := f.ws.Emails(ctx, admin, it.ID)
 	require.NoError(t, err)
 	require.Len(t, emails, 1)
 	assert.Contains(t, emails[0].Text, "Bonjour, voici le fichier.")
@@ -441,7 +441,7 @@ func TestCustomerReplyJoinsThread(t *testing.T) {
 	require.NoError(t, err)
 	sent, err := compose.Parse(bytes.NewReader(f.sender.Sent()[0].Raw), nil)
 	require.NoError(t, err)
-	first, err := f.ws.Interaction(ctx, id)
+	first, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 
 	followUp := func(msgID, inReplyTo, references, subject string) string {
@@ -454,7 +454,7 @@ func TestCustomerReplyJoinsThread(t *testing.T) {
 	joined, err := f.ws.Ingest(ctx, support, strings.NewReader(raw))
 	require.NoError(t, err)
 	assert.Equal(t, id, joined.ID)
-	emails, err := f.ws.Emails(ctx, id)
+	emails, err := f.ws.Emails(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Len(t, emails, 2)
 

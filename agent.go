@@ -29,6 +29,10 @@ const (
 	RoleAgent      Role = "agent"
 	RoleReviewer   Role = "reviewer"
 	RoleSupervisor Role = "supervisor"
+	// RoleAdmin is the host's administrator (or a back-office service
+	// acting for the host): by default it sees every interaction and
+	// changes nothing.
+	RoleAdmin Role = "admin"
 )
 
 // String returns the role name.
@@ -49,6 +53,13 @@ const (
 	PrivilegeReview   Privilege = "review"   // approve or reject outbound email
 	PrivilegeHistory  Privilege = "history"  // read contacts' history and open past interactions
 	PrivilegeCall     Privilege = "call"     // call a contact through the Dialer
+	PrivilegeDialAny  Privilege = "dial-any" // call any number, not only the contact's own
+	// PrivilegeSupervise lets an agent see every interaction of the queues
+	// they serve (Agent.Queues), as a team lead or supervisor does.
+	PrivilegeSupervise Privilege = "supervise"
+	// PrivilegeAdmin lets an agent see every interaction: the host's
+	// administrator.
+	PrivilegeAdmin Privilege = "admin"
 )
 
 // String returns the privilege name.
@@ -57,11 +68,16 @@ func (p Privilege) String() string { return string(p) }
 // DefaultPrivileges is the privilege set per role used when
 // Options.Privileges is nil: agents handle, forward, transfer, pull,
 // consult, read history and call; reviewers handle, pull, review and read
-// history; supervisors may also assign and delete.
+// history; supervisors do what agents do, and also review (never their own
+// email), supervise their queues, assign and delete; the admin sees
+// everything and reads history. Nobody may dial any number by default
+// (PrivilegeDialAny).
 var DefaultPrivileges = map[Role][]Privilege{
-	RoleAgent:      {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeHistory, PrivilegeCall},
-	RoleReviewer:   {PrivilegeHandle, PrivilegePull, PrivilegeReview, PrivilegeHistory},
-	RoleSupervisor: {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeHistory, PrivilegeCall, PrivilegeAssign, PrivilegeDelete},
+	RoleAgent:    {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeHistory, PrivilegeCall},
+	RoleReviewer: {PrivilegeHandle, PrivilegePull, PrivilegeReview, PrivilegeHistory},
+	RoleSupervisor: {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeHistory, PrivilegeCall,
+		PrivilegeReview, PrivilegeSupervise, PrivilegeAssign, PrivilegeDelete},
+	RoleAdmin: {PrivilegeAdmin, PrivilegeHistory},
 }
 
 // Agent is an agent's identity and routing state.

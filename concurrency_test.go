@@ -58,6 +58,7 @@ func TestConcurrentRouting(t *testing.T) {
 	guard := &capacityGuard{Store: memory.New(nil), capacity: map[string]int{}}
 	ws, err := emailflow.New(emailflow.Ports{Store: guard, Directory: guard.Store.(emailflow.Directory), Sender: &transport.Sender{}}, nil)
 	require.NoError(t, err)
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: admin, Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	for i := 0; i < agents; i++ {
 		id := fmt.Sprintf("agent-%02d", i)
 		c := 1 + i%3
@@ -89,7 +90,7 @@ func TestConcurrentRouting(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			for done.Load() < mails && ctx.Err() == nil {
-				offers, err := ws.Interactions(ctx, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
+				offers, err := ws.Interactions(ctx, id, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
 				if err != nil {
 					t.Error(err)
 					return
@@ -121,7 +122,7 @@ func TestConcurrentRouting(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, ctx.Err(), "every interaction was handled in time")
 
-	all, err := ws.Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
+	all, err := ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	require.Len(t, all, mails)
 	assert.Equal(t, int64(mails), done.Load())
@@ -190,7 +191,7 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 		draft, err := ws.Reply(ctx, "bob", id)
 		require.NoError(t, err)
 		assert.Equal(t, 2, store.views, "the reply was built again from the new state")
-		inbound, err := ws.Interaction(ctx, id)
+		inbound, err := ws.Interaction(ctx, "bob", id)
 		require.NoError(t, err)
 		require.Len(t, inbound.Notes, 1, "the concurrent note is kept")
 		var replies int
@@ -201,7 +202,7 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 1, replies, "one reply recorded")
-		drafts, err := ws.Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
+		drafts, err := ws.Interactions(ctx, "bob", emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
 		require.NoError(t, err)
 		assert.Len(t, drafts, 1, "the stale attempt left no draft")
 	})
@@ -211,10 +212,10 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 		store.hook = func() { require.NoError(t, ws.MarkDone(ctx, "bob", id)) }
 		_, err := ws.Reply(ctx, "bob", id)
 		assert.ErrorIs(t, err, emailflow.ErrInvalidTransition)
-		inbound, err := ws.Interaction(ctx, id)
+		inbound, err := ws.Interaction(ctx, "bob", id)
 		require.NoError(t, err)
 		assert.Equal(t, "complete", inbound.History[len(inbound.History)-1].Action, "no reply recorded after done")
-		drafts, err := ws.Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
+		drafts, err := ws.Interactions(ctx, "bob", emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
 		require.NoError(t, err)
 		assert.Empty(t, drafts)
 	})

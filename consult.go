@@ -16,13 +16,20 @@ import (
 // ErrForbidden (not the owner, no consult privilege); ErrInvalidTransition
 // (the interaction is closed); ErrInvalidInput (no colleague, oneself, or
 // an empty question); ErrUnavailable (a colleague not ready or at
-// capacity).
+// capacity); ErrTooLarge (a question over Limits.NoteBytes).
+//
+// The colleague may read the interaction consulted about while the
+// consultation is open; nobody else but the two of them (and supervisors
+// of its queue, the admin) may read the consultation.
 func (w *Workspace) Consult(ctx context.Context, agentID, id string, colleagues []string, question string) ([]*interaction.Interaction, error) {
 	if len(colleagues) == 0 {
 		return nil, fmt.Errorf("%w: consult needs at least one colleague", ErrInvalidInput)
 	}
 	if strings.TrimSpace(question) == "" {
 		return nil, fmt.Errorf("%w: consult needs a question", ErrInvalidInput)
+	}
+	if err := w.checkNote("question", question); err != nil {
+		return nil, err
 	}
 	if slices.Contains(colleagues, agentID) {
 		return nil, fmt.Errorf("%w: cannot consult oneself", ErrInvalidInput)
@@ -72,10 +79,14 @@ func (w *Workspace) Consult(ctx context.Context, agentID, id string, colleagues 
 // added as a note to the interaction consulted about (which stays with its
 // owner) and the consultation is done. Errors: ErrNotFound; ErrForbidden
 // (not the colleague handling it); ErrInvalidTransition (not accepted, or
-// cancelled); ErrInvalidInput (empty answer).
+// cancelled); ErrInvalidInput (empty answer); ErrTooLarge (an answer over
+// Limits.NoteBytes).
 func (w *Workspace) Answer(ctx context.Context, colleagueID, consultID, answer string) error {
 	if strings.TrimSpace(answer) == "" {
 		return fmt.Errorf("%w: the answer is empty", ErrInvalidInput)
+	}
+	if err := w.checkNote("answer", answer); err != nil {
+		return err
 	}
 	return w.update(ctx, func(t *tx) error {
 		ci, err := w.acting(t, colleagueID, PrivilegeHandle, consultID)

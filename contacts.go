@@ -105,17 +105,28 @@ type HistoryItem struct {
 }
 
 // ContactHistory returns a page of contact id's interactions, newest first,
-// and how many there are. Reading it needs the history privilege.
-// Errors: ErrForbidden.
+// and how many there are: those agentID may see (past interactions, with
+// the history privilege, and their own; see Interaction). Reading it needs
+// the history privilege. Errors: ErrForbidden.
 func (w *Workspace) ContactHistory(ctx context.Context, agentID, contactID string, page contact.Page) ([]HistoryItem, int, error) {
 	var items []HistoryItem
 	err := w.view(ctx, func(t *tx) error {
-		if _, err := w.agent(t, agentID, PrivilegeHistory); err != nil {
+		a, err := w.agent(t, agentID, PrivilegeHistory)
+		if err != nil {
 			return err
 		}
 		found, err := t.FindInteractions(ctx, Query{ContactID: contactID})
+		if err != nil {
+			return err
+		}
 		for _, it := range found {
 			if it.Kind == interaction.KindConsult || it.Kind == interaction.KindReview || it.State == interaction.StateDeleted {
+				continue
+			}
+			if ok, err := w.canSee(t, a, it); err != nil || !ok {
+				if err != nil {
+					return err
+				}
 				continue
 			}
 			agent := it.Owner
@@ -127,7 +138,7 @@ func (w *Workspace) ContactHistory(ctx context.Context, agentID, contactID strin
 				Agent: agent, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 			})
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, 0, err
@@ -143,27 +154,21 @@ func (w *Workspace) ContactHistory(ctx context.Context, agentID, contactID strin
 }
 
 // OpenInteraction returns an interaction and its emails for reading, as
-// from a contact's history: its owner may always; anyone else needs the
-// history privilege. Errors: ErrNotFound; ErrForbidden.
+// from a contact's history, under the rule of Interaction and Emails (a
+// past interaction needs the history privilege; a draft, a consultation or
+// a review is seen only by their parties). Errors: ErrNotFound;
+// ErrForbidden.
 func (w *Workspace) OpenInteraction(ctx context.Context, agentID, id string) (*interaction.Interaction, []*Email, error) {
 	var it *interaction.Interaction
 	var emails []*Email
-	err := w.view(ctx, func(t *tx) error {
-		a, err := w.agent(t, agentID, PrivilegeHandle)
-		if err != nil {
-			return err
-		}
-		if it, err = t.Interaction(ctx, id); err != nil {
-			return err
-		}
-		if it.Owner != agentID && !w.may(a, PrivilegeHistory) {
-			return fmt.Errorf("%w: agent %s may not open %s", ErrForbidden, agentID, id)
-		}
+	err := w.read(ctx, agentID, id, func(t *tx, seen *interaction.Interaction) error {
+		it = seen
+		var err error
 		emails, err = t.EmailsOf(ctx, id)
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return it, emails, nil
+	return it, handOutEmails(emails), nil
 }

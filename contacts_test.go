@@ -149,7 +149,7 @@ func TestContactHistory(t *testing.T) {
 	require.NoError(t, f.ws.MarkDone(ctx, "alice", first))
 	f.clock.Advance(time.Hour)
 	second := f.ingest(t, mailFrom("helene.dupre@exemple.fr", "second", "Toujours rien"))
-	it, err := f.ws.Interaction(ctx, first)
+	it, err := f.ws.Interaction(ctx, admin, first)
 	require.NoError(t, err)
 
 	items, total, err := f.ws.ContactHistory(ctx, "alice", it.ContactID, contact.Page{})
@@ -225,7 +225,7 @@ func TestCallingTheContact(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	it, err := f.ws.Interaction(ctx, id)
+	it, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 
 	can, err := f.ws.CanCall(ctx, it.ContactID)
@@ -258,7 +258,7 @@ func TestCallingTheContact(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "call-1", callID)
 	assert.Equal(t, []string{"alice +33 6 12 34 56 78 " + id}, d.calls)
-	it, err = ws.Interaction(ctx, id)
+	it, err = ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	last := it.History[len(it.History)-1]
 	assert.Equal(t, "call", last.Action)
@@ -332,7 +332,7 @@ func TestNewEmail(t *testing.T) {
 	drafts, err = f.ws.Workbin(ctx, "alice", emailflow.WorkbinDrafts)
 	require.NoError(t, err)
 	assert.Empty(t, drafts)
-	gone, err := f.ws.Interaction(ctx, o3.ID)
+	gone, err := f.ws.Interaction(ctx, admin, o3.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDeleted, gone.State)
 	assert.ErrorIs(t, f.ws.DiscardDraft(ctx, "bob", o2.ID), emailflow.ErrInvalidTransition, "a sent email is not a draft")

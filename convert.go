@@ -31,8 +31,8 @@ func inboundEmail(m *compose.Message, raw []byte, id, interactionID, mailbox str
 func fromComposeAttachment(emailID string, i int, a compose.Attachment) Attachment {
 	return Attachment{
 		ID:       attachmentID(emailID, i),
-		Filename: a.Filename, ContentType: a.ContentType, ContentID: a.ContentID,
-		Inline: a.Inline, Size: a.Size, Data: a.Data,
+		Filename: a.Filename, OriginalFilename: a.OriginalFilename, ContentType: a.ContentType,
+		ContentID: a.ContentID, Inline: a.Inline, Size: a.Size, Data: a.Data,
 	}
 }
 
@@ -54,8 +54,8 @@ func (e *Email) message() *compose.Message {
 	m.Attachments = make([]compose.Attachment, 0, len(e.Attachments))
 	for _, a := range e.Attachments {
 		m.Attachments = append(m.Attachments, compose.Attachment{
-			Filename: a.Filename, ContentType: a.ContentType, ContentID: a.ContentID,
-			Inline: a.Inline, Size: a.Size, Data: a.Data,
+			Filename: a.Filename, OriginalFilename: a.OriginalFilename, ContentType: a.ContentType,
+			ContentID: a.ContentID, Inline: a.Inline, Size: a.Size, Data: a.Data,
 		})
 	}
 	return m

@@ -45,7 +45,9 @@ type Email struct {
 	// On an outbound email, a non-empty Auto marks our own automated mail:
 	// it is rendered with "Auto-Submitted: auto-replied".
 	Auto string
-	// Warnings lists what could not be read of a malformed inbound email.
+	// Warnings lists what could not be read of a malformed inbound email;
+	// on an outbound draft, what the Workspace changed in what it built
+	// (recipients cut to Limits.Recipients).
 	Warnings []string
 	// Raw is the message as received, or as rendered for sending. Treat it
 	// as read-only: stores may share it.
@@ -57,8 +59,15 @@ type Email struct {
 
 // Attachment is a file attached to an email. Data is read-only once stored.
 type Attachment struct {
-	ID          string
-	Filename    string
+	ID string
+	// Filename is safe to show and to save under: compose.SafeFilename of
+	// the name the sender gave (the base name only, without control,
+	// bidirectional or invisible characters, at most 255 bytes).
+	Filename string
+	// OriginalFilename is the name as the sender gave it, when it differs
+	// from Filename: for display on request only, escaped, never as a
+	// path.
+	OriginalFilename string
 	ContentType string
 	ContentID   string // for inline parts, without angle brackets
 	Inline      bool

@@ -38,7 +38,7 @@ func Example() {
 	fmt.Println("reply", reply.State, "to", sender.Sent()[0].To)
 
 	_ = ws.MarkDone(ctx, "ana", it.ID)
-	it, _ = ws.Interaction(ctx, it.ID)
+	it, _ = ws.Interaction(ctx, "ana", it.ID) // her own: done, it is in the history she may read
 	fmt.Println(it.State)
 	// Output:
 	// offered to ana

@@ -2,6 +2,8 @@ package emailflow
 
 import (
 	"context"
+
+	"github.com/emailflow/emailflow/routing"
 )
 
 // DecideAgent runs the routing decision for a waiting interaction (which
@@ -33,7 +35,7 @@ func (w *Workspace) DecideNext(ctx context.Context, agentID string) (string, err
 		if err != nil {
 			return err
 		}
-		next, err := w.nextAcross(t, &ra, a.Queues)
+		next, err := w.nextAcross(t, &ra, a.Queues, routing.PickItem)
 		if next != nil {
 			out = next.ID
 		}

@@ -37,6 +37,10 @@ func (c *clock) Advance(d time.Duration) {
 
 const support = "support@boutique.example"
 
+// admin is the host's administrator every fixture has: tests read what
+// happened as the admin, who sees every interaction.
+const admin = "admin"
+
 type fixture struct {
 	ws     *emailflow.Workspace
 	store  *memory.Store
@@ -59,6 +63,7 @@ func newFixture(t testing.TB, opts *emailflow.Options) *fixture {
 	ws, err := emailflow.New(emailflow.Ports{Store: f.store, Sender: f.sender, Clock: f.clock}, opts)
 	require.NoError(t, err)
 	f.ws = ws
+	require.NoError(t, ws.PutAgent(context.Background(), emailflow.Agent{ID: admin, Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	return f
 }
 

@@ -11,37 +11,44 @@ import (
 	"github.com/emailflow/emailflow/interaction"
 )
 
-// CaseData returns the case data of interaction id, in order, with each
-// key's read-only flag. Errors: ErrNotFound.
-func (w *Workspace) CaseData(ctx context.Context, id string) (interaction.CaseData, error) {
-	it, err := w.Interaction(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return it.CaseData, nil
-}
-
 // SetCaseData edits one case data key of interaction id, owned by agentID.
 // Errors: ErrNotFound; ErrForbidden (not the owner, or a read-only key);
-// ErrInvalidInput (empty key); ErrInvalidTransition when it is closed.
+// ErrInvalidInput (empty key); ErrInvalidTransition when it is closed;
+// ErrTooLarge (a key or value over Limits.CaseDataBytes).
 func (w *Workspace) SetCaseData(ctx context.Context, agentID, id, key, value string) error {
+	if err := w.checkCaseData(key, value); err != nil {
+		return err
+	}
 	return w.change(ctx, agentID, id, func(t *tx, it *interaction.Interaction) error {
 		return it.SetCaseData(agentID, key, value, t.now)
 	})
 }
 
-// AddNote adds a note to interaction id, owned by agentID. Errors as for
-// SetCaseData; ErrInvalidInput for an empty note.
+// AddNote adds a note to interaction id, owned by agentID: an inbound
+// email, or an outbound one being written (a draft). Its history refers to
+// the note rather than copying it. Errors as for SetCaseData;
+// ErrInvalidInput for an empty note; ErrTooLarge over Limits.NoteBytes.
 func (w *Workspace) AddNote(ctx context.Context, agentID, id, text string) error {
+	if err := w.checkNote("note", text); err != nil {
+		return err
+	}
 	return w.change(ctx, agentID, id, func(t *tx, it *interaction.Interaction) error {
 		return it.AddNote(agentID, text, t.now)
 	})
 }
 
 // SetDisposition sets the disposition code of interaction id, one of
-// Options.Dispositions when that list is set. Errors as for SetCaseData;
-// ErrInvalidInput for a code not in the list.
+// Options.Dispositions when that list is set. On an outbound email being
+// written, the code goes with it: when it is sent (Send, or Approve after
+// a review) it becomes the disposition of the inbound it answers, if that
+// one has none yet and is still open, so that the reply's window can
+// settle it (and CompleteOnReply close it, DispositionRequired included).
+// Errors as for SetCaseData; ErrInvalidInput for a code not in the list;
+// ErrTooLarge for a code over Limits.CaseDataBytes.
 func (w *Workspace) SetDisposition(ctx context.Context, agentID, id, code string) error {
+	if err := tooLarge("disposition code", code, w.opts.Limits.CaseDataBytes); err != nil {
+		return err
+	}
 	return w.change(ctx, agentID, id, func(t *tx, it *interaction.Interaction) error {
 		return it.SetDisposition(agentID, code, w.opts.Dispositions, t.now)
 	})
@@ -105,7 +112,8 @@ func (w *Workspace) MarkDone(ctx context.Context, agentID, id string) error {
 
 // Delete deletes interaction id. The actor needs the delete privilege
 // (supervisors by default) and, for an interaction someone handles, must be
-// that owner or a supervisor. Errors: ErrNotFound; ErrForbidden;
+// that owner or a supervisor, and may see it (a supervisor: of its queue).
+// Errors: ErrNotFound; ErrForbidden;
 // ErrInvalidTransition (a state that cannot be deleted: offered, sent...).
 func (w *Workspace) Delete(ctx context.Context, agentID, id string) error {
 	return w.update(ctx, func(t *tx) error {
@@ -115,6 +123,9 @@ func (w *Workspace) Delete(ctx context.Context, agentID, id string) error {
 		}
 		it, err := t.Interaction(ctx, id)
 		if err != nil {
+			return err
+		}
+		if err := w.checkSee(t, a, it); err != nil {
 			return err
 		}
 		if it.Owner != "" && it.Owner != agentID && !a.HasRole(RoleSupervisor) {
@@ -171,9 +182,13 @@ func toQueue(it *interaction.Interaction, queue string, now time.Time) {
 // Errors: ErrNotFound (interaction or target agent); ErrForbidden (not the
 // owner, or no transfer privilege); ErrInvalidTransition (not handling);
 // ErrInvalidInput (no target, both targets, or the sender as target);
-// ErrUnavailable (the target agent is not ready or at capacity).
+// ErrUnavailable (the target agent is not ready or at capacity);
+// ErrTooLarge (a note over Limits.NoteBytes).
 func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to TransferTarget) error {
 	if err := to.check("transfer"); err != nil {
+		return err
+	}
+	if err := w.checkNote("transfer note", to.Note); err != nil {
 		return err
 	}
 	if to.Agent == agentID {
@@ -361,30 +376,40 @@ func (w *Workspace) ListWorkbin(ctx context.Context, actorID, owner, bin string)
 		if owner != "" && owner != actorID {
 			p = PrivilegeAssign
 		}
-		if _, err := w.agent(t, actorID, p); err != nil {
+		a, err := w.agent(t, actorID, p)
+		if err != nil {
 			return err
 		}
 		found, err := t.FindInteractions(ctx, Query{Workbin: bin, States: []interaction.State{interaction.StateParked}})
+		if err != nil {
+			return err
+		}
 		for _, it := range found {
 			if it.Owner == owner {
 				out = append(out, it)
 			}
 		}
+		out, err = w.visibleOnly(t, a, out)
 		return err
 	})
 	return out, err
 }
 
-// ListQueue lists the interactions waiting in queue, in routing order.
-// It needs the assign privilege (supervisors). Errors: ErrForbidden.
+// ListQueue lists the interactions waiting in queue, in routing order. It
+// needs the assign privilege (supervisors) and lists only what the actor
+// may see: a supervisor sees the queues they serve. Errors: ErrForbidden.
 func (w *Workspace) ListQueue(ctx context.Context, actorID, queue string) ([]*interaction.Interaction, error) {
 	var out []*interaction.Interaction
 	err := w.view(ctx, func(t *tx) error {
-		if _, err := w.agent(t, actorID, PrivilegeAssign); err != nil {
+		a, err := w.agent(t, actorID, PrivilegeAssign)
+		if err != nil {
 			return err
 		}
-		var err error
-		out, err = t.FindInteractions(ctx, Query{Queue: queue, States: []interaction.State{interaction.StateQueued}})
+		found, err := t.FindInteractions(ctx, Query{Queue: queue, States: []interaction.State{interaction.StateQueued}})
+		if err != nil {
+			return err
+		}
+		out, err = w.visibleOnly(t, a, found)
 		return err
 	})
 	return out, err
@@ -393,14 +418,23 @@ func (w *Workspace) ListQueue(ctx context.Context, actorID, queue string) ([]*in
 // Assign moves a waiting or parked inbound interaction, as a supervisor:
 // to an agent (into their in-progress workbin, owned by them) or to a queue
 // (queued there and routed), with a note. Errors: ErrNotFound; ErrForbidden
-// (no assign privilege); ErrInvalidTransition (offered or handled by
-// someone: transfer it instead); ErrInvalidInput (no or two targets).
+// (no assign privilege, or an interaction the supervisor may not see: not
+// of a queue they serve); ErrInvalidTransition (offered or handled by
+// someone: transfer it instead); ErrInvalidInput (no or two targets);
+// ErrTooLarge (a note over Limits.NoteBytes).
 func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to TransferTarget) error {
 	if err := to.check("assign"); err != nil {
 		return err
 	}
+	if err := w.checkNote("assignment note", to.Note); err != nil {
+		return err
+	}
 	return w.update(ctx, func(t *tx) error {
-		it, err := w.acting(t, supervisorID, PrivilegeAssign, id)
+		a, err := w.agent(t, supervisorID, PrivilegeAssign)
+		if err != nil {
+			return err
+		}
+		it, err := w.seen(t, a, id)
 		if err != nil {
 			return err
 		}
@@ -446,7 +480,8 @@ func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to Tran
 	})
 }
 
-// Workbin lists the interactions in agent's personal workbin bin.
+// Workbin lists the interactions in agentID's own personal workbin bin.
+// Errors: ErrForbidden (an unknown agent).
 func (w *Workspace) Workbin(ctx context.Context, agentID, bin string) ([]*interaction.Interaction, error) {
-	return w.Interactions(ctx, Query{Owner: agentID, Workbin: bin, States: []interaction.State{interaction.StateParked}})
+	return w.Interactions(ctx, agentID, Query{Owner: agentID, Workbin: bin, States: []interaction.State{interaction.StateParked}})
 }

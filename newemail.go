@@ -86,9 +86,16 @@ const CaseVoiceInteraction = "Voice interaction"
 // saves to the drafts workbin, or discards). Errors: ErrForbidden;
 // ErrNotFound (contact or colleague); ErrInvalidInput (no recipient, an
 // address the contact does not have, a From that is not one of our
-// mailboxes, CR/LF in the subject).
+// mailboxes, CR/LF in the subject); ErrTooLarge (over Limits.DraftBytes
+// or Limits.Recipients).
 func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRequest) (*interaction.Interaction, error) {
 	if err := checkHeaderText("Subject", req.Subject); err != nil {
+		return nil, err
+	}
+	if err := w.checkDraftSize(req.Subject, req.Text, req.HTML); err != nil {
+		return nil, err
+	}
+	if err := w.checkCaseData(CaseVoiceInteraction, req.VoiceInteractionID); err != nil {
 		return nil, err
 	}
 	if err := checkAddresses("To", req.To); err != nil {
@@ -135,6 +142,9 @@ func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRe
 		}
 		if len(rcpt) == 0 {
 			return fmt.Errorf("%w: a new email needs a recipient", ErrInvalidInput)
+		}
+		if err := w.checkRecipients(rcpt, nil, nil); err != nil {
+			return err
 		}
 		from, err := w.fromMailbox(a, req.From)
 		if err != nil {
@@ -217,16 +227,16 @@ func (w *Workspace) DiscardDraft(ctx context.Context, agentID, id string) error 
 	})
 }
 
-// ForwardFromHistory forwards an email of any past or present interaction
-// (as opened from a contact's history) to an external address: the latest
-// customer email of an inbound, or the email of an outbound. The forward
-// is a new draft owned by the agent. Errors: ErrNotFound; ErrForbidden (no
-// forward or history privilege); ErrInvalidInput (recipient).
+// ForwardFromHistory forwards an email of an interaction the agent may see
+// (as opened from a contact's history; see Interaction) to an external
+// address: the latest email of an inbound, or the email of an outbound
+// that was sent (never another agent's draft). The forward is a new draft
+// owned by the agent. Errors: ErrNotFound; ErrForbidden (no forward or
+// history privilege, or an interaction the agent may not see);
+// ErrInvalidInput (recipient, or a draft or consultation to forward);
+// ErrTooLarge (over Limits.InstructionsBytes or Limits.Recipients).
 func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, req ForwardRequest) (*interaction.Interaction, error) {
-	if len(req.To) == 0 {
-		return nil, fmt.Errorf("%w: forward needs a recipient", ErrInvalidInput)
-	}
-	if err := checkAddresses("To", req.To); err != nil {
+	if err := w.checkForward(req); err != nil {
 		return nil, err
 	}
 	// Build the forward from a snapshot outside any transaction (the
@@ -244,8 +254,11 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 			if !w.may(a, PrivilegeHistory) {
 				return fmt.Errorf("%w: agent %s lacks the %q privilege", ErrForbidden, agentID, PrivilegeHistory)
 			}
-			if snap, err = t.Interaction(ctx, id); err != nil {
+			if snap, err = w.seen(t, a, id); err != nil {
 				return err
+			}
+			if k := snap.Kind; k != interaction.KindInbound && (k != interaction.KindOutbound || !past(snap)) {
+				return fmt.Errorf("%w: %s is a %s %s interaction; only received or sent email is forwarded", ErrInvalidInput, id, snap.State, k)
 			}
 			emails, err := t.EmailsOf(ctx, id)
 			if err != nil {
@@ -272,7 +285,11 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 		}
 		var out *interaction.Interaction
 		err = w.update(ctx, func(t *tx) error {
-			it, err := w.acting(t, agentID, PrivilegeForward, id)
+			a, err := w.agent(t, agentID, PrivilegeForward)
+			if err != nil {
+				return err
+			}
+			it, err := w.seen(t, a, id)
 			if err != nil {
 				return err
 			}

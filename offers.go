@@ -49,8 +49,12 @@ func (w *Workspace) Accept(ctx context.Context, agentID, id string) (*interactio
 }
 
 // Decline refuses an offer. An interaction offered from a queue goes back
-// to it and is offered to another agent (never again to this one); a
-// transfer goes back to the agent who made it. Errors as for Accept.
+// to it and is offered to another agent: not again to this one while
+// another agent who could take it has not declined it too; once every
+// agent of the queue who could has, it is offered again, to the one who
+// declined it the longest ago. The agent may still Pull it: that is their
+// own choice. A transfer goes back to the agent who made it. Errors as for
+// Accept.
 func (w *Workspace) Decline(ctx context.Context, agentID, id, reason string) error {
 	return w.update(ctx, func(t *tx) error {
 		it, err := t.Interaction(ctx, id)
@@ -74,7 +78,9 @@ func (w *Workspace) Decline(ctx context.Context, agentID, id, reason string) err
 }
 
 // withdrawOffer ends the offer of it to its agent with event e (decline or
-// timeout) and saves it.
+// timeout) and saves it. A decline puts the agent last on the declined list
+// (the newest decline); a timeout does not: the agent, set not responding,
+// is offered it again once ready, if nobody took it meanwhile.
 func (w *Workspace) withdrawOffer(t *tx, it *interaction.Interaction, e interaction.Event, actor, reason string) error {
 	agent := it.OfferedTo
 	if err := it.Fire(t.ctx, e, actor, t.now, reason); err != nil {
@@ -85,11 +91,19 @@ func (w *Workspace) withdrawOffer(t *tx, it *interaction.Interaction, e interact
 		// The agent a follow-up was kept for let it go: anyone may take it.
 		it.PreferredAgent, it.PreferUntil = "", time.Time{}
 	}
-	if it.State == interaction.StateHandling {
+	switch {
+	case it.State == interaction.StateHandling:
 		// A transfer that was not taken returns to its sender.
 		it.Owner, it.TransferFrom = it.TransferFrom, ""
-	} else {
-		it.Declined = append(it.Declined, agent)
+	case it.State == interaction.StateQueued && e == interaction.EventDecline:
+		// A new slice: the old one may be shared with a stored value.
+		declined := make([]string, 0, len(it.Declined)+1)
+		for _, d := range it.Declined {
+			if d != agent {
+				declined = append(declined, d)
+			}
+		}
+		it.Declined = append(declined, agent)
 	}
 	return t.UpdateInteraction(t.ctx, it)
 }

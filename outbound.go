@@ -46,12 +46,10 @@ type ForwardRequest struct {
 // interaction id to an external address, with instructions, inline or with
 // the original attached. The result is an outbound draft the agent may edit
 // and then Send. Errors as for Reply, plus ErrInvalidInput for a missing or
-// malformed recipient.
+// malformed recipient and ErrTooLarge over Limits.InstructionsBytes or
+// Limits.Recipients.
 func (w *Workspace) Forward(ctx context.Context, agentID, id string, req ForwardRequest) (*interaction.Interaction, error) {
-	if len(req.To) == 0 {
-		return nil, fmt.Errorf("%w: forward needs a recipient", ErrInvalidInput)
-	}
-	if err := checkAddresses("To", req.To); err != nil {
+	if err := w.checkForward(req); err != nil {
 		return nil, err
 	}
 	return w.startDraft(ctx, agentID, id, PrivilegeForward, interaction.PurposeForward, func(parent *interaction.Interaction, orig *Email) (*compose.Draft, error) {
@@ -61,6 +59,21 @@ func (w *Workspace) Forward(ctx context.Context, agentID, id string, req Forward
 		})
 		return d, domainErr(err)
 	})
+}
+
+// checkForward refuses a forward request without a valid recipient, or over
+// the limits.
+func (w *Workspace) checkForward(req ForwardRequest) error {
+	if len(req.To) == 0 {
+		return fmt.Errorf("%w: forward needs a recipient", ErrInvalidInput)
+	}
+	if err := checkAddresses("To", req.To); err != nil {
+		return err
+	}
+	if err := w.checkRecipients(req.To, nil, nil); err != nil {
+		return err
+	}
+	return tooLarge("forward instructions", req.Instructions, w.opts.Limits.InstructionsBytes)
 }
 
 func (w *Workspace) respond(ctx context.Context, agentID, id string, p interaction.Purpose) (*interaction.Interaction, error) {
@@ -166,8 +179,11 @@ func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interac
 }
 
 // createDraft stores a new outbound interaction (child of parent, owned by
-// agent) with the draft d.
+// agent) with the draft d. A draft to more than Limits.Recipients addresses
+// (a reply to a customer's long Reply-To) keeps the first ones, with a
+// warning on the email and in the history.
 func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Interaction, p interaction.Purpose, d *compose.Draft) (*interaction.Interaction, error) {
+	cut := w.cutRecipients(d)
 	o, err := interaction.New(w.ids.NewID(), interaction.KindOutbound, agentID, t.now)
 	if err != nil {
 		return nil, err
@@ -190,6 +206,13 @@ func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Inter
 	}
 	if d.InReplyTo != "" {
 		e.InReplyTo = []string{d.InReplyTo}
+	}
+	if cut != "" {
+		e.Warnings = []string{cut}
+		o.Record(agentID, "recipients-cut", t.now, cut)
+		if err := t.UpdateInteraction(t.ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	for i, a := range d.Attachments {
 		e.Attachments = append(e.Attachments, fromComposeAttachment(emailID, i, a))
@@ -268,9 +291,10 @@ type DraftContent struct {
 // whose delivery failed for good becomes a draft again). Errors:
 // ErrNotFound; ErrForbidden (not its owner); ErrInvalidTransition (not a
 // draft: sent, in review...); ErrInvalidInput (a malformed address, CR or LF
-// in the subject or a name).
+// in the subject or a name); ErrTooLarge (over Limits.DraftBytes or
+// Limits.Recipients).
 func (w *Workspace) EditDraft(ctx context.Context, agentID, id string, c DraftContent) error {
-	if err := checkDraftContent(c); err != nil {
+	if err := w.checkDraftContent(c); err != nil {
 		return err
 	}
 	return w.editDraft(ctx, agentID, id, "edit", func(e *Email) error {
@@ -282,8 +306,11 @@ func (w *Workspace) EditDraft(ctx context.Context, agentID, id string, c DraftCo
 }
 
 // AddAttachment attaches a file to outbound draft id and returns the
-// attachment's id. Errors as for EditDraft, plus ErrTooLarge over the
-// per-message size or attachment count.
+// attachment's id. The file is named compose.SafeFilename(filename) (the
+// base name only, without bidirectional or invisible characters, bounded);
+// filename is kept in OriginalFilename when it differs. Errors as for
+// EditDraft, plus ErrTooLarge over the per-message size or attachment
+// count.
 func (w *Workspace) AddAttachment(ctx context.Context, agentID, id, filename, contentType string, r io.Reader) (string, error) {
 	if err := checkHeaderText("filename", filename); err != nil {
 		return "", err
@@ -325,7 +352,12 @@ func (w *Workspace) AddAttachment(ctx context.Context, agentID, id, filename, co
 			return fmt.Errorf("%w: attachments would total over %d bytes", ErrTooLarge, maxSize)
 		}
 		attID = w.ids.NewID()
-		e.Attachments = append(e.Attachments, Attachment{ID: attID, Filename: filename, ContentType: contentType, Size: int64(len(data)), Data: data})
+		var name compose.Attachment
+		name.SetFilename(filename)
+		e.Attachments = append(e.Attachments, Attachment{
+			ID: attID, Filename: name.Filename, OriginalFilename: name.OriginalFilename,
+			ContentType: contentType, Size: int64(len(data)), Data: data,
+		})
 		return nil
 	})
 	return attID, err

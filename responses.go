@@ -16,7 +16,8 @@ import (
 // its field codes filled from the interaction (contact names, agent name,
 // interaction id, subject, case data of the email it answers). Errors:
 // ErrNotFound (no such response); ErrForbidden; ErrInvalidTransition (not a
-// draft); ErrInvalidInput naming a field code without a value.
+// draft); ErrInvalidInput naming a field code without a value; ErrTooLarge
+// when the draft would be over Limits.DraftBytes.
 func (w *Workspace) InsertResponse(ctx context.Context, agentID, id, templateID string) error {
 	if w.opts.Responses == nil {
 		return fmt.Errorf("%w: no standard responses are configured", ErrNotFound)
@@ -60,6 +61,9 @@ func (w *Workspace) InsertResponse(ctx context.Context, agentID, id, templateID 
 		if err := tmpl.Apply(d, f); err != nil {
 			return domainErr(err)
 		}
+		if err := w.checkDraftSize(d.Subject, d.Text, d.HTML); err != nil {
+			return err
+		}
 		e.Subject, e.Text, e.HTML = d.Subject, d.Text, d.HTML
 		return nil
 	})
@@ -81,6 +85,11 @@ func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *com
 	}
 	d := compose.Reply(msg, &compose.ReplyOptions{From: w.mailboxAddress(it.Mailbox), Own: w.ownAddresses(it.Mailbox), QuoteLanguage: w.opts.QuoteLanguage})
 	d.AutoSubmitted = true
+	if len(d.To) > 1 {
+		// Nobody asked for this email: it goes to one address only, so that
+		// a long Reply-To cannot turn us into a mailer for someone else.
+		d.To = d.To[:1:1]
+	}
 	err := tmpl.Apply(d, f)
 	if err == nil {
 		// Render once before anything is written: an acknowledgement that

@@ -61,10 +61,10 @@ func TestAutoAcknowledge(t *testing.T) {
 	assert.Equal(t, "Re: Commande FR-2291 : colis non reçu", ack.Subject)
 	assert.Contains(t, ack.Text, "Bonjour Hélène,")
 
-	it, err := f.ws.Interaction(ctx, id)
+	it, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, it.State, "the email still waits for an agent")
-	autos, err := f.ws.Interactions(ctx, emailflow.Query{ThreadID: it.ThreadID, Kind: interaction.KindOutbound})
+	autos, err := f.ws.Interactions(ctx, admin, emailflow.Query{ThreadID: it.ThreadID, Kind: interaction.KindOutbound})
 	require.NoError(t, err)
 	require.Len(t, autos, 1)
 	assert.Equal(t, interaction.PurposeAutoReply, autos[0].Purpose)

@@ -58,15 +58,6 @@ func (w *Workspace) reviewPolicy() qa.Policy {
 	return w.opts.ReviewPolicy
 }
 
-// reviewRole makes the review queue require RoleReviewer when the host did
-// not set a role for it.
-func (w *Workspace) reviewRole(q Queue) Queue {
-	if q.Name == w.reviewQueue() && q.Role == "" {
-		q.Role = RoleReviewer
-	}
-	return q
-}
-
 // contentOf returns what of e a review freezes.
 func contentOf(e *Email) qa.Content {
 	c := qa.Content{
@@ -108,13 +99,16 @@ func (w *Workspace) submitForReview(t *tx, a *Agent, o *interaction.Interaction,
 	if !e.hasRecipient() {
 		return false, fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, o.ID)
 	}
+	if err := w.checkRecipients(e.To, e.Cc, e.Bcc); err != nil {
+		return false, err
+	}
 	parent, err := parentOf(t, o)
 	if err != nil {
 		return false, err
 	}
 	// Refuse now what the approval would refuse: closing the inbound needs
 	// its disposition.
-	if parent != nil && w.opts.CompleteOnReply && w.opts.DispositionRequired && parent.Disposition == "" &&
+	if parent != nil && w.opts.CompleteOnReply && w.opts.DispositionRequired && parent.Disposition == "" && o.Disposition == "" &&
 		parent.State == interaction.StateHandling &&
 		(o.Purpose == interaction.PurposeReply || o.Purpose == interaction.PurposeReplyAll) {
 		return false, fmt.Errorf("%w: sending this reply marks %s done, which needs a disposition first", ErrInvalidInput, parent.ID)
@@ -147,9 +141,9 @@ func (w *Workspace) submitForReview(t *tx, a *Agent, o *interaction.Interaction,
 	if parent != nil {
 		rv.Priority = parent.Priority
 	}
-	// Four eyes in routing: the author is never offered their own email
-	// (routing skips the agents listed as having declined it).
-	rv.Declined = []string{a.ID}
+	// Four eyes in routing: the author is never offered their own email,
+	// nor may pull it.
+	rv.Excluded = []string{a.ID}
 	if err := rv.Fire(t.ctx, interaction.EventQueue, "system", t.now, rv.Queue); err != nil {
 		return false, err
 	}
@@ -342,8 +336,11 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 //
 // Errors: ErrNotFound; ErrForbidden and ErrInvalidTransition as for
 // Approve; ErrInvalidInput (not a review, a reason not in the list, no
-// remarks).
+// remarks); ErrTooLarge (remarks over Limits.NoteBytes).
 func (w *Workspace) Reject(ctx context.Context, reviewerID, reviewID, reason, remarks string) (*interaction.Interaction, error) {
+	if err := w.checkNote("remarks", remarks); err != nil {
+		return nil, err
+	}
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
 		rv, o, r, err := w.decision(t, reviewerID, reviewID)
@@ -387,9 +384,10 @@ func (w *Workspace) Reject(ctx context.Context, reviewerID, reviewID, reason, re
 //
 // Errors: ErrNotFound; ErrForbidden and ErrInvalidTransition as for
 // Approve; ErrInvalidInput (not a review, no recipient, a malformed
-// address, CR or LF in the subject or a name).
+// address, CR or LF in the subject or a name); ErrTooLarge (over
+// Limits.DraftBytes or Limits.Recipients).
 func (w *Workspace) ReviewEdit(ctx context.Context, reviewerID, reviewID string, c DraftContent) error {
-	if err := checkDraftContent(c); err != nil {
+	if err := w.checkDraftContent(c); err != nil {
 		return err
 	}
 	if len(c.To)+len(c.Cc)+len(c.Bcc) == 0 {
@@ -426,7 +424,9 @@ func (w *Workspace) ReviewEdit(ctx context.Context, reviewerID, reviewID string,
 	})
 }
 
-func checkDraftContent(c DraftContent) error {
+// checkDraftContent refuses content an agent or a reviewer may not write:
+// malformed addresses, header injection, over the limits.
+func (w *Workspace) checkDraftContent(c DraftContent) error {
 	if err := checkHeaderText("Subject", c.Subject); err != nil {
 		return err
 	}
@@ -438,7 +438,10 @@ func checkDraftContent(c DraftContent) error {
 			return err
 		}
 	}
-	return nil
+	if err := w.checkRecipients(c.To, c.Cc, c.Bcc); err != nil {
+		return err
+	}
+	return w.checkDraftSize(c.Subject, c.Text, c.HTML)
 }
 
 // Withdraw takes outbound email id back from review: it becomes a draft
@@ -527,18 +530,25 @@ type ReviewItem struct {
 }
 
 // Review returns review reviewID with the email under review, for a
-// reviewer (offered it, handling it, or looking at the queue). Errors:
-// ErrNotFound; ErrForbidden (no review privilege); ErrInvalidInput (not a
-// review).
+// reviewer (offered it, handling it, or serving its queue), never its
+// author. Errors: ErrNotFound; ErrForbidden (no review privilege, or a
+// review the reviewer may not see); ErrInvalidInput (not a review).
 func (w *Workspace) Review(ctx context.Context, reviewerID, reviewID string) (*ReviewItem, error) {
 	var out *ReviewItem
 	err := w.view(ctx, func(t *tx) error {
-		rv, err := w.acting(t, reviewerID, PrivilegeReview, reviewID)
+		a, err := w.agent(t, reviewerID, PrivilegeReview)
+		if err != nil {
+			return err
+		}
+		rv, err := t.Interaction(ctx, reviewID)
 		if err != nil {
 			return err
 		}
 		if rv.Kind != interaction.KindReview {
 			return fmt.Errorf("%w: %s is a %s interaction, not a review", ErrInvalidInput, reviewID, rv.Kind)
+		}
+		if err := w.checkSee(t, a, rv); err != nil {
+			return err
 		}
 		o, err := t.Interaction(ctx, rv.ParentID)
 		if err != nil {
@@ -557,19 +567,6 @@ func (w *Workspace) Review(ctx context.Context, reviewerID, reviewID string) (*R
 		return nil
 	})
 	return out, err
-}
-
-// Rounds returns the review rounds of outbound email id, oldest first.
-// Errors: ErrNotFound; ErrInvalidInput (not an outbound email).
-func (w *Workspace) Rounds(ctx context.Context, id string) ([]qa.Round, error) {
-	it, err := w.Interaction(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if it.Kind != interaction.KindOutbound {
-		return nil, fmt.Errorf("%w: %s is a %s interaction, not an outbound email", ErrInvalidInput, id, it.Kind)
-	}
-	return it.Rounds, nil
 }
 
 // Metrics returns the review figures (per agent, per reviewer, overall) of

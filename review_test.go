@@ -33,7 +33,7 @@ func (f *fixture) reviewer(t testing.TB, id string, roles ...emailflow.Role) {
 // reviewOf returns the id of the pending review of outbound id.
 func (f *fixture) reviewOf(t testing.TB, id string) string {
 	t.Helper()
-	rounds, err := f.ws.Rounds(context.Background(), id)
+	rounds, err := f.ws.Rounds(context.Background(), admin, id)
 	require.NoError(t, err)
 	require.NotEmpty(t, rounds)
 	r := rounds[len(rounds)-1]
@@ -68,7 +68,7 @@ func reviewAll() *emailflow.Options { return &emailflow.Options{ReviewPolicy: qa
 
 func qaStatus(t testing.TB, f *fixture, id string) interaction.Field {
 	t.Helper()
-	data, err := f.ws.CaseData(context.Background(), id)
+	data, err := f.ws.CaseData(context.Background(), admin, id)
 	require.NoError(t, err)
 	fd, ok := data.Field(emailflow.CaseQAStatus)
 	require.True(t, ok, "%s has a QA status", id)
@@ -86,14 +86,14 @@ func TestReviewScenario(t *testing.T) {
 	inbound, out, review := f.submitted(t, "Votre colis arrive.")
 
 	assert.Empty(t, f.sender.Sent(), "nothing is sent before approval")
-	rv, err := f.ws.Interaction(ctx, review)
+	rv, err := f.ws.Interaction(ctx, admin, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.KindReview, rv.Kind)
 	assert.Equal(t, out, rv.ParentID)
 	assert.Equal(t, "review", rv.Queue)
 	assert.Equal(t, interaction.StateOffered, rv.State)
 	assert.Equal(t, "rita", rv.OfferedTo, "routed to the ready reviewer")
-	o, err := f.ws.Interaction(ctx, out)
+	o, err := f.ws.Interaction(ctx, admin, out)
 	require.NoError(t, err)
 	assert.Equal(t, rv.ThreadID, o.ThreadID)
 	assert.Equal(t, interaction.Field{Key: emailflow.CaseQAStatus, Value: qa.StatusInReview, ReadOnly: true}, qaStatus(t, f, out))
@@ -116,7 +116,7 @@ func TestReviewScenario(t *testing.T) {
 	for _, id := range []string{out, inbound} {
 		assert.Equal(t, interaction.Field{Key: emailflow.CaseQAStatus, Value: qa.StatusRejected, ReadOnly: true}, qaStatus(t, f, id))
 	}
-	rv, err = f.ws.Interaction(ctx, review)
+	rv, err = f.ws.Interaction(ctx, admin, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, rv.State)
 	assert.Empty(t, f.sender.Sent())
@@ -150,7 +150,7 @@ func TestReviewScenario(t *testing.T) {
 	assert.Contains(t, msg.References, "CAF3x9-helene-2291@mail.exemple.fr")
 	assert.Equal(t, "Re: Commande FR-2291 : colis non reçu", msg.Subject)
 
-	rounds, err := f.ws.Rounds(ctx, out)
+	rounds, err := f.ws.Rounds(ctx, admin, out)
 	require.NoError(t, err)
 	require.Len(t, rounds, 2)
 	assert.Equal(t, []qa.Decision{qa.Rejected, qa.Approved}, []qa.Decision{rounds[0].Decision, rounds[1].Decision})
@@ -177,7 +177,7 @@ func TestReviewEditThenApprove(t *testing.T) {
 	require.NoError(t, f.ws.ReviewEdit(ctx, "rita", review, edited))
 	require.NoError(t, f.ws.ReviewEdit(ctx, "rita", review, edited), "the same content again records nothing")
 
-	rounds, err := f.ws.Rounds(ctx, out)
+	rounds, err := f.ws.Rounds(ctx, admin, out)
 	require.NoError(t, err)
 	require.Len(t, rounds, 1)
 	require.Len(t, rounds[0].Edits, 1)
@@ -215,7 +215,7 @@ func TestWithdraw(t *testing.T) {
 	o, err := f.ws.Withdraw(ctx, "alice", out)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDraft, o.State)
-	rv, err := f.ws.Interaction(ctx, review)
+	rv, err := f.ws.Interaction(ctx, admin, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, rv.State, "the review is cancelled")
 	assert.Equal(t, "cancel", rv.History[len(rv.History)-1].Action)
@@ -229,7 +229,7 @@ func TestWithdraw(t *testing.T) {
 	o, err = f.ws.Send(ctx, "alice", out)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateInReview, o.State)
-	rounds, err := f.ws.Rounds(ctx, out)
+	rounds, err := f.ws.Rounds(ctx, admin, out)
 	require.NoError(t, err)
 	require.Len(t, rounds, 2)
 	assert.Equal(t, qa.Withdrawn, rounds[0].Decision)
@@ -266,7 +266,7 @@ func TestRejectedIsReviewedAgain(t *testing.T) {
 	o, err = f.ws.Send(ctx, "alice", r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateInReview, o.State, "withdrawing does not lift the rejection")
-	rounds, err := f.ws.Rounds(ctx, r.ID)
+	rounds, err := f.ws.Rounds(ctx, admin, r.ID)
 	require.NoError(t, err)
 	assert.Len(t, rounds, 3)
 	assert.True(t, rounds[0].Requested)
@@ -327,7 +327,7 @@ func TestReviewQueueNeedsReviewers(t *testing.T) {
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"review"}, Capacity: 5}))
 	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusReady))
 	_, _, review := f.submitted(t, "Texte")
-	rv, err := f.ws.Interaction(ctx, review)
+	rv, err := f.ws.Interaction(ctx, admin, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, rv.State)
 	_, err = f.ws.Pull(ctx, "bob", "review")
@@ -335,14 +335,15 @@ func TestReviewQueueNeedsReviewers(t *testing.T) {
 
 	// A reviewer becoming ready is offered it; one who pulls takes it.
 	f.reviewer(t, "rita")
-	rv, err = f.ws.Interaction(ctx, review)
+	rv, err = f.ws.Interaction(ctx, admin, review)
 	require.NoError(t, err)
 	assert.Equal(t, "rita", rv.OfferedTo)
-	require.NoError(t, f.ws.Decline(ctx, "rita", review, "busy"))
-	rv, err = f.ws.Interaction(ctx, review)
-	require.NoError(t, err)
-	assert.Equal(t, interaction.StateQueued, rv.State, "declined: back in the review queue")
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "paul", Queues: []string{"review"}, Capacity: 5, Roles: []emailflow.Role{emailflow.RoleReviewer}}))
+	require.NoError(t, f.ws.SetStatus(ctx, "paul", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.Decline(ctx, "rita", review, "busy"))
+	rv, err = f.ws.Interaction(ctx, admin, review)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateQueued, rv.State, "declined: back in the review queue, waiting for paul, who has not declined it")
 	got, err := f.ws.Pull(ctx, "paul", "review")
 	require.NoError(t, err)
 	assert.Equal(t, review, got.ID)
@@ -358,7 +359,7 @@ func TestReviewAcceptTimeoutRequeues(t *testing.T) {
 	f.reviewer(t, "rita")
 	f.reviewer(t, "paul")
 	_, _, review := f.submitted(t, "Texte")
-	rv, err := f.ws.Interaction(ctx, review)
+	rv, err := f.ws.Interaction(ctx, admin, review)
 	require.NoError(t, err)
 	first := rv.OfferedTo
 	require.NotEmpty(t, first)
@@ -366,7 +367,7 @@ func TestReviewAcceptTimeoutRequeues(t *testing.T) {
 	n, err := f.ws.Tick(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	rv, err = f.ws.Interaction(ctx, review)
+	rv, err = f.ws.Interaction(ctx, admin, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateOffered, rv.State)
 	assert.NotEqual(t, first, rv.OfferedTo, "offered to the other reviewer")
@@ -381,7 +382,7 @@ func TestFourEyes(t *testing.T) {
 		Roles: []emailflow.Role{emailflow.RoleAgent, emailflow.RoleReviewer}}))
 	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
 	_, out, review := f.submitted(t, "Texte")
-	rv, err := f.ws.Interaction(ctx, review)
+	rv, err := f.ws.Interaction(ctx, admin, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, rv.State, "not offered to its author")
 	_, err = f.ws.Pull(ctx, "alice", "review")
@@ -397,7 +398,7 @@ func TestFourEyes(t *testing.T) {
 		assert.ErrorIs(t, err, emailflow.ErrForbidden, name)
 		assert.Contains(t, err.Error(), "four eyes", name)
 	}
-	o, err := f.ws.Interaction(ctx, out)
+	o, err := f.ws.Interaction(ctx, admin, out)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateInReview, o.State)
 }
@@ -488,7 +489,7 @@ func TestReviewRefusals(t *testing.T) {
 		{"mark a review done without a decision", accepted,
 			func(f *fixture, x ids) error { return f.ws.MarkDone(ctx, "rita", x.review) }, emailflow.ErrInvalidTransition},
 		{"rounds of an inbound", inReview,
-			func(f *fixture, x ids) error { _, err := f.ws.Rounds(ctx, x.inbound); return err }, emailflow.ErrInvalidInput},
+			func(f *fixture, x ids) error { _, err := f.ws.Rounds(ctx, admin, x.inbound); return err }, emailflow.ErrInvalidInput},
 		{"review seen by a non-reviewer", inReview,
 			func(f *fixture, x ids) error { _, err := f.ws.Review(ctx, "bob", x.review); return err }, emailflow.ErrForbidden},
 		{"approve content changed behind the review", func(t *testing.T, f *fixture) ids {
@@ -559,10 +560,10 @@ func TestApproveRejectRace(t *testing.T) {
 		loser := errors.Join(errApprove, errReject)
 		assert.ErrorIs(t, loser, emailflow.ErrInvalidTransition)
 
-		rounds, err := f.ws.Rounds(ctx, r.ID)
+		rounds, err := f.ws.Rounds(ctx, admin, r.ID)
 		require.NoError(t, err)
 		require.Len(t, rounds, 1)
-		o, err := f.ws.Interaction(ctx, r.ID)
+		o, err := f.ws.Interaction(ctx, admin, r.ID)
 		require.NoError(t, err)
 		if errApprove == nil {
 			approved++
@@ -655,17 +656,17 @@ func TestWithdrawCancelsTheReviewWherever(t *testing.T) {
 				_, err := f.ws.Accept(ctx, "rita", review)
 				require.NoError(t, err)
 			}
-			rv, err := f.ws.Interaction(ctx, review)
+			rv, err := f.ws.Interaction(ctx, admin, review)
 			require.NoError(t, err)
 			require.Equal(t, where, rv.State)
 
 			_, err = f.ws.Withdraw(ctx, "alice", out)
 			require.NoError(t, err)
-			rv, err = f.ws.Interaction(ctx, review)
+			rv, err = f.ws.Interaction(ctx, admin, review)
 			require.NoError(t, err)
 			assert.Equal(t, interaction.StateDone, rv.State)
 			assert.Empty(t, rv.OfferedTo)
-			mine, err := f.ws.Interactions(ctx, emailflow.Query{Kind: interaction.KindReview, States: []interaction.State{interaction.StateOffered, interaction.StateHandling}})
+			mine, err := f.ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindReview, States: []interaction.State{interaction.StateOffered, interaction.StateHandling}})
 			require.NoError(t, err)
 			assert.Empty(t, mine, "nothing left on a reviewer's desk")
 			_, err = f.ws.Withdraw(ctx, "alice", out)
@@ -711,7 +712,7 @@ func TestApprovalCompletesTheInbound(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.ws.Send(ctx, "alice", r.ID)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "the disposition is needed before review")
-	o, err := f.ws.Interaction(ctx, r.ID)
+	o, err := f.ws.Interaction(ctx, admin, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDraft, o.State)
 	assert.Empty(t, o.Rounds)
@@ -719,7 +720,7 @@ func TestApprovalCompletesTheInbound(t *testing.T) {
 	require.NoError(t, f.ws.SetDisposition(ctx, "alice", inbound, "answered"))
 	_, err = f.ws.Send(ctx, "alice", r.ID)
 	require.NoError(t, err)
-	it, err := f.ws.Interaction(ctx, inbound)
+	it, err := f.ws.Interaction(ctx, admin, inbound)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateHandling, it.State, "still open while in review")
 	review := f.reviewOf(t, r.ID)
@@ -727,7 +728,7 @@ func TestApprovalCompletesTheInbound(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.ws.Approve(ctx, "rita", review)
 	require.NoError(t, err)
-	it, err = f.ws.Interaction(ctx, inbound)
+	it, err = f.ws.Interaction(ctx, admin, inbound)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, it.State, "the approved reply closes the inbound")
 }
@@ -747,7 +748,7 @@ func TestApproveWithManualDispatch(t *testing.T) {
 	n, err := f.ws.DispatchPending(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	o, err = f.ws.Interaction(ctx, out)
+	o, err = f.ws.Interaction(ctx, admin, out)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, o.State)
 }
@@ -781,7 +782,7 @@ func TestApproveWithdrawRace(t *testing.T) {
 		wg.Wait()
 		require.True(t, (errApprove == nil) != (errWithdraw == nil), "round %d: exactly one wins (approve %v, withdraw %v)", round, errApprove, errWithdraw)
 		assert.ErrorIs(t, errors.Join(errApprove, errWithdraw), emailflow.ErrInvalidTransition)
-		o, err := f.ws.Interaction(ctx, r.ID)
+		o, err := f.ws.Interaction(ctx, admin, r.ID)
 		require.NoError(t, err)
 		if errApprove == nil {
 			approved++
@@ -844,11 +845,11 @@ func TestDecidingFreesTheReviewer(t *testing.T) {
 		require.NoError(t, err)
 		reviews = append(reviews, f.reviewOf(t, r.ID))
 	}
-	first, err := f.ws.Interaction(ctx, reviews[0])
+	first, err := f.ws.Interaction(ctx, admin, reviews[0])
 	require.NoError(t, err)
 	assert.Equal(t, "qa-fr", first.Queue, "Options.ReviewQueue")
 	assert.Equal(t, "rita", first.OfferedTo)
-	second, err := f.ws.Interaction(ctx, reviews[1])
+	second, err := f.ws.Interaction(ctx, admin, reviews[1])
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, second.State, "rita is at capacity")
 
@@ -856,7 +857,7 @@ func TestDecidingFreesTheReviewer(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.ws.Reject(ctx, "rita", reviews[0], "other", "Voir la procédure.")
 	require.NoError(t, err)
-	second, err = f.ws.Interaction(ctx, reviews[1])
+	second, err = f.ws.Interaction(ctx, admin, reviews[1])
 	require.NoError(t, err)
 	assert.Equal(t, "rita", second.OfferedTo, "offered once rita decided")
 }

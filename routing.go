@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,8 +23,9 @@ type Queue struct {
 	Priority int
 	// ServiceLevel is the target time to answer (reported, not enforced).
 	ServiceLevel time.Duration
-	// Role, when set, is required of the agents offered its interactions
-	// (RoleReviewer for a review queue).
+	// Role, when set, is required of the agents offered its interactions.
+	// The review queue without one requires a role holding the review
+	// privilege (reviewers and supervisors by default).
 	Role Role
 }
 
@@ -60,21 +62,31 @@ func (w *Workspace) routeFor(mailbox string, addrs []string) Route {
 func (w *Workspace) queue(name string) Queue {
 	for _, q := range w.opts.Queues {
 		if q.Name == name {
-			return w.reviewRole(q)
+			return q
 		}
 	}
-	return w.reviewRole(Queue{Name: name})
+	return Queue{Name: name}
 }
 
+// routingQueue is what routing requires of the agents of queue name: its
+// skills, and its role (for the review queue without one, any role that
+// holds the review privilege).
 func (w *Workspace) routingQueue(name string) routing.Queue {
 	q := w.queue(name)
-	return routing.Queue{Skills: q.Skills, Role: string(q.Role)}
+	rq := routing.Queue{Skills: q.Skills}
+	switch {
+	case q.Role != "":
+		rq.Roles = []string{string(q.Role)}
+	case name == w.reviewQueue():
+		rq.Roles = w.reviewRoles
+	}
+	return rq
 }
 
 func routingItem(it *interaction.Interaction) routing.Item {
 	return routing.Item{
 		ID: it.ID, Queue: it.Queue, Priority: it.Priority, QueuedAt: it.QueuedAt,
-		Skills: it.Skills, Language: it.Language, Declined: it.Declined,
+		Skills: it.Skills, Language: it.Language, Declined: it.Declined, Excluded: it.Excluded,
 		Preferred: it.PreferredAgent, PreferUntil: it.PreferUntil,
 	}
 }
@@ -133,14 +145,21 @@ func (w *Workspace) pickAgent(t *tx, it *interaction.Interaction) (string, error
 
 // route offers a queued interaction, already written in t, to the best
 // eligible agent, if any; otherwise it stays queued until an agent frees
-// up.
+// up. When every agent who could take it has declined it, it goes to the
+// one who declined it the longest ago (see again).
 func (w *Workspace) route(t *tx, it *interaction.Interaction) error {
 	if it.State != interaction.StateQueued {
 		return nil
 	}
 	a, err := w.pickAgent(t, it)
-	if err != nil || a == "" {
+	if err != nil {
 		return err
+	}
+	if a == "" && len(it.Declined) > 0 {
+		return w.again(t, it)
+	}
+	if a == "" {
+		return nil
 	}
 	// it was written in this transaction, so it is the store's now: the
 	// offer changes a fresh read of it (see Tx).
@@ -149,6 +168,51 @@ func (w *Workspace) route(t *tx, it *interaction.Interaction) error {
 		return err
 	}
 	return w.offer(t, cur, a)
+}
+
+// again handles a queued interaction nobody available may be offered
+// while some agents declined it. As long as an agent of its queue who
+// could take it (logged in, with the role, skills and language it needs)
+// has not declined it, it waits for them. Once all of them have, it is
+// offered to the one who declined it the longest ago among those ready
+// and free; when none is, the declines are lifted, so the first of them
+// to free up is offered it. Mail never waits for an agent who refused it.
+func (w *Workspace) again(t *tx, it *interaction.Interaction) error {
+	agents, err := t.Agents(t.ctx, it.Queue)
+	if err != nil {
+		return err
+	}
+	q, item := w.routingQueue(it.Queue), routingItem(it)
+	var decliners []routing.Agent
+	for _, a := range agents {
+		if a.Status == StatusLoggedOut {
+			continue
+		}
+		ra := routing.Agent{ID: a.ID, Skills: a.Skills, Languages: a.Languages, Roles: a.RoleNames(), Capacity: a.MaxLoad()}
+		if routing.CheckPull(&q, &ra, &item, t.now) != routing.Eligible {
+			continue
+		}
+		if !slices.Contains(it.Declined, a.ID) {
+			return nil // someone who could take it has not refused it yet
+		}
+		if a.Status == StatusReady {
+			if ra.Load, err = t.Load(t.ctx, a.ID); err != nil {
+				return err
+			}
+			ra.Ready = true
+			decliners = append(decliners, ra)
+		}
+	}
+	cur, err := t.Interaction(t.ctx, it.ID)
+	if err != nil {
+		return err
+	}
+	if i := routing.PickDecliner(&q, &item, decliners, t.now); i >= 0 {
+		return w.offer(t, cur, decliners[i].ID)
+	}
+	cur.Record("system", "declines-lifted", t.now, strings.Join(cur.Declined, " "))
+	cur.Declined = nil
+	return t.UpdateInteraction(t.ctx, cur)
 }
 
 func (w *Workspace) offer(t *tx, it *interaction.Interaction, agentID string) error {
@@ -162,17 +226,21 @@ func (w *Workspace) offer(t *tx, it *interaction.Interaction, agentID string) er
 	return t.emit(EventOffered, it, agentID, "system", "")
 }
 
+// picker chooses a waiting item for an agent: routing.PickItem for an
+// offer, routing.PickPull for a pull.
+type picker func(q *routing.Queue, a *routing.Agent, candidates []routing.Item, now time.Time) int
+
 // nextFor returns the first waiting interaction of queue that agent a is
-// eligible for, reading the queue in routing order page by page; nil when
-// there is none.
-func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string) (*routing.Item, error) {
+// eligible for (by pick), reading the queue in routing order page by page;
+// nil when there is none.
+func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string, pick picker) (*routing.Item, error) {
 	q := w.routingQueue(queue)
 	for offset, size := 0, firstPage; ; offset, size = offset+size, min(size*2, maxPage) {
 		page, err := t.Waiting(t.ctx, queue, offset, size)
 		if err != nil {
 			return nil, err
 		}
-		if i := routing.PickItem(&q, a, page, t.now); i >= 0 {
+		if i := pick(&q, a, page, t.now); i >= 0 {
 			return &page[i], nil
 		}
 		if len(page) < size {
@@ -183,10 +251,10 @@ func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string) (*routing.Ite
 
 // nextAcross returns the best waiting interaction for a across its
 // queues: highest priority, then oldest.
-func (w *Workspace) nextAcross(t *tx, a *routing.Agent, queues []string) (*routing.Item, error) {
+func (w *Workspace) nextAcross(t *tx, a *routing.Agent, queues []string, pick picker) (*routing.Item, error) {
 	var best *routing.Item
 	for _, q := range queues {
-		it, err := w.nextFor(t, a, q)
+		it, err := w.nextFor(t, a, q, pick)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +281,7 @@ func (w *Workspace) fill(t *tx, a *Agent) error {
 		if err != nil || !ra.Free() {
 			return err
 		}
-		next, err := w.nextAcross(t, &ra, a.Queues)
+		next, err := w.nextAcross(t, &ra, a.Queues, routing.PickItem)
 		if err != nil || next == nil {
 			return err
 		}
@@ -266,8 +334,11 @@ func (w *Workspace) freed(t *tx, agentID string) error {
 
 // Pull takes the next waiting interaction the agent is eligible for
 // straight into handling, from queue, or from any of the agent's queues
-// when queue is empty. Errors: ErrForbidden (no pull privilege, or a queue
-// the agent does not serve); ErrNotFound when nothing is waiting for them.
+// when queue is empty. Pulling is the agent's own choice: their status,
+// capacity and earlier declines do not count (an author never pulls the
+// review of their own email). Errors: ErrForbidden (no pull privilege, or
+// a queue the agent does not serve); ErrNotFound when nothing is waiting
+// for them.
 func (w *Workspace) Pull(ctx context.Context, agentID, queue string) (*interaction.Interaction, error) {
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
@@ -286,9 +357,7 @@ func (w *Workspace) Pull(ctx context.Context, agentID, queue string) (*interacti
 		if err != nil {
 			return err
 		}
-		// Pulling ignores the agent's status and capacity: the agent asks.
-		ra.Ready, ra.Load = true, 0
-		next, err := w.nextAcross(t, &ra, queues)
+		next, err := w.nextAcross(t, &ra, queues, routing.PickPull)
 		if err != nil {
 			return err
 		}

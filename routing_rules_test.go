@@ -42,7 +42,7 @@ func TestRouteRulesSkillsAndLanguages(t *testing.T) {
 	assert.Equal(t, interaction.StateQueued, it.State, "junior lacks the level, anglo the language")
 
 	put(emailflow.Agent{ID: "senior", Queues: []string{"billing"}, Skills: map[string]int{"billing": 2}, Languages: []string{"fr", "en"}})
-	it, err = f.ws.Interaction(ctx, it.ID)
+	it, err = f.ws.Interaction(ctx, admin, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "senior", it.OfferedTo)
 
@@ -87,7 +87,7 @@ func TestPriorityThenAge(t *testing.T) {
 	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
 	var order []string
 	for range ids {
-		offered, err := f.ws.Interactions(ctx, emailflow.Query{OfferedTo: "alice"})
+		offered, err := f.ws.Interactions(ctx, admin, emailflow.Query{OfferedTo: "alice"})
 		require.NoError(t, err)
 		require.Len(t, offered, 1)
 		order = append(order, offered[0].ID)
@@ -134,14 +134,14 @@ func TestStickyFollowUpThenFallback(t *testing.T) {
 	f.clock.Advance(4 * time.Minute)
 	_, err = f.ws.Tick(ctx)
 	require.NoError(t, err)
-	it, err = f.ws.Interaction(ctx, it.ID)
+	it, err = f.ws.Interaction(ctx, admin, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, it.State, "still reserved")
 
 	f.clock.Advance(time.Minute)
 	_, err = f.ws.Tick(ctx)
 	require.NoError(t, err)
-	it, err = f.ws.Interaction(ctx, it.ID)
+	it, err = f.ws.Interaction(ctx, admin, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "bob", it.OfferedTo, "the preference ran out: anyone may take it")
 
@@ -207,19 +207,19 @@ func TestConsult(t *testing.T) {
 	assert.ErrorIs(t, f.ws.Answer(ctx, "carol", bobs.ID, "x"), emailflow.ErrForbidden)
 	require.NoError(t, f.ws.Answer(ctx, "bob", bobs.ID, "Oui, jusqu'à 10 €."))
 
-	parent, err := f.ws.Interaction(ctx, id)
+	parent, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Equal(t, "alice", parent.Owner, "the owner keeps it throughout")
 	assert.Equal(t, interaction.StateHandling, parent.State)
 	require.Len(t, parent.Notes, 1)
 	assert.Equal(t, interaction.Note{Author: "bob", At: f.clock.Now(), Text: "Oui, jusqu'à 10 €."}, parent.Notes[0])
-	done, err := f.ws.Interaction(ctx, bobs.ID)
+	done, err := f.ws.Interaction(ctx, admin, bobs.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, done.State)
 
 	assert.ErrorIs(t, f.ws.CancelConsult(ctx, "bob", carols.ID), emailflow.ErrForbidden, "only the owner cancels")
 	require.NoError(t, f.ws.CancelConsult(ctx, "alice", carols.ID))
-	c, err := f.ws.Interaction(ctx, carols.ID)
+	c, err := f.ws.Interaction(ctx, admin, carols.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, c.State)
 	_, err = f.ws.Accept(ctx, "carol", carols.ID)
@@ -232,7 +232,7 @@ func TestConsult(t *testing.T) {
 	f.clock.Advance(10 * time.Second)
 	_, err = f.ws.Tick(ctx)
 	require.NoError(t, err)
-	c, err = f.ws.Interaction(ctx, more[0].ID)
+	c, err = f.ws.Interaction(ctx, admin, more[0].ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, c.State)
 
@@ -261,7 +261,7 @@ func TestTeamWorkbinsAndSupervisorAssign(t *testing.T) {
 	assert.Empty(t, bin[0].Owner)
 
 	require.NoError(t, f.ws.TakeFromWorkbin(ctx, "bob", id), "any agent takes from a team workbin")
-	it, err := f.ws.Interaction(ctx, id)
+	it, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Equal(t, "bob", it.Owner)
 	assert.Equal(t, interaction.StateHandling, it.State)
@@ -284,7 +284,7 @@ func TestTeamWorkbinsAndSupervisorAssign(t *testing.T) {
 	// Assign to a queue: queued and routed.
 	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusNotReady))
 	require.NoError(t, f.ws.Assign(ctx, "sue", id, emailflow.TransferTarget{Queue: "support-fr"}))
-	it, err = f.ws.Interaction(ctx, id)
+	it, err = f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Equal(t, "bob", it.OfferedTo)
 

@@ -20,7 +20,8 @@ import (
 // Errors: ErrNotFound; ErrForbidden (not the owner); ErrInvalidTransition
 // (not a draft); ErrInvalidInput (no recipient, or content Render refuses);
 // ErrInvalidInput also when CompleteOnReply needs a missing disposition;
-// ErrConflict when the draft kept changing while it was rendered.
+// ErrTooLarge (more recipients than Limits.Recipients); ErrConflict when
+// the draft kept changing while it was rendered.
 //
 // Under review (Options.ReviewPolicy, or an email rejected before) the
 // email goes to review instead: its content is frozen in a new round, a
@@ -154,6 +155,9 @@ func (w *Workspace) render(e *Email, now time.Time) ([]byte, error) {
 // delivery the caller tries right after the commit (see attempt), so no
 // other dispatcher takes it meanwhile.
 func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email, ev interaction.Event, actor string, raw []byte) (*OutboxItem, error) {
+	if err := w.checkRecipients(e.To, e.Cc, e.Bcc); err != nil {
+		return nil, err
+	}
 	if raw == nil {
 		var err error
 		if raw, err = w.render(e, t.now); err != nil {
@@ -184,7 +188,8 @@ func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email
 	return item, t.emit(EventOutbox, o, o.Owner, actor, e.MessageID)
 }
 
-// afterSend records the send on the inbound being answered and, with
+// afterSend records the send on the inbound being answered, gives it the
+// outbound's disposition when it has none and is open, and, with
 // CompleteOnReply, marks it done.
 func (w *Workspace) afterSend(t *tx, o *interaction.Interaction, actor string) error {
 	if o.ParentID == "" {
@@ -198,6 +203,11 @@ func (w *Workspace) afterSend(t *tx, o *interaction.Interaction, actor string) e
 		return err
 	}
 	parent.Record(actor, "sent", t.now, o.ID)
+	if o.Disposition != "" && parent.Disposition == "" && parent.State.Open() {
+		// The disposition set in the reply's window settles the inbound.
+		parent.Disposition = o.Disposition
+		parent.Record(o.Owner, "disposition", t.now, o.Disposition)
+	}
 	closes := w.opts.CompleteOnReply && parent.State == interaction.StateHandling &&
 		(o.Purpose == interaction.PurposeReply || o.Purpose == interaction.PurposeReplyAll)
 	if closes {

@@ -48,7 +48,10 @@ func (s *Subscription) Close() {
 }
 
 // Subscribe returns a subscription to the Workspace's events; it ends when
-// ctx is done or Close is called.
+// ctx is done or Close is called. Events carry details an agent may not
+// see (a transfer's note, a consultation's question and answer): a stream
+// without SubscribeOptions.Agent is the host's own, and a user interface
+// gets one filtered for its agent.
 func (w *Workspace) Subscribe(ctx context.Context, opts *SubscribeOptions) *Subscription {
 	var o SubscribeOptions
 	if opts != nil {
@@ -86,17 +89,4 @@ func (w *Workspace) publish(events []Event) {
 			}
 		}
 	}
-}
-
-// Events returns up to limit events from the Store's log with Seq greater
-// than after: what a subscriber that fell behind, or another process,
-// reads to catch up.
-func (w *Workspace) Events(ctx context.Context, after int64, limit int) ([]Event, error) {
-	var out []Event
-	err := w.view(ctx, func(t *tx) error {
-		var err error
-		out, err = t.Events(ctx, after, limit)
-		return err
-	})
-	return out, err
 }

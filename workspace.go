@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,6 +107,8 @@ type Options struct {
 	// conversation at once with this template, marked
 	// "Auto-Submitted: auto-replied" and never sent to automated mail
 	// (auto-replies, bulk and list mail, bounces) or to our own mailboxes.
+	// It goes to one address only: the first of the customer's Reply-To,
+	// else their From.
 	AutoAcknowledge *compose.Template
 	// Parse sets the limits of inbound messages (nil: compose defaults).
 	Parse *compose.ParseOptions
@@ -127,14 +130,17 @@ type Options struct {
 	// approve before they go out (see package qa). Nil means
 	// qa.OnRequest(): only the emails whose author asks for it (SendWith).
 	ReviewPolicy qa.Policy
-	// ReviewQueue is the queue review items wait in; its agents need
-	// RoleReviewer unless Queues gives it another role. Default "review".
+	// ReviewQueue is the queue review items wait in; its agents need a role
+	// holding PrivilegeReview (reviewers and supervisors by default) unless
+	// Queues gives it a role. Default "review".
 	ReviewQueue string
 	// RejectReasons are the reason codes a reviewer rejects with. Default
 	// qa.DefaultRejectReasons.
 	RejectReasons []string
 	// Privileges is the privilege set per role; nil means DefaultPrivileges.
 	Privileges map[Role][]Privilege
+	// Limits bound what agents write; the zero value means the defaults.
+	Limits Limits
 	// Logger receives what cannot be returned (delivery failures in the
 	// background). Nil discards.
 	Logger *slog.Logger
@@ -153,6 +159,9 @@ type Workspace struct {
 	opts   Options
 	own    map[string]bool // normalized own addresses
 	log    *slog.Logger
+	// reviewRoles are the roles holding PrivilegeReview: what the review
+	// queue requires when Options.Queues gives it no role.
+	reviewRoles []string
 
 	subMu sync.RWMutex
 	subs  map[*Subscription]struct{}
@@ -211,6 +220,15 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 	}
 	if o.Privileges == nil {
 		o.Privileges = DefaultPrivileges
+	}
+	for r, ps := range o.Privileges {
+		if slices.Contains(ps, PrivilegeReview) {
+			w.reviewRoles = append(w.reviewRoles, string(r))
+		}
+	}
+	slices.Sort(w.reviewRoles)
+	if err := o.Limits.withDefaults(); err != nil {
+		return nil, err
 	}
 	w.log = o.Logger
 	if w.log == nil {
@@ -326,7 +344,8 @@ func (w *Workspace) view(ctx context.Context, fn func(t *tx) error) error {
 	})
 }
 
-// agent loads the acting agent and checks privilege p.
+// agent loads the acting agent and checks privilege p (none when p is
+// empty: a read, which the visibility rule decides; see canSee).
 func (w *Workspace) agent(t *tx, id string, p Privilege) (*Agent, error) {
 	if id == "" {
 		return nil, fmt.Errorf("%w: no acting agent", ErrForbidden)
@@ -338,7 +357,7 @@ func (w *Workspace) agent(t *tx, id string, p Privilege) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !w.may(a, p) {
+	if p != "" && !w.may(a, p) {
 		return nil, fmt.Errorf("%w: agent %s lacks the %q privilege", ErrForbidden, id, p)
 	}
 	return a, nil
@@ -382,40 +401,4 @@ func owned(t *tx, agent, id string) (*interaction.Interaction, error) {
 		return nil, err
 	}
 	return it, nil
-}
-
-// Interaction returns the interaction with id, or ErrNotFound.
-func (w *Workspace) Interaction(ctx context.Context, id string) (*interaction.Interaction, error) {
-	var it *interaction.Interaction
-	err := w.view(ctx, func(t *tx) error {
-		var err error
-		it, err = t.Interaction(ctx, id)
-		return err
-	})
-	return it, err
-}
-
-// Emails returns the emails of interaction id, oldest first.
-func (w *Workspace) Emails(ctx context.Context, id string) ([]*Email, error) {
-	var out []*Email
-	err := w.view(ctx, func(t *tx) error {
-		if _, err := t.Interaction(ctx, id); err != nil {
-			return err
-		}
-		var err error
-		out, err = t.EmailsOf(ctx, id)
-		return err
-	})
-	return out, err
-}
-
-// Interactions returns the interactions matching q.
-func (w *Workspace) Interactions(ctx context.Context, q Query) ([]*interaction.Interaction, error) {
-	var out []*interaction.Interaction
-	err := w.view(ctx, func(t *tx) error {
-		var err error
-		out, err = t.FindInteractions(ctx, q)
-		return err
-	})
-	return out, err
 }

@@ -88,7 +88,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	require.NoError(t, f.ws.SetDisposition(ctx, "alice", it.ID, "resolved"))
 	require.NoError(t, f.ws.MarkDone(ctx, "alice", it.ID))
 
-	final, err := f.ws.Interaction(ctx, it.ID)
+	final, err := f.ws.Interaction(ctx, admin, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, final.State)
 	assert.Equal(t, "resolved", final.Disposition)
@@ -148,7 +148,7 @@ func TestReturnedInteractionsAreTheHosts(t *testing.T) {
 		if len(got.CaseData) > 0 {
 			got.CaseData[0].Value = "tampered"
 		}
-		stored, err := f.ws.Interaction(ctx, want.ID)
+		stored, err := f.ws.Interaction(ctx, admin, want.ID)
 		require.NoError(t, err, s.name)
 		assert.Equal(t, want, stored, "%s: the stored interaction is unchanged", s.name)
 	}
@@ -161,7 +161,7 @@ func TestIngestReturnsTheAcknowledgedInbound(t *testing.T) {
 	f := newFixture(t, &emailflow.Options{AutoAcknowledge: &compose.Template{Text: "Bien reçu.\n"}})
 	got, err := f.ws.Ingest(ctx, support, bytes.NewReader(readFile(t, "testdata/french-order.eml")))
 	require.NoError(t, err)
-	stored, err := f.ws.Interaction(ctx, got.ID)
+	stored, err := f.ws.Interaction(ctx, admin, got.ID)
 	require.NoError(t, err)
 	assert.Equal(t, stored, got)
 	assert.Equal(t, string(interaction.PurposeAutoReply), got.History[len(got.History)-1].Action)

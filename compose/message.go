@@ -18,9 +18,15 @@ import (
 // Attachment is a non-body part of a message (a file, an inline image, a
 // signature, a nested message), or a file to attach to a [Draft].
 type Attachment struct {
-	// Filename is the decoded file name, from Content-Disposition or the
-	// Content-Type name parameter (RFC 2231 and encoded-word forms).
+	// Filename is the file name to show and save: the decoded name from
+	// Content-Disposition or the Content-Type name parameter (RFC 2231 and
+	// encoded-word forms) made safe by SafeFilename.
 	Filename string
+	// OriginalFilename is the name as the sender wrote it, when it differs
+	// from Filename: for display on request only, escaped, never as a path
+	// (it may climb directories or hide its extension behind a
+	// right-to-left override).
+	OriginalFilename string
 	// ContentType is the media type without parameters, e.g. "application/pdf".
 	ContentType string
 	// ContentID is the Content-ID without angle brackets.

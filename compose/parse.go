@@ -942,12 +942,13 @@ func (p *parser) newAttachment(info *partInfo) (*Attachment, error) {
 		p.fatal = fmt.Errorf("%w: more than %d attachments", ErrTooLarge, p.opts.MaxAttachments)
 		return nil, p.fatal
 	}
-	return &Attachment{
-		Filename:    info.filename,
+	a := &Attachment{
 		ContentType: info.mt,
 		ContentID:   info.cid,
 		Inline:      info.disp == "inline" || (info.disp == "" && info.cid != ""),
-	}, nil
+	}
+	a.SetFilename(info.filename)
+	return a, nil
 }
 
 // nested parses the body of a message/rfc822 attachment.
@@ -961,7 +962,7 @@ func (p *parser) nested(a *Attachment, data []byte, depth int) error {
 	}
 	a.Message = m
 	if a.Filename == "" && m.Subject != "" {
-		a.Filename = m.Subject + ".eml"
+		a.Filename = subjectFilename(m.Subject, "message")
 	}
 	return nil
 }

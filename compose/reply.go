@@ -339,13 +339,9 @@ func Forward(orig *Message, raw []byte, opts *ForwardOptions) (*Draft, error) {
 		if len(raw) == 0 {
 			return nil, invalid("forward as attachment needs the raw message")
 		}
-		name := fileSafe(orig.Subject)
-		if name == "" {
-			name = "message"
-		}
 		d.Text = o.Instructions
 		d.Attachments = []Attachment{{
-			Filename:    name + ".eml",
+			Filename:    subjectFilename(orig.Subject, "message"),
 			ContentType: "message/rfc822",
 			Size:        int64(len(raw)),
 			Data:        raw,
@@ -417,24 +413,6 @@ func New(from mail.Address, to []mail.Address, subject, text string) *Draft {
 // textToHTML escapes text and keeps its line breaks.
 func textToHTML(s string) string {
 	return strings.ReplaceAll(html.EscapeString(strings.ReplaceAll(s, "\r\n", "\n")), "\n", "<br>\n")
-}
-
-// fileSafe turns a subject into a file name.
-func fileSafe(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || strings.ContainsRune(`/\:*?"<>|`, r) {
-			return '_'
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > 100 {
-		cut := 100
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
 }
 
 // subjectPrefixes are the reply and forward markers NormalizeSubject strips,

@@ -11,4 +11,7 @@ type Entry struct {
 	From   State
 	To     State
 	Detail string
+	// Note, on a "note" entry, is the number of the note in Notes (from
+	// 1): the entry refers to the note instead of copying its text.
+	Note int
 }

@@ -28,8 +28,12 @@ type Interaction struct {
 	// TransferFrom is the agent who transferred it, while the transfer is
 	// pending; a decline or timeout hands it back to them.
 	TransferFrom string
-	// Declined lists agents who declined it, so routing skips them.
+	// Declined lists the agents who declined it, oldest decline first:
+	// routing skips them until every agent who could take it has.
 	Declined []string
+	// Excluded lists agents it must never go to, offered or pulled: the
+	// author of an email under review (four eyes).
+	Excluded []string
 	// LastAgent is the last agent who handled it, for sticky routing.
 	LastAgent string
 	// PreferredAgent, until PreferUntil, is the only agent it is offered
@@ -135,6 +139,7 @@ func (it *Interaction) Clone() *Interaction {
 	}
 	c := *it
 	c.Declined = append([]string(nil), it.Declined...)
+	c.Excluded = append([]string(nil), it.Excluded...)
 	if it.Skills != nil {
 		c.Skills = make(map[string]int, len(it.Skills))
 		for k, v := range it.Skills {

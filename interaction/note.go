@@ -14,15 +14,17 @@ type Note struct {
 	Text   string
 }
 
-// AddNote appends a note by author. An empty note is refused with
-// ErrInvalidInput.
+// AddNote appends a note by author, and a history entry that refers to it
+// by number (Entry.Note) rather than copying it. An empty note is refused
+// with ErrInvalidInput.
 func (it *Interaction) AddNote(author, text string, at time.Time) error {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return fmt.Errorf("%w: note text is empty", ErrInvalidInput)
 	}
 	it.Notes = append(it.Notes, Note{Author: author, At: at, Text: text})
-	it.Record(author, "note", at, text)
+	it.Record(author, "note", at, "")
+	it.History[len(it.History)-1].Note = len(it.Notes)
 	return nil
 }
 

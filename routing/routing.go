@@ -31,7 +31,11 @@ type Item struct {
 	QueuedAt time.Time
 	Skills   map[string]int // required skill → minimum level
 	Language string
+	// Declined lists the agents who declined it, oldest decline first.
 	Declined []string
+	// Excluded lists agents it must never go to, offered or pulled (the
+	// author of an email under review: four eyes).
+	Excluded []string
 	// Preferred is the only agent the item may go to before PreferUntil.
 	Preferred   string
 	PreferUntil time.Time
@@ -41,7 +45,9 @@ type Item struct {
 // every agent, on top of each item's own requirements.
 type Queue struct {
 	Skills map[string]int // required skill → minimum level
-	Role   string         // required role, when set (reviewers for a review queue)
+	// Roles, when set, are the roles of which an agent needs one (the
+	// roles holding the review privilege, for a review queue).
+	Roles []string
 }
 
 // HasSkills reports whether the agent holds every required skill at the
@@ -76,6 +82,7 @@ const (
 	HasDeclined Reason = "declined it before"
 	NotSticky   Reason = "reserved for the agent who last handled the thread"
 	LacksRole   Reason = "lacks the role the queue requires"
+	Excluded    Reason = "may never take it"
 )
 
 // String returns the reason's text.
@@ -89,11 +96,26 @@ func Check(q *Queue, a *Agent, it *Item, now time.Time) Reason {
 		return NotReady
 	case !a.Free():
 		return AtCapacity
+	}
+	if r := CheckPull(q, a, it, now); r != Eligible {
+		return r
+	}
+	if slices.Contains(it.Declined, a.ID) {
+		return HasDeclined
+	}
+	return Eligible
+}
+
+// CheckPull tells whether agent a may take item it of queue q at now by
+// their own choice (a pull), and if not, why: as Check, except that the
+// agent's status, load and earlier decline of it do not count.
+func CheckPull(q *Queue, a *Agent, it *Item, now time.Time) Reason {
+	switch {
+	case slices.Contains(it.Excluded, a.ID):
+		return Excluded
 	case it.Preferred != "" && it.Preferred != a.ID && now.Before(it.PreferUntil):
 		return NotSticky
-	case slices.Contains(it.Declined, a.ID):
-		return HasDeclined
-	case q != nil && q.Role != "" && !slices.Contains(a.Roles, q.Role):
+	case q != nil && len(q.Roles) > 0 && !hasAny(a.Roles, q.Roles):
 		return LacksRole
 	case !a.HasSkills(it.Skills) || q != nil && !a.HasSkills(q.Skills):
 		return LacksSkill
@@ -101,6 +123,15 @@ func Check(q *Queue, a *Agent, it *Item, now time.Time) Reason {
 		return NoLanguage
 	}
 	return Eligible
+}
+
+func hasAny(have, want []string) bool {
+	for _, w := range want {
+		if slices.Contains(have, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // CompareAgents orders agents best first: longest idle, then least loaded,
@@ -142,11 +173,39 @@ func PickAgent(q *Queue, it *Item, candidates []Agent, now time.Time) int {
 	return best
 }
 
+// PickDecliner returns the index of the agent of candidates who declined
+// item it of queue q the longest ago and is otherwise eligible for it, or
+// -1: whom an item is offered to again once every agent who could take it
+// has declined it.
+func PickDecliner(q *Queue, it *Item, candidates []Agent, now time.Time) int {
+	best, bestAt := -1, len(it.Declined)
+	for i := range candidates {
+		a := &candidates[i]
+		at := slices.Index(it.Declined, a.ID)
+		if at < 0 || at >= bestAt || !a.Ready || !a.Free() || CheckPull(q, a, it, now) != Eligible {
+			continue
+		}
+		best, bestAt = i, at
+	}
+	return best
+}
+
 // PickItem returns the index of the first item of candidates (of queue q,
 // already in CompareItems order) that agent a is eligible for, or -1.
 func PickItem(q *Queue, a *Agent, candidates []Item, now time.Time) int {
 	for i := range candidates {
 		if Check(q, a, &candidates[i], now) == Eligible {
+			return i
+		}
+	}
+	return -1
+}
+
+// PickPull returns the index of the first item of candidates (of queue q,
+// in CompareItems order) that agent a may pull (see CheckPull), or -1.
+func PickPull(q *Queue, a *Agent, candidates []Item, now time.Time) int {
+	for i := range candidates {
+		if CheckPull(q, a, &candidates[i], now) == Eligible {
 			return i
 		}
 	}

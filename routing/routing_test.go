@@ -28,8 +28,11 @@ func TestCheck(t *testing.T) {
 		{"skill level too low", nil, func(i *routing.Item) { i.Skills = map[string]int{"billing": 3} }, nil, routing.LacksSkill},
 		{"missing skill", nil, func(i *routing.Item) { i.Skills = map[string]int{"vip": 1} }, nil, routing.LacksSkill},
 		{"queue skill", nil, nil, &routing.Queue{Skills: map[string]int{"vip": 1}}, routing.LacksSkill},
-		{"queue role", nil, nil, &routing.Queue{Role: "reviewer"}, routing.LacksRole},
-		{"queue role held", func(a *routing.Agent) { a.Roles = []string{"agent", "reviewer"} }, nil, &routing.Queue{Role: "reviewer"}, routing.Eligible},
+		{"queue role", nil, nil, &routing.Queue{Roles: []string{"reviewer"}}, routing.LacksRole},
+		{"queue role held", func(a *routing.Agent) { a.Roles = []string{"agent", "reviewer"} }, nil, &routing.Queue{Roles: []string{"reviewer"}}, routing.Eligible},
+		{"one of the queue roles", func(a *routing.Agent) { a.Roles = []string{"supervisor"} }, nil, &routing.Queue{Roles: []string{"reviewer", "supervisor"}}, routing.Eligible},
+		{"excluded", nil, func(i *routing.Item) { i.Excluded = []string{"ann"} }, nil, routing.Excluded},
+		{"excluded over declined", nil, func(i *routing.Item) { i.Excluded, i.Declined = []string{"ann"}, []string{"ann"} }, nil, routing.Excluded},
 		{"language", nil, func(i *routing.Item) { i.Language = "de" }, nil, routing.NoLanguage},
 		{"no language needed", nil, func(i *routing.Item) { i.Language = "" }, nil, routing.Eligible},
 		{"declined before", nil, func(i *routing.Item) { i.Declined = []string{"bob", "ann"} }, nil, routing.HasDeclined},
@@ -61,7 +64,7 @@ func TestPickAgentLongestIdleThenLeastLoaded(t *testing.T) {
 	}
 	i := routing.PickAgent(nil, &item, agents, now)
 	assert.Equal(t, "bea", agents[i].ID, "busy is full; bea and cara idle longest, bea less loaded")
-	assert.Equal(t, -1, routing.PickAgent(&routing.Queue{Role: "reviewer"}, &item, agents, now))
+	assert.Equal(t, -1, routing.PickAgent(&routing.Queue{Roles: []string{"reviewer"}}, &item, agents, now))
 }
 
 func TestPickItemInOrder(t *testing.T) {
@@ -75,6 +78,47 @@ func TestPickItemInOrder(t *testing.T) {
 	assert.Equal(t, "c", items[i].ID, "a needs a skill, b was declined")
 	ann.Skills = map[string]int{"vip": 1}
 	assert.Equal(t, "a", items[routing.PickItem(nil, &ann, items, now)].ID)
+}
+
+func TestCheckPull(t *testing.T) {
+	ann := routing.Agent{ID: "ann", Ready: false, Capacity: 1, Load: 3, Languages: []string{"fr"}}
+	tests := []struct {
+		name string
+		item routing.Item
+		want routing.Reason
+	}{
+		{"status and load do not count", routing.Item{ID: "i1"}, routing.Eligible},
+		{"a decline does not count", routing.Item{ID: "i1", Declined: []string{"ann"}}, routing.Eligible},
+		{"excluded", routing.Item{ID: "i1", Excluded: []string{"ann"}}, routing.Excluded},
+		{"reserved for another", routing.Item{ID: "i1", Preferred: "bob", PreferUntil: now.Add(time.Minute)}, routing.NotSticky},
+		{"language", routing.Item{ID: "i1", Language: "de"}, routing.NoLanguage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, routing.CheckPull(nil, &ann, &tt.item, now))
+		})
+	}
+	items := []routing.Item{{ID: "a", Excluded: []string{"ann"}}, {ID: "b", Declined: []string{"ann"}}}
+	assert.Equal(t, 1, routing.PickPull(nil, &ann, items, now), "the declined item may be pulled, the excluded one never")
+	assert.Equal(t, -1, routing.PickItem(nil, &routing.Agent{ID: "ann", Ready: true, Capacity: 1}, items, now))
+}
+
+func TestPickDecliner(t *testing.T) {
+	item := routing.Item{ID: "i1", Declined: []string{"cara", "ann", "bob"}, Language: "fr", Excluded: []string{"eve"}}
+	fr := []string{"fr"}
+	agents := []routing.Agent{
+		{ID: "bob", Ready: true, Capacity: 1, Languages: fr},
+		{ID: "cara", Ready: true, Capacity: 1, Load: 1, Languages: fr}, // declined first, but full
+		{ID: "ann", Ready: true, Capacity: 2, Load: 1, Languages: fr},
+		{ID: "dan", Ready: true, Capacity: 1, Languages: fr}, // never declined: not this function's choice
+		{ID: "eve", Ready: true, Capacity: 1, Languages: fr},
+	}
+	i := routing.PickDecliner(nil, &item, agents, now)
+	assert.Equal(t, "ann", agents[i].ID, "the oldest decline among the available")
+	agents[2].Languages = nil
+	i = routing.PickDecliner(nil, &item, agents, now)
+	assert.Equal(t, "bob", agents[i].ID, "ann no longer speaks the language")
+	assert.Equal(t, -1, routing.PickDecliner(nil, &item, agents[1:3], now))
 }
 
 func TestCompareItems(t *testing.T) {

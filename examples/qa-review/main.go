@@ -95,14 +95,14 @@ func main() {
 
 	// Round 1: rejected with remarks.
 	review := lastRound(ctx, ws, reply.ID).ReviewID
-	rv := must(ws.Interaction(ctx, review))
+	rv := must(ws.Interaction(ctx, "rita", review)) // offered to her
 	step("review %s is %s to %s in queue %q", rv.ID, rv.State, rv.OfferedTo, rv.Queue)
 	must(ws.Accept(ctx, "rita", review))
 	clk.Advance(12 * time.Minute)
 	out = must(ws.Reject(ctx, "rita", review, "exactitude", "Donne le numéro de suivi et la date de livraison prévue."))
 	step("rita rejects: the reply is %s, back with %s", out.State, out.Owner)
 	fmt.Println(indent("note: " + out.Notes[len(out.Notes)-1].Text))
-	status, _ := must(ws.CaseData(ctx, in.ID)).Get(emailflow.CaseQAStatus)
+	status, _ := must(ws.CaseData(ctx, "camille", in.ID)).Get(emailflow.CaseQAStatus)
 	fmt.Println(indent("case data of the customer's interaction: " + emailflow.CaseQAStatus + " = " + status))
 
 	// Round 2: the agent edits, the reviewer fixes a detail and approves.
@@ -127,7 +127,7 @@ func main() {
 	fmt.Println(indent(fmt.Sprintf("To: %v\nSubject: %s\nIn-Reply-To: <%s>\n\n%s", sent[0].To, msg.Subject, strings.Join(msg.InReplyTo, "> <"), msg.Text)))
 
 	step("rounds of the reply:")
-	for _, r := range must(ws.Rounds(ctx, reply.ID)) {
+	for _, r := range must(ws.Rounds(ctx, "camille", reply.ID)) {
 		fmt.Printf("    round %d by %s: %s by %s after %v", r.Number, r.Author, r.Decision, r.Reviewer, r.DecidedAt.Sub(r.SubmittedAt))
 		if r.Reason != "" {
 			fmt.Printf(" (%s: %s)", r.Reason, r.Remarks)
@@ -152,7 +152,8 @@ func main() {
 	}
 }
 
+// lastRound returns the latest review round of camille's email id.
 func lastRound(ctx context.Context, ws *emailflow.Workspace, id string) qa.Round {
-	rounds := must(ws.Rounds(ctx, id))
+	rounds := must(ws.Rounds(ctx, "camille", id))
 	return rounds[len(rounds)-1]
 }

@@ -71,7 +71,7 @@ func run(ctx context.Context) error {
 	if err := ws.AddNote(ctx, "camille", it.ID, "Colis bloqué au dépôt de Lyon, relancé le transporteur."); err != nil {
 		return err
 	}
-	data, err := ws.CaseData(ctx, it.ID)
+	data, err := ws.CaseData(ctx, "camille", it.ID)
 	if err != nil {
 		return err
 	}
@@ -111,12 +111,16 @@ func run(ctx context.Context) error {
 	if err := ws.MarkDone(ctx, "camille", it.ID); err != nil {
 		return err
 	}
-	if it, err = ws.Interaction(ctx, it.ID); err != nil {
+	if it, err = ws.Interaction(ctx, "camille", it.ID); err != nil {
 		return err
 	}
 	step("marked done with disposition %q; history:", it.Disposition)
 	for _, h := range it.History {
-		fmt.Printf("    %s  %-8s %-12s %s → %s %s\n", h.At.Format("15:04:05"), h.Actor, h.Action, h.From, h.To, h.Detail)
+		detail := h.Detail
+		if h.Note > 0 { // the entry refers to the note: it.Notes[h.Note-1]
+			detail = fmt.Sprintf("note %d", h.Note)
+		}
+		fmt.Printf("    %s  %-8s %-12s %s → %s %s\n", h.At.Format("15:04:05"), h.Actor, h.Action, h.From, h.To, detail)
 	}
 
 	sent := sender.Sent()

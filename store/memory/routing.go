@@ -144,11 +144,12 @@ func (t *txn) Waiting(_ context.Context, queue string, offset, limit int) ([]rou
 			return true
 		}
 		it := t.s.interactions[k.id]
-		// Skills and Declined are shared, read-only, with the stored value:
-		// a stored interaction is replaced on update, never changed.
+		// Skills, Declined and Excluded are shared, read-only, with the
+		// stored value: a stored interaction is replaced on update, never
+		// changed.
 		out = append(out, routing.Item{
 			ID: it.ID, Queue: it.Queue, Priority: it.Priority, QueuedAt: it.QueuedAt,
-			Skills: it.Skills, Language: it.Language, Declined: it.Declined,
+			Skills: it.Skills, Language: it.Language, Declined: it.Declined, Excluded: it.Excluded,
 			Preferred: it.PreferredAgent, PreferUntil: it.PreferUntil,
 		})
 		return limit <= 0 || len(out) < limit

@@ -237,7 +237,7 @@ func (t *txn) Waiting(ctx context.Context, queue string, offset, limit int) ([]r
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	q, args := page(`SELECT id, priority, queued_at, skills, language, declined, preferred, prefer_until
+	q, args := page(`SELECT id, priority, queued_at, skills, language, declined, data->'Excluded', preferred, prefer_until
 		FROM {s}.interactions WHERE queue = $1 AND state = 'queued'
 		ORDER BY priority DESC, queued_at, created_at, id`, []any{queue}, offset, limit)
 	rows, err := t.tx.Query(ctx, t.s.sql(q), args...)
@@ -249,8 +249,9 @@ func (t *txn) Waiting(ctx context.Context, queue string, offset, limit int) ([]r
 		it       routing.Item
 		skills   []byte
 		declined []string
+		excluded []byte // rarely set (a review's author): read from the document
 	)
-	_, err = pgx.ForEachRow(rows, []any{&it.ID, &it.Priority, &it.QueuedAt, &skills, &it.Language, &declined, &it.Preferred, &it.PreferUntil}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&it.ID, &it.Priority, &it.QueuedAt, &skills, &it.Language, &declined, &excluded, &it.Preferred, &it.PreferUntil}, func() error {
 		item := it
 		item.Queue, item.Declined = queue, declined
 		item.QueuedAt, item.PreferUntil = it.QueuedAt.UTC(), it.PreferUntil.UTC()
@@ -259,7 +260,12 @@ func (t *txn) Waiting(ctx context.Context, queue string, offset, limit int) ([]r
 				return fmt.Errorf("postgres: decode interaction %s skills: %w", it.ID, err)
 			}
 		}
-		declined = nil
+		if len(excluded) > 0 {
+			if err := json.Unmarshal(excluded, &item.Excluded); err != nil {
+				return fmt.Errorf("postgres: decode interaction %s exclusions: %w", it.ID, err)
+			}
+		}
+		declined, excluded = nil, nil
 		out = append(out, item)
 		return nil
 	})

@@ -127,7 +127,7 @@ func TestCrossProcessAccept(t *testing.T) {
 			t.Fatalf("round %d: nobody accepted", r)
 		}
 		wins[winner]++
-		got, err := in[(r+1)%2].ws.Interaction(ctx, it.ID)
+		got, err := in[(r+1)%2].ws.Interaction(ctx, "ann", it.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,6 +237,9 @@ func TestCrossProcessRouting(t *testing.T) {
 	in := instances(t, 2)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
+	if err := in[0].ws.PutAgent(ctx, emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}}); err != nil {
+		t.Fatal(err) // reads the outcome: the admin sees every interaction
+	}
 	capacity := map[string]int{}
 	for i := range agents {
 		id := fmt.Sprintf("agent-%d", i)
@@ -299,7 +302,7 @@ func TestCrossProcessRouting(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(i), 11))
 			for k := 0; done.Load() < int64(mails) && ctx.Err() == nil; k++ {
 				ws := in[k%2].ws // each action through either instance
-				offers, err := ws.Interactions(ctx, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
+				offers, err := ws.Interactions(ctx, id, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
 				if err != nil {
 					t.Error(err)
 					return
@@ -334,7 +337,7 @@ func TestCrossProcessRouting(t *testing.T) {
 	if err := ctx.Err(); err != nil {
 		t.Fatalf("only %d of %d interactions done in time", done.Load(), mails)
 	}
-	all, err := in[1].ws.Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
+	all, err := in[1].ws.Interactions(ctx, "admin", emailflow.Query{Kind: interaction.KindInbound})
 	if err != nil {
 		t.Fatal(err)
 	}

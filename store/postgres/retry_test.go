@@ -72,11 +72,11 @@ func TestReplyAfterAFailedTryReadsTheInboundAgain(t *testing.T) {
 	_, err = ws.Reply(ctx, "bob", it.ID)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidTransition, "the inbound is done now")
 
-	inbound, err := ws.Interaction(ctx, it.ID)
+	inbound, err := ws.Interaction(ctx, "bob", it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, inbound.State)
 	assert.Equal(t, "complete", inbound.History[len(inbound.History)-1].Action, "no reply recorded after done")
-	drafts, err := ws.Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
+	drafts, err := ws.Interactions(ctx, "bob", emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
 	require.NoError(t, err)
 	assert.Empty(t, drafts)
 }

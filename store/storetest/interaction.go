@@ -166,6 +166,7 @@ func testInteraction(t *testing.T, newStore newFunc) {
 			{"History", func(it *interaction.Interaction) { it.History[0].Detail, it.History[1].Actor = "changed", "mallory" }},
 			{"HistoryAppend", func(it *interaction.Interaction) { it.History = append(it.History[:2], interaction.Entry{Action: "x"}) }},
 			{"Declined", func(it *interaction.Interaction) { it.Declined[0] = "mallory" }},
+			{"Excluded", func(it *interaction.Interaction) { it.Excluded[0] = "mallory" }},
 			{"Skills", func(it *interaction.Interaction) { it.Skills["billing"], it.Skills["new"] = 0, 1 }},
 			{"Notes", func(it *interaction.Interaction) { it.Notes[0].Text = "changed" }},
 		}

@@ -343,7 +343,7 @@ func testWaiting(t *testing.T, newStore newFunc) {
 		})
 		same(t, []routing.Item{{
 			ID: "w", Queue: "sales", Priority: it.Priority, QueuedAt: it.QueuedAt,
-			Skills: it.Skills, Language: it.Language, Declined: it.Declined,
+			Skills: it.Skills, Language: it.Language, Declined: it.Declined, Excluded: it.Excluded,
 			Preferred: it.PreferredAgent, PreferUntil: it.PreferUntil,
 		}}, items)
 	})

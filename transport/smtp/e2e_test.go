@@ -50,7 +50,8 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal("no interaction was ingested")
 		}
 	}
-	it, err := ws.Interaction(ctx, id)
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}}))
+	it, err := ws.Interaction(ctx, "admin", id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, it.State)
 	assert.Equal(t, "support", it.Queue)
