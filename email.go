@@ -68,11 +68,11 @@ type Attachment struct {
 	// from Filename: for display on request only, escaped, never as a
 	// path.
 	OriginalFilename string
-	ContentType string
-	ContentID   string // for inline parts, without angle brackets
-	Inline      bool
-	Size        int64
-	Data        []byte
+	ContentType      string
+	ContentID        string // for inline parts, without angle brackets
+	Inline           bool
+	Size             int64
+	Data             []byte
 }
 
 // Clone returns a copy whose slices can be changed without touching e.
