@@ -121,8 +121,11 @@ func (w *Workspace) afterWithdraw(t *tx, it *interaction.Interaction, agent stri
 
 // Tick runs the timers due at the clock's now: offers and transfers whose
 // accept timeout ran out go back (to the queue, or to the transferring
-// agent), and an agent who let an offer time out is set to not responding.
-// It returns how many offers timed out. Run calls it every second.
+// agent), and an agent who let an offer time out is set to not responding;
+// queued interactions whose sticky preference ran out, or that agents
+// declined, are routed again (the agents who could take them may have
+// changed: see Decline). It returns how many offers timed out. Run calls
+// it every second.
 func (w *Workspace) Tick(ctx context.Context) (int, error) {
 	var due []*interaction.Interaction
 	now := w.clock.Now()
@@ -181,20 +184,37 @@ func (w *Workspace) Tick(ctx context.Context) (int, error) {
 var errSkip = errors.New("skip")
 
 // expirePreferences routes the queued follow-ups whose sticky preference
-// ran out to anyone eligible.
+// ran out to anyone eligible, and routes again the queued interactions
+// agents declined: when the agents who had not declined one log out, the
+// decline of one who did must be lifted (see lift).
 func (w *Workspace) expirePreferences(ctx context.Context, now time.Time) error {
-	var expired []string
+	var expired, declined []string
 	err := w.view(ctx, func(t *tx) error {
 		found, err := t.FindInteractions(ctx, Query{States: []interaction.State{interaction.StateQueued}})
 		for _, it := range found {
-			if it.PreferredAgent != "" && !now.Before(it.PreferUntil) {
+			switch {
+			case it.PreferredAgent != "" && !now.Before(it.PreferUntil):
 				expired = append(expired, it.ID)
+			case len(it.Declined) > 0:
+				declined = append(declined, it.ID)
 			}
 		}
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	for _, id := range declined {
+		err := w.update(ctx, func(t *tx) error {
+			it, err := t.Interaction(ctx, id)
+			if err != nil {
+				return err
+			}
+			return w.route(t, it)
+		})
+		if err != nil {
+			return err
+		}
 	}
 	for _, id := range expired {
 		err := w.update(ctx, func(t *tx) error {

@@ -193,6 +193,9 @@ func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Inter
 		o.ThreadID = parent.ThreadID
 	}
 	o.ContactID, o.Mailbox, o.Subject, o.Owner, o.Queue = parent.ContactID, parent.Mailbox, d.Subject, agentID, parent.Queue
+	if cut != "" {
+		o.Record(agentID, "recipients-cut", t.now, cut)
+	}
 	if err := t.CreateInteraction(t.ctx, o); err != nil {
 		return nil, err
 	}
@@ -209,10 +212,6 @@ func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Inter
 	}
 	if cut != "" {
 		e.Warnings = []string{cut}
-		o.Record(agentID, "recipients-cut", t.now, cut)
-		if err := t.UpdateInteraction(t.ctx, o); err != nil {
-			return nil, err
-		}
 	}
 	for i, a := range d.Attachments {
 		e.Attachments = append(e.Attachments, fromComposeAttachment(emailID, i, a))

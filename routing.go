@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -145,21 +144,21 @@ func (w *Workspace) pickAgent(t *tx, it *interaction.Interaction) (string, error
 
 // route offers a queued interaction, already written in t, to the best
 // eligible agent, if any; otherwise it stays queued until an agent frees
-// up. When every agent who could take it has declined it, it goes to the
-// one who declined it the longest ago (see again).
+// up. When every agent who could take it has declined it, the oldest
+// decline is lifted first (see lift).
 func (w *Workspace) route(t *tx, it *interaction.Interaction) error {
 	if it.State != interaction.StateQueued {
 		return nil
 	}
 	a, err := w.pickAgent(t, it)
-	if err != nil {
+	if err == nil && a == "" && len(it.Declined) > 0 {
+		if it, err = w.lift(t, it); it == nil || err != nil {
+			return err
+		}
+		a, err = w.pickAgent(t, it)
+	}
+	if err != nil || a == "" {
 		return err
-	}
-	if a == "" && len(it.Declined) > 0 {
-		return w.again(t, it)
-	}
-	if a == "" {
-		return nil
 	}
 	// it was written in this transaction, so it is the store's now: the
 	// offer changes a fresh read of it (see Tx).
@@ -170,49 +169,45 @@ func (w *Workspace) route(t *tx, it *interaction.Interaction) error {
 	return w.offer(t, cur, a)
 }
 
-// again handles a queued interaction nobody available may be offered
-// while some agents declined it. As long as an agent of its queue who
-// could take it (logged in, with the role, skills and language it needs)
-// has not declined it, it waits for them. Once all of them have, it is
-// offered to the one who declined it the longest ago among those ready
-// and free; when none is, the declines are lifted, so the first of them
-// to free up is offered it. Mail never waits for an agent who refused it.
-func (w *Workspace) again(t *tx, it *interaction.Interaction) error {
+// lift handles a queued interaction that agents declined and nobody
+// available may be offered. While an agent of its queue who could take it
+// (logged in, with the role, skills and language it needs) has not
+// declined it, it waits for them. Once all of them have, the oldest
+// decline is lifted (routing.Lift): the one who declined it the longest
+// ago may be offered it again, now if available, else when ready. It
+// returns the interaction as written, or nil when nothing changed.
+func (w *Workspace) lift(t *tx, it *interaction.Interaction) (*interaction.Interaction, error) {
 	agents, err := t.Agents(t.ctx, it.Queue)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	logged := make([]routing.Agent, 0, len(agents))
+	for _, a := range agents {
+		if a.Status != StatusLoggedOut {
+			logged = append(logged, routing.Agent{ID: a.ID, Skills: a.Skills, Languages: a.Languages, Roles: a.RoleNames()})
+		}
 	}
 	q, item := w.routingQueue(it.Queue), routingItem(it)
-	var decliners []routing.Agent
-	for _, a := range agents {
-		if a.Status == StatusLoggedOut {
-			continue
-		}
-		ra := routing.Agent{ID: a.ID, Skills: a.Skills, Languages: a.Languages, Roles: a.RoleNames(), Capacity: a.MaxLoad()}
-		if routing.CheckPull(&q, &ra, &item, t.now) != routing.Eligible {
-			continue
-		}
-		if !slices.Contains(it.Declined, a.ID) {
-			return nil // someone who could take it has not refused it yet
-		}
-		if a.Status == StatusReady {
-			if ra.Load, err = t.Load(t.ctx, a.ID); err != nil {
-				return err
-			}
-			ra.Ready = true
-			decliners = append(decliners, ra)
-		}
+	agent := routing.Lift(&q, &item, logged, t.now)
+	if agent == "" {
+		return nil, nil
 	}
 	cur, err := t.Interaction(t.ctx, it.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if i := routing.PickDecliner(&q, &item, decliners, t.now); i >= 0 {
-		return w.offer(t, cur, decliners[i].ID)
+	declined := make([]string, 0, len(cur.Declined)) // the old slice may be the store's
+	for _, d := range cur.Declined {
+		if d != agent {
+			declined = append(declined, d)
+		}
 	}
-	cur.Record("system", "declines-lifted", t.now, strings.Join(cur.Declined, " "))
-	cur.Declined = nil
-	return t.UpdateInteraction(t.ctx, cur)
+	cur.Declined = declined
+	cur.Record("system", "decline-lifted", t.now, agent)
+	if err := t.UpdateInteraction(t.ctx, cur); err != nil {
+		return nil, err
+	}
+	return cur, nil
 }
 
 func (w *Workspace) offer(t *tx, it *interaction.Interaction, agentID string) error {

@@ -71,3 +71,43 @@ func FuzzSafeFilename(f *testing.F) {
 	}
 	f.Fuzz(checkSafeFilename)
 }
+
+func TestParseGivesSafeAttachmentNames(t *testing.T) {
+	raw := "From: jo@example.org\r\nSubject: names\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n" +
+		// RFC 2231, percent-encoded right-to-left override.
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=utf-8''invoice_%E2%80%AEfdp.exe\r\n\r\nMZ\r\n" +
+		// An encoded word climbing directories.
+		"--b\r\nContent-Type: application/pdf; name=\"=?utf-8?q?..=2F..=2Fetc=2Fpasswd?=\"\r\n\r\n%PDF\r\n" +
+		// A forwarded message named after its subject, slashes and all.
+		"--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: Re: order 12/03\r\n\r\nbody\r\n" +
+		"--b--\r\n"
+	m, err := compose.Parse(strings.NewReader(raw), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type name struct{ safe, original string }
+	var got []name
+	for _, a := range m.Attachments {
+		got = append(got, name{a.Filename, a.OriginalFilename})
+	}
+	assert.Equal(t, []name{
+		{"invoice_fdp.exe", "invoice_\u202Efdp.exe"},
+		{"passwd", "../../etc/passwd"},
+		{"Re_ order 12_03.eml", ""},
+	}, got)
+}
+
+func TestForwardAsAttachmentIsNamedSafely(t *testing.T) {
+	orig := &compose.Message{Subject: "../\u202Eetc/passwd", From: nil}
+	d, err := compose.Forward(orig, []byte("Subject: x\r\n\r\nbody\r\n"), &compose.ForwardOptions{AsAttachment: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.Equal(t, "_etc_passwd.eml", d.Attachments[0].Filename)
+	d, err = compose.Forward(&compose.Message{}, []byte("Subject: \r\n\r\nbody\r\n"), &compose.ForwardOptions{AsAttachment: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.Equal(t, "message.eml", d.Attachments[0].Filename)
+}

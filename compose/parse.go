@@ -880,7 +880,9 @@ func leafInfo(st *msgState, h header, mt string, params map[string]string) partI
 		filename = params["name"]
 	}
 	if filename != "" {
-		filename = oneLine(decodeText(st, "filename", filename))
+		// Kept as decoded: SetFilename makes it safe and keeps this
+		// original apart.
+		filename = decodeText(st, "filename", filename)
 	}
 	cid := ""
 	if v := h.Get("Content-Id"); v != "" {

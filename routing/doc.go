@@ -15,6 +15,6 @@
 //
 // A pull is the agent's own choice (CheckPull, PickPull): their status,
 // load and an earlier decline do not count. Once every agent who could
-// take an item has declined it, it goes again to the one who declined it
-// the longest ago among those available (PickDecliner).
+// take an item has declined it, the oldest decline is lifted (Lift), so it
+// goes again to the one who declined it the longest ago.
 package routing

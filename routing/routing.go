@@ -173,21 +173,29 @@ func PickAgent(q *Queue, it *Item, candidates []Agent, now time.Time) int {
 	return best
 }
 
-// PickDecliner returns the index of the agent of candidates who declined
-// item it of queue q the longest ago and is otherwise eligible for it, or
-// -1: whom an item is offered to again once every agent who could take it
-// has declined it.
-func PickDecliner(q *Queue, it *Item, candidates []Agent, now time.Time) int {
-	best, bestAt := -1, len(it.Declined)
-	for i := range candidates {
-		a := &candidates[i]
-		at := slices.Index(it.Declined, a.ID)
-		if at < 0 || at >= bestAt || !a.Ready || !a.Free() || CheckPull(q, a, it, now) != Eligible {
+// Lift decides what becomes of item it of queue q once agents declined it,
+// given the agents of its queue who are logged in (their status and load
+// do not count). While one of those who could take it (see CheckPull) has
+// not declined it, it waits for them and Lift returns "". Once every one
+// of them has, Lift returns the one among them who declined it the longest
+// ago, whose decline is to be lifted: mail never waits for agents who all
+// refused it. It returns "" too when none of them could take it.
+func Lift(q *Queue, it *Item, agents []Agent, now time.Time) string {
+	oldest, at := "", len(it.Declined)
+	for i := range agents {
+		a := &agents[i]
+		if CheckPull(q, a, it, now) != Eligible {
 			continue
 		}
-		best, bestAt = i, at
+		d := slices.Index(it.Declined, a.ID)
+		if d < 0 {
+			return "" // someone who could take it has not refused it
+		}
+		if d < at {
+			oldest, at = a.ID, d
+		}
 	}
-	return best
+	return oldest
 }
 
 // PickItem returns the index of the first item of candidates (of queue q,

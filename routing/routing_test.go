@@ -103,22 +103,32 @@ func TestCheckPull(t *testing.T) {
 	assert.Equal(t, -1, routing.PickItem(nil, &routing.Agent{ID: "ann", Ready: true, Capacity: 1}, items, now))
 }
 
-func TestPickDecliner(t *testing.T) {
-	item := routing.Item{ID: "i1", Declined: []string{"cara", "ann", "bob"}, Language: "fr", Excluded: []string{"eve"}}
+func TestLift(t *testing.T) {
 	fr := []string{"fr"}
 	agents := []routing.Agent{
-		{ID: "bob", Ready: true, Capacity: 1, Languages: fr},
-		{ID: "cara", Ready: true, Capacity: 1, Load: 1, Languages: fr}, // declined first, but full
-		{ID: "ann", Ready: true, Capacity: 2, Load: 1, Languages: fr},
-		{ID: "dan", Ready: true, Capacity: 1, Languages: fr}, // never declined: not this function's choice
-		{ID: "eve", Ready: true, Capacity: 1, Languages: fr},
+		{ID: "ann", Languages: fr},
+		{ID: "bob", Languages: fr},
+		{ID: "cara", Languages: fr},
+		{ID: "eve", Languages: fr}, // the author: never counts
+		{ID: "hans"},               // no French: cannot take it
 	}
-	i := routing.PickDecliner(nil, &item, agents, now)
-	assert.Equal(t, "ann", agents[i].ID, "the oldest decline among the available")
-	agents[2].Languages = nil
-	i = routing.PickDecliner(nil, &item, agents, now)
-	assert.Equal(t, "bob", agents[i].ID, "ann no longer speaks the language")
-	assert.Equal(t, -1, routing.PickDecliner(nil, &item, agents[1:3], now))
+	tests := []struct {
+		name     string
+		declined []string
+		want     string
+	}{
+		{"nobody declined", nil, ""},
+		{"cara has not declined yet", []string{"bob", "ann"}, ""},
+		{"all declined: the oldest decline", []string{"cara", "ann", "bob"}, "cara"},
+		{"declines of others do not count", []string{"hans", "zed", "bob", "ann", "cara"}, "bob"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			item := routing.Item{ID: "i1", Language: "fr", Excluded: []string{"eve"}, Declined: tt.declined}
+			assert.Equal(t, tt.want, routing.Lift(nil, &item, agents, now))
+		})
+	}
+	assert.Empty(t, routing.Lift(nil, &routing.Item{ID: "i1", Declined: []string{"x"}}, nil, now), "no agent logged in")
 }
 
 func TestCompareItems(t *testing.T) {
