@@ -109,18 +109,28 @@ func TestEveryAgentDeclined(t *testing.T) {
 	assert.Equal(t, first, to)
 }
 
-// The agents who had not declined a mail log out: the next tick lifts the
-// decline of one who did.
-func TestDeclinedMailDoesNotWaitForAgentsWhoLeft(t *testing.T) {
+// declinedByAlice: alice, ready, declined the French email; bob, logged in
+// but not ready, has not: it waits for him.
+func declinedByAlice(t *testing.T) (*fixture, string) {
+	t.Helper()
 	ctx := context.Background()
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"support-fr"}}))
 	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusNotReady))
 	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
-	require.NoError(t, f.ws.Decline(ctx, "alice", id, ""))
-	to, _ := f.offeredTo(t, id)
-	require.Empty(t, to, "waiting for bob")
+	require.NoError(t, f.ws.Decline(ctx, "alice", id, "plus tard"))
+	to, declined := f.offeredTo(t, id)
+	require.Empty(t, to, "waiting for bob, who has not declined it")
+	require.Equal(t, []string{"alice"}, declined)
+	return f, id
+}
+
+// The agents who had not declined a mail log out: the next tick lifts the
+// decline of one who did.
+func TestDeclinedMailDoesNotWaitForAgentsWhoLeft(t *testing.T) {
+	ctx := context.Background()
+	f, id := declinedByAlice(t)
 
 	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusLoggedOut))
 	_, err := f.ws.Tick(ctx)
@@ -134,14 +144,7 @@ func TestDeclinedMailDoesNotWaitForAgentsWhoLeft(t *testing.T) {
 // it.
 func TestPullAfterDecline(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, nil)
-	f.agent(t, "alice")
-	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"support-fr"}}))
-	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusNotReady))
-	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
-	require.NoError(t, f.ws.Decline(ctx, "alice", id, "plus tard"))
-	to, _ := f.offeredTo(t, id)
-	require.Empty(t, to, "waiting for bob, who has not declined it")
+	f, id := declinedByAlice(t)
 
 	got, err := f.ws.Pull(ctx, "alice", "")
 	require.NoError(t, err)

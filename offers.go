@@ -96,14 +96,7 @@ func (w *Workspace) withdrawOffer(t *tx, it *interaction.Interaction, e interact
 		// A transfer that was not taken returns to its sender.
 		it.Owner, it.TransferFrom = it.TransferFrom, ""
 	case it.State == interaction.StateQueued && e == interaction.EventDecline:
-		// A new slice: the old one may be shared with a stored value.
-		declined := make([]string, 0, len(it.Declined)+1)
-		for _, d := range it.Declined {
-			if d != agent {
-				declined = append(declined, d)
-			}
-		}
-		it.Declined = append(declined, agent)
+		it.Declined = append(without(it.Declined, agent), agent)
 	}
 	return t.UpdateInteraction(t.ctx, it)
 }
@@ -182,6 +175,18 @@ func (w *Workspace) Tick(ctx context.Context) (int, error) {
 }
 
 var errSkip = errors.New("skip")
+
+// without returns a new list of the agents of list but agent: the old one
+// may be shared with a stored value.
+func without(list []string, agent string) []string {
+	out := make([]string, 0, len(list)+1)
+	for _, a := range list {
+		if a != agent {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // expirePreferences routes the queued follow-ups whose sticky preference
 // ran out to anyone eligible, and routes again the queued interactions

@@ -196,13 +196,7 @@ func (w *Workspace) lift(t *tx, it *interaction.Interaction) (*interaction.Inter
 	if err != nil {
 		return nil, err
 	}
-	declined := make([]string, 0, len(cur.Declined)) // the old slice may be the store's
-	for _, d := range cur.Declined {
-		if d != agent {
-			declined = append(declined, d)
-		}
-	}
-	cur.Declined = declined
+	cur.Declined = without(cur.Declined, agent)
 	cur.Record("system", "decline-lifted", t.now, agent)
 	if err := t.UpdateInteraction(t.ctx, cur); err != nil {
 		return nil, err
