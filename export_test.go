@@ -2,8 +2,6 @@ package emailflow
 
 import (
 	"context"
-
-	"github.com/emailflow/emailflow/routing"
 )
 
 // DecideAgent runs the routing decision for a waiting interaction (which
@@ -35,7 +33,7 @@ func (w *Workspace) DecideNext(ctx context.Context, agentID string) (string, err
 		if err != nil {
 			return err
 		}
-		next, err := w.nextAcross(t, &ra, a.Queues, routing.PickItem)
+		next, err := w.nextAcross(t, &ra, a.Queues, false)
 		if next != nil {
 			out = next.ID
 		}

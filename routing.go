@@ -215,21 +215,25 @@ func (w *Workspace) offer(t *tx, it *interaction.Interaction, agentID string) er
 	return t.emit(EventOffered, it, agentID, "system", "")
 }
 
-// picker chooses a waiting item for an agent: routing.PickItem for an
-// offer, routing.PickPull for a pull.
-type picker func(q *routing.Queue, a *routing.Agent, candidates []routing.Item, now time.Time) int
-
 // nextFor returns the first waiting interaction of queue that agent a is
-// eligible for (by pick), reading the queue in routing order page by page;
-// nil when there is none.
-func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string, pick picker) (*routing.Item, error) {
+// eligible for, to be offered or, with pull, pulled (routing.PickPull),
+// reading the queue in routing order page by page; nil when there is none.
+func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string, pull bool) (*routing.Item, error) {
 	q := w.routingQueue(queue)
 	for offset, size := 0, firstPage; ; offset, size = offset+size, min(size*2, maxPage) {
 		page, err := t.Waiting(t.ctx, queue, offset, size)
 		if err != nil {
 			return nil, err
 		}
-		if i := pick(&q, a, page, t.now); i >= 0 {
+		// Direct calls, not a function value: that would make q and a
+		// escape to the heap on every routing decision.
+		i := -1
+		if pull {
+			i = routing.PickPull(&q, a, page, t.now)
+		} else {
+			i = routing.PickItem(&q, a, page, t.now)
+		}
+		if i >= 0 {
 			return &page[i], nil
 		}
 		if len(page) < size {
@@ -240,10 +244,10 @@ func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string, pick picker) 
 
 // nextAcross returns the best waiting interaction for a across its
 // queues: highest priority, then oldest.
-func (w *Workspace) nextAcross(t *tx, a *routing.Agent, queues []string, pick picker) (*routing.Item, error) {
+func (w *Workspace) nextAcross(t *tx, a *routing.Agent, queues []string, pull bool) (*routing.Item, error) {
 	var best *routing.Item
 	for _, q := range queues {
-		it, err := w.nextFor(t, a, q, pick)
+		it, err := w.nextFor(t, a, q, pull)
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +274,7 @@ func (w *Workspace) fill(t *tx, a *Agent) error {
 		if err != nil || !ra.Free() {
 			return err
 		}
-		next, err := w.nextAcross(t, &ra, a.Queues, routing.PickItem)
+		next, err := w.nextAcross(t, &ra, a.Queues, false)
 		if err != nil || next == nil {
 			return err
 		}
@@ -346,7 +350,7 @@ func (w *Workspace) Pull(ctx context.Context, agentID, queue string) (*interacti
 		if err != nil {
 			return err
 		}
-		next, err := w.nextAcross(t, &ra, queues, routing.PickPull)
+		next, err := w.nextAcross(t, &ra, queues, true)
 		if err != nil {
 			return err
 		}

@@ -148,6 +148,22 @@ func TestNotesAndDisposition(t *testing.T) {
 	assert.Equal(t, "resolved", it.Disposition)
 }
 
+func TestNoteHistoryRefersToTheNote(t *testing.T) {
+	it, err := interaction.New("i1", interaction.KindInbound, "system", t0)
+	require.NoError(t, err)
+	require.NoError(t, it.AddNote("a1", "first", t0))
+	require.NoError(t, it.AddNote("a2", "second", t0))
+	var refs []int
+	for _, e := range it.History {
+		if e.Action == "note" {
+			assert.Empty(t, e.Detail, "the text is not copied")
+			refs = append(refs, e.Note)
+		}
+	}
+	assert.Equal(t, []int{1, 2}, refs)
+	assert.Equal(t, "second", it.Notes[refs[1]-1].Text)
+}
+
 func TestOwnership(t *testing.T) {
 	it, err := interaction.New("i1", interaction.KindInbound, "system", t0)
 	require.NoError(t, err)
