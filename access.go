@@ -11,8 +11,25 @@ import (
 	"github.com/emailflow/emailflow/qa"
 )
 
-// canSee is the one visibility rule of every read of an interaction's
-// content. Agent a may see interaction it when a:
+// viewer applies the one visibility rule of every read of an interaction's
+// content for agent a, in transaction t. What the rule needs beyond the
+// interaction itself (what a owns, the consultations and reviews a takes
+// part in) it reads once, on first need, with two indexed queries, so a
+// list costs the same whatever it holds.
+type viewer struct {
+	w *Workspace
+	t *tx
+	a *Agent
+
+	loaded bool
+	owns   map[string]bool // interactions a owns
+	asked  map[string]bool // interactions a is asked about in an open consultation
+	review map[string]bool // outbound emails whose open review a is offered or handles
+}
+
+func (w *Workspace) viewer(t *tx, a *Agent) *viewer { return &viewer{w: w, t: t, a: a} }
+
+// canSee reports whether v's agent a may see interaction it. a may when a:
 //
 //   - holds PrivilegeAdmin (the host's administrator);
 //   - owns it, is offered it, or transferred it and the transfer is pending;
@@ -28,7 +45,8 @@ import (
 //   - reviews it: decided or edited one of its review rounds, or may see
 //     its review in progress; a review itself is seen by the reviewers
 //     (PrivilegeReview) of its queue, never by the author it excludes.
-func (w *Workspace) canSee(t *tx, a *Agent, it *interaction.Interaction) (bool, error) {
+func (v *viewer) canSee(it *interaction.Interaction) (bool, error) {
+	w, a := v.w, v.a
 	switch {
 	case w.may(a, PrivilegeAdmin):
 		return true, nil
@@ -40,25 +58,72 @@ func (w *Workspace) canSee(t *tx, a *Agent, it *interaction.Interaction) (bool, 
 		return true, nil
 	case it.State == interaction.StateParked && it.Owner == "" && w.isTeamWorkbin(it.Workbin) && w.may(a, PrivilegeHandle):
 		return true, nil
+	case it.Kind == interaction.KindReview:
+		return w.reviewer(a, it), nil
+	case it.Kind == interaction.KindConsult && len(it.History) > 0 && it.History[0].Actor == a.ID:
+		return true, nil // the agent who asked
+	case it.Kind == interaction.KindOutbound && slices.ContainsFunc(it.Rounds, func(r qa.Round) bool { return r.Reviewer == a.ID }):
+		return true, nil // decided or edited one of its rounds
+	}
+	if err := v.load(); err != nil {
+		return false, err
 	}
 	switch it.Kind {
 	case interaction.KindConsult:
-		if len(it.History) > 0 && it.History[0].Actor == a.ID {
-			return true, nil // the agent who asked
-		}
-		parent, err := t.Interaction(t.ctx, it.ParentID)
-		if errors.Is(err, ErrNotFound) {
-			return false, nil
-		}
-		return err == nil && parent.Owner == a.ID, err
+		return v.owns[it.ParentID], nil
 	case interaction.KindInbound:
-		return consulted(t, a.ID, it)
+		return v.asked[it.ID], nil
 	case interaction.KindOutbound:
-		return w.reviews(t, a, it)
-	case interaction.KindReview:
-		return w.reviewer(a, it), nil
+		if v.review[it.ID] {
+			return true, nil
+		}
+		return v.reviewsFromQueue(it)
 	}
 	return false, nil
+}
+
+// load reads, once, the interactions v's agent owns or is offered: what
+// the rule needs of consultations and reviews.
+func (v *viewer) load() error {
+	if v.loaded {
+		return nil
+	}
+	v.loaded = true
+	v.owns, v.asked, v.review = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, q := range []Query{{Owner: v.a.ID}, {OfferedTo: v.a.ID}} {
+		its, err := v.t.FindInteractions(v.t.ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, it := range its {
+			if it.Owner == v.a.ID {
+				v.owns[it.ID] = true
+			}
+			open := it.State == interaction.StateOffered || it.State == interaction.StateHandling
+			switch {
+			case !open:
+			case it.Kind == interaction.KindConsult:
+				v.asked[it.ParentID] = true
+			case it.Kind == interaction.KindReview:
+				v.review[it.ParentID] = true
+			}
+		}
+	}
+	return nil
+}
+
+// reviewsFromQueue reports whether v's agent may see outbound o as a
+// reviewer of the queue its review in progress waits in.
+func (v *viewer) reviewsFromQueue(o *interaction.Interaction) (bool, error) {
+	r := qa.Current(o.Rounds)
+	if r == nil || o.State != interaction.StateInReview || !v.w.may(v.a, PrivilegeReview) {
+		return false, nil
+	}
+	rv, err := v.t.Interaction(v.t.ctx, r.ReviewID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && v.w.reviewer(v.a, rv), err
 }
 
 // past reports an interaction that is over and belongs to the contact's
@@ -73,57 +138,42 @@ func past(it *interaction.Interaction) bool {
 	return false
 }
 
-// consulted reports whether agent is the colleague of an open consultation
-// about inbound it.
-func consulted(t *tx, agent string, it *interaction.Interaction) (bool, error) {
-	cs, err := t.FindInteractions(t.ctx, Query{Kind: interaction.KindConsult, ThreadID: it.ThreadID})
-	for _, c := range cs {
-		open := c.State == interaction.StateOffered || c.State == interaction.StateHandling
-		if open && c.ParentID == it.ID && (c.Owner == agent || c.OfferedTo == agent) {
-			return true, err
-		}
-	}
-	return false, err
-}
-
-// reviews reports whether a reviews outbound o: decided or edited one of
-// its rounds, or may see the review of the round in progress.
-func (w *Workspace) reviews(t *tx, a *Agent, o *interaction.Interaction) (bool, error) {
-	for _, r := range o.Rounds {
-		if r.Reviewer == a.ID {
-			return true, nil
-		}
-	}
-	r := qa.Current(o.Rounds)
-	if r == nil || o.State != interaction.StateInReview {
-		return false, nil
-	}
-	rv, err := t.Interaction(t.ctx, r.ReviewID)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return rv.Owner == a.ID || rv.OfferedTo == a.ID || w.reviewer(a, rv), nil
-}
-
 // reviewer reports whether a may see review rv from its queue: a reviewer
 // of that queue, not excluded from it (its author).
 func (w *Workspace) reviewer(a *Agent, rv *interaction.Interaction) bool {
 	return rv.Kind == interaction.KindReview && a.Serves(rv.Queue) && w.may(a, PrivilegeReview) && !slices.Contains(rv.Excluded, a.ID)
 }
 
-// checkSee refuses with ErrForbidden an interaction a may not see.
-func (w *Workspace) checkSee(t *tx, a *Agent, it *interaction.Interaction) error {
-	ok, err := w.canSee(t, a, it)
+// check refuses with ErrForbidden an interaction v's agent may not see.
+func (v *viewer) check(it *interaction.Interaction) error {
+	ok, err := v.canSee(it)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%w: agent %s may not see %s interaction %s", ErrForbidden, a.ID, it.Kind, it.ID)
+		return fmt.Errorf("%w: agent %s may not see %s interaction %s", ErrForbidden, v.a.ID, it.Kind, it.ID)
 	}
 	return nil
+}
+
+// only keeps the interactions of its that v's agent may see.
+func (v *viewer) only(its []*interaction.Interaction) ([]*interaction.Interaction, error) {
+	out := its[:0]
+	for _, it := range its {
+		ok, err := v.canSee(it)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// checkSee refuses with ErrForbidden an interaction a may not see.
+func (w *Workspace) checkSee(t *tx, a *Agent, it *interaction.Interaction) error {
+	return w.viewer(t, a).check(it)
 }
 
 // seen loads interaction id for agent a to read. Errors: ErrNotFound;
@@ -138,17 +188,7 @@ func (w *Workspace) seen(t *tx, a *Agent, id string) (*interaction.Interaction, 
 
 // visibleOnly keeps the interactions of its that a may see.
 func (w *Workspace) visibleOnly(t *tx, a *Agent, its []*interaction.Interaction) ([]*interaction.Interaction, error) {
-	out := its[:0]
-	for _, it := range its {
-		ok, err := w.canSee(t, a, it)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, it)
-		}
-	}
-	return out, nil
+	return w.viewer(t, a).only(its)
 }
 
 // read runs fn in a read-only transaction on interaction id as agentID

@@ -119,14 +119,11 @@ func (w *Workspace) ContactHistory(ctx context.Context, agentID, contactID strin
 		if err != nil {
 			return err
 		}
+		if found, err = w.visibleOnly(t, a, found); err != nil {
+			return err
+		}
 		for _, it := range found {
 			if it.Kind == interaction.KindConsult || it.Kind == interaction.KindReview || it.State == interaction.StateDeleted {
-				continue
-			}
-			if ok, err := w.canSee(t, a, it); err != nil || !ok {
-				if err != nil {
-					return err
-				}
 				continue
 			}
 			agent := it.Owner
