@@ -1,6 +1,7 @@
 package compose_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode"
@@ -110,4 +111,14 @@ func TestForwardAsAttachmentIsNamedSafely(t *testing.T) {
 		t.Fatal(err)
 	}
 	assert.Equal(t, "message.eml", d.Attachments[0].Filename)
+}
+
+func ExampleSafeFilename() {
+	for _, name := range []string{"../../etc/passwd", "invoice_\u202Efdp.exe", "rapport final.pdf"} {
+		fmt.Printf("%q\n", compose.SafeFilename(name))
+	}
+	// Output:
+	// "passwd"
+	// "invoice_fdp.exe"
+	// "rapport final.pdf"
 }

@@ -25,3 +25,15 @@ func ExamplePickAgent() {
 	// eve: ""
 	// offered to eve
 }
+
+func ExampleLift() {
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	logged := []routing.Agent{{ID: "ann"}, {ID: "bob"}}
+	email := routing.Item{ID: "int-1", Declined: []string{"bob"}}
+	fmt.Printf("%q\n", routing.Lift(nil, &email, logged, now)) // ann has not declined it: it waits for her
+	email.Declined = append(email.Declined, "ann")
+	fmt.Printf("%q\n", routing.Lift(nil, &email, logged, now)) // both declined: bob's decline is the oldest
+	// Output:
+	// ""
+	// "bob"
+}
