@@ -85,6 +85,7 @@ func FuzzRenderParse(f *testing.F) {
 	f.Add("こんにちは", "日本語のテキスト", "", "山田", "", []byte{})
 	f.Add("hi\r\nBcc: x@y.z", "x", "", "Eve", "a.txt", []byte("x"))
 	f.Add("=?utf-8?q?x?=", "line with trailing space \nand =3D sign", "<b>x</b>", "\"quoted\" name", "résumé (1).docx", []byte{0, 1, 2, 255})
+	f.Add("x", "x", "", "x", "../../etc/invoice_\u202efdp.exe", []byte("MZ"))
 	f.Fuzz(func(t *testing.T, subject, text, html, name, filename string, data []byte) {
 		d := &Draft{
 			From:    mail.Address{Name: name, Address: "agent@acme.test"},
@@ -133,8 +134,8 @@ func FuzzRenderParse(f *testing.F) {
 			if !bytes.Equal(a.Data, data) {
 				t.Fatalf("data %q became %q", data, a.Data)
 			}
-			if utf8.ValidString(filename) && a.Filename != filename {
-				t.Fatalf("filename %q became %q", filename, a.Filename)
+			if utf8.ValidString(filename) && (a.Filename != SafeFilename(filename) || a.Filename != filename && a.OriginalFilename != filename) {
+				t.Fatalf("filename %q became %q (original %q)", filename, a.Filename, a.OriginalFilename)
 			}
 		}
 	})
