@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"sync"
@@ -292,20 +293,45 @@ func (s *refusingSender) Send(context.Context, string, []string, []byte) error {
 	return s.err
 }
 
+// lockedBuffer is a log destination safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func TestPermanentRefusalIsNotRetried(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		err   error
 		state interaction.State
+		log   string // what the log says of the attempt
 	}{
-		{"permanent", fmt.Errorf("wrapped: %w", refusal{permanent: true}), interaction.StateFailed},
-		{"temporary", refusal{permanent: false}, interaction.StateOutbox},
-		{"plain error", errors.New("connection reset"), interaction.StateOutbox},
+		{"permanent", fmt.Errorf("wrapped: %w", refusal{permanent: true}), interaction.StateFailed, "delivery failed, back to the agent"},
+		{"temporary", refusal{permanent: false}, interaction.StateOutbox, "delivery deferred to the outbox"},
+		{"plain error", errors.New("connection reset"), interaction.StateOutbox, "delivery deferred to the outbox"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			s := &refusingSender{err: tt.err}
-			f := fixtureWith(t, s, nil)
+			logs := &lockedBuffer{}
+			ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: s, Clock: &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}}, &emailflow.Options{
+				Hostname: "desk.boutique.example", Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: support}, Queue: "support-fr"}},
+				Logger: slog.New(slog.NewTextHandler(logs, nil)),
+			})
+			require.NoError(t, err)
+			f := &fixture{ws: ws}
 			f.agent(t, "alice")
 			id := f.handled(t, "alice")
 			r, err := f.ws.Reply(ctx, "alice", id)
@@ -314,6 +340,10 @@ func TestPermanentRefusalIsNotRetried(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.state, o.State)
 			assert.Equal(t, 1, s.calls)
+			assert.Contains(t, logs.String(), tt.log)
+			if tt.state == interaction.StateFailed {
+				assert.NotContains(t, logs.String(), "deferred")
+			}
 		})
 	}
 }

@@ -212,8 +212,8 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 		return nil, err
 	}
 	if ack != nil && !w.opts.ManualDispatch {
-		if _, err := w.attempt(ctx, ack); err != nil {
-			w.log.Warn("emailflow: acknowledgement deferred to the outbox", "interaction", out.ID, "err", err)
+		if it, err := w.attempt(ctx, ack); err != nil {
+			w.logAttempt("acknowledgement", out.ID, it, err)
 		}
 	}
 	return out.Clone(), nil // written, so the store's: the host gets a copy

@@ -319,7 +319,7 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 	if !w.opts.ManualDispatch {
 		it, err := w.attempt(ctx, item)
 		if err != nil {
-			w.log.Warn("emailflow: delivery deferred to the outbox", "outbound", out.ID, "err", err)
+			w.logAttempt("delivery", out.ID, it, err)
 		}
 		if it != nil {
 			out = it // as it now stands: sent, failed, or waiting for a retry

@@ -133,7 +133,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 	if item != nil && !w.opts.ManualDispatch {
 		it, err := w.attempt(ctx, item)
 		if err != nil {
-			w.log.Warn("emailflow: delivery deferred to the outbox", "outbound", id, "err", err)
+			w.logAttempt("delivery", id, it, err)
 		}
 		if it != nil {
 			out = it // as it now stands: sent, failed, or waiting for a retry
@@ -253,6 +253,18 @@ func (w *Workspace) DispatchPending(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// logAttempt logs a first delivery attempt that failed, made right after
+// the action that queued it (what: "delivery", "acknowledgement"): a
+// failed outbound went back to its agent, another waits in the outbox for
+// a retry.
+func (w *Workspace) logAttempt(what, id string, it *interaction.Interaction, err error) {
+	if it != nil && it.State == interaction.StateFailed {
+		w.log.Warn("emailflow: "+what+" failed, back to the agent", "interaction", id, "outbound", it.ID, "err", err)
+		return
+	}
+	w.log.Warn("emailflow: "+what+" deferred to the outbox", "interaction", id, "err", err)
 }
 
 // permanent reports a Sender error that retrying cannot help (see Sender).

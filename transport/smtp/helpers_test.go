@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,10 +64,40 @@ type recorder struct {
 	got    []envelope
 	refuse map[string]*gosmtp.SMTPError // recipient → refusal
 	users  map[string]string            // when set, authentication is required
+	// fqdn refuses a greeting without a dotted name or address literal,
+	// as relays that check it do.
+	fqdn  bool
+	helos []string       // every EHLO name, in order
+	wire  strings.Builder // the server's side of the dialogue
 }
 
 func (r *recorder) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+	r.mu.Lock()
+	r.helos = append(r.helos, c.Hostname())
+	r.mu.Unlock()
+	if r.fqdn && !strings.Contains(c.Hostname(), ".") {
+		return nil, &gosmtp.SMTPError{Code: 504, EnhancedCode: gosmtp.EnhancedCode{5, 5, 2}, Message: "need fully-qualified hostname"}
+	}
 	return &recSession{r: r, helo: c.Hostname()}, nil
+}
+
+// Write records the dialogue (the go-smtp server's Debug writer).
+func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.wire.Write(p)
+}
+
+func (r *recorder) greetings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.helos)
+}
+
+func (r *recorder) dialogue() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.wire.String()
 }
 
 func (r *recorder) received() []envelope {
@@ -132,6 +163,7 @@ func serveRecorder(t *testing.T, rec *recorder, tlsConfig *tls.Config, implicit,
 	t.Helper()
 	srv := gosmtp.NewServer(rec)
 	srv.Domain = "mx.test"
+	srv.Debug = rec
 	srv.AllowInsecureAuth = insecureAuth
 	srv.ReadTimeout, srv.WriteTimeout = 5*time.Second, 5*time.Second
 	var l net.Listener

@@ -1,12 +1,19 @@
 package smtp
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/textproto"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -43,8 +50,8 @@ const (
 )
 
 // SenderOptions configure a Sender. The nil or zero value means defaults:
-// STARTTLS required, no authentication, HELO name "localhost", default
-// timeouts.
+// STARTTLS required, no authentication, the host's fully qualified name
+// in EHLO, default timeouts.
 type SenderOptions struct {
 	// TLS is the TLS mode; empty means TLSStartTLS.
 	TLS TLSMode
@@ -58,7 +65,11 @@ type SenderOptions struct {
 	// InsecureAuth allows sending the credentials over a connection
 	// without TLS (TLSNone). Without it such a Send fails.
 	InsecureAuth bool
-	// HeloName is the name given in EHLO/HELO; empty means "localhost".
+	// HeloName is the name given in EHLO/HELO, before and after
+	// STARTTLS. Empty means the host's fully qualified domain name (from
+	// os.Hostname, or its canonical name when that has no dot), else the
+	// address literal of the connection's local end ("[192.0.2.1]"), as
+	// RFC 5321 section 4.1.4 asks of a client without a name.
 	HeloName string
 	// DialTimeout bounds connecting (and the TLS handshake of
 	// TLSImplicit); default DefaultDialTimeout.
@@ -137,13 +148,55 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 }
 
 // sendError is a failed Send. Its Permanent method tells the Workspace's
-// outbox that retrying cannot help (the server refused with a 5xx), so the
-// email fails back to its agent at once.
+// outbox that retrying cannot help (the server refused with a 5xx, or the
+// configuration cannot work), so the email fails back to its agent at
+// once.
 type sendError struct{ err error }
 
 func (e *sendError) Error() string   { return e.err.Error() }
 func (e *sendError) Unwrap() error   { return e.err }
 func (e *sendError) Permanent() bool { return IsPermanent(e.err) }
+
+// Errors of a Send that no retry can mend: the configuration and the
+// server do not fit. IsPermanent reports them, and each error wraps one of
+// these (errors.Is) with the reason in its text.
+var (
+	// ErrUntrustedCertificate: the server's certificate did not verify
+	// against SenderOptions.TLSConfig (unknown authority, wrong name,
+	// expired).
+	ErrUntrustedCertificate = errors.New("smtp: server certificate not trusted")
+	// ErrTLSHandshake: the TLS handshake failed for another reason than
+	// the network (no common version or cipher, a TLS alert, a server
+	// that does not speak TLS on that port).
+	ErrTLSHandshake = errors.New("smtp: TLS handshake failed")
+	// ErrNoStartTLS: TLSStartTLS was asked for and the server does not
+	// offer STARTTLS.
+	ErrNoStartTLS = errors.New("smtp: server does not offer STARTTLS")
+	// ErrInsecureAuth: credentials are configured, the connection is not
+	// encrypted and InsecureAuth is not set.
+	ErrInsecureAuth = errors.New("smtp: refusing to send credentials without TLS")
+	// ErrAuthUnsupported: the server does not offer the configured SASL
+	// mechanism.
+	ErrAuthUnsupported = errors.New("smtp: server does not offer the authentication mechanism")
+	// ErrConfig: another configuration the server cannot serve (an unknown
+	// TLS mode, a non-ASCII address for a server without SMTPUTF8).
+	ErrConfig = errors.New("smtp: configuration error")
+)
+
+// permanentError is a failure no retry can mend: kind is one of the
+// sentinels above, err says what happened.
+type permanentError struct {
+	kind error
+	err  error
+}
+
+func (e *permanentError) Error() string   { return e.err.Error() }
+func (e *permanentError) Unwrap() []error { return []error{e.kind, e.err} }
+
+// permanentf returns a permanentError of kind, its text formatted.
+func permanentf(kind error, format string, args ...any) error {
+	return &permanentError{kind: kind, err: fmt.Errorf(format, args...)}
+}
 
 // ctxErr is ctx.Err(), or DeadlineExceeded once ctx's deadline passed:
 // the connection's deadline, which is the context's, can fire a moment
@@ -166,63 +219,68 @@ func (s *Sender) send(ctx context.Context, from string, to []string, msg []byte)
 	}
 	conn := newCtxConn(ctx, raw, s.opts.CommandTimeout)
 	defer conn.stop()
+	helo := s.heloName(raw)
 
-	tlsConfig := s.tlsConfig()
 	var c *gosmtp.Client
 	secure := false
 	switch s.opts.TLS {
 	case TLSImplicit:
-		tc := tls.Client(conn, tlsConfig)
+		tc := tls.Client(conn, s.tlsConfig())
 		hctx, cancel := context.WithTimeout(ctx, s.opts.DialTimeout)
 		err := tc.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("TLS handshake: %w", err)
+			return s.tlsError(err)
 		}
 		c, secure = gosmtp.NewClient(tc), true
 	case TLSStartTLS:
-		// go-smtp greets as "localhost" before the upgrade; the HELO name
-		// is given after it, in the session that carries the mail.
-		c, err = gosmtp.NewClientStartTLS(conn, tlsConfig)
+		tc, greeting, err := s.startTLS(conn, helo)
 		if err != nil {
-			return fmt.Errorf("STARTTLS: %w", err)
+			return err
 		}
-		secure = true
+		// The server greeted before the upgrade; go-smtp reads a greeting
+		// first, so it gets that one again.
+		c, secure = gosmtp.NewClient(&replayConn{Conn: tc, pending: greeting}), true
 	case TLSNone:
 		c = gosmtp.NewClient(conn)
 	default:
-		return fmt.Errorf("unknown TLS mode %q", s.opts.TLS)
+		return permanentf(ErrConfig, "unknown TLS mode %q", s.opts.TLS)
 	}
 	defer c.Close()
 	c.CommandTimeout = s.opts.CommandTimeout
 	c.SubmissionTimeout = s.opts.CommandTimeout
 
-	helo := s.opts.HeloName
-	if helo == "" {
-		helo = "localhost"
-	}
 	if err := c.Hello(helo); err != nil {
-		return fmt.Errorf("EHLO: %w", err)
+		return fmt.Errorf("EHLO %s: %w", helo, err)
 	}
-	return s.transact(c, secure, from, to, msg)
+	err = s.transact(c, secure, from, to, msg)
+	if err != nil && stillTalking(err) {
+		// The server answered (a refusal) or we refused to go on: end the
+		// session politely rather than hang up.
+		_ = c.Quit()
+	}
+	return err
+}
+
+// stillTalking reports whether the session is in a state to say QUIT
+// after err: the server replied, or the refusal was ours.
+func stillTalking(err error) bool {
+	var se *gosmtp.SMTPError
+	var pe *permanentError
+	return errors.As(err, &se) || errors.As(err, &pe)
 }
 
 // transact authenticates when configured and runs one mail transaction.
 func (s *Sender) transact(c *gosmtp.Client, secure bool, from string, to []string, msg []byte) error {
-	if s.opts.Username != "" {
-		if !secure && !s.opts.InsecureAuth {
-			return errors.New("refusing to send credentials without TLS (set InsecureAuth to allow it)")
-		}
-		if !c.SupportsAuth(sasl.Plain) {
-			return errors.New("the server does not offer AUTH PLAIN")
-		}
-		if err := c.Auth(sasl.NewPlainClient("", s.opts.Username, s.opts.Password)); err != nil {
-			return fmt.Errorf("AUTH PLAIN: %w", err)
-		}
+	if err := s.authenticate(c, secure); err != nil {
+		return err
 	}
 	opts := &gosmtp.MailOptions{Size: int64(len(msg))}
 	if !ascii(from) || !allASCII(to) {
 		opts.UTF8 = true
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			return permanentf(ErrConfig, "an address is not ASCII and %s does not offer SMTPUTF8", s.addr)
+		}
 	}
 	if err := c.Mail(from, opts); err != nil {
 		return fmt.Errorf("MAIL FROM:<%s>: %w", from, err)
@@ -247,6 +305,35 @@ func (s *Sender) transact(c *gosmtp.Client, secure bool, from string, to []strin
 	return nil
 }
 
+// authenticate runs the SASL exchange the options ask for, if any. A
+// mechanism is a client from saslClient; the checks around it (TLS, the
+// server's offer) are the same for every mechanism.
+func (s *Sender) authenticate(c *gosmtp.Client, secure bool) error {
+	mech, client := s.saslClient()
+	if client == nil {
+		return nil
+	}
+	if !secure && !s.opts.InsecureAuth {
+		return permanentf(ErrInsecureAuth, "refusing to send credentials without TLS (set InsecureAuth to allow it)")
+	}
+	if !c.SupportsAuth(mech) {
+		return permanentf(ErrAuthUnsupported, "%s does not offer AUTH %s", s.addr, mech)
+	}
+	if err := c.Auth(client); err != nil {
+		return fmt.Errorf("AUTH %s: %w", mech, err)
+	}
+	return nil
+}
+
+// saslClient returns the mechanism and client the options configure,
+// or a nil client when no authentication is configured.
+func (s *Sender) saslClient() (string, sasl.Client) {
+	if s.opts.Username != "" {
+		return sasl.Plain, sasl.NewPlainClient("", s.opts.Username, s.opts.Password)
+	}
+	return "", nil
+}
+
 func (s *Sender) tlsConfig() *tls.Config {
 	var cfg *tls.Config
 	if s.opts.TLSConfig != nil {
@@ -261,13 +348,180 @@ func (s *Sender) tlsConfig() *tls.Config {
 }
 
 // IsPermanent reports whether err carries a permanent refusal from an
-// SMTP server (a 5xx reply): sending the same message again will fail
-// the same way. Temporary refusals (4xx), network errors, timeouts and
-// cancellations are not permanent.
+// SMTP server (a 5xx reply) or a configuration the server cannot serve
+// (ErrUntrustedCertificate, ErrTLSHandshake, ErrNoStartTLS,
+// ErrInsecureAuth, ErrAuthUnsupported, ErrConfig): sending the same
+// message again will fail the same way. Temporary refusals (4xx), network
+// errors, timeouts and cancellations are not permanent.
 func IsPermanent(err error) bool {
 	var se *gosmtp.SMTPError
-	return errors.As(err, &se) && se.Code >= 500 && se.Code < 600
+	if errors.As(err, &se) && se.Code >= 500 && se.Code < 600 {
+		return true
+	}
+	var pe *permanentError
+	return errors.As(err, &pe)
 }
+
+// startTLS runs the plain-text part of a STARTTLS session itself: the
+// greeting, EHLO with our name, STARTTLS and the handshake. (go-smtp
+// v0.25.1 cannot be told the name before its own STARTTLS, which greets
+// as "localhost", and relays that check the name refuse that.) It returns
+// the TLS connection and the server's greeting, to be replayed to
+// go-smtp.
+func (s *Sender) startTLS(conn *ctxConn, helo string) (*tls.Conn, []byte, error) {
+	_ = conn.SetDeadline(time.Now().Add(s.opts.CommandTimeout))
+	tp := textproto.NewReader(bufio.NewReader(conn))
+	cmd := func(line string, want int) (string, error) {
+		if _, err := io.WriteString(conn, line+"\r\n"); err != nil {
+			return "", err
+		}
+		_, msg, err := tp.ReadResponse(want)
+		return msg, smtpError(err)
+	}
+	_, greeting, err := tp.ReadResponse(220)
+	if err != nil {
+		return nil, nil, fmt.Errorf("greeting: %w", smtpError(err))
+	}
+	ext, err := cmd("EHLO "+helo, 250)
+	if err != nil {
+		return nil, nil, fmt.Errorf("EHLO %s: %w", helo, err)
+	}
+	offered := false
+	for _, line := range strings.Split(ext, "\n")[1:] {
+		if strings.EqualFold(strings.TrimSpace(line), "STARTTLS") {
+			offered = true
+		}
+	}
+	if !offered {
+		_, _ = cmd("QUIT", 221)
+		return nil, nil, permanentf(ErrNoStartTLS, "%s does not offer STARTTLS (use TLSImplicit or TLSNone if that is intended)", s.addr)
+	}
+	if _, err := cmd("STARTTLS", 220); err != nil {
+		return nil, nil, fmt.Errorf("STARTTLS: %w", err)
+	}
+	if tp.R.Buffered() > 0 {
+		// Bytes after the 220 were not sent under TLS: never let them
+		// pass as the server's answers.
+		return nil, nil, permanentf(ErrTLSHandshake, "%s sent data before the TLS handshake", s.addr)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	tc := tls.Client(conn, s.tlsConfig())
+	hctx, cancel := context.WithTimeout(context.Background(), s.opts.DialTimeout)
+	err = tc.HandshakeContext(hctx)
+	cancel()
+	if err != nil {
+		return nil, nil, s.tlsError(err)
+	}
+	var b strings.Builder
+	lines := strings.Split(greeting, "\n")
+	for i, l := range lines {
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+		}
+		b.WriteString("220" + sep + l + "\r\n")
+	}
+	return tc, []byte(b.String()), nil
+}
+
+// tlsError classifies a failed handshake: a certificate that does not
+// verify and a handshake the server refuses are permanent (the
+// configuration must change), a network failure is not.
+func (s *Sender) tlsError(err error) error {
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return permanentf(ErrUntrustedCertificate, "certificate for %s not trusted: %v", s.tlsConfig().ServerName, cv.Err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("TLS handshake: %w", err)
+	}
+	return permanentf(ErrTLSHandshake, "TLS handshake with %s failed: %v", s.addr, err)
+}
+
+// smtpError turns a textproto reply error into go-smtp's *SMTPError, so
+// that IsPermanent and errors.As treat the replies of our own dialogue as
+// go-smtp's.
+func smtpError(err error) error {
+	var te *textproto.Error
+	if !errors.As(err, &te) {
+		return err
+	}
+	se := &gosmtp.SMTPError{Code: te.Code, Message: te.Msg}
+	if code, rest, ok := strings.Cut(te.Msg, " "); ok {
+		parts := strings.Split(code, ".")
+		if len(parts) == 3 {
+			var ec gosmtp.EnhancedCode
+			good := true
+			for i, p := range parts {
+				n, err := strconv.Atoi(p)
+				good = good && err == nil
+				ec[i] = n
+			}
+			if good {
+				se.EnhancedCode, se.Message = ec, rest
+			}
+		}
+	}
+	return se
+}
+
+// replayConn reads pending before the connection: the server's greeting,
+// already read before STARTTLS, for go-smtp to read first.
+type replayConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// heloName is the name the Sender gives in EHLO (see
+// SenderOptions.HeloName).
+func (s *Sender) heloName(c net.Conn) string {
+	if s.opts.HeloName != "" {
+		return s.opts.HeloName
+	}
+	if name := hostFQDN(); name != "" {
+		return name
+	}
+	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		if ip4 := a.IP.To4(); ip4 != nil {
+			return "[" + ip4.String() + "]"
+		}
+		return "[IPv6:" + a.IP.String() + "]"
+	}
+	return "localhost"
+}
+
+// hostFQDN is the host's fully qualified name, or "" when it has none;
+// looked up once per process.
+var hostFQDN = sync.OnceValue(func() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return ""
+	}
+	if strings.Contains(strings.TrimSuffix(h, "."), ".") {
+		return strings.TrimSuffix(h, ".")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if cname, err := net.DefaultResolver.LookupCNAME(ctx, h); err == nil {
+		cname = strings.TrimSuffix(cname, ".")
+		if strings.Contains(cname, ".") {
+			return cname
+		}
+	}
+	return ""
+})
 
 func ascii(s string) bool {
 	for i := 0; i < len(s); i++ {

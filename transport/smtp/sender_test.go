@@ -3,6 +3,7 @@ package smtp_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,13 +87,17 @@ func TestSenderRefusals(t *testing.T) {
 	plainAddr := serveRecorder(t, rec, nil, false, false)
 	authRec := &recorder{users: map[string]string{"u": "right"}}
 	authAddr := serveRecorder(t, authRec, serverTLS, false, false)
+	implicitAddr := serveRecorder(t, &recorder{}, serverTLS, true, false)
+	fqdnAddr := serveRecorder(t, &recorder{fqdn: true}, nil, false, false)
 
 	tests := []struct {
 		name      string
 		addr      string
 		opts      smtp.SenderOptions
 		to        []string
-		code      int // the server's reply, 0 when the refusal is ours
+		code      int   // the server's reply, 0 when the refusal is ours
+		kind      error // the sentinel of a configuration error
+		reason    string
 		permanent bool
 	}{
 		{name: "unknown recipient", addr: plainAddr, opts: smtp.SenderOptions{TLS: smtp.TLSNone},
@@ -106,11 +111,23 @@ func TestSenderRefusals(t *testing.T) {
 		{name: "authentication required", addr: authAddr, opts: smtp.SenderOptions{TLSConfig: clientTLS},
 			to: []string{"jo@example.org"}, code: 502, permanent: true},
 		{name: "no STARTTLS offered", addr: plainAddr, opts: smtp.SenderOptions{},
-			to: []string{"jo@example.org"}},
+			to: []string{"jo@example.org"}, kind: smtp.ErrNoStartTLS, reason: "does not offer STARTTLS", permanent: true},
 		{name: "credentials without TLS", addr: plainAddr, opts: smtp.SenderOptions{TLS: smtp.TLSNone, Username: "u", Password: "p"},
-			to: []string{"jo@example.org"}},
+			to: []string{"jo@example.org"}, kind: smtp.ErrInsecureAuth, reason: "without TLS", permanent: true},
 		{name: "untrusted certificate", addr: authAddr, opts: smtp.SenderOptions{},
-			to: []string{"jo@example.org"}},
+			to: []string{"jo@example.org"}, kind: smtp.ErrUntrustedCertificate, reason: "certificate for 127.0.0.1 not trusted: x509:", permanent: true},
+		{name: "untrusted certificate, implicit TLS", addr: implicitAddr, opts: smtp.SenderOptions{TLS: smtp.TLSImplicit},
+			to: []string{"jo@example.org"}, kind: smtp.ErrUntrustedCertificate, reason: "certificate for 127.0.0.1 not trusted: x509:", permanent: true},
+		{name: "TLS handshake with a server that does not speak TLS", addr: plainAddr, opts: smtp.SenderOptions{TLS: smtp.TLSImplicit},
+			to: []string{"jo@example.org"}, kind: smtp.ErrTLSHandshake, reason: "TLS handshake with", permanent: true},
+		{name: "AUTH mechanism not offered", addr: plainAddr, opts: smtp.SenderOptions{TLS: smtp.TLSNone, Username: "u", Password: "p", InsecureAuth: true},
+			to: []string{"jo@example.org"}, kind: smtp.ErrAuthUnsupported, reason: "does not offer AUTH PLAIN", permanent: true},
+		{name: "unknown TLS mode", addr: plainAddr, opts: smtp.SenderOptions{TLS: "tls1.0"},
+			to: []string{"jo@example.org"}, kind: smtp.ErrConfig, reason: "unknown TLS mode", permanent: true},
+		{name: "non-ASCII address without SMTPUTF8", addr: plainAddr, opts: smtp.SenderOptions{TLS: smtp.TLSNone},
+			to: []string{"jörg@example.org"}, kind: smtp.ErrConfig, reason: "does not offer SMTPUTF8", permanent: true},
+		{name: "EHLO name refused", addr: fqdnAddr, opts: smtp.SenderOptions{TLS: smtp.TLSNone, HeloName: "desk"},
+			to: []string{"jo@example.org"}, code: 504, permanent: true},
 		{name: "no recipient", addr: plainAddr, opts: smtp.SenderOptions{TLS: smtp.TLSNone}},
 	}
 	for _, tt := range tests {
@@ -129,10 +146,61 @@ func TestSenderRefusals(t *testing.T) {
 			} else {
 				assert.False(t, errors.As(err, &se))
 			}
+			if tt.kind != nil {
+				assert.ErrorIs(t, err, tt.kind)
+			}
+			assert.Contains(t, err.Error(), tt.reason)
 		})
 	}
 	assert.Empty(t, rec.received(), "a refused recipient fails the whole message")
 	assert.Empty(t, authRec.received())
+}
+
+// A relay that checks the EHLO name sees ours on both greetings of a
+// STARTTLS session, and the default is a name it takes, not "localhost".
+func TestSenderEHLOName(t *testing.T) {
+	serverTLS, clientTLS := testTLS(t)
+	for _, tt := range []struct {
+		name string
+		helo string
+		want string
+	}{
+		{"configured", "desk.shop.example", "desk.shop.example"},
+		{"default", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{fqdn: true}
+			addr := serveRecorder(t, rec, serverTLS, false, false)
+			s := smtp.NewSender(addr, &smtp.SenderOptions{TLSConfig: clientTLS, HeloName: tt.helo})
+			require.NoError(t, s.Send(context.Background(), "support@shop.example", []string{"jo@example.org"}, []byte(rendered)))
+			got := rec.greetings()
+			require.Len(t, got, 2, "one EHLO before STARTTLS, one after")
+			assert.Equal(t, got[0], got[1])
+			if tt.want != "" {
+				assert.Equal(t, tt.want, got[0])
+			} else {
+				assert.NotEqual(t, "localhost", got[0])
+				assert.Contains(t, got[0], ".", "a fully qualified name or an address literal")
+			}
+			require.Len(t, rec.received(), 1)
+			assert.Equal(t, rendered, string(rec.received()[0].Data))
+		})
+	}
+}
+
+// A refused transaction ends with QUIT, as RFC 5321 asks, not a hang-up.
+func TestSenderQuitsAfterARefusal(t *testing.T) {
+	for _, to := range [][]string{{"gone@example.org"}, {"jo@example.org", "busy@example.org"}} {
+		rec := &recorder{refuse: map[string]*gosmtp.SMTPError{
+			"gone@example.org": {Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "No such user"},
+			"busy@example.org": {Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "Try later"},
+		}}
+		addr := serveRecorder(t, rec, nil, false, false)
+		err := smtp.NewSender(addr, &smtp.SenderOptions{TLS: smtp.TLSNone}).Send(context.Background(), "support@shop.example", to, []byte(rendered))
+		require.Error(t, err)
+		require.Eventually(t, func() bool { return strings.Contains(rec.dialogue(), "QUIT") }, 5*time.Second, 10*time.Millisecond)
+		assert.Contains(t, rec.dialogue(), "221 2.0.0 Bye")
+	}
 }
 
 func TestSenderHonoursContext(t *testing.T) {
