@@ -67,7 +67,7 @@ type recorder struct {
 	// fqdn refuses a greeting without a dotted name or address literal,
 	// as relays that check it do.
 	fqdn  bool
-	helos []string       // every EHLO name, in order
+	helos []string        // every EHLO name, in order
 	wire  strings.Builder // the server's side of the dialogue
 }
 
