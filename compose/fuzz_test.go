@@ -78,12 +78,14 @@ func checkMessage(t *testing.T, m *Message, streamed bool) {
 }
 
 // FuzzRenderParse renders arbitrary drafts and parses them back: Render
-// refuses with ErrInvalidInput or writes a message that Parse reads back
-// with the same subject, bodies and attachment.
+// refuses with ErrInvalidInput or writes a message of CRLF lines within
+// 998 octets that Parse reads back with the same subject, bodies and
+// attachment.
 func FuzzRenderParse(f *testing.F) {
 	f.Add("Votre demande n° 42 ✅", "Bonjour,\n\nC'est réglé 🎉\n", "<p>Bonjour</p>", "Françoise Dupré", "facture été.pdf", []byte("%PDF-1.4"))
 	f.Add("こんにちは", "日本語のテキスト", "", "山田", "", []byte{})
 	f.Add("hi\r\nBcc: x@y.z", "x", "", "Eve", "a.txt", []byte("x"))
+	f.Add(strings.Repeat("x", 1100), "", "<p>only HTML</p>", strings.Repeat("N", 1000), strings.Repeat("é", 200)+".pdf", []byte("x"))
 	f.Add("=?utf-8?q?x?=", "line with trailing space \nand =3D sign", "<b>x</b>", "\"quoted\" name", "résumé (1).docx", []byte{0, 1, 2, 255})
 	f.Add("x", "x", "", "x", "../../etc/invoice_\u202efdp.exe", []byte("MZ"))
 	f.Fuzz(func(t *testing.T, subject, text, html, name, filename string, data []byte) {
@@ -103,6 +105,9 @@ func FuzzRenderParse(f *testing.F) {
 				t.Fatalf("unexpected error: %v", err)
 			}
 			return
+		}
+		if err := checkLines(raw); err != nil {
+			t.Fatalf("%v\n%s", err, raw)
 		}
 		m, err := Parse(bytes.NewReader(raw), nil)
 		if err != nil {

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Draft is a message to render: a reply, a forward or a new message.
@@ -127,6 +126,12 @@ func Render(d *Draft, opts *RenderOptions) ([]byte, error) {
 	}
 	w.field("MIME-Version", "1.0")
 	w.body(d)
+	if !bytes.HasSuffix(w.buf.Bytes(), []byte("\r\n")) {
+		// The message ends with a line break, as SMTP sends it: after a
+		// text body (quoted-printable, the only part that can end so) a
+		// soft one, which adds nothing to the text.
+		w.buf.WriteString("=\r\n")
+	}
 	return w.buf.Bytes(), nil
 }
 
@@ -250,7 +255,7 @@ func checkAddrs(field string, l []mail.Address) error {
 
 // validAddr checks an addr-spec with net/mail.
 func validAddr(s string) bool {
-	if s == "" || strings.ContainsAny(s, " \t<>,;\"") {
+	if s == "" || len(s) > maxToken || strings.ContainsAny(s, " \t<>,;\"") {
 		return false
 	}
 	a, err := mail.ParseAddress("<" + s + ">")
@@ -260,6 +265,9 @@ func validAddr(s string) bool {
 // validMsgID accepts id-left "@" id-right without brackets, spaces or
 // control characters.
 func validMsgID(s string) bool {
+	if len(s) > maxToken {
+		return false
+	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
 		return false
@@ -277,7 +285,7 @@ func validMsgID(s string) bool {
 // addr-spec: "part1.abc", "image001.png@01D3"): visible ASCII without
 // brackets, quotes or spaces.
 func validContentID(s string) bool {
-	if s == "" {
+	if s == "" || len(s) > maxToken {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -290,7 +298,7 @@ func validContentID(s string) bool {
 }
 
 func validFieldName(k string) bool {
-	if k == "" {
+	if k == "" || len(k) > softLine-2 {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
@@ -308,92 +316,15 @@ type writer struct {
 	nb   int
 }
 
-// field writes "Name: value" folded at spaces to lines of at most 78 bytes.
-func (w *writer) field(name, value string) {
-	w.buf.WriteString(name)
-	w.buf.WriteString(": ")
-	lineLen := len(name) + 2
-	for value != "" {
-		// Next word: up to and including the following space run.
-		i := strings.IndexByte(value[1:], ' ')
-		word := value
-		if i >= 0 {
-			word = value[:i+1]
-		}
-		if lineLen+len(word) > 78 && lineLen > len(name)+2 && word[0] == ' ' {
-			w.buf.WriteString("\r\n")
-			lineLen = 0
-		}
-		w.buf.WriteString(word)
-		lineLen += len(word)
-		value = value[len(word):]
-	}
-	w.buf.WriteString("\r\n")
-}
-
-// text writes an unstructured field, encoded as RFC 2047 words when needed.
-func (w *writer) text(name, value string) {
-	w.field(name, encodeWord(value))
-}
-
-func encodeWord(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 || s[i] < ' ' {
-			return mime.QEncoding.Encode("utf-8", s)
-		}
-	}
-	if strings.Contains(s, "=?") {
-		// Plain text that looks like an encoded word: encode it, so that a
-		// reader does not decode it.
-		return forceQ(s)
-	}
-	return s
-}
-
-// forceQ writes s as Q-encoded words of at most 75 bytes, cut between runes.
-func forceQ(s string) string {
-	const hexdigits = "0123456789ABCDEF"
-	var b strings.Builder
-	word := 0
-	start := func() {
-		if b.Len() > 0 {
-			b.WriteString("?= ")
-		}
-		b.WriteString("=?utf-8?q?")
-		word = 0
-	}
-	start()
-	for _, r := range s {
-		var enc []byte
-		var buf [4]byte
-		n := utf8.EncodeRune(buf[:], r)
-		for _, c := range buf[:n] {
-			switch {
-			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-				enc = append(enc, c)
-			case c == ' ':
-				enc = append(enc, '_')
-			default:
-				enc = append(enc, '=', hexdigits[c>>4], hexdigits[c&15])
-			}
-		}
-		if word+len(enc) > 63 {
-			start()
-		}
-		b.Write(enc)
-		word += len(enc)
-	}
-	b.WriteString("?=")
-	return b.String()
-}
-
 func (w *writer) addresses(name string, l []mail.Address) {
 	if len(l) == 0 {
 		return
 	}
 	parts := make([]string, len(l))
+	room := softLine - len(name) - 2
 	for i := range l {
-		parts[i] = l[i].String()
+		parts[i] = address(l[i], room)
+		room = softLine - 1 // the next one may start a folded line
 	}
 	w.field(name, strings.Join(parts, ", "))
 }
@@ -409,15 +340,23 @@ func (w *writer) boundary() string {
 type part struct {
 	header [][2]string
 	write  func(w *writer)
+	// verbatim are the bodies written as they are (message parts in 7bit
+	// or 8bit): no boundary may occur in them.
+	verbatim [][]byte
 }
 
 // body writes the MIME structure of d after the top-level header fields.
 func (w *writer) body(d *Draft) {
 	var inline, attached []Attachment
 	for _, a := range d.Attachments {
-		if a.Inline && a.ContentID != "" && d.HTML != "" {
+		switch {
+		case a.Inline && a.ContentID != "" && shows(d.HTML, a.ContentID):
 			inline = append(inline, a)
-		} else {
+		case a.Inline && a.ContentID != "":
+			// An inline image that the HTML does not show (the HTML, or
+			// the quote that showed it, was removed) is not sent: it
+			// would only hand the customer's own images back.
+		default:
 			attached = append(attached, a)
 		}
 	}
@@ -432,14 +371,20 @@ func (w *writer) body(d *Draft) {
 			htmlPart = w.multipart("multipart/related; type=\"text/html\"", kids)
 		}
 	}
+	text := d.Text
+	if text == "" && d.HTML != "" {
+		// An HTML-only message gets its plain-text alternative, for
+		// readers (and filters) that want one.
+		text = htmlToText(d.HTML)
+	}
 	var main *part
 	switch {
-	case htmlPart != nil && d.Text != "":
-		main = w.multipart("multipart/alternative", []*part{textPart("text/plain", d.Text), htmlPart})
+	case htmlPart != nil && text != "":
+		main = w.multipart("multipart/alternative", []*part{textPart("text/plain", text), htmlPart})
 	case htmlPart != nil:
 		main = htmlPart
 	default:
-		main = textPart("text/plain", d.Text)
+		main = textPart("text/plain", text)
 	}
 	if len(attached) > 0 {
 		kids := []*part{main}
@@ -455,6 +400,11 @@ func (w *writer) body(d *Draft) {
 	w.writePart(main)
 }
 
+// shows reports whether html refers to the Content-ID cid.
+func shows(html, cid string) bool {
+	return html != "" && strings.Contains(strings.ToLower(html), "cid:"+strings.ToLower(cid))
+}
+
 func (w *writer) writePart(p *part) {
 	for _, kv := range p.header {
 		w.field(kv[0], kv[1])
@@ -464,9 +414,17 @@ func (w *writer) writePart(p *part) {
 }
 
 func (w *writer) multipart(ctype string, kids []*part) *part {
+	var verbatim [][]byte
+	for _, k := range kids {
+		verbatim = append(verbatim, k.verbatim...)
+	}
 	b := w.boundary()
+	for clash(verbatim, b) {
+		b = w.boundary()
+	}
 	return &part{
-		header: [][2]string{{"Content-Type", ctype + "; boundary=\"" + b + "\""}},
+		header:   [][2]string{{"Content-Type", ctype + "; boundary=\"" + b + "\""}},
+		verbatim: verbatim,
 		write: func(w *writer) {
 			for _, k := range kids {
 				w.buf.WriteString("--" + b + "\r\n")
@@ -476,6 +434,16 @@ func (w *writer) multipart(ctype string, kids []*part) *part {
 			w.buf.WriteString("--" + b + "--\r\n")
 		},
 	}
+}
+
+// clash reports whether the boundary b occurs in one of the bodies.
+func clash(bodies [][]byte, b string) bool {
+	for _, body := range bodies {
+		if bytes.Contains(body, []byte("--"+b)) {
+			return true
+		}
+	}
+	return false
 }
 
 func textPart(ctype, body string) *part {
@@ -492,6 +460,12 @@ func textPart(ctype, body string) *part {
 	}
 }
 
+// attachmentPart writes a as a part. A message (message/rfc822 or
+// message/global) goes as it is, its line ends made CRLF, in 7bit or 8bit:
+// RFC 2046 section 5.2.1 allows no other encoding for it. One that cannot
+// travel so (a line over 998 octets, a NUL) is attached as a file,
+// application/octet-stream in base64, named ".eml": rewriting it would
+// change what is forwarded. Anything else goes in base64.
 func attachmentPart(a Attachment, disp string) *part {
 	ctype := a.ContentType
 	if ctype == "" {
@@ -504,33 +478,44 @@ func attachmentPart(a Attachment, disp string) *part {
 	if err != nil {
 		t, params = "application/octet-stream", nil
 	}
-	if a.Filename != "" {
-		if params == nil {
-			params = map[string]string{}
+	filename := a.Filename
+	var raw []byte
+	if t == "message/rfc822" || t == "message/global" {
+		raw = toCRLF(a.Data)
+		if !lineSafe(raw) {
+			t, params, raw = "application/octet-stream", nil, nil
+			if filename == "" {
+				filename = "message.eml"
+			}
 		}
-		params["name"] = a.Filename
 	}
 	p := &part{}
-	ct := mime.FormatMediaType(t, params)
-	if ct == "" {
-		ct = t
-	}
-	p.header = append(p.header, [2]string{"Content-Type", ct})
-	dv := disp
-	if a.Filename != "" {
-		if f := mime.FormatMediaType(disp, map[string]string{"filename": a.Filename}); f != "" {
-			dv = f
+	var tparams, dparams [][2]string
+	for _, k := range sortedKeys(params) {
+		if k != "name" {
+			tparams = append(tparams, [2]string{k, params[k]})
 		}
 	}
-	p.header = append(p.header, [2]string{"Content-Disposition", dv})
+	if filename != "" {
+		tparams = append(tparams, [2]string{"name", filename})
+		dparams = append(dparams, [2]string{"filename", filename})
+	}
+	p.header = append(p.header,
+		[2]string{"Content-Type", mediaValue(t, tparams)},
+		[2]string{"Content-Disposition", mediaValue(disp, dparams)})
 	if a.ContentID != "" {
 		p.header = append(p.header, [2]string{"Content-ID", "<" + a.ContentID + ">"})
 	}
-	if (t == "message/rfc822" || t == "message/global") && lineSafe(a.Data) {
-		p.header = append(p.header, [2]string{"Content-Transfer-Encoding", "8bit"})
+	if raw != nil {
+		cte := "7bit"
+		if !isASCII(raw) {
+			cte = "8bit"
+		}
+		p.header = append(p.header, [2]string{"Content-Transfer-Encoding", cte})
+		p.verbatim = [][]byte{raw}
 		p.write = func(w *writer) {
-			w.buf.Write(a.Data)
-			if !bytes.HasSuffix(a.Data, []byte("\n")) {
+			w.buf.Write(raw)
+			if !bytes.HasSuffix(raw, []byte("\r\n")) {
 				w.buf.WriteString("\r\n")
 			}
 		}
@@ -541,18 +526,66 @@ func attachmentPart(a Attachment, disp string) *part {
 	return p
 }
 
-// lineSafe reports whether raw can travel as 8bit: no NUL, lines under
-// 998 bytes, no "--=_ef" that could look like one of our boundaries.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// toCRLF returns b with every line ending CRLF: a bare LF or a bare CR
+// becomes CRLF, so that what is stored is what the SMTP client sends (it
+// would change bare line ends on the wire). b itself is returned when it
+// has none.
+func toCRLF(b []byte) []byte {
+	bare := false
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') || c == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+			bare = true
+			break
+		}
+	}
+	if !bare {
+		return b
+	}
+	out := make([]byte, 0, len(b)+len(b)/32+2)
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\r' && i+1 < len(b) && b[i+1] == '\n':
+			out = append(out, '\r', '\n')
+			i++
+		case c == '\r' || c == '\n':
+			out = append(out, '\r', '\n')
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// lineSafe reports whether raw (CRLF lines) can travel as 7bit or 8bit: no
+// NUL, no line over 998 octets without its CRLF.
 func lineSafe(b []byte) bool {
-	if bytes.IndexByte(b, 0) >= 0 || bytes.Contains(b, []byte("--=_ef")) {
+	if bytes.IndexByte(b, 0) >= 0 {
 		return false
 	}
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			return len(b) < 998
+			return len(b) <= hardLine
 		}
-		if i >= 998 {
+		if i-1 > hardLine {
 			return false
 		}
 		b = b[i+1:]

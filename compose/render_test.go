@@ -2,6 +2,7 @@ package compose
 
 import (
 	"bytes"
+	"fmt"
 	"net/mail"
 	"strings"
 	"testing"
@@ -144,4 +145,21 @@ func TestRenderLongSubjectFolds(t *testing.T) {
 	m, err := Parse(bytes.NewReader(raw), nil)
 	require.NoError(t, err)
 	assert.Equal(t, d.Subject, m.Subject)
+}
+
+// checkLines returns an error unless raw is CRLF lines of at most 998
+// octets (RFC 5322 section 2.1.1).
+func checkLines(raw []byte) error {
+	for n, line := range bytes.SplitAfter(raw, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !bytes.HasSuffix(line, []byte("\r\n")) || bytes.Count(line, []byte("\r")) != 1 {
+			return fmt.Errorf("line %d does not end in CRLF alone: %q", n+1, line)
+		}
+		if len(line)-2 > 998 {
+			return fmt.Errorf("line %d has %d octets", n+1, len(line)-2)
+		}
+	}
+	return nil
 }

@@ -122,7 +122,8 @@ func TestRoundTripCharsets(t *testing.T) {
 			assert.Equal(t, "Re: "+orig.Subject, back.Subject)
 			assert.Equal(t, []string{"orig@example.com"}, back.InReplyTo)
 
-			// Forward as attachment: the original bytes travel untouched.
+			// Forward as attachment: the original bytes travel untouched
+			// but for their line ends, made CRLF.
 			fwd, err := Forward(orig, []byte(raw), &ForwardOptions{From: testFrom, To: []mail.Address{{Address: "x@example.com"}}, AsAttachment: true})
 			require.NoError(t, err)
 			out, err = Render(fwd, &RenderOptions{Now: fixedNow})
@@ -134,7 +135,7 @@ func TestRoundTripCharsets(t *testing.T) {
 			require.NotNil(t, nested)
 			assert.Equal(t, orig.Subject, nested.Subject)
 			assert.Equal(t, tt.text, crlfNorm(nested.Text))
-			assert.Equal(t, []byte(raw), back.Attachments[0].Data)
+			assert.Equal(t, toCRLF([]byte(raw)), back.Attachments[0].Data)
 		})
 	}
 }
