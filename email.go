@@ -52,6 +52,9 @@ type Email struct {
 	// Raw is the message as received, or as rendered for sending. Treat it
 	// as read-only: stores may share it.
 	Raw []byte
+	// Envelope is the SMTP envelope an inbound email arrived with, when
+	// its source told it (see EnvelopeReader); nil otherwise.
+	Envelope *Envelope
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -95,6 +98,7 @@ func (e *Email) Clone() *Email {
 	c.Bcc, as = carve(as, e.Bcc)
 	c.ReplyTo, _ = carve(as, e.ReplyTo)
 	c.Attachments = append([]Attachment(nil), e.Attachments...)
+	c.Envelope = e.Envelope.clone()
 	return &c
 }
 

@@ -37,6 +37,9 @@ const (
 // starts a new inbound interaction in the same thread. Other mail starts a
 // new thread, queued in the mailbox's queue and offered to a ready agent.
 //
+// When r is an EnvelopeReader (the SMTP server's are), the stored email
+// keeps the envelope the message arrived with.
+//
 // Ingest is idempotent: the same message (same Message-ID at the same
 // mailbox, or the same bytes when it has no Message-ID) returns the
 // interaction the first call created. A copy of one of our own emails
@@ -119,6 +122,10 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 			return err
 		}
 		email := inboundEmail(msg, raw, w.ids.NewID(), target, mailbox, t.now)
+		if er, ok := r.(EnvelopeReader); ok {
+			env := er.Envelope()
+			email.Envelope = env.clone()
+		}
 		if err := t.PutEmail(ctx, email); err != nil {
 			return err
 		}

@@ -209,7 +209,7 @@ func address(a mail.Address, room int) string {
 // mediaValue writes a Content-Type or Content-Disposition value: the
 // type, then each parameter as name="value" when that is ASCII and fits a
 // line, else in RFC 2231 form, UTF-8, percent-encoded and cut into
-// numbered continuations (name*0*=utf-8''…; name*1*=…) that each fit a
+// numbered continuations (name*0*=utf-8”…; name*1*=…) that each fit a
 // line and hold whole characters.
 func mediaValue(typ string, params [][2]string) string {
 	var b strings.Builder
@@ -244,8 +244,8 @@ func quoteParam(v string) string {
 	return b.String()
 }
 
-// continuations writes "; name*=utf-8''…", or when that does not fit a
-// line "; name*0*=utf-8''…; name*1*=…", each segment within a folded line
+// continuations writes "; name*=utf-8”…", or when that does not fit a
+// line "; name*0*=utf-8”…; name*1*=…", each segment within a folded line
 // and whole characters.
 func continuations(name, value string) string {
 	const hexdigits = "0123456789ABCDEF"

@@ -211,6 +211,7 @@ func testEmail(t *testing.T, newStore newFunc) {
 			{"References", func(e *emailflow.Email) { e.InReplyTo[0], e.References[1] = "x", "x" }},
 			{"Attachments", func(e *emailflow.Email) { e.Attachments[0].Filename, e.Attachments[1].Inline = "virus.exe", false }},
 			{"Warnings", func(e *emailflow.Email) { e.Warnings[0] = "changed" }},
+			{"Envelope", func(e *emailflow.Email) { e.Envelope.From, e.Envelope.To[0] = "x@x", "x@x" }},
 			{"Append", func(e *emailflow.Email) {
 				e.To = append(e.To[:1], mail.Address{})
 				e.Warnings = append(e.Warnings[:1], "x")

@@ -37,6 +37,7 @@ func message(id, itID, messageID string, minute int) *emailflow.Email {
 		Auto:      "",
 		Warnings:  []string{"unknown charset x-mac-roman"},
 		Raw:       []byte("From: helene@exemple.fr\r\n\r\nBonjour\r\n"),
+		Envelope:  &emailflow.Envelope{From: "bounces+helene@exemple.fr", To: []string{"support@shop.example", "Ventes@Shop.Example"}},
 		CreatedAt: at(minute),
 		UpdatedAt: at(minute),
 	}

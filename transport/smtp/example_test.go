@@ -1,14 +1,15 @@
 package smtp_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"time"
 
+	"github.com/emailflow/emailflow"
 	smtp "github.com/emailflow/emailflow/transport/smtp"
 )
 
@@ -32,8 +33,12 @@ func ExampleNewSender() {
 // Sender delivers to it.
 func Example() {
 	ingest := func(_ context.Context, mailbox string, r io.Reader) error {
-		subject, _ := bufio.NewReader(r).ReadString('\n')
-		fmt.Printf("%s received %q\n", mailbox, subject)
+		m, err := mail.ReadMessage(r)
+		if err != nil {
+			return err
+		}
+		env := r.(emailflow.EnvelopeReader).Envelope()
+		fmt.Printf("%s received %q from %s, Return-Path %s\n", mailbox, m.Header.Get("Subject"), env.From, m.Header.Get("Return-Path"))
 		return nil
 	}
 	server := smtp.NewServer(ingest, []string{"support@shop.example"}, nil)
@@ -54,7 +59,7 @@ func Example() {
 	err = sender.Send(ctx, "jo@example.org", []string{"nobody@shop.example"}, msg)
 	fmt.Println("refused for good:", smtp.IsPermanent(err))
 	// Output:
-	// support@shop.example received "Subject: Where is my parcel?\r\n"
+	// support@shop.example received "Where is my parcel?" from jo@example.org, Return-Path <jo@example.org>
 	// sent: true
 	// refused for good: true
 }

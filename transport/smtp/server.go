@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
@@ -36,15 +36,22 @@ func IngestInto(w *emailflow.Workspace) IngestFunc {
 
 // Default limits of a Server.
 const (
-	DefaultMaxMessageBytes = compose.DefaultMaxSize
-	DefaultMaxRecipients   = 50
-	DefaultReadTimeout     = 5 * time.Minute
-	DefaultWriteTimeout    = 5 * time.Minute
+	DefaultMaxMessageBytes      = compose.DefaultMaxSize
+	DefaultMaxRecipients        = 50
+	DefaultMaxConnections       = 100
+	DefaultMaxConnectionsPerIP  = 20
+	DefaultIdleTimeout          = 5 * time.Minute
+	DefaultServerCommandTimeout = time.Minute
+	DefaultMessageTimeout       = 10 * time.Minute
+	DefaultWriteTimeout         = 5 * time.Minute
+	DefaultSpoolThreshold       = 1 << 20
 )
 
 // ServerOptions configure a Server. The nil or zero value means defaults.
 type ServerOptions struct {
-	// Domain is the name the server greets with; default "localhost".
+	// Domain is the name the server greets with and writes in the
+	// Received field; default the host's fully qualified name, else
+	// "localhost".
 	Domain string
 	// MaxMessageBytes is the largest message accepted (SIZE is announced,
 	// longer data gets 552); default DefaultMaxMessageBytes (40 MB, the
@@ -53,26 +60,63 @@ type ServerOptions struct {
 	// MaxRecipients is the most recipients per message (more get 452);
 	// default DefaultMaxRecipients.
 	MaxRecipients int
+	// MaxConnections and MaxConnectionsPerIP bound the connections open at
+	// once, in all and from one address; a connection beyond either is
+	// answered "421 Too many connections" and closed. Defaults
+	// DefaultMaxConnections and DefaultMaxConnectionsPerIP.
+	MaxConnections, MaxConnectionsPerIP int
 	// TLSConfig, when set, offers STARTTLS with this configuration.
 	TLSConfig *tls.Config
-	// ReadTimeout and WriteTimeout bound each read of a command or data
-	// and each reply; defaults DefaultReadTimeout and DefaultWriteTimeout.
-	ReadTimeout, WriteTimeout time.Duration
+	// IdleTimeout bounds the wait for a command (RFC 5321 section
+	// 4.5.3.2.7 asks for at least 5 minutes), CommandTimeout the time a
+	// command line takes from its first byte to its end, MessageTimeout
+	// the time a message's data takes from the DATA reply (or the first
+	// BDAT chunk) to its end. An idle or slow command gets 421 and the
+	// connection is closed; data late gets 451 (try again later), never a
+	// permanent refusal. Defaults DefaultIdleTimeout,
+	// DefaultServerCommandTimeout, DefaultMessageTimeout.
+	IdleTimeout, CommandTimeout, MessageTimeout time.Duration
+	// WriteTimeout bounds each reply; default DefaultWriteTimeout.
+	WriteTimeout time.Duration
 	// IngestTimeout bounds each call of the IngestFunc; zero means none
 	// (the call still ends when the server is closed).
 	IngestTimeout time.Duration
+	// SpoolThreshold is the size above which a message's data is kept in
+	// a temporary file (in TempDir, default os.TempDir()) rather than in
+	// memory until it is ingested; default DefaultSpoolThreshold (1 MiB).
+	SpoolThreshold int64
+	TempDir        string
+	// DisableSMTPUTF8 stops offering SMTPUTF8 (RFC 6531), which is
+	// offered by default: without it, internationalised mail (UTF-8
+	// addresses) is bounced by the sending server.
+	DisableSMTPUTF8 bool
+	// Postmaster is the mailbox that receives mail for postmaster@ each
+	// of the mailboxes' domains (and for "Postmaster" without a domain),
+	// which RFC 5321 section 4.5.1 requires a server to accept. Empty
+	// means such mail is ingested for postmaster@<domain> as addressed:
+	// give that address a queue in emailflow.Options.Mailboxes to route
+	// it (else the Workspace's default queue takes it).
+	Postmaster string
 	// Logger receives ingest failures; nil means slog.Default().
 	Logger *slog.Logger
 }
 
 // Server is an inbound SMTP server for the centre's mailboxes. A message
-// is accepted only for the configured mailboxes (another recipient gets
-// 550), read up to the size limit, and passed to the IngestFunc once per
-// accepted mailbox. The server replies 250 only when every call
-// succeeded; when one fails it replies 451 (try again later), so the
-// sending server keeps the message and retries. A retry reaches the
+// is accepted only for the configured mailboxes and postmaster (another
+// recipient gets 550), read up to the size limit, and passed to the
+// IngestFunc once per accepted mailbox, with Return-Path and Received
+// trace fields prepended (RFC 5321 section 4.4) and its envelope
+// (emailflow.EnvelopeReader). The server replies 250 only when every
+// call succeeded; when one fails it replies 451 (try again later), so
+// the sending server keeps the message and retries. A retry reaches the
 // mailboxes that had taken the message in again: Workspace.Ingest is
 // idempotent, so that creates nothing twice.
+//
+// Nothing partial is ever ingested: a message whose data ends early (the
+// connection drops, a BDAT chunk is shorter than declared, time runs
+// out) is refused. Large messages are spooled to a temporary file, so a
+// connection holds at most SpoolThreshold of message in memory before
+// the IngestFunc reads it.
 //
 // An IngestFunc error that is an *smtp.SMTPError (github.com/emersion/go-smtp)
 // is the reply as it is; emailflow.ErrTooLarge gives 552; any other
@@ -83,13 +127,19 @@ type ServerOptions struct {
 type Server struct {
 	ingest    IngestFunc
 	mailboxes map[string]string // lower-case address → mailbox given
+	domains   map[string]bool   // lower-case domains of the mailboxes
+	domain    string            // for "Postmaster" without a domain
 	opts      ServerOptions
 	log       *slog.Logger
 	srv       *gosmtp.Server
 
-	ctx    context.Context // cancelled by Close
-	cancel context.CancelFunc
-	once   sync.Once
+	ctx     context.Context // cancelled by Close
+	cancel  context.CancelFunc
+	closing atomic.Bool
+
+	mu    sync.Mutex
+	conns int            // open connections
+	perIP map[string]int // open connections by remote address
 }
 
 var _ gosmtp.Backend = (*Server)(nil)
@@ -100,7 +150,7 @@ var _ gosmtp.Backend = (*Server)(nil)
 // opts means defaults. It does not listen yet: call Serve or
 // ListenAndServe.
 func NewServer(ingest IngestFunc, mailboxes []string, opts *ServerOptions) *Server {
-	s := &Server{ingest: ingest, mailboxes: make(map[string]string, len(mailboxes))}
+	s := &Server{ingest: ingest, mailboxes: make(map[string]string, len(mailboxes)), domains: map[string]bool{}, perIP: map[string]int{}}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -110,9 +160,32 @@ func NewServer(ingest IngestFunc, mailboxes []string, opts *ServerOptions) *Serv
 			addr = a.Address
 		}
 		s.mailboxes[strings.ToLower(addr)] = addr
+		if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+			d := strings.ToLower(addr[at+1:])
+			if s.domain == "" {
+				s.domain = d
+			}
+			s.domains[d] = true
+		}
 	}
 	if s.opts.Domain == "" {
-		s.opts.Domain = "localhost"
+		s.opts.Domain = hostFQDN()
+		if s.opts.Domain == "" {
+			s.opts.Domain = "localhost"
+		}
+	}
+	if s.domain == "" {
+		s.domain = s.opts.Domain
+	}
+	defaults := []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&s.opts.IdleTimeout, DefaultIdleTimeout}, {&s.opts.CommandTimeout, DefaultServerCommandTimeout},
+		{&s.opts.MessageTimeout, DefaultMessageTimeout}, {&s.opts.WriteTimeout, DefaultWriteTimeout}}
+	for _, d := range defaults {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
 	if s.opts.MaxMessageBytes <= 0 {
 		s.opts.MaxMessageBytes = DefaultMaxMessageBytes
@@ -120,11 +193,14 @@ func NewServer(ingest IngestFunc, mailboxes []string, opts *ServerOptions) *Serv
 	if s.opts.MaxRecipients <= 0 {
 		s.opts.MaxRecipients = DefaultMaxRecipients
 	}
-	if s.opts.ReadTimeout <= 0 {
-		s.opts.ReadTimeout = DefaultReadTimeout
+	if s.opts.MaxConnections <= 0 {
+		s.opts.MaxConnections = DefaultMaxConnections
 	}
-	if s.opts.WriteTimeout <= 0 {
-		s.opts.WriteTimeout = DefaultWriteTimeout
+	if s.opts.MaxConnectionsPerIP <= 0 {
+		s.opts.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
+	}
+	if s.opts.SpoolThreshold <= 0 {
+		s.opts.SpoolThreshold = DefaultSpoolThreshold
 	}
 	s.log = s.opts.Logger
 	if s.log == nil {
@@ -136,23 +212,39 @@ func NewServer(ingest IngestFunc, mailboxes []string, opts *ServerOptions) *Serv
 	srv.Domain = s.opts.Domain
 	srv.MaxMessageBytes = s.opts.MaxMessageBytes
 	srv.MaxRecipients = s.opts.MaxRecipients
-	srv.ReadTimeout = s.opts.ReadTimeout
+	// Reads, line lengths and STARTTLS are the connection's (see wire);
+	// go-smtp is given TLSConfig only to offer STARTTLS.
+	srv.ReadTimeout = 0
+	srv.MaxLineLength = 0
 	srv.WriteTimeout = s.opts.WriteTimeout
 	srv.TLSConfig = s.opts.TLSConfig
+	srv.EnableSMTPUTF8 = !s.opts.DisableSMTPUTF8
 	srv.ErrorLog = slogLogger{s.log}
 	s.srv = srv
 	return s
 }
 
 // Serve accepts connections on l until Close or Shutdown; it then
-// returns smtp.ErrServerClosed (github.com/emersion/go-smtp).
+// returns smtp.ErrServerClosed (github.com/emersion/go-smtp), as it does
+// at once when the server was closed before.
 func (s *Server) Serve(l net.Listener) error {
-	return s.srv.Serve(l)
+	if s.closing.Load() {
+		_ = l.Close()
+		return gosmtp.ErrServerClosed
+	}
+	err := s.srv.Serve(&listener{Listener: l, s: s})
+	if s.closing.Load() {
+		return gosmtp.ErrServerClosed
+	}
+	return err
 }
 
 // ListenAndServe listens on the TCP address addr ("host:port") and
 // serves it, like Serve.
 func (s *Server) ListenAndServe(addr string) error {
+	if s.closing.Load() {
+		return gosmtp.ErrServerClosed
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -163,7 +255,8 @@ func (s *Server) ListenAndServe(addr string) error {
 // Close closes the listeners and every connection at once. A message
 // whose ingestion is cut short was not acknowledged: its sender retries.
 func (s *Server) Close() error {
-	s.once.Do(s.cancel)
+	s.closing.Store(true)
+	s.cancel()
 	return s.srv.Close()
 }
 
@@ -171,67 +264,116 @@ func (s *Server) Close() error {
 // for ctx to be done (it then returns ctx's error and leaves them open:
 // call Close).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
 	return s.srv.Shutdown(ctx)
 }
 
 // NewSession implements smtp.Backend (github.com/emersion/go-smtp); it is
 // called by the go-smtp server for each connection.
-func (s *Server) NewSession(*gosmtp.Conn) (gosmtp.Session, error) {
-	return &session{s: s}, nil
+func (s *Server) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+	w, _ := c.Conn().(*wire)
+	return &session{s: s, c: c, w: w}, nil
 }
 
 // session is one SMTP connection's state.
 type session struct {
-	s         *Server
-	mailboxes []string // accepted recipients, each once, in order
+	s *Server
+	c *gosmtp.Conn
+	w *wire // nil when the connection is not the Server's own
+
+	from  string
+	utf8  bool
+	boxes []string            // accepted mailboxes, each once, in order
+	rcpts map[string][]string // mailbox → the recipients given for it
 }
 
-func (ss *session) Mail(string, *gosmtp.MailOptions) error {
-	ss.mailboxes = nil
+func (ss *session) Mail(from string, opts *gosmtp.MailOptions) error {
+	ss.Reset()
+	ss.from = from
+	ss.utf8 = opts != nil && opts.UTF8
 	return nil
 }
 
 func (ss *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	box, ok := ss.s.mailboxes[strings.ToLower(to)]
+	box, ok := ss.s.mailboxFor(to)
 	if !ok {
 		return &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox here"}
 	}
-	for _, m := range ss.mailboxes {
-		if m == box {
-			return nil // the same mailbox twice gets the message once
-		}
+	if ss.rcpts == nil {
+		ss.rcpts = map[string][]string{}
 	}
-	ss.mailboxes = append(ss.mailboxes, box)
+	if _, seen := ss.rcpts[box]; !seen {
+		ss.boxes = append(ss.boxes, box) // the same mailbox twice gets the message once
+	}
+	ss.rcpts[box] = append(ss.rcpts[box], to)
 	return nil
 }
 
-func (ss *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		var se *gosmtp.SMTPError
-		if errors.As(err, &se) {
-			return se // the size limit: 552
-		}
-		return err
+// mailboxFor returns the mailbox that takes mail for the recipient to.
+func (s *Server) mailboxFor(to string) (string, bool) {
+	lower := strings.ToLower(to)
+	if box, ok := s.mailboxes[lower]; ok {
+		return box, true
 	}
-	for _, box := range ss.mailboxes {
-		if err := ss.deliver(box, raw); err != nil {
+	local, domain, ok := strings.Cut(lower, "@")
+	if !ok || local != "postmaster" || !s.domains[domain] && domain != s.domain {
+		return "", false
+	}
+	if s.opts.Postmaster != "" {
+		return s.opts.Postmaster, true
+	}
+	return "postmaster@" + domain, true
+}
+
+func (ss *session) Data(r io.Reader) error {
+	sp, err := ss.s.spool(r)
+	if err != nil {
+		return ss.s.dataError(err)
+	}
+	defer sp.Close()
+	if ss.w != nil && ss.w.cut.Load() {
+		ss.s.log.Warn("emailflow/smtp: message refused: the connection ended inside a BDAT chunk", "remote", ss.c.Conn().RemoteAddr().String())
+		return errIncomplete
+	}
+	id := traceID()
+	now := time.Now()
+	for _, box := range ss.boxes {
+		env := emailflow.Envelope{From: ss.from, To: ss.rcpts[box]}
+		if err := ss.deliver(box, sp.reader(ss.trace(id, env, now), env)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// deliver hands raw to the IngestFunc for box and turns a failure into
-// the SMTP reply.
-func (ss *session) deliver(box string, raw []byte) error {
+// errIncomplete is the reply to data that ended early.
+var errIncomplete = &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "Message not received whole, try again later"}
+
+// dataError turns a failure to read a message's data into its reply:
+// the size limit (552) and the timeout (451) as they are, anything else
+// (a connection that dropped, a temporary file that could not be
+// written) 451.
+func (s *Server) dataError(err error) error {
+	var se *gosmtp.SMTPError
+	if errors.As(err, &se) {
+		return se
+	}
+	if errors.Is(err, errSpool) {
+		s.log.Error("emailflow/smtp: message not received, the sender will retry", "err", err)
+	}
+	return errIncomplete
+}
+
+// deliver hands the message to the IngestFunc for box and turns a
+// failure into the SMTP reply.
+func (ss *session) deliver(box string, msg io.Reader) error {
 	ctx := ss.s.ctx
 	if t := ss.s.opts.IngestTimeout; t > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	err := ss.s.ingest(ctx, box, bytes.NewReader(raw))
+	err := ss.s.ingest(ctx, box, msg)
 	if err == nil {
 		return nil
 	}
@@ -249,7 +391,7 @@ func (ss *session) deliver(box string, raw []byte) error {
 }
 
 func (ss *session) Reset() {
-	ss.mailboxes = nil
+	ss.from, ss.utf8, ss.boxes, ss.rcpts = "", false, nil, nil
 }
 
 func (ss *session) Logout() error { return nil }

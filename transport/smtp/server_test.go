@@ -20,7 +20,8 @@ import (
 	smtp "github.com/emailflow/emailflow/transport/smtp"
 )
 
-// ingested is one call of the IngestFunc.
+// ingested is one call of the IngestFunc: the message as the client
+// sent it, after the trace fields the server prepends.
 type ingested struct {
 	Mailbox string
 	Raw     string
@@ -29,9 +30,11 @@ type ingested struct {
 // sink is an IngestFunc that records its calls, failing for the mailboxes
 // in fail.
 type sink struct {
-	mu   sync.Mutex
-	got  []ingested
-	fail map[string]error
+	mu     sync.Mutex
+	got    []ingested
+	traces []string             // the trace fields of each call
+	envs   []emailflow.Envelope // the envelope of each call
+	fail   map[string]error
 }
 
 func (k *sink) ingest(_ context.Context, mailbox string, r io.Reader) error {
@@ -42,16 +45,42 @@ func (k *sink) ingest(_ context.Context, mailbox string, r io.Reader) error {
 	if err := k.fail[mailbox]; err != nil {
 		return err
 	}
+	trace, rest := splitTrace(string(b))
+	var env emailflow.Envelope
+	if er, ok := r.(emailflow.EnvelopeReader); ok {
+		env = er.Envelope()
+	}
 	k.mu.Lock()
-	k.got = append(k.got, ingested{mailbox, string(b)})
+	k.got = append(k.got, ingested{mailbox, rest})
+	k.traces = append(k.traces, trace)
+	k.envs = append(k.envs, env)
 	k.mu.Unlock()
 	return nil
+}
+
+// splitTrace splits the leading Return-Path and Received fields from raw.
+func splitTrace(raw string) (trace, rest string) {
+	rest = raw
+	for strings.HasPrefix(rest, "Return-Path:") || strings.HasPrefix(rest, "Received:") || strings.HasPrefix(rest, "\t") {
+		i := strings.Index(rest, "\r\n")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+2:]
+	}
+	return raw[:len(raw)-len(rest)], rest
 }
 
 func (k *sink) calls() []ingested {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return append([]ingested(nil), k.got...)
+}
+
+func (k *sink) trace(i int) (string, emailflow.Envelope) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.traces[i], k.envs[i]
 }
 
 var quiet = slog.New(slog.DiscardHandler)
