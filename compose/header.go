@@ -59,7 +59,7 @@ func (w *writer) text(name, value string) {
 		w.field(name, value)
 		return
 	}
-	w.field(name, encodeWords(value, softLine-len(name)-2))
+	w.field(name, encodeWords(value, softLine-len(name)-2, false))
 }
 
 // plainFits reports whether s is printable ASCII whose space-separated
@@ -88,10 +88,14 @@ func plainFits(s string, first int) bool {
 // single spaces (which readers drop between encoded words, so s reads
 // back exactly): each word at most maxWord bytes, the first at most
 // first, every word whole characters. It takes the Q encoding unless B is
-// much shorter. Both use only characters allowed in a phrase
-// (section 5), so the words serve in display names too.
-func encodeWords(s string, first int) string {
+// much shorter. In a phrase (a display name) Q leaves fewer characters as
+// they are (RFC 2047 section 5).
+func encodeWords(s string, first int, phrase bool) string {
 	first = max(min(first, maxWord), 16)
+	qSafe := qText
+	if phrase {
+		qSafe = qPhrase
+	}
 	q := 0
 	for i := 0; i < len(s); i++ {
 		if qSafe(s[i]) || s[i] == ' ' {
@@ -168,9 +172,15 @@ func encodeWords(s string, first int) string {
 	return b.String()
 }
 
-// qSafe reports whether c stands for itself in a Q-encoded word that may
-// be part of a phrase (RFC 2047 section 5, rule 3).
-func qSafe(c byte) bool {
+// qText reports whether c may stand for itself in a Q-encoded word of
+// unstructured text (RFC 2047 section 4.2).
+func qText(c byte) bool {
+	return c > ' ' && c < 0x7f && c != '=' && c != '?' && c != '_'
+}
+
+// qPhrase reports whether c may stand for itself in a Q-encoded word in a
+// phrase (RFC 2047 section 5, rule 3).
+func qPhrase(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		c == '!' || c == '*' || c == '+' || c == '-' || c == '/'
 }
@@ -203,7 +213,7 @@ func address(a mail.Address, room int) string {
 			return b.String()
 		}
 	}
-	return encodeWords(a.Name, room) + " " + addr
+	return encodeWords(a.Name, room, true) + " " + addr
 }
 
 // mediaValue writes a Content-Type or Content-Disposition value: the
