@@ -198,8 +198,7 @@ func TestSenderQuitsAfterARefusal(t *testing.T) {
 		addr := serveRecorder(t, rec, nil, false, false)
 		err := smtp.NewSender(addr, &smtp.SenderOptions{TLS: smtp.TLSNone}).Send(context.Background(), "support@shop.example", to, []byte(rendered))
 		require.Error(t, err)
-		require.Eventually(t, func() bool { return strings.Contains(rec.dialogue(), "QUIT") }, 5*time.Second, 10*time.Millisecond)
-		assert.Contains(t, rec.dialogue(), "221 2.0.0 Bye")
+		require.Eventually(t, func() bool { return strings.Contains(rec.dialogue(), "QUIT\r\n221 2.0.0 Bye") }, 5*time.Second, 10*time.Millisecond)
 	}
 }
 

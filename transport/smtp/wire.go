@@ -229,6 +229,10 @@ func (w *wire) command() error {
 		}
 		i = bytes.IndexByte(w.buf[w.r:w.e], '\n')
 	}
+	if i+1 > maxCommandLine {
+		w.failed = gosmtp.ErrTooLongLine
+		return w.failed
+	}
 	line := w.buf[w.r : w.r+i+1]
 	w.r += i + 1
 	text := strings.TrimRight(string(line), "\r\n")
