@@ -180,7 +180,7 @@ func serveRecorder(t *testing.T, rec *recorder, tlsConfig *tls.Config, implicit,
 }
 
 // serve runs a server loop until the test ends.
-func serve(t *testing.T, run func() error, stop func() error) {
+func serve(t testing.TB, run func() error, stop func() error) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- run() }()
