@@ -59,14 +59,24 @@ var reservedHeaders = map[string]bool{
 	"Content-Id": true, "Auto-Submitted": true, "Sender": true,
 }
 
-// Render writes d as an RFC 5322 message with CRLF line endings: text and
-// HTML as multipart/alternative, inline images in multipart/related with the
-// HTML, attachments in multipart/mixed; bodies quoted-printable, non-ASCII
-// header text as RFC 2047 encoded words. Bcc is not written.
+// Render writes d as an RFC 5322 message: text and HTML as
+// multipart/alternative (an HTML-only draft gets a text alternative made
+// from its HTML), inline images the HTML shows in multipart/related with
+// it, attachments in multipart/mixed; bodies quoted-printable, non-ASCII
+// header text as RFC 2047 encoded words, long or non-ASCII parameters in
+// RFC 2231 continuations. Bcc is not written.
+//
+// The bytes are ready for SMTP as they are: CRLF line ends only, the last
+// line included; no line over 998 octets, no header line over 78
+// characters but for a single unbreakable token; 7-bit but for a
+// forwarded message in 8bit. A forwarded message (message/rfc822) goes in
+// 7bit or 8bit with CRLF line ends, or as an .eml file in base64 when
+// its lines cannot travel so; never as a base64 message/rfc822 part.
 //
 // Render returns an error wrapping ErrInvalidInput when a header value
-// contains CR or LF, an address or Message-ID is invalid, From is empty, an
-// extra header is malformed or reserved, or an attachment has no Data.
+// contains CR or LF, an address, Message-ID or Content-ID is invalid or
+// over 900 octets, From is empty, an extra header is malformed or
+// reserved, or an attachment has no Data.
 func Render(d *Draft, opts *RenderOptions) ([]byte, error) {
 	if d == nil {
 		return nil, fmt.Errorf("%w: nil draft", ErrInvalidInput)
