@@ -3,6 +3,7 @@ package smtp_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -302,4 +303,45 @@ func TestServerReturnsErrServerClosed(t *testing.T) {
 			assert.True(t, errors.Is(s.Serve(l), gosmtp.ErrServerClosed))
 		})
 	}
+}
+
+// After STARTTLS the server forgets the session (RFC 3207 section 4.2):
+// plain-text commands pipelined after STARTTLS are dropped, the client
+// greets again before a transaction, and STARTTLS is not offered twice.
+func TestServerSTARTTLSForgets(t *testing.T) {
+	serverTLS, clientTLS := testTLS(t)
+	k := &sink{}
+	addr := startServer(t, smtp.NewServer(k.ingest, []string{"support@shop.example"}, &smtp.ServerOptions{Logger: quiet, TLSConfig: serverTLS}))
+	rc := dialRaw(t, addr)
+	rc.expect(220)
+	rc.send("EHLO client.example.org\r\n")
+	assert.Contains(t, rc.expect(250), "STARTTLS")
+	rc.send("MAIL FROM:<jo@example.org>\r\n")
+	rc.expect(250)
+	rc.send("STARTTLS\r\nRCPT TO:<support@shop.example>\r\n") // the RCPT is an injection
+	rc.expect(220)
+	cfg := clientTLS.Clone()
+	cfg.ServerName = "127.0.0.1"
+	tc := tls.Client(rc.c, cfg)
+	require.NoError(t, tc.Handshake())
+	rc.c, rc.r = tc, bufio.NewReader(tc)
+
+	rc.send("RCPT TO:<support@shop.example>\r\n")
+	rc.expect(503)
+	rc.send("EHLO client.example.org\r\n")
+	assert.NotContains(t, rc.expect(250), "STARTTLS")
+	rc.send("STARTTLS\r\n")
+	rc.expect(503)
+	rc.send("RCPT TO:<support@shop.example>\r\n")
+	rc.expect(502) // go-smtp: no MAIL FROM any more
+	rc.send("MAIL FROM:<jo@example.org>\r\nRCPT TO: <Postmaster>\r\nDATA\r\n")
+	rc.expect(250)
+	rc.expect(250)
+	rc.expect(354)
+	rc.send(strings.ReplaceAll(inbound, "\r\n.", "\r\n..") + ".\r\n") // dot-stuffed
+	rc.expect(250)
+	require.Len(t, k.calls(), 1)
+	assert.Equal(t, inbound, k.calls()[0].Raw)
+	trace, _ := k.trace(0)
+	assert.Contains(t, trace, "with ESMTPS id")
 }

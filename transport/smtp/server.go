@@ -34,6 +34,9 @@ func IngestInto(w *emailflow.Workspace) IngestFunc {
 	}
 }
 
+// traceRoom is what the trace fields take at most, and more.
+const traceRoom = 4 << 10
+
 // Default limits of a Server.
 const (
 	DefaultMaxMessageBytes      = compose.DefaultMaxSize
@@ -54,8 +57,9 @@ type ServerOptions struct {
 	// "localhost".
 	Domain string
 	// MaxMessageBytes is the largest message accepted (SIZE is announced,
-	// longer data gets 552); default DefaultMaxMessageBytes (40 MB, the
-	// Workspace's own parse limit).
+	// longer data gets 552); default DefaultMaxMessageBytes (the
+	// Workspace's own parse limit, 40 MiB, less room for the trace fields
+	// the server prepends).
 	MaxMessageBytes int64
 	// MaxRecipients is the most recipients per message (more get 452);
 	// default DefaultMaxRecipients.

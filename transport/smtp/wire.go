@@ -59,13 +59,14 @@ type wire struct {
 	last   bool  // the chunk is BDAT … LAST
 	dot    int   // end-of-data detector (dataReader's states)
 
-	dataAsked bool // the last command was DATA: a 354 reply opens the data
-	greeting  string
-	lineStart time.Time // first byte of the command line being read
-	waitStart time.Time // when the server began waiting for a command
-	msgStart  time.Time // when the current message's data began
-	inMessage bool
-	failed    error // sticky: the stream cannot be framed any further
+	dataAsked  bool // the last command was DATA: a 354 reply opens the data
+	greeting   string
+	helloAgain bool      // after STARTTLS, until the client greets again
+	lineStart  time.Time // first byte of the command line being read
+	waitStart  time.Time // when the server began waiting for a command
+	msgStart   time.Time // when the current message's data began
+	inMessage  bool
+	failed     error // sticky: the stream cannot be framed any further
 
 	cut     atomic.Bool // the connection ended inside a declared chunk
 	release func()
@@ -218,9 +219,11 @@ func (w *wire) command() error {
 		}
 		empty := w.e == w.r
 		if err := w.fill(deadline); err != nil {
-			if w.inMessage && isTimeout(err) {
+			if isTimeout(err) {
+				// go-smtp answers a timeout between commands 421 and
+				// hangs up; a message in progress is dropped with it.
 				w.failed = timeoutErr{}
-				return errTimedOut
+				return w.failed
 			}
 			return err
 		}
@@ -241,6 +244,12 @@ func (w *wire) command() error {
 	if len(verb) > 4 {
 		verb = verb[:4]
 	}
+	if w.helloAgain && verb != "EHLO" && verb != "HELO" && verb != "QUIT" && verb != "NOOP" && verb != "RSET" && !strings.HasPrefix(upper, "STARTTLS") {
+		// RFC 3207 section 4.2: after TLS the server forgets what it
+		// learnt before, go-smtp included, which forgets on a new EHLO.
+		_, err := w.conn().Write([]byte("503 5.5.1 EHLO first, after STARTTLS\r\n"))
+		return err
+	}
 	switch {
 	case strings.HasPrefix(upper, "STARTTLS"):
 		return w.startTLS()
@@ -256,12 +265,15 @@ func (w *wire) command() error {
 			}
 		}
 	case verb == "EHLO" || verb == "HELO":
-		w.greeting = verb
+		w.greeting, w.helloAgain = verb, false
 	case verb == "RCPT":
-		if rest, ok := strings.CutPrefix(upper, "RCPT TO:<POSTMASTER>"); ok {
-			// RFC 5321 section 4.5.1: "Postmaster" without a domain must
-			// be taken; go-smtp wants a domain, so it gets ours.
-			line = []byte("RCPT TO:<postmaster@" + w.s.domain + ">" + text[len(text)-len(rest):] + "\r\n")
+		if arg, ok := strings.CutPrefix(upper, "RCPT TO:"); ok {
+			arg = strings.TrimLeft(arg, " ")
+			if rest, ok := strings.CutPrefix(arg, "<POSTMASTER>"); ok {
+				// RFC 5321 section 4.5.1: "Postmaster" without a domain
+				// must be taken; go-smtp wants a domain, so it gets ours.
+				line = []byte("RCPT TO:<postmaster@" + w.s.domain + ">" + text[len(text)-len(rest):] + "\r\n")
+			}
 		}
 	}
 	w.out = line
@@ -421,6 +433,7 @@ func (w *wire) startTLS() error {
 	w.cur, w.tlsOn = tc, &st
 	closed := w.closed
 	w.mu.Unlock()
+	w.helloAgain = true
 	if closed {
 		_ = tc.Close()
 	}
