@@ -156,7 +156,7 @@ func TestPostfixDeliversOurMail(t *testing.T) {
 	sent, err := ws.Send(ctx, "ana", reply.ID)
 	require.NoError(t, err)
 	require.Equal(t, interaction.StateSent, sent.State, "delivered through Postfix at once")
-	emails, err := ws.Emails(ctx, reply.ID)
+	emails, err := ws.Emails(ctx, "ana", reply.ID)
 	require.NoError(t, err)
 	stored := emails[len(emails)-1].Raw
 
@@ -236,14 +236,13 @@ func TestPostfixRelaysToOurServer(t *testing.T) {
 
 	var its []*interaction.Interaction
 	require.Eventually(t, func() bool {
-		its, err = ws.Interactions(ctx, emailflow.Query{})
-		require.NoError(t, err)
+		its = interactions(t, ws)
 		return len(its) >= 3 && postfixQueueEmpty(t, dir)
 	}, 2*time.Minute, 200*time.Millisecond, "Postfix relayed all three and its queue is empty")
 	require.Len(t, its, 3, "one interaction each")
 	bySubject := map[string]*emailflow.Email{}
 	for _, it := range its {
-		es, err := ws.Emails(ctx, it.ID)
+		es, err := ws.Emails(ctx, "admin", it.ID)
 		require.NoError(t, err)
 		require.Len(t, es, 1)
 		bySubject[it.Subject] = es[0]

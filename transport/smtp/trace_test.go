@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/store/memory"
 	transport "github.com/emailflow/emailflow/transport/memory"
 	smtp "github.com/emailflow/emailflow/transport/smtp"
@@ -32,15 +33,25 @@ func inboxWorkspace(t *testing.T) *emailflow.Workspace {
 	return ws
 }
 
+// interactions returns every interaction of ws, as its administrator
+// sees them.
+func interactions(t testing.TB, ws *emailflow.Workspace) []*interaction.Interaction {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}}))
+	its, err := ws.Interactions(ctx, "admin", emailflow.Query{})
+	require.NoError(t, err)
+	return its
+}
+
 // stored returns the interactions of the Workspace with their emails.
 func stored(t *testing.T, ws *emailflow.Workspace) map[string][]*emailflow.Email {
 	t.Helper()
 	ctx := context.Background()
-	its, err := ws.Interactions(ctx, emailflow.Query{})
-	require.NoError(t, err)
+	its := interactions(t, ws)
 	out := map[string][]*emailflow.Email{}
 	for _, it := range its {
-		es, err := ws.Emails(ctx, it.ID)
+		es, err := ws.Emails(ctx, "admin", it.ID)
 		require.NoError(t, err)
 		out[it.Queue] = append(out[it.Queue], es...)
 	}
