@@ -23,7 +23,10 @@ import (
 // IngestFunc takes in one message received for mailbox. It must have
 // stored the message when it returns nil: the Server then acknowledges
 // it to the sending server, which forgets it. Workspace.Ingest fits (see
-// IngestInto).
+// IngestInto). r reads the message with the Server's trace fields
+// (Return-Path, Received) in front; it is an emailflow.EnvelopeReader, and
+// has a Len method (the bytes left), both of which Workspace.Ingest uses:
+// an IngestFunc that wraps Ingest passes r on as it is.
 type IngestFunc func(ctx context.Context, mailbox string, r io.Reader) error
 
 // IngestInto returns an IngestFunc that ingests into w.
