@@ -347,3 +347,32 @@ func TestPermanentRefusalIsNotRetried(t *testing.T) {
 		})
 	}
 }
+
+// A reply all carries the customer's inline images with the quoted HTML;
+// once the agent removes the HTML, what is sent holds no image, and the
+// text part stands alone.
+func TestReplyAllWithoutHTMLSendsNoInlineImages(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	f.agent(t, "alice")
+	raw := "From: Jo <jo@example.org>\r\nTo: support@boutique.example\r\nCc: marc@example.org\r\nSubject: Photo\r\n" +
+		"Message-ID: <photo.1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=r\r\n\r\n" +
+		"--r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Voici le colis : <img src=\"cid:colis@example.org\"></p>\r\n" +
+		"--r\r\nContent-Type: image/png\r\nContent-ID: <colis@example.org>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n"
+	id := f.ingest(t, []byte(raw))
+	_, err := f.ws.Accept(ctx, "alice", id)
+	require.NoError(t, err)
+	r, err := f.ws.ReplyAll(ctx, "alice", id)
+	require.NoError(t, err)
+	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, d.Attachments, "the image the quoted HTML shows is carried")
+	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, emailflow.DraftContent{To: d.To, Cc: d.Cc, Subject: d.Subject, Text: "Merci, nous regardons."}))
+	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, err)
+	sent := f.sender.Sent()
+	require.Len(t, sent, 1)
+	assert.NotContains(t, string(sent[0].Raw), "image/png")
+	assert.NotContains(t, string(sent[0].Raw), "colis@example.org")
+	assert.Contains(t, string(sent[0].Raw), "Content-Type: text/plain")
+}

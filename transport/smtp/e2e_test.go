@@ -89,3 +89,40 @@ func TestEndToEnd(t *testing.T) {
 	require.NotEmpty(t, emails)
 	assert.Equal(t, string(emails[len(emails)-1].Raw), raw, "the customer gets exactly the bytes stored")
 }
+
+// Forwarded as an attachment, an original with LF line ends (or a line
+// of 1,200 octets) arrives as the bytes stored: Render made its line ends
+// CRLF, and the SMTP client has nothing to change.
+func TestForwardAsAttachmentSendsTheStoredBytes(t *testing.T) {
+	ctx := context.Background()
+	for _, body := range []string{"Bonjour,\nle colis est arrivé abîmé.\n", strings.Repeat("z", 1200) + "\n"} {
+		partner := &recorder{}
+		ws, err := emailflow.New(emailflow.Ports{
+			Store:  memory.New(nil),
+			Sender: smtp.NewSender(serveRecorder(t, partner, nil, false, false), &smtp.SenderOptions{TLS: smtp.TLSNone, HeloName: "shop.example"}),
+		}, &emailflow.Options{
+			Hostname:  "shop.example",
+			Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@shop.example"}, Queue: "support"}},
+		})
+		require.NoError(t, err)
+		original := "From: Jo <jo@example.org>\nTo: support@shop.example\nSubject: Colis\nMessage-ID: <lf.1@example.org>\n" +
+			"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + body
+		in, err := ws.Ingest(ctx, "support@shop.example", strings.NewReader(original))
+		require.NoError(t, err)
+		require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}}))
+		require.NoError(t, ws.SetStatus(ctx, "ana", emailflow.StatusReady))
+		_, err = ws.Accept(ctx, "ana", in.ID)
+		require.NoError(t, err)
+		fwd, err := ws.Forward(ctx, "ana", in.ID, emailflow.ForwardRequest{To: []mail.Address{{Address: "logistics@partner.example"}}, Instructions: "Please check.", AsAttachment: true})
+		require.NoError(t, err)
+		fwd, err = ws.Send(ctx, "ana", fwd.ID)
+		require.NoError(t, err)
+		require.Equal(t, interaction.StateSent, fwd.State)
+		emails, err := ws.Emails(ctx, "ana", fwd.ID)
+		require.NoError(t, err)
+		got := partner.received()
+		require.Len(t, got, 1)
+		assert.Equal(t, string(emails[len(emails)-1].Raw), string(got[0].Data), "the partner gets exactly the bytes stored")
+		assert.NotContains(t, strings.ReplaceAll(string(got[0].Data), "\r\n", ""), "\n")
+	}
+}

@@ -42,7 +42,7 @@ const traceRoom = 4 << 10
 
 // Default limits of a Server.
 const (
-	DefaultMaxMessageBytes      = compose.DefaultMaxSize
+	DefaultMaxMessageBytes      = compose.DefaultMaxSize - traceRoom
 	DefaultMaxRecipients        = 50
 	DefaultMaxConnections       = 100
 	DefaultMaxConnectionsPerIP  = 20
