@@ -28,6 +28,25 @@ func ExampleNewSender() {
 	_ = sender
 }
 
+// An MX for the centre: STARTTLS, postmaster mail to the support
+// mailbox, tighter limits than the defaults. Serve it with
+// server.ListenAndServe(":25"); hand it to a Workspace with IngestInto.
+func ExampleNewServer() {
+	var ws *emailflow.Workspace // the host's Workspace
+	var cert tls.Certificate    // the MX's certificate
+	server := smtp.NewServer(smtp.IngestInto(ws), []string{"support@shop.example", "ventes@shop.example"}, &smtp.ServerOptions{
+		Domain:              "mx.shop.example",
+		TLSConfig:           &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Postmaster:          "support@shop.example",
+		MaxConnections:      50,
+		MaxConnectionsPerIP: 10,
+		IdleTimeout:         2 * time.Minute,
+		MessageTimeout:      5 * time.Minute,
+		SpoolThreshold:      512 << 10,
+	})
+	defer server.Close()
+}
+
 // A full exchange in-process: the Server takes in mail for one mailbox
 // (with emailflow, the IngestFunc is smtp.IngestInto(workspace)) and a
 // Sender delivers to it.
