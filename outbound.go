@@ -151,7 +151,7 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 }
 
 // respondable loads an inbound interaction the agent handles and its latest
-// customer email.
+// customer email (a resource's answer is not the customer's).
 func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interaction, *Email, error) {
 	it, err := t.Interaction(t.ctx, id)
 	if err != nil {
@@ -171,7 +171,7 @@ func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interac
 		return nil, nil, err
 	}
 	for i := len(emails) - 1; i >= 0; i-- {
-		if emails[i].Direction == Inbound {
+		if emails[i].Direction == Inbound && !emails[i].IsResourceAnswer() {
 			return it, emails[i], nil
 		}
 	}
@@ -202,7 +202,7 @@ func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Inter
 	emailID := w.ids.NewID()
 	e := &Email{
 		ID: emailID, InteractionID: o.ID, Direction: Outbound, Mailbox: parent.Mailbox,
-		MessageID: w.messageID(o.ThreadID, emailID), References: d.References,
+		MessageID: w.messageID(o.ThreadID), References: d.References,
 		From: d.From, To: d.To, Cc: d.Cc, Bcc: d.Bcc, ReplyTo: d.ReplyTo,
 		Subject: d.Subject, Text: d.Text, HTML: d.HTML,
 		CreatedAt: t.now, UpdatedAt: t.now,
