@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/mail"
 	"slices"
 	"strings"
@@ -308,8 +309,9 @@ func (w *Workspace) EditDraft(ctx context.Context, agentID, id string, c DraftCo
 // attachment's id. The file is named compose.SafeFilename(filename) (the
 // base name only, without bidirectional or invisible characters, bounded);
 // filename is kept in OriginalFilename when it differs. Errors as for
-// EditDraft, plus ErrTooLarge over the per-message size or attachment
-// count.
+// EditDraft, plus ErrInvalidInput for a content type that is not a media
+// type ("application/pdf") and ErrTooLarge over the per-message size or
+// attachment count.
 func (w *Workspace) AddAttachment(ctx context.Context, agentID, id, filename, contentType string, r io.Reader) (string, error) {
 	if err := checkHeaderText("filename", filename); err != nil {
 		return "", err
@@ -322,6 +324,11 @@ func (w *Workspace) AddAttachment(ctx context.Context, agentID, id, filename, co
 	}
 	if err := checkHeaderText("content type", contentType); err != nil {
 		return "", err
+	}
+	// What Render would refuse at Send is refused now, while the agent
+	// can still choose another.
+	if mt, _, err := mime.ParseMediaType(contentType); err != nil || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "/") || strings.HasSuffix(mt, "/") {
+		return "", fmt.Errorf("%w: attachment content type %q is not a media type (type/subtype)", ErrInvalidInput, contentType)
 	}
 	limits := w.opts.Parse
 	maxSize, maxCount := int64(compose.DefaultMaxSize), compose.DefaultMaxAttachments
