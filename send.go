@@ -377,41 +377,55 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 // (waiting for a renewal under way). It stops by itself when the item is
 // no longer this attempt's.
 func (w *Workspace) keepLease(ctx context.Context, item *OutboxItem) (stop func()) {
-	var mu sync.Mutex // held by a renewal, so that stop waits for it
-	stopped := false
-	every := w.opts.DeliveryLease / 3
-	var timer *time.Timer
-	mu.Lock()
-	defer mu.Unlock()
-	timer = time.AfterFunc(every, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return
-		}
-		err := w.update(ctx, func(t *tx) error {
-			o, err := t.OutboxItem(ctx, item.ID)
-			if err != nil {
-				return err
-			}
-			if o.State != OutboxPending || o.Attempts != item.Attempts {
-				return errSkip
-			}
-			o.NextAttempt, o.UpdatedAt = t.now.Add(w.opts.DeliveryLease), t.now
-			return t.UpdateOutbox(ctx, o)
-		})
-		if errors.Is(err, errSkip) {
-			return // no longer ours
-		}
-		if err != nil {
-			w.log.Warn("emailflow: delivery lease not renewed, trying again", "outbox", item.ID, "err", err)
-		}
-		timer.Reset(every)
-	})
-	return func() {
-		mu.Lock()
-		stopped = true
-		timer.Stop()
-		mu.Unlock()
+	k := &leaseKeeper{w: w, ctx: ctx, item: item, every: w.opts.DeliveryLease / 3}
+	k.mu.Lock()
+	k.timer = time.AfterFunc(k.every, k.renew)
+	k.mu.Unlock()
+	return k.stop
+}
+
+// leaseKeeper renews one delivery's lease.
+type leaseKeeper struct {
+	w     *Workspace
+	ctx   context.Context
+	item  *OutboxItem
+	every time.Duration
+
+	mu      sync.Mutex // held by a renewal, so that stop waits for it
+	stopped bool
+	timer   *time.Timer
+}
+
+func (k *leaseKeeper) renew() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
 	}
+	ctx, w := k.ctx, k.w
+	err := w.update(ctx, func(t *tx) error {
+		o, err := t.OutboxItem(ctx, k.item.ID)
+		if err != nil {
+			return err
+		}
+		if o.State != OutboxPending || o.Attempts != k.item.Attempts {
+			return errSkip
+		}
+		o.NextAttempt, o.UpdatedAt = t.now.Add(w.opts.DeliveryLease), t.now
+		return t.UpdateOutbox(ctx, o)
+	})
+	if errors.Is(err, errSkip) {
+		return // no longer ours
+	}
+	if err != nil {
+		w.log.Warn("emailflow: delivery lease not renewed, trying again", "outbox", k.item.ID, "err", err)
+	}
+	k.timer.Reset(k.every)
+}
+
+func (k *leaseKeeper) stop() {
+	k.mu.Lock()
+	k.stopped = true
+	k.timer.Stop()
+	k.mu.Unlock()
 }

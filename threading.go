@@ -20,14 +20,19 @@ import (
 // what one listing twenty does.
 const maxThreadRefs = 20
 
-// threadRefs returns the ids a message answers, in the order they are
-// tried: In-Reply-To first, then References newest first, each id once,
-// at most maxThreadRefs of each.
-func threadRefs(m *compose.Message) []string {
-	out := make([]string, 0, min(len(m.InReplyTo), maxThreadRefs)+min(len(m.References), maxThreadRefs))
+// lookupIDs returns the ids Ingest looks up for a message: its own
+// Message-ID, when it has one, then refs, the ids it answers in the order
+// they are tried (In-Reply-To first, then References newest first, each
+// id once, at most maxThreadRefs of each). refs shares ids' array.
+func lookupIDs(m *compose.Message) (ids, refs []string) {
+	ids = make([]string, 0, 1+min(len(m.InReplyTo), maxThreadRefs)+min(len(m.References), maxThreadRefs))
+	if m.MessageID != "" {
+		ids = append(ids, m.MessageID)
+	}
+	first := len(ids)
 	add := func(id string) {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
+		if !slices.Contains(ids[first:], id) {
+			ids = append(ids, id)
 		}
 	}
 	for _, id := range m.InReplyTo[:min(len(m.InReplyTo), maxThreadRefs)] {
@@ -36,7 +41,7 @@ func threadRefs(m *compose.Message) []string {
 	for i := len(m.References) - 1; i >= max(0, len(m.References)-maxThreadRefs); i-- {
 		add(m.References[i])
 	}
-	return out
+	return ids, ids[first:]
 }
 
 // placement is where an inbound message goes, decided from the ids it
@@ -69,52 +74,56 @@ type candidate struct {
 // answer to one of our forwards goes to the inbound the forward was made
 // from.
 func (w *Workspace) place(ctx context.Context, in *intake) (*placement, error) {
-	p := &placement{}
-	msg := in.msg
-	refs := threadRefs(msg)
-	ids := refs
-	if msg.MessageID != "" {
-		ids = append([]string{msg.MessageID}, refs...)
+	// One value for all the look-up finds: the transaction's function
+	// captures it alone.
+	var l struct {
+		p     placement
+		same  *Email
+		cands []candidate
 	}
-	var same *Email
-	var cands []candidate
-	err := w.view(ctx, func(t *tx) error {
-		found, err := t.EmailsByMessageIDs(ctx, ids)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*Email, len(found))
-		for _, e := range found {
-			byID[e.MessageID] = e
-		}
-		if msg.MessageID != "" {
-			same = byID[msg.MessageID]
-		}
-		for _, ref := range refs {
-			c := candidate{ref: ref, email: byID[ref]}
-			id := ""
-			if c.email != nil {
-				id = c.email.InteractionID
-			} else if token, ok := w.threadToken(ref); ok {
-				id = token
-			} else {
-				continue
-			}
-			if c.it, err = t.Interaction(ctx, id); errors.Is(err, ErrNotFound) {
-				continue
-			} else if err != nil {
+	p := &l.p
+	ids, refs := lookupIDs(in.msg)
+	if len(ids) > 0 {
+		err := w.view(ctx, func(t *tx) error {
+			found, err := t.EmailsByMessageIDs(ctx, ids)
+			if err != nil {
 				return err
 			}
-			cands = append(cands, c)
+			if len(found) > 0 && found[0].MessageID == in.msg.MessageID {
+				l.same = found[0]
+			}
+			for _, ref := range refs {
+				c := candidate{ref: ref}
+				for _, e := range found {
+					if e.MessageID == ref {
+						c.email = e
+					}
+				}
+				id := ""
+				if c.email != nil {
+					id = c.email.InteractionID
+				} else if token, ok := w.threadToken(ref); ok {
+					id = token
+				} else {
+					continue
+				}
+				if c.it, err = t.Interaction(ctx, id); errors.Is(err, ErrNotFound) {
+					continue
+				} else if err != nil {
+					return err
+				}
+				l.cands = append(l.cands, c)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	if same != nil && w.sameMessage(p, in, same) {
+	if l.same != nil && w.sameMessage(p, in, l.same) {
 		return p, nil
 	}
+	cands := l.cands
 	sender := contact.NormalizeAddress(in.from.Address)
 	parties := map[string]*threadParties{}
 	var suspicious []string
