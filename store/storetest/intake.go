@@ -30,7 +30,7 @@ const (
 	deskHost    = "desk.shop.example"
 )
 
-// deskClock is a clock the test moves.
+// deskClock is the desk's clock, stopped at base.
 type deskClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -40,12 +40,6 @@ func (c *deskClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
-}
-
-func (c *deskClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 // desk is a Workspace on the store under test, with agent ann serving the
