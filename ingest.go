@@ -85,7 +85,13 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 		return nil, err
 	}
 	if p.ownCopy != "" {
-		return w.Interaction(ctx, p.ownCopy)
+		var it *interaction.Interaction
+		err := w.view(ctx, func(t *tx) error {
+			var err error
+			it, err = t.Interaction(ctx, p.ownCopy)
+			return err
+		})
+		return it, err
 	}
 	var who contact.Contact
 	if p.duplicate == "" && p.inbound == "" {
