@@ -67,14 +67,13 @@ func (st *msgState) clean() {
 		fix("attachment type", &a.ContentType)
 		fix("Content-ID", &a.ContentID)
 	}
-	for k, vs := range m.Header {
+	for _, vs := range m.Header {
 		for i := range vs {
 			if needsClean(vs[i]) {
 				// Quietly: the fields read above carry the warnings.
 				vs[i] = cleanString(vs[i])
 			}
 		}
-		m.Header[k] = vs
 	}
 	for i, w := range m.Warnings {
 		if needsClean(w) {
