@@ -23,29 +23,29 @@ func TestTransferToUnknownQueueRefused(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
-	f.agent(t, "sam", emailflow.RoleSupervisor)
+	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "sam", Queues: []string{"support-fr", "billing"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}}))
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"billing"}}))
 	id := f.handled(t, "alice")
-	before, err := f.ws.Interaction(ctx, id)
+	before, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 
 	err = f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Queue: "nowhere", Note: "?"})
 	require.ErrorIs(t, err, emailflow.ErrNotFound)
 	assert.ErrorContains(t, err, `"nowhere"`)
-	after, err := f.ws.Interaction(ctx, id)
+	after, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "a refusal changes nothing")
 
 	// A queue an agent serves (or an option names) is known.
 	require.NoError(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Queue: "billing"}))
-	it, err := f.ws.Interaction(ctx, id)
+	it, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Equal(t, "billing", it.Queue)
 
 	// A supervisor's Assign refuses it too.
 	require.NoError(t, f.ws.Assign(ctx, "sam", id, emailflow.TransferTarget{Agent: "alice"}))
 	assert.ErrorIs(t, f.ws.Assign(ctx, "sam", id, emailflow.TransferTarget{Queue: "nowhere"}), emailflow.ErrNotFound)
-	it, err = f.ws.Interaction(ctx, id)
+	it, err = f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateParked, it.State)
 	assert.Equal(t, "alice", it.Owner)
@@ -92,7 +92,7 @@ func TestOurMessageIDsAreRandom(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	it, err := f.ws.Interaction(ctx, id)
+	it, err := f.ws.Interaction(ctx, admin, id)
 	require.NoError(t, err)
 	seen := map[string]bool{}
 	for range 50 {
@@ -161,6 +161,7 @@ func TestDeliveryLeaseRenewedDuringALongSend(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, ws1.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 5}))
 	require.NoError(t, ws1.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, ws1.PutAgent(ctx, emailflow.Agent{ID: admin, Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	it, err := ws1.Ingest(ctx, support, bytes.NewReader(readFile(t, "testdata/french-order.eml")))
 	require.NoError(t, err)
 	_, err = ws1.Accept(ctx, "alice", it.ID)
@@ -197,7 +198,7 @@ func TestDeliveryLeaseRenewedDuringALongSend(t *testing.T) {
 	close(sender.release)
 	require.NoError(t, <-sent)
 	assert.Len(t, sender.sent, 1, "sent once")
-	out, err := ws1.Interaction(ctx, r.ID)
+	out, err := ws1.Interaction(ctx, admin, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, out.State)
 }

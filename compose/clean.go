@@ -64,6 +64,7 @@ func (st *msgState) clean() {
 	for i := range m.Attachments {
 		a := &m.Attachments[i]
 		fix("attachment name", &a.Filename)
+		fix("attachment name", &a.OriginalFilename)
 		fix("attachment type", &a.ContentType)
 		fix("Content-ID", &a.ContentID)
 	}

@@ -37,7 +37,7 @@ func messageStrings(m *Message) []string {
 		out = append(out, vs...)
 	}
 	for _, a := range m.Attachments {
-		out = append(out, a.Filename, a.ContentType, a.ContentID)
+		out = append(out, a.Filename, a.OriginalFilename, a.ContentType, a.ContentID)
 		if a.Message != nil {
 			out = append(out, messageStrings(a.Message)...)
 		}

@@ -28,6 +28,9 @@ import (
 const (
 	deskMailbox = "support@shop.example"
 	deskHost    = "desk.shop.example"
+	// deskAdmin is the host's administrator: the tests read what happened
+	// as the admin, who sees every interaction.
+	deskAdmin = "admin"
 )
 
 // deskClock is the desk's clock, stopped at base.
@@ -72,6 +75,7 @@ func newDesk(t *testing.T, newStore newFunc, opts *emailflow.Options) *desk {
 	ctx := t.Context()
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ann", Name: "Ann", Address: "ann@shop.example", Queues: []string{"support"}, Capacity: 50}))
 	require.NoError(t, ws.SetStatus(ctx, "ann", emailflow.StatusReady))
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: deskAdmin, Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	return d
 }
 
@@ -87,7 +91,7 @@ func (d *desk) ingest(t *testing.T, raw string) *interaction.Interaction {
 // emails returns the emails of interaction id.
 func (d *desk) emails(t *testing.T, id string) []*emailflow.Email {
 	t.Helper()
-	es, err := d.ws.Emails(t.Context(), id)
+	es, err := d.ws.Emails(t.Context(), deskAdmin, id)
 	require.NoError(t, err)
 	return es
 }
@@ -95,7 +99,7 @@ func (d *desk) emails(t *testing.T, id string) []*emailflow.Email {
 // inbounds returns the inbound interactions.
 func (d *desk) inbounds(t *testing.T) []*interaction.Interaction {
 	t.Helper()
-	its, err := d.ws.Interactions(t.Context(), emailflow.Query{Kind: interaction.KindInbound})
+	its, err := d.ws.Interactions(t.Context(), deskAdmin, emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	return its
 }
@@ -268,7 +272,7 @@ func emailStrings(e *emailflow.Email) []string {
 		}
 	}
 	for _, a := range e.Attachments {
-		out = append(out, a.Filename, a.ContentType, a.ContentID)
+		out = append(out, a.Filename, a.OriginalFilename, a.ContentType, a.ContentID)
 	}
 	return out
 }
@@ -334,7 +338,7 @@ func testDeduplication(t *testing.T, newStore newFunc) {
 // with action.
 func historyDetails(t *testing.T, d *desk, id, action string) string {
 	t.Helper()
-	it, err := d.ws.Interaction(t.Context(), id)
+	it, err := d.ws.Interaction(t.Context(), deskAdmin, id)
 	require.NoError(t, err)
 	var out []string
 	for _, h := range it.History {
@@ -568,7 +572,7 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 	t.Run("OwnerSeesItAndReplyGoesToTheCustomer", func(t *testing.T) {
 		d := newDesk(t, newStore, nil)
 		in := d.handled(t, "res-1")
-		events, err := d.ws.Events(ctx, 0, 0)
+		events, err := d.ws.Events(ctx, deskAdmin, 0, 0)
 		require.NoError(t, err)
 		after := events[len(events)-1].Seq
 		answer := forward(t, d, in, 1)
@@ -581,7 +585,7 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 		e := got[0]
 		assert.True(t, e.IsResourceAnswer(), "a resource answer, not customer mail")
 		assert.NotEmpty(t, historyDetails(t, d, in.ID, "resource-answer"))
-		events, err = d.ws.Events(ctx, after, 0)
+		events, err = d.ws.Events(ctx, deskAdmin, after, 0)
 		require.NoError(t, err)
 		var seen bool
 		for _, ev := range events {
