@@ -8,8 +8,9 @@ import (
 )
 
 // PutAgent registers an agent or replaces its identity, queues, capacity
-// and roles (its status is kept when it exists). A bad address or an empty
-// id is refused with ErrInvalidInput.
+// and roles (its status is kept when it exists). A bad address, a name
+// with CR, LF or another control character, or an empty id is refused
+// with ErrInvalidInput.
 func (w *Workspace) PutAgent(ctx context.Context, a Agent) error {
 	if a.ID == "" {
 		return fmt.Errorf("%w: agent id is empty", ErrInvalidInput)
@@ -18,6 +19,11 @@ func (w *Workspace) PutAgent(ctx context.Context, a Agent) error {
 		if _, err := mail.ParseAddress(a.Address); err != nil {
 			return fmt.Errorf("%w: agent %s address %q: %v", ErrInvalidInput, a.ID, a.Address, err)
 		}
+	}
+	// The name goes into headers (a colleague's address, signatures'
+	// field codes): refused here rather than at Send.
+	if err := checkHeaderText("agent name", a.Name); err != nil {
+		return err
 	}
 	switch a.Status {
 	case "", StatusReady, StatusNotReady, StatusLoggedOut, StatusNotResponding:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/contact"
 )
 
 // inboundEmail turns a parsed message into the stored record.
@@ -93,4 +94,17 @@ func (e *Email) recipients() []string {
 		}
 	}
 	return out
+}
+
+// addressedTo reports whether addr, in contact.NormalizeAddress form, is
+// one of e's To, Cc or Bcc recipients.
+func (e *Email) addressedTo(addr string) bool {
+	for _, l := range [][]mail.Address{e.To, e.Cc, e.Bcc} {
+		for _, a := range l {
+			if contact.NormalizeAddress(a.Address) == addr {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -45,7 +45,15 @@ type Email struct {
 	// On an outbound email, a non-empty Auto marks our own automated mail:
 	// it is rendered with "Auto-Submitted: auto-replied".
 	Auto string
-	// Warnings lists what could not be read of a malformed inbound email;
+	// ForwardID marks an external resource's answer to one of our
+	// forwards: the forward's (outbound) interaction id. Such an email is
+	// kept on the inbound the forward was made from, for its agent; it is
+	// not the customer's mail (Reply answers the customer's latest email).
+	// Empty for any other email.
+	ForwardID string
+	// Warnings lists what could not be read of a malformed inbound email,
+	// and what its intake had to set aside (a sender no contact could be
+	// made for, a reference to a conversation the sender is no party of);
 	// on an outbound draft, what the Workspace changed in what it built
 	// (recipients cut to Limits.Recipients).
 	Warnings []string
@@ -59,6 +67,10 @@ type Email struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// IsResourceAnswer reports whether e is an external resource's answer to
+// one of our forwards rather than the customer's mail.
+func (e *Email) IsResourceAnswer() bool { return e.ForwardID != "" }
 
 // Attachment is a file attached to an email. Data is read-only once stored.
 type Attachment struct {

@@ -34,6 +34,10 @@ const (
 	EventCancelled   EventType = "cancelled"    // a consultation was cancelled
 	EventAssigned    EventType = "assigned"     // a supervisor moved it to an agent's workbin or a queue
 	EventCall        EventType = "call"         // the agent called the contact (Detail: the call id)
+	// EventResourceAnswer: an external resource answered one of our
+	// forwards; the answer is on the inbound (Agent: its owner, Detail:
+	// the email's id).
+	EventResourceAnswer EventType = "resource-answer"
 )
 
 // Event types of the QA review cycle (see Approve, Reject, ReviewEdit,

@@ -179,8 +179,9 @@ func toQueue(it *interaction.Interaction, queue string, now time.Time) {
 // a queue, it is queued there and routed like new mail. The note is added
 // to the interaction's notes.
 //
-// Errors: ErrNotFound (interaction or target agent); ErrForbidden (not the
-// owner, or no transfer privilege); ErrInvalidTransition (not handling);
+// Errors: ErrNotFound (interaction, target agent, or a queue no option
+// names and no agent serves); ErrForbidden (not the owner, or no transfer
+// privilege); ErrInvalidTransition (not handling);
 // ErrInvalidInput (no target, both targets, or the sender as target);
 // ErrUnavailable (the target agent is not ready or at capacity);
 // ErrTooLarge (a note over Limits.NoteBytes).
@@ -229,6 +230,9 @@ func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to Transfe
 			// it comes back to them unless the target accepts, so routing
 			// must not fill its place meanwhile.
 			return t.emit(EventTransferred, it, to.Agent, agentID, to.Note)
+		}
+		if err := w.knownQueue(t, to.Queue); err != nil {
+			return err
 		}
 		if err := it.Fire(ctx, ev, agentID, t.now, "to queue "+to.Queue); err != nil {
 			return err
@@ -421,7 +425,8 @@ func (w *Workspace) ListQueue(ctx context.Context, actorID, queue string) ([]*in
 // (no assign privilege, or an interaction the supervisor may not see: not
 // of a queue they serve); ErrInvalidTransition (offered or handled by
 // someone: transfer it instead); ErrInvalidInput (no or two targets);
-// ErrTooLarge (a note over Limits.NoteBytes).
+// ErrTooLarge (a note over Limits.NoteBytes); ErrNotFound also for a queue
+// no option names and no agent serves.
 func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to TransferTarget) error {
 	if err := to.check("assign"); err != nil {
 		return err
@@ -461,6 +466,9 @@ func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to Tran
 			it.Owner, it.Workbin = to.Agent, WorkbinInProgress
 		} else {
 			if err := it.Fire(ctx, ev, supervisorID, t.now, "to queue "+to.Queue); err != nil {
+				return err
+			}
+			if err := w.knownQueue(t, to.Queue); err != nil {
 				return err
 			}
 			toQueue(it, to.Queue, t.now)

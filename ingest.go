@@ -3,13 +3,11 @@ package emailflow
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,24 +27,34 @@ const (
 // Ingest takes in one raw RFC 5322 message received at mailbox (one of our
 // addresses), from any source: a webhook, LMTP, an IMAP poller.
 //
-// The message is stored, with its raw bytes, before Ingest returns. Its
-// sender is identified in the Directory (and created when unknown, unless
-// Options.NoContactCreation). A customer's reply to our mail (In-Reply-To or
-// References naming one of our messages, or our token in such an id) joins
-// that thread: it is added to the thread's open inbound interaction, or
-// starts a new inbound interaction in the same thread. Other mail starts a
-// new thread, queued in the mailbox's queue and offered to a ready agent.
+// The message is stored whole, with its raw bytes, before Ingest returns:
+// once Ingest succeeds it is findable. Its sender is identified in the
+// Directory (and a contact created when unknown, unless
+// Options.NoContactCreation); a sender no contact can be made for is
+// taken in without one, with a warning. A reply joins its conversation
+// (In-Reply-To, then the newest References, or our token in such an id)
+// only when its sender is a party of that conversation: the contact, an
+// address that was on one of its emails (a Cc'd party, a resource we
+// forwarded it to); it is added to the thread's open inbound interaction,
+// or starts a new inbound interaction in the same thread. A reference
+// that fails that check is recorded as a warning and the mail starts a
+// new conversation. An external resource's answer to one of our forwards
+// is stored on the inbound the forward was made from (see
+// Email.ForwardID, EventResourceAnswer). Other mail starts a new thread,
+// queued in the mailbox's queue and offered to a ready agent.
 //
 // When r is an EnvelopeReader (the SMTP server's are), the stored email
 // keeps the envelope the message arrived with.
 //
-// Ingest is idempotent: the same message (same Message-ID at the same
-// mailbox, or the same bytes when it has no Message-ID) returns the
-// interaction the first call created. A copy of one of our own emails
-// (Bcc'd to a mailbox of ours, echoed back) returns the outbound
-// interaction it belongs to and creates nothing. Malformed mail is taken
-// in with what could be read and the warnings in the email's Warnings and
-// the history.
+// Ingest is idempotent: the same message (same Message-ID and content at
+// the same mailbox, the content compared without the trace fields relays
+// add: see compose.ContentHash; or the same content when it has no
+// Message-ID) returns the interaction the first call created. The same
+// Message-ID with other content is another message, taken in with a
+// warning. A copy of one of our own emails (Bcc'd to a mailbox of ours,
+// echoed back) returns the outbound interaction it belongs to and creates
+// nothing. Malformed mail is taken in with what could be read and the
+// warnings in the email's Warnings and the history.
 //
 // Errors: ErrInvalidInput for a mailbox that is not an address;
 // ErrTooLarge beyond the parse limits; the reader's or the store's errors.
@@ -67,152 +75,43 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 	if err != nil {
 		return nil, domainErr(err)
 	}
-	scope := ""
-	if w.opts.SplitRecipients {
-		scope = mailbox
-	}
-	key := ingestKey(scope, msg.MessageID, raw)
-	var from mail.Address
+	in := &intake{msg: msg, raw: raw, mailbox: mailbox, hash: compose.ContentHash(raw)}
 	if len(msg.From) > 0 {
-		from = msg.From[0]
+		in.from = msg.From[0]
 	}
-	who, err := w.identify(ctx, from)
+	if w.opts.SplitRecipients {
+		in.scope = mailbox
+	}
+	if er, ok := r.(EnvelopeReader); ok {
+		env := er.Envelope()
+		in.envelope = env.clone()
+	}
+	// The look-ups happen before the write transaction, which stays short.
+	p, err := w.place(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	contactID := who.ID
+	if p.ownCopy != "" {
+		var it *interaction.Interaction
+		err := w.view(ctx, func(t *tx) error {
+			var err error
+			it, err = t.Interaction(ctx, p.ownCopy)
+			return err
+		})
+		return it, err
+	}
+	var who contact.Contact
+	if p.duplicate == "" && p.inbound == "" {
+		// A resource is no customer: no contact is made for it.
+		var warnings []string
+		who, warnings = w.identify(ctx, in.from)
+		p.warnings = append(p.warnings, warnings...)
+	}
 	var ack *OutboxItem
-
 	var out *interaction.Interaction
 	err = w.update(ctx, func(t *tx) error {
-		if msg.MessageID != "" {
-			// A copy of our own email (a Bcc to one of our mailboxes, a
-			// mailing list echoing it back) is already stored, with its
-			// bytes: it is not a customer's mail.
-			own, err := t.EmailByMessageID(ctx, msg.MessageID)
-			if err == nil && own.Direction == Outbound {
-				out, err = t.Interaction(ctx, own.InteractionID)
-				return err
-			}
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
-		thread, err := w.findThread(t, msg, contactID)
-		if err != nil {
-			return err
-		}
-		var open *interaction.Interaction
-		if thread != "" {
-			open, err = openInbound(t, thread)
-			if err != nil {
-				return err
-			}
-		}
-		target := w.ids.NewID()
-		if open != nil {
-			target = open.ID
-		}
-		owner, claimed, err := t.ClaimIngest(ctx, key, target)
-		if err != nil {
-			return err
-		}
-		if !claimed {
-			out, err = t.Interaction(ctx, owner)
-			return err
-		}
-		email := inboundEmail(msg, raw, w.ids.NewID(), target, mailbox, t.now)
-		if er, ok := r.(EnvelopeReader); ok {
-			env := er.Envelope()
-			email.Envelope = env.clone()
-		}
-		if err := t.PutEmail(ctx, email); err != nil {
-			return err
-		}
-		if open != nil {
-			open.Record("system", "message", t.now, email.ID)
-			if err := t.UpdateInteraction(ctx, open); err != nil {
-				return err
-			}
-			out = open
-			return t.emit(EventMessage, open, open.Owner, "system", email.ID)
-		}
-		it, err := interaction.New(target, interaction.KindInbound, "system", t.now)
-		if err != nil {
-			return err
-		}
-		if thread != "" {
-			it.ThreadID, it.ParentID = thread, thread
-		}
-		it.ContactID, it.Mailbox, it.Subject = contactID, mailbox, msg.Subject
-		r := w.routeFor(mailbox, recipients(msg))
-		// Skills: the interaction's own map, not the route's (Options are the host's).
-		it.Queue, it.QueuedAt, it.Skills, it.Language = r.Queue, t.now, maps.Clone(r.Skills), r.Language
-		it.Priority = r.Priority
-		if it.Priority == 0 {
-			it.Priority = w.queue(r.Queue).Priority
-		}
-		if thread != "" && w.opts.StickyFor > 0 {
-			last, err := lastAgent(t, thread)
-			if err != nil {
-				return err
-			}
-			if last != "" {
-				it.PreferredAgent, it.PreferUntil = last, t.now.Add(w.opts.StickyFor)
-			}
-		}
-		it.CaseData = make(interaction.CaseData, 0, 5+len(w.opts.CaseData))
-		it.CaseData.Put(CaseSubject, msg.Subject, true)
-		it.CaseData.Put(CaseFrom, displayAddress(from), true)
-		it.CaseData.Put(CaseMailbox, mailbox, true)
-		it.CaseData.Put(CaseReceived, t.now.UTC().Format("2006-01-02T15:04:05Z"), true)
-		for _, f := range w.opts.CaseData {
-			it.CaseData.Put(f.Key, f.Value, f.ReadOnly)
-		}
-		if msg.Auto.Automated() {
-			it.CaseData.Put("Automated", msg.Auto.String(), true)
-		}
-		for i, warn := range msg.Warnings {
-			if i == 5 {
-				it.Record("system", "parse-warning", t.now, fmt.Sprintf("and %d more", len(msg.Warnings)-i))
-				break
-			}
-			it.Record("system", "parse-warning", t.now, warn)
-		}
-		if err := it.Fire(ctx, interaction.EventQueue, "system", t.now, it.Queue); err != nil {
-			return err
-		}
-		if err := t.emit(EventIngested, it, "", "system", email.ID); err != nil {
-			return err
-		}
-		if err := t.emit(EventQueued, it, "", "system", it.Queue); err != nil {
-			return err
-		}
-		// Route before the first write, so a new interaction is stored once,
-		// already offered when an agent is free.
-		agent, err := w.pickAgent(t, it)
-		if err != nil {
-			return err
-		}
-		if agent != "" {
-			if err := it.Fire(ctx, interaction.EventOffer, "system", t.now, agent); err != nil {
-				return err
-			}
-			it.OfferedTo, it.OfferedAt = agent, t.now
-		}
-		if err := t.CreateInteraction(ctx, it); err != nil {
-			return err
-		}
-		out = it
-		if agent != "" {
-			if err := t.emit(EventOffered, it, agent, "system", ""); err != nil {
-				return err
-			}
-		}
-		if thread == "" {
-			f := compose.Fields{InteractionID: it.ID, Subject: it.Subject, ContactFirstName: who.FirstName, ContactLastName: who.LastName}
-			ack, out, err = w.autoAcknowledge(t, it, msg, f)
-		}
+		var err error
+		out, ack, err = w.takeIn(t, in, p, who)
 		return err
 	})
 	if err != nil {
@@ -224,6 +123,184 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 		}
 	}
 	return out.Clone(), nil // written, so the store's: the host gets a copy
+}
+
+// intake is one inbound message on its way in.
+type intake struct {
+	msg     *compose.Message
+	raw     []byte
+	mailbox string
+	scope   string // the idempotency scope: the mailbox when recipients are split
+	hash    string // compose.ContentHash of raw
+	from    mail.Address
+	// envelope is the SMTP envelope the message arrived with, when its
+	// reader knew it (EnvelopeReader).
+	envelope *Envelope
+}
+
+// takeIn stores the message where p says, in the ingest transaction: it
+// claims the idempotency key first, so that the same message taken in
+// twice at once is stored once. It returns the interaction the message
+// went to and, for a new conversation, the acknowledgement to deliver
+// after the commit.
+func (w *Workspace) takeIn(t *tx, in *intake, p *placement, who contact.Contact) (*interaction.Interaction, *OutboxItem, error) {
+	key := ingestKey(in.scope, in.msg.MessageID, in.hash)
+	if p.duplicate != "" {
+		// Taken in before: the key (perhaps of an older form) is claimed
+		// for the interaction that holds it.
+		owner, _, err := t.ClaimIngest(t.ctx, key, p.duplicate)
+		if err != nil {
+			return nil, nil, err
+		}
+		it, err := t.Interaction(t.ctx, owner)
+		return it, nil, err
+	}
+	var open *interaction.Interaction
+	target := p.inbound
+	if target == "" && p.thread != "" {
+		var err error
+		if open, err = openInbound(t, p.thread); err != nil {
+			return nil, nil, err
+		}
+		if open != nil {
+			target = open.ID
+		}
+	}
+	if target == "" {
+		target = w.ids.NewID()
+	}
+	owner, claimed, err := t.ClaimIngest(t.ctx, key, target)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !claimed {
+		it, err := t.Interaction(t.ctx, owner)
+		return it, nil, err
+	}
+	email := inboundEmail(in.msg, in.raw, w.ids.NewID(), target, in.mailbox, t.now)
+	email.Envelope = in.envelope
+	if len(p.warnings) > 0 {
+		email.Warnings = append(slices.Clip(email.Warnings), p.warnings...)
+	}
+	switch {
+	case p.inbound != "":
+		it, err := w.takeResourceAnswer(t, p, email)
+		return it, nil, err
+	case open != nil:
+		it, err := w.addFollowUp(t, open, email, in.msg.Warnings, p.warnings)
+		return it, nil, err
+	}
+	return w.newInbound(t, in, p, email, who)
+}
+
+// addFollowUp adds a customer's follow-up to the thread's open inbound.
+func (w *Workspace) addFollowUp(t *tx, open *interaction.Interaction, email *Email, parse, intake []string) (*interaction.Interaction, error) {
+	if err := t.PutEmail(t.ctx, email); err != nil {
+		return nil, err
+	}
+	open.Record("system", "message", t.now, email.ID)
+	recordWarnings(open, t.now, parse, intake)
+	if err := t.UpdateInteraction(t.ctx, open); err != nil {
+		return nil, err
+	}
+	return open, t.emit(EventMessage, open, open.Owner, "system", email.ID)
+}
+
+// newInbound creates the inbound interaction of a new conversation (or of
+// a thread whose inbound is closed), routes it and acknowledges it.
+func (w *Workspace) newInbound(t *tx, in *intake, p *placement, email *Email, who contact.Contact) (*interaction.Interaction, *OutboxItem, error) {
+	msg := in.msg
+	if err := t.PutEmail(t.ctx, email); err != nil {
+		return nil, nil, err
+	}
+	it, err := interaction.New(email.InteractionID, interaction.KindInbound, "system", t.now)
+	if err != nil {
+		return nil, nil, err
+	}
+	thread := p.thread
+	if thread != "" {
+		it.ThreadID, it.ParentID = thread, thread
+	}
+	it.ContactID, it.Mailbox, it.Subject = who.ID, in.mailbox, msg.Subject
+	r := w.routeFor(in.mailbox, recipients(msg))
+	// Skills: the interaction's own map, not the route's (Options are the host's).
+	it.Queue, it.QueuedAt, it.Skills, it.Language = r.Queue, t.now, maps.Clone(r.Skills), r.Language
+	it.Priority = r.Priority
+	if it.Priority == 0 {
+		it.Priority = w.queue(r.Queue).Priority
+	}
+	if thread != "" && w.opts.StickyFor > 0 {
+		last, err := lastAgent(t, thread)
+		if err != nil {
+			return nil, nil, err
+		}
+		if last != "" {
+			it.PreferredAgent, it.PreferUntil = last, t.now.Add(w.opts.StickyFor)
+		}
+	}
+	it.CaseData = make(interaction.CaseData, 0, 5+len(w.opts.CaseData))
+	it.CaseData.Put(CaseSubject, msg.Subject, true)
+	it.CaseData.Put(CaseFrom, displayAddress(in.from), true)
+	it.CaseData.Put(CaseMailbox, in.mailbox, true)
+	it.CaseData.Put(CaseReceived, t.now.UTC().Format("2006-01-02T15:04:05Z"), true)
+	for _, f := range w.opts.CaseData {
+		it.CaseData.Put(f.Key, f.Value, f.ReadOnly)
+	}
+	if msg.Auto.Automated() {
+		it.CaseData.Put("Automated", msg.Auto.String(), true)
+	}
+	recordWarnings(it, t.now, msg.Warnings, p.warnings)
+	ctx := t.ctx
+	if err := it.Fire(ctx, interaction.EventQueue, "system", t.now, it.Queue); err != nil {
+		return nil, nil, err
+	}
+	if err := t.emit(EventIngested, it, "", "system", email.ID); err != nil {
+		return nil, nil, err
+	}
+	if err := t.emit(EventQueued, it, "", "system", it.Queue); err != nil {
+		return nil, nil, err
+	}
+	// Route before the first write, so a new interaction is stored once,
+	// already offered when an agent is free.
+	agent, err := w.pickAgent(t, it)
+	if err != nil {
+		return nil, nil, err
+	}
+	if agent != "" {
+		if err := it.Fire(ctx, interaction.EventOffer, "system", t.now, agent); err != nil {
+			return nil, nil, err
+		}
+		it.OfferedTo, it.OfferedAt = agent, t.now
+	}
+	if err := t.CreateInteraction(ctx, it); err != nil {
+		return nil, nil, err
+	}
+	if agent != "" {
+		if err := t.emit(EventOffered, it, agent, "system", ""); err != nil {
+			return nil, nil, err
+		}
+	}
+	if thread != "" {
+		return it, nil, nil
+	}
+	f := compose.Fields{InteractionID: it.ID, Subject: it.Subject, ContactFirstName: who.FirstName, ContactLastName: who.LastName}
+	ack, out, err := w.autoAcknowledge(t, it, msg, f)
+	return out, ack, err
+}
+
+// recordWarnings puts an email's warnings in the history: at most five of
+// what could not be read, then what the intake set aside.
+func recordWarnings(it *interaction.Interaction, now time.Time, parse, intake []string) {
+	for i, warn := range parse {
+		if i == 5 {
+			it.Record("system", "parse-warning", now, fmt.Sprintf("and %d more", len(parse)-i))
+			break
+		}
+		it.Record("system", "parse-warning", now, warn)
+	}
+	for _, warn := range intake {
+		it.Record("system", "warning", now, warn)
+	}
 }
 
 func (w *Workspace) readRaw(r io.Reader) ([]byte, error) {
@@ -265,15 +342,14 @@ func (w *Workspace) readRaw(r io.Reader) ([]byte, error) {
 	return raw, nil
 }
 
-// ingestKey is the idempotency key: the Message-ID (within scope, a
-// mailbox when recipients are split), or a hash of the bytes when there is
-// none.
-func ingestKey(scope, messageID string, raw []byte) string {
+// ingestKey is the idempotency key: the Message-ID and the content hash
+// (within scope, a mailbox when recipients are split), or the content
+// hash alone when there is no Message-ID.
+func ingestKey(scope, messageID, hash string) string {
 	if messageID != "" {
-		return scope + " <" + messageID + ">"
+		return scope + " <" + messageID + "> sha256:" + hash
 	}
-	sum := sha256.Sum256(raw)
-	return scope + " sha256:" + hex.EncodeToString(sum[:])
+	return scope + " sha256:" + hash
 }
 
 func recipients(m *compose.Message) []string {
@@ -302,46 +378,6 @@ func lastAgent(t *tx, thread string) (string, error) {
 	return last, nil
 }
 
-// identify returns the contact of the sender, creating it when unknown
-// (unless disabled); the zero Contact when there is none. When several
-// contacts share the address, Options.ChooseContact decides (the most
-// recently updated by default); a chooser that refuses leaves the email
-// without a contact.
-func (w *Workspace) identify(ctx context.Context, from mail.Address) (contact.Contact, error) {
-	if from.Address == "" {
-		return contact.Contact{}, nil
-	}
-	found, err := w.dir.ContactsByAddress(ctx, from.Address)
-	if err != nil {
-		return contact.Contact{}, fmt.Errorf("identifying %s: %w", from.Address, err)
-	}
-	switch {
-	case len(found) == 1:
-		return found[0], nil
-	case len(found) > 1:
-		choose := w.opts.ChooseContact
-		if choose == nil {
-			choose = contact.MostRecent
-		}
-		c, err := choose(from.Address, found)
-		if err != nil {
-			w.log.Info("emailflow: sender left unidentified", "address", from.Address, "err", err)
-			return contact.Contact{}, nil
-		}
-		return c, nil
-	}
-	if w.opts.NoContactCreation {
-		return contact.Contact{}, nil
-	}
-	now := w.clock.Now()
-	c := contact.Contact{ID: w.ids.NewID(), Emails: []string{from.Address}, CreatedAt: now, UpdatedAt: now}
-	c.FirstName, c.LastName = splitName(from.Name)
-	if err := w.dir.CreateContact(ctx, c); err != nil {
-		return contact.Contact{}, fmt.Errorf("creating contact %s: %w", from.Address, err)
-	}
-	return c, nil
-}
-
 // displayAddress writes an address for people, not for headers: no
 // encoded words.
 func displayAddress(a mail.Address) string {
@@ -349,78 +385,6 @@ func displayAddress(a mail.Address) string {
 		return a.Address
 	}
 	return a.Name + " <" + a.Address + ">"
-}
-
-func splitName(name string) (first, last string) {
-	name = strings.TrimSpace(name)
-	if i := strings.LastIndexByte(name, ' '); i > 0 {
-		return strings.TrimSpace(name[:i]), name[i+1:]
-	}
-	return name, ""
-}
-
-// findThread returns the thread a message belongs to, from the ids it
-// answers (In-Reply-To first, then References newest first): one of our
-// stored messages, or our token in a Message-ID we generated. A token alone
-// is trusted only from the thread's own contact: ids can be guessed, and a
-// stranger must not slip into another customer's conversation. Never from
-// the subject.
-func (w *Workspace) findThread(t *tx, msg *compose.Message, contactID string) (string, error) {
-	ids := make([]string, 0, len(msg.InReplyTo)+len(msg.References))
-	ids = append(ids, msg.InReplyTo...)
-	for i := len(msg.References) - 1; i >= 0; i-- {
-		ids = append(ids, msg.References[i])
-	}
-	for _, id := range ids {
-		e, err := t.EmailByMessageID(t.ctx, id)
-		if err == nil {
-			it, err := t.Interaction(t.ctx, e.InteractionID)
-			if err != nil {
-				return "", err
-			}
-			return it.ThreadID, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return "", err
-		}
-	}
-	for _, id := range ids {
-		token, ok := w.threadToken(id)
-		if !ok {
-			continue
-		}
-		it, err := t.Interaction(t.ctx, token)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if contactID != "" && it.ContactID == contactID {
-			return it.ThreadID, nil
-		}
-	}
-	return "", nil
-}
-
-// messageID is the Message-ID of an email we send: it carries the thread
-// id, so a reply is threaded even when its client dropped our message from
-// References or the message is no longer stored.
-func (w *Workspace) messageID(thread, emailID string) string {
-	return "ef." + thread + "." + emailID + "@" + w.opts.Hostname
-}
-
-func (w *Workspace) threadToken(id string) (string, bool) {
-	local, ok := strings.CutSuffix(id, "@"+w.opts.Hostname)
-	if !ok {
-		return "", false
-	}
-	rest, ok := strings.CutPrefix(local, "ef.")
-	if !ok {
-		return "", false
-	}
-	thread, _, ok := strings.Cut(rest, ".")
-	return thread, ok && thread != ""
 }
 
 // openInbound returns the thread's open inbound interaction, if any.

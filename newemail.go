@@ -264,10 +264,16 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 			if err != nil {
 				return err
 			}
-			if len(emails) == 0 {
+			// The latest email, but not a resource's answer: that is ours
+			// to read, not to pass on as the customer's.
+			for i := len(emails) - 1; i >= 0 && orig == nil; i-- {
+				if !emails[i].IsResourceAnswer() {
+					orig = emails[i]
+				}
+			}
+			if orig == nil {
 				return fmt.Errorf("%w: %s has no email to forward", ErrNotFound, id)
 			}
-			orig = emails[len(emails)-1]
 			return nil
 		})
 		if err != nil {

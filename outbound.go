@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/mail"
 	"slices"
 	"strings"
@@ -151,7 +152,7 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 }
 
 // respondable loads an inbound interaction the agent handles and its latest
-// customer email.
+// customer email (a resource's answer is not the customer's).
 func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interaction, *Email, error) {
 	it, err := t.Interaction(t.ctx, id)
 	if err != nil {
@@ -171,7 +172,7 @@ func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interac
 		return nil, nil, err
 	}
 	for i := len(emails) - 1; i >= 0; i-- {
-		if emails[i].Direction == Inbound {
+		if emails[i].Direction == Inbound && !emails[i].IsResourceAnswer() {
 			return it, emails[i], nil
 		}
 	}
@@ -202,7 +203,7 @@ func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Inter
 	emailID := w.ids.NewID()
 	e := &Email{
 		ID: emailID, InteractionID: o.ID, Direction: Outbound, Mailbox: parent.Mailbox,
-		MessageID: w.messageID(o.ThreadID, emailID), References: d.References,
+		MessageID: w.messageID(o.ThreadID), References: d.References,
 		From: d.From, To: d.To, Cc: d.Cc, Bcc: d.Bcc, ReplyTo: d.ReplyTo,
 		Subject: d.Subject, Text: d.Text, HTML: d.HTML,
 		CreatedAt: t.now, UpdatedAt: t.now,
@@ -308,8 +309,9 @@ func (w *Workspace) EditDraft(ctx context.Context, agentID, id string, c DraftCo
 // attachment's id. The file is named compose.SafeFilename(filename) (the
 // base name only, without bidirectional or invisible characters, bounded);
 // filename is kept in OriginalFilename when it differs. Errors as for
-// EditDraft, plus ErrTooLarge over the per-message size or attachment
-// count.
+// EditDraft, plus ErrInvalidInput for a content type that is not a media
+// type ("application/pdf") and ErrTooLarge over the per-message size or
+// attachment count.
 func (w *Workspace) AddAttachment(ctx context.Context, agentID, id, filename, contentType string, r io.Reader) (string, error) {
 	if err := checkHeaderText("filename", filename); err != nil {
 		return "", err
@@ -322,6 +324,11 @@ func (w *Workspace) AddAttachment(ctx context.Context, agentID, id, filename, co
 	}
 	if err := checkHeaderText("content type", contentType); err != nil {
 		return "", err
+	}
+	// What Render would refuse at Send is refused now, while the agent
+	// can still choose another.
+	if mt, _, err := mime.ParseMediaType(contentType); err != nil || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "/") || strings.HasSuffix(mt, "/") {
+		return "", fmt.Errorf("%w: attachment content type %q is not a media type (type/subtype)", ErrInvalidInput, contentType)
 	}
 	limits := w.opts.Parse
 	maxSize, maxCount := int64(compose.DefaultMaxSize), compose.DefaultMaxAttachments

@@ -56,6 +56,11 @@ type Tx interface {
 	// EmailByMessageID returns the email with this Message-ID (without
 	// angle brackets), or ErrNotFound.
 	EmailByMessageID(ctx context.Context, messageID string) (*Email, error)
+	// EmailsByMessageIDs returns the emails holding these Message-IDs
+	// (each the one EmailByMessageID returns), in the order of ids; ids
+	// that name no email are left out. It is one lookup however many ids
+	// it is given (the Workspace gives a bounded number).
+	EmailsByMessageIDs(ctx context.Context, ids []string) ([]*Email, error)
 	// PutEmail inserts or replaces an email.
 	PutEmail(ctx context.Context, e *Email) error
 
@@ -141,6 +146,20 @@ type Directory interface {
 	// name, email address or phone number, case- and accent-insensitively
 	// ("helene" finds "Hélène"), and how many match in all.
 	SearchContacts(ctx context.Context, query string, page contact.Page) (contact.Result, error)
+}
+
+// ContactEnsurer is a Directory that creates the contact of a new sender
+// atomically (an optional ability, found by type assertion). With it, two
+// first messages from one address taken in at once, even by two
+// processes, give one contact. store/memory and store/postgres have it;
+// with a Directory that has not, Ingest keeps to one contact per address
+// within its own process only.
+type ContactEnsurer interface {
+	// EnsureContact returns the contacts having c's first email address
+	// (compared in contact.NormalizeAddress form), newest first, when
+	// there are any; otherwise it creates c and returns it alone. Errors
+	// as for CreateContact.
+	EnsureContact(ctx context.Context, c contact.Contact) ([]contact.Contact, error)
 }
 
 // Dialer places calls where the host has telephony (optional port).

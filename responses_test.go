@@ -71,7 +71,7 @@ func TestAutoAcknowledge(t *testing.T) {
 	assert.Equal(t, interaction.StateSent, autos[0].State)
 
 	// One per conversation: the customer's follow-up gets none.
-	f.ingest(t, mailTo("again", support, "In-Reply-To: <"+ack.MessageID+">\r\n"))
+	f.ingest(t, followUpFrom("again", "helene.dupre@exemple.fr", support, "In-Reply-To: <"+ack.MessageID+">\r\n"))
 	assert.Len(t, f.sender.Sent(), 1)
 
 	// Never to automated mail, nor to ourselves.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,27 @@ func (w *Workspace) routeFor(mailbox string, addrs []string) Route {
 		}
 	}
 	return Route{Queue: w.queueFor(mailbox)}
+}
+
+// knownQueue refuses a queue mail would be stranded in: one that no
+// option names (Queues, Mailboxes, Routes, DefaultQueue) and no agent
+// serves.
+func (w *Workspace) knownQueue(t *tx, name string) error {
+	o := &w.opts
+	if name == o.DefaultQueue ||
+		slices.ContainsFunc(o.Queues, func(q Queue) bool { return q.Name == name }) ||
+		slices.ContainsFunc(o.Mailboxes, func(m Mailbox) bool { return m.Queue == name }) ||
+		slices.ContainsFunc(o.Routes, func(r Route) bool { return r.Queue == name }) {
+		return nil
+	}
+	agents, err := t.Agents(t.ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(agents) == 0 {
+		return fmt.Errorf("%w: no queue %q (no option names it, no agent serves it)", ErrNotFound, name)
+	}
+	return nil
 }
 
 func (w *Workspace) queue(name string) Queue {

@@ -15,7 +15,12 @@ import (
 )
 
 func mailTo(id, to string, extra ...string) []byte {
-	return []byte("From: Client <client-" + id + "@exemple.fr>\r\nTo: " + to + "\r\n" + strings.Join(extra, "") + "Subject: Question " + id +
+	return followUpFrom(id, "client-"+id+"@exemple.fr", to, extra...)
+}
+
+// followUpFrom is mailTo from a given sender, such as a customer following up.
+func followUpFrom(id, from, to string, extra ...string) []byte {
+	return []byte("From: Client <" + from + ">\r\nTo: " + to + "\r\n" + strings.Join(extra, "") + "Subject: Question " + id +
 		"\r\nMessage-ID: <" + id + "@exemple.fr>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour " + id + "\r\n")
 }
 
@@ -125,7 +130,7 @@ func TestStickyFollowUpThenFallback(t *testing.T) {
 	f.agent(t, "bob")
 	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusNotReady))
 
-	followUp := mailTo("follow", support, "In-Reply-To: <CAF3x9-helene-2291@mail.exemple.fr>\r\n")
+	followUp := followUpFrom("follow", "helene.dupre@exemple.fr", support, "In-Reply-To: <CAF3x9-helene-2291@mail.exemple.fr>\r\n")
 	it, err := f.ws.Ingest(ctx, support, bytes.NewReader(followUp))
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, it.State, "reserved for alice, who is not ready")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/emailflow/emailflow/compose"
@@ -177,7 +178,7 @@ func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email
 		NextAttempt: t.now, CreatedAt: t.now, UpdatedAt: t.now,
 	}
 	if !w.opts.ManualDispatch {
-		item.Attempts, item.NextAttempt = 1, t.now.Add(leaseTime)
+		item.Attempts, item.NextAttempt = 1, t.now.Add(w.opts.DeliveryLease)
 	}
 	if err := t.Enqueue(t.ctx, item); err != nil {
 		return nil, err
@@ -273,9 +274,15 @@ func permanent(err error) bool {
 	return errors.As(err, &p) && p.Permanent()
 }
 
-// leaseTime keeps other dispatchers (in other processes) away from an item
-// while one delivers it.
-const leaseTime = 2 * time.Minute
+// Delivery is at least once: SMTP cannot make it exactly once. A process
+// that dies after the Sender handed the message over and before the
+// outcome is committed leaves the item pending, and another dispatcher
+// sends it again once the lease runs out, with the same bytes and so the
+// same Message-ID, by which the receiver can tell the copy. The window is
+// kept as small as it can be: the attempt is recorded (leased) before the
+// hand-off, the outcome right after it, and the lease is short and
+// renewed while the Sender works, so a slow delivery is never taken over
+// by another dispatcher and a dead one is retried soon.
 
 // deliver hands outbox item id to the Sender once: it leases the item,
 // sends, then records the outcome. It reports whether the item was
@@ -291,7 +298,7 @@ func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
 			return errSkip
 		}
 		o.Attempts++
-		o.NextAttempt, o.UpdatedAt = t.now.Add(leaseTime), t.now
+		o.NextAttempt, o.UpdatedAt = t.now.Add(w.opts.DeliveryLease), t.now
 		item = o
 		return t.UpdateOutbox(ctx, o)
 	})
@@ -310,7 +317,9 @@ func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
 // agent), or due again after a backoff. It returns the outbound as it now
 // stands and the Sender's error.
 func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction.Interaction, error) {
+	stop := w.keepLease(ctx, item)
 	sendErr := w.sender.Send(ctx, item.From, item.To, item.Raw)
+	stop()
 	// Record what happened even if the caller gives up now: a delivery the
 	// Sender took must not be sent again for want of a commit.
 	ctx = context.WithoutCancel(ctx)
@@ -373,4 +382,62 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 		return nil, err
 	}
 	return out, sendErr
+}
+
+// keepLease renews the lease on item every third of Options.DeliveryLease
+// while the Sender works, and returns the function that stops renewing
+// (waiting for a renewal under way). It stops by itself when the item is
+// no longer this attempt's.
+func (w *Workspace) keepLease(ctx context.Context, item *OutboxItem) (stop func()) {
+	k := &leaseKeeper{w: w, ctx: ctx, item: item, every: w.opts.DeliveryLease / 3}
+	k.mu.Lock()
+	k.timer = time.AfterFunc(k.every, k.renew)
+	k.mu.Unlock()
+	return k.stop
+}
+
+// leaseKeeper renews one delivery's lease.
+type leaseKeeper struct {
+	w     *Workspace
+	ctx   context.Context
+	item  *OutboxItem
+	every time.Duration
+
+	mu      sync.Mutex // held by a renewal, so that stop waits for it
+	stopped bool
+	timer   *time.Timer
+}
+
+func (k *leaseKeeper) renew() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
+	}
+	ctx, w := k.ctx, k.w
+	err := w.update(ctx, func(t *tx) error {
+		o, err := t.OutboxItem(ctx, k.item.ID)
+		if err != nil {
+			return err
+		}
+		if o.State != OutboxPending || o.Attempts != k.item.Attempts {
+			return errSkip
+		}
+		o.NextAttempt, o.UpdatedAt = t.now.Add(w.opts.DeliveryLease), t.now
+		return t.UpdateOutbox(ctx, o)
+	})
+	if errors.Is(err, errSkip) {
+		return // no longer ours
+	}
+	if err != nil {
+		w.log.Warn("emailflow: delivery lease not renewed, trying again", "outbox", k.item.ID, "err", err)
+	}
+	k.timer.Reset(k.every)
+}
+
+func (k *leaseKeeper) stop() {
+	k.mu.Lock()
+	k.stopped = true
+	k.timer.Stop()
+	k.mu.Unlock()
 }

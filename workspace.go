@@ -126,6 +126,16 @@ type Options struct {
 	// RetryBackoff is the wait after the first failed delivery; it doubles
 	// after each failure. Default 30 s.
 	RetryBackoff time.Duration
+	// DeliveryLease is how long a delivery keeps other dispatchers (in
+	// other processes) away from its outbox item; it is renewed while the
+	// Sender works, so it bounds only how soon the item is tried again
+	// after a crash. Default 30 s.
+	DeliveryLease time.Duration
+	// ReopenOnResourceAnswer makes an external resource's answer to a
+	// forward bring a parked or done inbound back to handling with its
+	// owner. By default the inbound stays as it is: the answer is stored
+	// on it with a history entry and an EventResourceAnswer for its owner.
+	ReopenOnResourceAnswer bool
 	// ReviewPolicy decides at Send which outbound emails a reviewer must
 	// approve before they go out (see package qa). Nil means
 	// qa.OnRequest(): only the emails whose author asks for it (SendWith).
@@ -165,6 +175,10 @@ type Workspace struct {
 
 	subMu sync.RWMutex
 	subs  map[*Subscription]struct{}
+
+	// creating serializes the creation of one sender's contact, for a
+	// Directory that cannot (see ContactEnsurer).
+	creating keyedMutex
 }
 
 // New returns a Workspace on the given ports. It fails with ErrInvalidInput
@@ -217,6 +231,9 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = 30 * time.Second
+	}
+	if o.DeliveryLease <= 0 {
+		o.DeliveryLease = 30 * time.Second
 	}
 	if o.Privileges == nil {
 		o.Privileges = DefaultPrivileges

@@ -115,3 +115,13 @@ func ExampleNormalizeSubject() {
 	// Re: hello
 	// Fwd: commande
 }
+
+func ExampleContentHash() {
+	relayed := "Received: from mx2.acme.test by mx1.acme.test; Mon, 23 Nov 2026 09:15:02 +0100\r\n" + customerMail
+	edited := strings.Replace(customerMail, "arriv=E9", "perdu", 1)
+	fmt.Println(compose.ContentHash([]byte(customerMail)) == compose.ContentHash([]byte(relayed)))
+	fmt.Println(compose.ContentHash([]byte(customerMail)) == compose.ContentHash([]byte(edited)))
+	// Output:
+	// true
+	// false
+}

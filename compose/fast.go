@@ -78,7 +78,7 @@ func (p *parser) parseMessageBytes(data []byte, depth int, top bool) (*Message, 
 	if err := p.fillHeader(st, h); err != nil {
 		return nil, err
 	}
-	if err := p.walkBytes(st, h, body, depth); err != nil {
+	if err := p.walkBytes(st, h, body, data, depth); err != nil {
 		return nil, err
 	}
 	if p.fatal != nil {
@@ -227,8 +227,9 @@ func canonicalKey(k string) string {
 	return textproto.CanonicalMIMEHeaderKey(k)
 }
 
-// walkBytes reads the body of an entity whose header is h.
-func (p *parser) walkBytes(st *msgState, h header, body []byte, depth int) error {
+// walkBytes reads the body of an entity whose header is h; raw is the
+// whole entity, header included.
+func (p *parser) walkBytes(st *msgState, h header, body, raw []byte, depth int) error {
 	mt, params, _ := contentType(st, h)
 	if !strings.HasPrefix(mt, "multipart/") {
 		return p.leafBytes(st, h, body, mt, params, depth)
@@ -239,8 +240,7 @@ func (p *parser) walkBytes(st *msgState, h header, body []byte, depth int) error
 		return p.leafBytes(st, h, body, "text/plain", params, depth)
 	}
 	if depth >= maxDepth {
-		st.warn("%s nested too deeply, skipped", mt)
-		return nil
+		return p.keepUnread(st, mt, bytes.NewReader(raw))
 	}
 	if depth == 0 && mt == "multipart/report" {
 		st.report = params["report-type"]
@@ -252,7 +252,7 @@ func (p *parser) walkBytes(st *msgState, h header, body []byte, depth int) error
 	}
 	for _, part := range parts {
 		ph, pbody, _ := readHeaderBytes(st, part)
-		if err := p.walkBytes(st, ph, pbody, depth+1); err != nil {
+		if err := p.walkBytes(st, ph, pbody, part, depth+1); err != nil {
 			return err
 		}
 	}
@@ -332,7 +332,7 @@ func (p *parser) leafBytes(st *msgState, h header, body []byte, mt string, param
 		return err
 	}
 	if mt == "message/rfc822" || mt == "message/global" {
-		if err := p.nested(a, data, depth); err != nil {
+		if err := p.nested(st, a, data, depth); err != nil {
 			return err
 		}
 	}

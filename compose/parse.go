@@ -254,6 +254,7 @@ func (p *parser) finish(st *msgState, h header) *Message {
 		from = m.From[0].Address
 	}
 	m.Auto = classify(h, from, st.report)
+	st.clean()
 	return m
 }
 
@@ -901,11 +902,22 @@ func leafInfo(st *msgState, h header, mt string, params map[string]string) partI
 
 // addText keeps a text or HTML body.
 func addText(st *msgState, info *partInfo, data []byte) {
+	if bytes.IndexByte(data, 0) >= 0 {
+		if s, ok := utf16Text(data); ok {
+			st.warn("%s: NUL bytes, read as UTF-16", info.mt)
+			addTextString(st, info, strings.ReplaceAll(s, "\r\n", "\n"))
+			return
+		}
+	}
 	s := lfString(data)
 	if !utf8.ValidString(s) {
 		st.warn("%s: invalid %s bytes, read as windows-1252", info.mt, charsetName(info.params))
 		s = latin1ish(s)
 	}
+	addTextString(st, info, s)
+}
+
+func addTextString(st *msgState, info *partInfo, s string) {
 	if info.mt == "text/html" {
 		st.m.HTML = s
 	} else if s != "" || len(st.text) == 0 {
@@ -953,9 +965,11 @@ func (p *parser) newAttachment(info *partInfo) (*Attachment, error) {
 	return a, nil
 }
 
-// nested parses the body of a message/rfc822 attachment.
-func (p *parser) nested(a *Attachment, data []byte, depth int) error {
+// nested parses the body of a message/rfc822 attachment; nested too
+// deeply, it stays an attachment, unread.
+func (p *parser) nested(st *msgState, a *Attachment, data []byte, depth int) error {
 	if depth >= maxDepth {
+		st.warn("%s nested too deeply, kept unread as an attachment", a.ContentType)
 		return nil
 	}
 	m, err := p.parseMessageBytes(data, depth+1, false)
@@ -969,6 +983,27 @@ func (p *parser) nested(a *Attachment, data []byte, depth int) error {
 	return nil
 }
 
+// keepUnread keeps a multipart nested deeper than maxDepth, header and
+// body as received, as a message/rfc822 attachment: its content is not
+// parsed, but stays whole for the agent to download.
+func (p *parser) keepUnread(st *msgState, mt string, raw io.Reader) error {
+	st.warn("%s nested too deeply, kept unread as an attachment", mt)
+	a, err := p.newAttachment(&partInfo{mt: "message/rfc822", disp: "attachment", filename: "nested-part.eml"})
+	if err != nil {
+		return err
+	}
+	if p.opts.Blobs != nil {
+		return p.store(st, a, raw)
+	}
+	data, err := io.ReadAll(raw)
+	if err != nil {
+		return err // from memory: never
+	}
+	a.Data, a.Size = data, int64(len(data))
+	st.m.Attachments = append(st.m.Attachments, *a)
+	return nil
+}
+
 // walk reads the body of an entity whose header is h (streaming).
 func (p *parser) walk(st *msgState, h header, gh gmtextproto.Header, body io.Reader, depth int) error {
 	mt, params, clean := contentType(st, h)
@@ -979,8 +1014,11 @@ func (p *parser) walk(st *msgState, h header, gh gmtextproto.Header, body io.Rea
 			return p.leaf(st, h, gh, body, "text/plain", params, false, depth)
 		}
 		if depth >= maxDepth {
-			st.warn("%s nested too deeply, skipped", mt)
-			return nil
+			var raw bytes.Buffer
+			if err := gmtextproto.WriteHeader(&raw, gh); err != nil {
+				return err
+			}
+			return p.keepUnread(st, mt, io.MultiReader(&raw, body))
 		}
 		if depth == 0 && mt == "multipart/report" {
 			st.report = params["report-type"]
@@ -1059,7 +1097,7 @@ func (p *parser) leaf(st *msgState, h header, gh gmtextproto.Header, body io.Rea
 		if err != nil && !p.stopped() {
 			st.warn("%s: body cut short: %v", mt, trimForWarning(err.Error()))
 		}
-		if err := p.nested(a, data, depth); err != nil {
+		if err := p.nested(st, a, data, depth); err != nil {
 			return err
 		}
 		return p.store(st, a, bytes.NewReader(data))

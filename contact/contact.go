@@ -128,9 +128,13 @@ func NormalizeAddress(addr string) string {
 	return strings.ToLower(a)
 }
 
+// MaxNameRunes is the most characters Validate accepts in FirstName or
+// LastName.
+const MaxNameRunes = 200
+
 // Limits applied by Validate.
 const (
-	maxNameRunes  = 200
+	maxNameRunes  = MaxNameRunes
 	maxAddrBytes  = 254 // RFC 5321 path limit, less the angle brackets
 	minPhoneDigit = 2
 	maxPhoneDigit = 15 // E.164

@@ -60,6 +60,7 @@ var machines = map[Kind]machine{
 		{EventDelete, []State{StateNew, StateQueued, StateHandling, StateParked}, StateDeleted},
 		{EventAssign, []State{StateQueued, StateParked}, StateParked},
 		{EventRequeue, []State{StateParked}, StateQueued},
+		{EventReopen, []State{StateDone}, StateHandling},
 	}),
 	KindOutbound: newMachine([]transition{
 		{EventPark, []State{StateDraft}, StateParked},

@@ -76,6 +76,7 @@ const (
 	EventAssign        Event = "assign"         // queued/parked → parked (into an agent's workbin, by a supervisor)
 	EventRequeue       Event = "requeue"        // parked → queued (by a supervisor)
 	EventDecide        Event = "decide"         // review: handling → done, by an approval or a rejection only
+	EventReopen        Event = "reopen"         // done → handling: an answer came back for its owner
 )
 
 // String returns the event's name.

@@ -36,6 +36,23 @@ func (s *Store) CreateContact(_ context.Context, c contact.Contact) error {
 	return nil
 }
 
+// EnsureContact implements emailflow.ContactEnsurer: one contact per
+// address however many callers race to create it.
+func (s *Store) EnsureContact(ctx context.Context, c contact.Contact) ([]contact.Contact, error) {
+	if len(c.Emails) == 0 {
+		return nil, fmt.Errorf("%w: contact %q has no address to ensure", emailflow.ErrInvalidInput, c.ID)
+	}
+	s.ensuring.Lock()
+	defer s.ensuring.Unlock()
+	if found := s.contacts.ByAddress(c.Emails[0]); len(found) > 0 {
+		return found, nil
+	}
+	if err := s.CreateContact(ctx, c); err != nil {
+		return nil, err
+	}
+	return []contact.Contact{c.Clone()}, nil
+}
+
 // UpdateContact implements emailflow.Directory.
 func (s *Store) UpdateContact(_ context.Context, c contact.Contact) error {
 	if err := c.Validate(); err != nil {

@@ -17,8 +17,9 @@ import (
 )
 
 var (
-	_ emailflow.Store     = (*Store)(nil)
-	_ emailflow.Directory = (*Store)(nil)
+	_ emailflow.Store          = (*Store)(nil)
+	_ emailflow.Directory      = (*Store)(nil)
+	_ emailflow.ContactEnsurer = (*Store)(nil)
 )
 
 // errReadOnly is returned by writes in a View transaction.
@@ -64,6 +65,8 @@ type Store struct {
 	ready   map[string]*btree.BTreeG[readyKey] // ready agents per queue
 
 	contacts *contact.Index
+	// ensuring serializes EnsureContact: a look-up then a creation.
+	ensuring sync.Mutex
 
 	guard guard // race builds: written values stay unchanged
 }
@@ -506,6 +509,21 @@ func (t *txn) EmailByMessageID(_ context.Context, messageID string) (*emailflow.
 		return nil, notFound("email with Message-ID", messageID)
 	}
 	return t.s.handOutEmail(t.s.emails[id]), nil
+}
+
+// EmailsByMessageIDs implements emailflow.Tx.
+func (t *txn) EmailsByMessageIDs(_ context.Context, messageIDs []string) ([]*emailflow.Email, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	var out []*emailflow.Email
+	for i, mid := range messageIDs {
+		id, ok := t.s.byMsgID[mid]
+		if ok && !slices.Contains(messageIDs[:i], mid) {
+			out = append(out, t.s.handOutEmail(t.s.emails[id]))
+		}
+	}
+	return out, nil
 }
 
 // PutEmail implements emailflow.Tx.

@@ -63,8 +63,9 @@ func benchMail(b *testing.B, i int64) []byte {
 	return bytes.Replace(raw, []byte("CAF3x9-helene-2291"), []byte("pgbench-"+strconv.FormatInt(i, 36)), 1)
 }
 
-// lifecycle takes one email through ingest → accept → reply → send.
-func lifecycle(ctx context.Context, b *testing.B, ws *emailflow.Workspace, raw []byte) {
+// lifecycle takes one email through ingest → accept → reply → send, and
+// returns the inbound and the reply.
+func lifecycle(ctx context.Context, b *testing.B, ws *emailflow.Workspace, raw []byte) (in, reply *interaction.Interaction) {
 	it, err := ws.Ingest(ctx, benchMailbox, bytes.NewReader(raw))
 	if err != nil {
 		b.Fatal(err)
@@ -79,6 +80,7 @@ func lifecycle(ctx context.Context, b *testing.B, ws *emailflow.Workspace, raw [
 	if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
 		b.Fatal(err)
 	}
+	return it, r
 }
 
 // BenchmarkLifecycle: one inbound email ingested, offered, accepted,
@@ -288,5 +290,58 @@ func decideNext(ctx context.Context, tx emailflow.Tx, agentID string, now time.T
 		if err != nil || routing.PickItem(nil, &ra, page, now) >= 0 || len(page) < size {
 			return err
 		}
+	}
+}
+
+// BenchmarkIngestReferences: a customer's email whose References list n
+// ids, taken in on PostgreSQL: a reply to one of our emails (ours the
+// newest id), or ids we never sent (a new conversation). Ingest looks up
+// In-Reply-To and the newest 20 References in one query before its write
+// transaction, so 80,000 ids cost what parsing and storing them costs,
+// not 80,000 look-ups.
+func BenchmarkIngestReferences(b *testing.B) {
+	for _, tc := range []struct {
+		n     int
+		reply bool
+	}{{1, true}, {80_000, true}, {80_000, false}} {
+		name := fmt.Sprintf("refs=%d/reply=%v", tc.n, tc.reply)
+		b.Run(name, func(b *testing.B) {
+			ws, _ := benchWorkspace(b)
+			ctx := context.Background()
+			it, r := lifecycle(ctx, b, ws, benchMail(b, 0))
+			d, err := ws.Draft(ctx, r.Owner, r.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var refs bytes.Buffer
+			refs.WriteString("References:")
+			for i := range tc.n - 1 {
+				fmt.Fprintf(&refs, " <%x@x>", i)
+				if i%50 == 49 {
+					refs.WriteString("\r\n")
+				}
+			}
+			last := "<last@x>"
+			if tc.reply {
+				last = "<" + d.MessageID + ">"
+			}
+			refs.WriteString(" " + last + "\r\n")
+			mails := make([][]byte, b.N)
+			for i := range mails {
+				mails[i] = fmt.Appendf(nil, "From: helene.dupre@exemple.fr\r\nTo: %s\r\n%sSubject: Re: colis\r\nMessage-ID: <refs-%d@exemple.fr>\r\n\r\nToujours rien.\r\n", benchMailbox, refs.Bytes(), i)
+			}
+			b.SetBytes(int64(len(mails[0])))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				got, err := ws.Ingest(ctx, benchMailbox, bytes.NewReader(mails[i]))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if (got.ThreadID == it.ThreadID) != tc.reply {
+					b.Fatal("threaded wrong")
+				}
+			}
+		})
 	}
 }

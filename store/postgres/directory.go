@@ -250,10 +250,14 @@ func (s *Store) ContactsByAddress(ctx context.Context, addr string) ([]contact.C
 	if n == "" {
 		return nil, nil
 	}
-	return s.queryContacts(ctx, "contacts by address", `SELECT c.data FROM {s}.contact_addresses a
-		JOIN {s}.contacts c ON c.id = a.contact_id WHERE a.address = $1
-		ORDER BY c.updated_at DESC, c.id`, n)
+	return s.queryContacts(ctx, "contacts by address", contactsByAddressSQL, n)
 }
+
+// contactsByAddressSQL selects the contacts having a normalized address,
+// newest first.
+const contactsByAddressSQL = `SELECT c.data FROM {s}.contact_addresses a
+	JOIN {s}.contacts c ON c.id = a.contact_id WHERE a.address = $1
+	ORDER BY c.updated_at DESC, c.id`
 
 // CreateContact implements emailflow.Directory. Errors: ErrInvalidInput
 // (no id, or Validate refuses it), ErrConflict (the id exists).
@@ -274,6 +278,50 @@ func (s *Store) putContact(ctx context.Context, c contact.Contact, create bool) 
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", emailflow.ErrInvalidInput, err)
 	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.writeContact(ctx, tx, c, create) })
+}
+
+// EnsureContact implements emailflow.ContactEnsurer. An advisory lock on
+// the address, held to the end of the transaction, makes the look-up and
+// the creation one step for every process on the schema.
+func (s *Store) EnsureContact(ctx context.Context, c contact.Contact) ([]contact.Contact, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", emailflow.ErrInvalidInput, err)
+	}
+	if len(c.Emails) == 0 {
+		return nil, fmt.Errorf("%w: contact %q has no address to ensure", emailflow.ErrInvalidInput, c.ID)
+	}
+	addr := contact.NormalizeAddress(c.Emails[0])
+	var found []contact.Contact
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow contact "+s.schema+" "+addr); err != nil {
+			return mapErr("ensure contact", err)
+		}
+		rows, err := tx.Query(ctx, s.sql(contactsByAddressSQL), addr)
+		if err != nil {
+			return mapErr("ensure contact", err)
+		}
+		var data []byte
+		_, err = pgx.ForEachRow(rows, []any{&data}, func() error {
+			c, err := decodeContact(data)
+			found = append(found, c)
+			return err
+		})
+		if err != nil || len(found) > 0 {
+			return mapErr("ensure contact", err)
+		}
+		found = []contact.Contact{c.Clone()}
+		return s.writeContact(ctx, tx, c, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// writeContact stores a valid contact in tx: a new one (create), or over
+// the one with its id.
+func (s *Store) writeContact(ctx context.Context, tx pgx.Tx, c contact.Contact, create bool) error {
 	c = c.Clone()
 	normTimes(&c)
 	data, err := json.Marshal(c)
@@ -290,37 +338,35 @@ func (s *Store) putContact(ctx context.Context, c contact.Contact, create bool) 
 	slices.Sort(addrs)
 	addrs = slices.Compact(addrs)
 	keys := contactKeys(&c)
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := `INSERT INTO {s}.contacts (id, updated_at, sort_last, sort_first, data)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
-		if !create {
-			q = `UPDATE {s}.contacts SET updated_at = $2, sort_last = $3, sort_first = $4, data = $5
-				WHERE id = $1`
+	q := `INSERT INTO {s}.contacts (id, updated_at, sort_last, sort_first, data)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
+	if !create {
+		q = `UPDATE {s}.contacts SET updated_at = $2, sort_last = $3, sort_first = $4, data = $5
+			WHERE id = $1`
+	}
+	tag, err := tx.Exec(ctx, s.sql(q), c.ID, c.UpdatedAt, last, first, data)
+	if err != nil {
+		return mapErr("put contact", err)
+	}
+	if tag.RowsAffected() == 0 {
+		if create {
+			return fmt.Errorf("%w: contact %q exists", emailflow.ErrConflict, c.ID)
 		}
-		tag, err := tx.Exec(ctx, s.sql(q), c.ID, c.UpdatedAt, last, first, data)
-		if err != nil {
-			return mapErr("put contact", err)
-		}
-		if tag.RowsAffected() == 0 {
-			if create {
-				return fmt.Errorf("%w: contact %q exists", emailflow.ErrConflict, c.ID)
-			}
-			return notFound("contact", c.ID)
-		}
-		b := &pgx.Batch{}
-		if !create {
-			b.Queue(s.sql(`DELETE FROM {s}.contact_addresses WHERE contact_id = $1`), c.ID)
-			b.Queue(s.sql(`DELETE FROM {s}.contact_keys WHERE contact_id = $1`), c.ID)
-		}
-		b.Queue(s.sql(`INSERT INTO {s}.contact_addresses (address, contact_id)
-			SELECT a, $2 FROM unnest($1::text[]) AS a`), addrs, c.ID)
-		b.Queue(s.sql(`INSERT INTO {s}.contact_keys (key, contact_id)
-			SELECT k, $2 FROM unnest($1::bytea[]) AS k`), keys, c.ID)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return mapErr("put contact", err)
-		}
-		return nil
-	})
+		return notFound("contact", c.ID)
+	}
+	b := &pgx.Batch{}
+	if !create {
+		b.Queue(s.sql(`DELETE FROM {s}.contact_addresses WHERE contact_id = $1`), c.ID)
+		b.Queue(s.sql(`DELETE FROM {s}.contact_keys WHERE contact_id = $1`), c.ID)
+	}
+	b.Queue(s.sql(`INSERT INTO {s}.contact_addresses (address, contact_id)
+		SELECT a, $2 FROM unnest($1::text[]) AS a`), addrs, c.ID)
+	b.Queue(s.sql(`INSERT INTO {s}.contact_keys (key, contact_id)
+		SELECT k, $2 FROM unnest($1::bytea[]) AS k`), keys, c.ID)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return mapErr("put contact", err)
+	}
+	return nil
 }
 
 // SearchContacts implements emailflow.Directory, with the matching rules

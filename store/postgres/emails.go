@@ -13,16 +13,47 @@ import (
 	"github.com/emailflow/emailflow/interaction"
 )
 
-// Emails and outbox items are stored as JSON with their raw message in a
-// bytea column of its own.
+// Emails and outbox items are stored as JSON with their bytes apart: the
+// raw message in a bytea column of its own, an email's attachment bodies
+// in a bytea array. Text fields are valid UTF-8 without NUL, as compose
+// parses them, which is what jsonb and text hold.
 
-func decodeEmail(data, raw []byte) (*emailflow.Email, error) {
+// emailColumns are the columns decodeEmail reads, in its order.
+const emailColumns = `e.data, e.raw, e.attachments`
+
+func decodeEmail(data, raw []byte, bodies [][]byte) (*emailflow.Email, error) {
 	e := new(emailflow.Email)
 	if err := json.Unmarshal(data, e); err != nil {
 		return nil, fmt.Errorf("postgres: decode email: %w", err)
 	}
 	e.Raw = raw
+	if bodies != nil {
+		// Stored by this version: the bodies are here, not in data.
+		if len(bodies) != len(e.Attachments) {
+			return nil, fmt.Errorf("postgres: decode email %s: %d attachment bodies for %d attachments", e.ID, len(bodies), len(e.Attachments))
+		}
+		for i := range e.Attachments {
+			e.Attachments[i].Data = bodies[i]
+		}
+	}
 	return e, nil
+}
+
+// encodeEmail returns the JSON of e without its bytes, and its attachment
+// bodies.
+func encodeEmail(e *emailflow.Email) ([]byte, [][]byte, error) {
+	c := e.Clone() // its own Attachments: clearing Data leaves e alone
+	c.Raw = nil
+	bodies := make([][]byte, len(c.Attachments))
+	for i := range c.Attachments {
+		bodies[i], c.Attachments[i].Data = c.Attachments[i].Data, nil
+	}
+	normTimes(c)
+	data, err := json.Marshal(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: encode email %s: %w", e.ID, err)
+	}
+	return data, bodies, nil
 }
 
 // Email implements emailflow.Tx.
@@ -31,14 +62,15 @@ func (t *txn) Email(ctx context.Context, id string) (*emailflow.Email, error) {
 		return nil, err
 	}
 	var data, raw []byte
-	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, raw FROM {s}.emails WHERE id = $1`), id).Scan(&data, &raw)
+	var bodies [][]byte
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT `+emailColumns+` FROM {s}.emails e WHERE e.id = $1`), id).Scan(&data, &raw, &bodies)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("email", id)
 	}
 	if err != nil {
 		return nil, mapErr("email", err)
 	}
-	return decodeEmail(data, raw)
+	return decodeEmail(data, raw, bodies)
 }
 
 // EmailsOf implements emailflow.Tx: in the order they were first stored.
@@ -46,14 +78,15 @@ func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*emailflow.
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.Query(ctx, t.s.sql(`SELECT data, raw FROM {s}.emails WHERE interaction_id = $1 ORDER BY ord`), interactionID)
+	rows, err := t.tx.Query(ctx, t.s.sql(`SELECT `+emailColumns+` FROM {s}.emails e WHERE e.interaction_id = $1 ORDER BY e.ord`), interactionID)
 	if err != nil {
 		return nil, mapErr("emails of", err)
 	}
 	out := []*emailflow.Email{}
 	var data, raw []byte
-	_, err = pgx.ForEachRow(rows, []any{&data, &raw}, func() error {
-		e, err := decodeEmail(data, raw)
+	var bodies [][]byte
+	_, err = pgx.ForEachRow(rows, []any{&data, &raw, &bodies}, func() error {
+		e, err := decodeEmail(data, raw, bodies)
 		if err != nil {
 			return err
 		}
@@ -73,15 +106,51 @@ func (t *txn) EmailByMessageID(ctx context.Context, messageID string) (*emailflo
 		return nil, err
 	}
 	var data, raw []byte
-	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT e.data, e.raw FROM {s}.message_ids m
-		JOIN {s}.emails e ON e.id = m.email_id WHERE m.message_id = $1`), messageID).Scan(&data, &raw)
+	var bodies [][]byte
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT `+emailColumns+` FROM {s}.message_ids m
+		JOIN {s}.emails e ON e.id = m.email_id WHERE m.message_id = $1`), messageID).Scan(&data, &raw, &bodies)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("email with Message-ID", messageID)
 	}
 	if err != nil {
 		return nil, mapErr("email by Message-ID", err)
 	}
-	return decodeEmail(data, raw)
+	return decodeEmail(data, raw, bodies)
+}
+
+// EmailsByMessageIDs implements emailflow.Tx, in one query.
+func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*emailflow.Email, error) {
+	if err := t.readable(); err != nil {
+		return nil, err
+	}
+	if len(messageIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := t.tx.Query(ctx, t.s.sql(`SELECT m.message_id, `+emailColumns+` FROM {s}.message_ids m
+		JOIN {s}.emails e ON e.id = m.email_id WHERE m.message_id = ANY($1)`), messageIDs)
+	if err != nil {
+		return nil, mapErr("emails by Message-ID", err)
+	}
+	found := make(map[string]*emailflow.Email, len(messageIDs))
+	var mid string
+	var data, raw []byte
+	var bodies [][]byte
+	_, err = pgx.ForEachRow(rows, []any{&mid, &data, &raw, &bodies}, func() error {
+		e, err := decodeEmail(data, raw, bodies)
+		found[mid] = e
+		return err
+	})
+	if err != nil {
+		return nil, mapErr("emails by Message-ID", err)
+	}
+	out := make([]*emailflow.Email, 0, len(found))
+	for _, mid := range messageIDs {
+		if e, ok := found[mid]; ok {
+			out = append(out, e)
+			delete(found, mid) // once, however often ids names it
+		}
+	}
+	return out, nil
 }
 
 // PutEmail implements emailflow.Tx.
@@ -92,17 +161,14 @@ func (t *txn) PutEmail(ctx context.Context, e *emailflow.Email) error {
 	if e.ID == "" || e.InteractionID == "" {
 		return fmt.Errorf("%w: email without id or interaction", emailflow.ErrInvalidInput)
 	}
-	c := e.Clone()
-	c.Raw = nil
-	normTimes(c)
-	data, err := json.Marshal(c)
+	data, bodies, err := encodeEmail(e)
 	if err != nil {
-		return fmt.Errorf("postgres: encode email %s: %w", e.ID, err)
+		return err
 	}
 	b := &pgx.Batch{}
-	b.Queue(t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data, raw = excluded.raw
-		WHERE emails.interaction_id = excluded.interaction_id`), e.ID, e.InteractionID, data, e.Raw)
+	b.Queue(t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw, attachments) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data, raw = excluded.raw, attachments = excluded.attachments
+		WHERE emails.interaction_id = excluded.interaction_id`), e.ID, e.InteractionID, data, e.Raw, bodies)
 	if e.MessageID != "" {
 		b.Queue(t.s.sql(`INSERT INTO {s}.message_ids (message_id, email_id)
 			SELECT $1, id FROM {s}.emails WHERE id = $2 AND interaction_id = $3

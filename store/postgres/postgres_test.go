@@ -196,6 +196,9 @@ func dropStaleSchemas(pool *pgxpool.Pool) error {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(crashSchemaEnv) != "" {
+		os.Exit(crashChild()) // a child of TestCrashIngestAndDispatch
+	}
 	// Fail at once, with one message, rather than in every test.
 	poolOnce.Do(func() { testPool, poolErr = connect(context.Background(), 16) })
 	if poolErr != nil {

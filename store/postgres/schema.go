@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS {s}.emails (
 	raw            bytea
 );
 CREATE INDEX IF NOT EXISTS emails_interaction ON {s}.emails (interaction_id, ord);
+-- Attachment bodies, in the order of the email's attachments (NULL for a
+-- body kept in a BlobStore), as bytes rather than base64 inside data.
+ALTER TABLE {s}.emails ADD COLUMN IF NOT EXISTS attachments bytea[];
 
 CREATE TABLE IF NOT EXISTS {s}.message_ids (
 	message_id text COLLATE "C" PRIMARY KEY,

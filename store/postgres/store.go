@@ -15,8 +15,9 @@ import (
 )
 
 var (
-	_ emailflow.Store     = (*Store)(nil)
-	_ emailflow.Directory = (*Store)(nil)
+	_ emailflow.Store          = (*Store)(nil)
+	_ emailflow.Directory      = (*Store)(nil)
+	_ emailflow.ContactEnsurer = (*Store)(nil)
 )
 
 // errReadOnly is returned by writes in a View transaction.

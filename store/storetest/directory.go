@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +113,43 @@ func testDirectory(t *testing.T, newStore newFunc) {
 			require.NoError(t, err)
 			emptyOr(t, want, contactIDs(cs), "address of creator %d", i)
 		}
+	})
+
+	t.Run("EnsureContactConcurrently", func(t *testing.T) {
+		d := directory(t, newStore)
+		e, ok := d.(emailflow.ContactEnsurer)
+		if !ok {
+			t.Skip("the store does not implement emailflow.ContactEnsurer")
+		}
+		ctx := t.Context()
+		const n = 8
+		created := make([][]contact.Contact, n)
+		errs := race(n, func(i int) error {
+			// One address, written in several ways, by several senders.
+			addr := []string{"Helene@Exemple.fr", "helene@exemple.fr", " <HELENE@exemple.fr> "}[i%3]
+			c := contact.Contact{ID: fmt.Sprintf("c%d", i), FirstName: fmt.Sprintf("Person%d", i), Emails: []string{strings.TrimSpace(strings.Trim(strings.TrimSpace(addr), "<>"))}, CreatedAt: at(0), UpdatedAt: at(0)}
+			var err error
+			created[i], err = e.EnsureContact(ctx, c)
+			return err
+		})
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		cs, err := d.ContactsByAddress(ctx, "helene@exemple.fr")
+		require.NoError(t, err)
+		require.Len(t, cs, 1, "one contact per address")
+		for i := range n {
+			assert.Equal(t, contactIDs(cs), contactIDs(created[i]), "caller %d gets the one contact", i)
+		}
+		// Known addresses are found, not created again.
+		got, err := e.EnsureContact(ctx, contact.Contact{ID: "late", Emails: []string{"helene@exemple.fr"}})
+		require.NoError(t, err)
+		assert.Equal(t, contactIDs(cs), contactIDs(got))
+		_, err = d.Contact(ctx, "late")
+		assert.ErrorIs(t, err, emailflow.ErrNotFound)
+		// What CreateContact refuses, EnsureContact refuses.
+		_, err = e.EnsureContact(ctx, contact.Contact{ID: "bad", Emails: []string{`"john doe"@exemple.fr`}})
+		assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
 	})
 
 	t.Run("ByAddress", func(t *testing.T) {

@@ -154,6 +154,56 @@ func testEmail(t *testing.T, newStore newFunc) {
 		assert.Empty(t, byMessageID(t, s, "<e1@exemple.fr>"), "Message-IDs are stored without angle brackets")
 	})
 
+	t.Run("ByMessageIDs", func(t *testing.T) {
+		s := fresh(t, newStore)
+		twoInteractions(t, s)
+		first := message("first", "a", "dup@exemple.fr", 0)
+		copied := message("copy", "b", "dup@exemple.fr", 1)
+		putEmails(t, s, message("e1", "a", "e1@exemple.fr", 2), first, copied, message("e2", "b", "e2@exemple.fr", 3))
+		view(t, s, func(ctx context.Context, tx emailflow.Tx) {
+			got, err := tx.EmailsByMessageIDs(ctx, []string{"e2@exemple.fr", "nobody@exemple.fr", "dup@exemple.fr", "e1@exemple.fr", "e2@exemple.fr"})
+			require.NoError(t, err)
+			assert.Equal(t, []string{"e2", "first", "e1"}, emailIDs(got), "in the order asked, each once, the first email keeping a Message-ID")
+			for _, e := range got {
+				same(t, message(e.ID, e.InteractionID, e.MessageID, e.CreatedAt.Minute()), e, "whole, raw bytes included")
+			}
+			got, err = tx.EmailsByMessageIDs(ctx, nil)
+			assert.NoError(t, err)
+			assert.Empty(t, got)
+			got, err = tx.EmailsByMessageIDs(ctx, []string{"<e1@exemple.fr>", ""})
+			assert.NoError(t, err)
+			assert.Empty(t, got, "Message-IDs are without angle brackets; none is empty")
+		})
+	})
+
+	t.Run("BytesKeptExactly", func(t *testing.T) {
+		// The raw message and attachment bodies are bytes, whatever they
+		// hold: NUL, bytes that are not UTF-8, nothing, or nothing stored
+		// here at all (a body kept in a BlobStore has no Data).
+		s := fresh(t, newStore)
+		twoInteractions(t, s)
+		e := message("bytes", "a", "bytes@exemple.fr", 0)
+		e.Raw = []byte("Subject: \xff\xfe\r\n\r\nH\x00e\x00\r\n")
+		e.Attachments = []emailflow.Attachment{
+			{ID: "b1", Filename: "utf16.txt", ContentType: "text/plain", Size: 6, Data: []byte{0xFF, 0xFE, 'H', 0, 'i', 0}},
+			{ID: "b2", Filename: "empty.bin", ContentType: "application/octet-stream", Size: 0, Data: []byte{}},
+			{ID: "b3", Filename: "blob.bin", ContentType: "application/octet-stream", Size: 1 << 20},
+			{ID: "b4", Filename: "all.bin", ContentType: "application/octet-stream", Size: 256, Data: allBytes()},
+		}
+		putEmails(t, s, e.Clone())
+		for _, got := range []*emailflow.Email{getEmail(t, s, "bytes"), emailsOf(t, s, "a")[0]} {
+			assert.Equal(t, e.Raw, got.Raw)
+			require.Len(t, got.Attachments, 4)
+			for i, a := range got.Attachments {
+				assert.Equal(t, e.Attachments[i].ID, a.ID)
+				assert.Equal(t, len(e.Attachments[i].Data), len(a.Data), "attachment %s", a.ID)
+				if len(e.Attachments[i].Data) > 0 {
+					assert.Equal(t, e.Attachments[i].Data, a.Data, "attachment %s", a.ID)
+				}
+			}
+		}
+	})
+
 	t.Run("WithoutMessageID", func(t *testing.T) {
 		s := fresh(t, newStore)
 		twoInteractions(t, s)
@@ -255,4 +305,13 @@ func testEmail(t *testing.T, newStore newFunc) {
 			}
 		}
 	})
+}
+
+// allBytes returns the 256 byte values.
+func allBytes() []byte {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
 }

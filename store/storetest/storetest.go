@@ -19,7 +19,9 @@ type newFunc = func(t *testing.T) emailflow.Store
 
 // Run checks that the stores newStore makes follow the contract of
 // emailflow.Store and emailflow.Tx, and of emailflow.Directory when they
-// implement it. Each subtest gets a fresh, empty store from newStore, called
+// implement it; its Intake group takes mail in through a Workspace on the
+// store (hostile bytes, duplicates, deep nesting, threading), so what
+// Ingest accepted must be findable, whole. Each subtest gets a fresh, empty store from newStore, called
 // with that subtest's *testing.T.
 func Run(t *testing.T, newStore func(t *testing.T) emailflow.Store) {
 	t.Helper()
@@ -40,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) emailflow.Store) {
 		{"AvailableAgents", testAvailableAgents},
 		{"Waiting", testWaiting},
 		{"Directory", testDirectory},
+		{"Intake", testIntake},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })
