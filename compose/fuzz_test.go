@@ -160,6 +160,9 @@ func FuzzQuickAddrList(f *testing.F) {
 		"a@example.com", "Bob <bob@example.com>", `"Doe, John" <j@example.com>`,
 		"=?utf-8?q?Fran=C3=A7oise?= <f@example.fr>, c@example.com",
 		"<x@y.z>", "Bob  Smith <b@x.y>", "a@b, , c@d",
+		// Only space and tab fold in a name: net/mail keeps a no-break
+		// space and refuses a form feed.
+		"A\u00a0  B <x@y.z>", "A\t\tB <a@b.c>", "0  \f<0@0>",
 	} {
 		f.Add(s)
 	}

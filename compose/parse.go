@@ -395,6 +395,9 @@ func oneLine(s string) string {
 
 func isCtl(r rune) bool { return r < ' ' || r == 0x7f }
 
+// isBlank reports the white space of RFC 5322 (WSP): space and tab.
+func isBlank(r rune) bool { return r == ' ' || r == '\t' }
+
 // fillHeader sets the Message fields read from the top-level header.
 func (p *parser) fillHeader(st *msgState, h header) error {
 	m := st.m
@@ -564,7 +567,10 @@ func quickMailbox(p string) (mail.Address, bool) {
 		if strings.Contains(name, "=?") {
 			return mail.Address{}, false // encoded words: net/mail decodes them
 		} else if strings.Contains(name, "  ") || strings.IndexByte(name, '\t') >= 0 {
-			name = strings.Join(strings.Fields(name), " ")
+			// Only the blanks net/mail folds: strings.Fields would also
+			// drop a form feed or a no-break space that net/mail refuses
+			// or keeps.
+			name = strings.Join(strings.FieldsFunc(name, isBlank), " ")
 		}
 	}
 	if !utf8.ValidString(name) || strings.IndexFunc(name, isCtl) >= 0 {
