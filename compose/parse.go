@@ -718,8 +718,9 @@ func mediaType(v string) (string, map[string]string, bool) {
 	}
 	parts := strings.Split(v, ";")
 	t = strings.ToLower(strings.TrimSpace(parts[0]))
-	if i := strings.IndexAny(t, " \t"); i > 0 {
+	if i := strings.IndexFunc(t, func(r rune) bool { return r <= ' ' || r == 0x7f }); i > 0 {
 		// "application/pdf name=x.pdf": a parameter without its semicolon.
+		// A token ends at any blank or control character (a bare CR too).
 		parts = append(parts, t[i+1:])
 		t = t[:i]
 	}
