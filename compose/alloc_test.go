@@ -7,6 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
+// Results of the measured calls go here, so the calls are not dropped.
+var (
+	sinkS  string
+	sinkOK bool
+)
+
 // TestFastPathAllocations: the header fast paths for the common forms
 // allocate nothing, or only what they return.
 func TestFastPathAllocations(t *testing.T) {
@@ -15,11 +21,11 @@ func TestFastPathAllocations(t *testing.T) {
 		fn   func()
 		want float64
 	}{
-		{"simple media type", func() { simpleMediaType("text/plain") }, 0},
-		{"bare address", func() { simpleAddr("helene.dupre@exemple.fr") }, 0},
+		{"simple media type", func() { sinkS, sinkOK = simpleMediaType("text/plain") }, 0},
+		{"bare address", func() { sinkS, sinkOK = simpleAddr("helene.dupre@exemple.fr") }, 0},
 		{"date", func() { _, _ = parseDate("Tue, 3 Mar 2026 10:04:05 +0100") }, 0},
-		{"common header key", func() { canonicalKey("content-type") }, 0},
-		{"address list: the list only", func() { quickAddrList("Hélène Dupré <helene.dupre@exemple.fr>, bob@x.example") }, 1},
+		{"common header key", func() { sinkS = canonicalKey("content-type") }, 0},
+		{"address list: the list only", func() { _, sinkOK = quickAddrList("Hélène Dupré <helene.dupre@exemple.fr>, bob@x.example") }, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, testing.AllocsPerRun(100, tt.fn))
