@@ -3,6 +3,7 @@ package emailflow_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/mail"
 	"runtime"
 	"strconv"
@@ -71,22 +72,25 @@ func newBenchWorkspace(b testing.TB) (*emailflow.Workspace, *discard) {
 	return ws, s
 }
 
-// lifecycle takes one email through ingest → accept → reply → send.
-func lifecycle(ctx context.Context, b testing.TB, ws *emailflow.Workspace, raw []byte) {
+// lifecycle takes one email through ingest → accept → reply → send. It
+// returns the error rather than failing the benchmark: workers call it,
+// and only the benchmark's own goroutine may stop it.
+func lifecycle(ctx context.Context, ws *emailflow.Workspace, raw []byte) error {
 	it, err := ws.Ingest(ctx, support, bytes.NewReader(raw))
 	if err != nil {
-		b.Fatal(err)
+		return fmt.Errorf("ingest: %w", err)
 	}
 	if _, err := ws.Accept(ctx, it.OfferedTo, it.ID); err != nil {
-		b.Fatal(err)
+		return fmt.Errorf("accept: %w", err)
 	}
 	r, err := ws.Reply(ctx, it.OfferedTo, it.ID)
 	if err != nil {
-		b.Fatal(err)
+		return fmt.Errorf("reply: %w", err)
 	}
 	if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
-		b.Fatal(err)
+		return fmt.Errorf("send: %w", err)
 	}
+	return nil
 }
 
 // storeSpan is how many lifecycles a benchmark store holds before it is
@@ -119,7 +123,9 @@ func BenchmarkLifecycle(b *testing.B) {
 			ws, s = newBenchWorkspace(b)
 			b.StartTimer()
 		}
-		lifecycle(ctx, b, ws, uniqueMail(raw, int64(i)))
+		if err := lifecycle(ctx, ws, uniqueMail(raw, int64(i))); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.StopTimer()
 	runtime.KeepAlive(prev)
@@ -148,22 +154,30 @@ func BenchmarkLifecycleParallel(b *testing.B) {
 		ws, s := newBenchWorkspace(b)
 		round := min(storeSpan, b.N-done)
 		var next atomic.Int64
+		var failed atomic.Bool
 		var wg sync.WaitGroup
 		b.StartTimer()
 		start := time.Now()
 		for range workers {
 			wg.Go(func() {
-				for {
+				for !failed.Load() {
 					i := next.Add(1)
 					if i > int64(round) {
 						return
 					}
-					lifecycle(ctx, b, ws, uniqueMail(raw, int64(done)+i))
+					if err := lifecycle(ctx, ws, uniqueMail(raw, int64(done)+i)); err != nil {
+						b.Error(err) // b.Fatal only from the benchmark's goroutine
+						failed.Store(true)
+						return
+					}
 				}
 			})
 		}
 		wg.Wait()
 		elapsed += time.Since(start)
+		if failed.Load() {
+			b.FailNow()
+		}
 		if s.n.Load() != int64(round) {
 			b.Fatalf("sent %d of %d", s.n.Load(), round)
 		}

@@ -91,9 +91,14 @@ func routingScene(b *testing.B, waiting, agents int) (*emailflow.Workspace, []st
 // waiting interactions and 100 to 5k agents (half of them busy at
 // capacity). It reports ns/op, the 99th percentile of one decision, and
 // the heap the scene holds per entity (agents + interactions).
+// With -short (CI's smoke run) only the smallest scene is built.
 func BenchmarkRoutingDecision(b *testing.B) {
-	for _, waiting := range []int{1_000, 10_000, 100_000} {
-		for _, agents := range []int{100, 1_000, 5_000} {
+	waitings, agentses := []int{1_000, 10_000, 100_000}, []int{100, 1_000, 5_000}
+	if testing.Short() {
+		waitings, agentses = waitings[:1], agentses[:1]
+	}
+	for _, waiting := range waitings {
+		for _, agents := range agentses {
 			b.Run(fmt.Sprintf("waiting=%d/agents=%d", waiting, agents), func(b *testing.B) {
 				ws, ids, free, heap := routingScene(b, waiting, agents)
 				ctx := context.Background()

@@ -257,13 +257,15 @@ func TestDeliveryRetriesThenFails(t *testing.T) {
 
 	n, err := f.ws.DispatchPending(ctx)
 	require.NoError(t, err)
-	assert.Zero(t, n, "backoff: not due yet")
+	assert.Zero(t, n)
+	assert.Equal(t, 1, len(f.sender.Attempts()), "backoff: the retry is not due yet")
 
 	f.clock.Advance(time.Minute)
 	f.sender.Fail(nil)
 	n, err = f.ws.DispatchPending(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
+	assert.Equal(t, 2, len(f.sender.Attempts()))
 	o, err = f.ws.Interaction(ctx, admin, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, o.State)
@@ -284,6 +286,7 @@ func TestDeliveryRetriesThenFails(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateFailed, o.State)
 	assert.Equal(t, "550 mailbox unavailable", o.History[len(o.History)-1].Detail)
+	assert.Equal(t, 2+3, len(f.sender.Attempts()), "MaxAttempts tries of the second reply, no more")
 }
 
 func TestSameMessageIDOnRetry(t *testing.T) {

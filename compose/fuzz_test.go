@@ -3,16 +3,20 @@ package compose
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/mail"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
 )
 
-// FuzzParse feeds arbitrary bytes to Parse, in memory and streaming: no
-// panic, a message or an error, and whatever was read can be replied to.
+// FuzzParse feeds arbitrary bytes to Parse, in memory and streaming, and to
+// ParseBytes: no panic, a message or an error, whatever was read can be
+// replied to, and ParseBytes reads what Parse reads without changing its
+// input.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/enmime/*/*.raw")
 	for _, file := range files {
@@ -24,7 +28,17 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nx\r\n--b--\r\n"))
 	f.Add([]byte("From x\n From: a@b\nContent-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: quoted-printable\n\n=1B$B$3=1B(B=\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := Parse(bytes.NewReader(data), &ParseOptions{MaxSize: 1 << 20, MaxAttachments: 20})
+		opts := &ParseOptions{MaxSize: 1 << 20, MaxAttachments: 20}
+		m, err := Parse(bytes.NewReader(data), opts)
+		// ParseBytes, in place, reads the same and leaves its input alone.
+		in := bytes.Clone(data)
+		mb, errb := ParseBytes(in, opts)
+		if !bytes.Equal(in, data) {
+			t.Fatal("ParseBytes wrote to its input")
+		}
+		if fmt.Sprint(err) != fmt.Sprint(errb) || !reflect.DeepEqual(m, mb) {
+			t.Fatalf("ParseBytes disagrees with Parse: %v, %v", errb, err)
+		}
 		if err != nil {
 			if m != nil {
 				t.Fatal("message and error")
@@ -163,6 +177,9 @@ func FuzzQuickAddrList(f *testing.F) {
 		"a@example.com", "Bob <bob@example.com>", `"Doe, John" <j@example.com>`,
 		"=?utf-8?q?Fran=C3=A7oise?= <f@example.fr>, c@example.com",
 		"<x@y.z>", "Bob  Smith <b@x.y>", "a@b, , c@d",
+		// Only space and tab fold in a name: net/mail keeps a no-break
+		// space and refuses a form feed.
+		"A\u00a0  B <x@y.z>", "A\t\tB <a@b.c>", "0  \f<0@0>",
 	} {
 		f.Add(s)
 	}

@@ -396,6 +396,9 @@ func oneLine(s string) string {
 
 func isCtl(r rune) bool { return r < ' ' || r == 0x7f }
 
+// isBlank reports the white space of RFC 5322 (WSP): space and tab.
+func isBlank(r rune) bool { return r == ' ' || r == '\t' }
+
 // fillHeader sets the Message fields read from the top-level header.
 func (p *parser) fillHeader(st *msgState, h header) error {
 	m := st.m
@@ -565,7 +568,10 @@ func quickMailbox(p string) (mail.Address, bool) {
 		if strings.Contains(name, "=?") {
 			return mail.Address{}, false // encoded words: net/mail decodes them
 		} else if strings.Contains(name, "  ") || strings.IndexByte(name, '\t') >= 0 {
-			name = strings.Join(strings.Fields(name), " ")
+			// Only the blanks net/mail folds: strings.Fields would also
+			// drop a form feed or a no-break space that net/mail refuses
+			// or keeps.
+			name = strings.Join(strings.FieldsFunc(name, isBlank), " ")
 		}
 	}
 	if !utf8.ValidString(name) || strings.IndexFunc(name, isCtl) >= 0 {
@@ -713,8 +719,9 @@ func mediaType(v string) (string, map[string]string, bool) {
 	}
 	parts := strings.Split(v, ";")
 	t = strings.ToLower(strings.TrimSpace(parts[0]))
-	if i := strings.IndexAny(t, " \t"); i > 0 {
+	if i := strings.IndexFunc(t, func(r rune) bool { return r <= ' ' || r == 0x7f }); i > 0 {
 		// "application/pdf name=x.pdf": a parameter without its semicolon.
+		// A token ends at any blank or control character (a bare CR too).
 		parts = append(parts, t[i+1:])
 		t = t[:i]
 	}

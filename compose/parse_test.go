@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -477,13 +476,6 @@ func TestParseMalformedAddresses(t *testing.T) {
 	assert.Equal(t, []string{"alice@example.com", "eve@example.com"}, got)
 	require.Len(t, m.From, 1)
 	assert.Equal(t, "bob@example.com", m.From[0].Address)
-}
-
-func TestParseBytesReaderUntouched(t *testing.T) {
-	raw := []byte("Subject: x\r\n\r\nbody")
-	cp := bytes.Clone(raw)
-	_ = mustParse(t, string(raw))
-	assert.Equal(t, cp, raw)
 }
 
 func TestParseDate(t *testing.T) {

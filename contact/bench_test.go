@@ -13,7 +13,15 @@ import (
 	"github.com/emailflow/emailflow/contact"
 )
 
-const benchContacts = 100_000
+// benchContacts is the size of the benchmark index: 100,000 contacts, or
+// 5,000 with -short (CI's smoke run of every benchmark, which checks that
+// they run, not what they measure).
+func benchContacts() int {
+	if testing.Short() {
+		return 5_000
+	}
+	return 100_000
+}
 
 var (
 	firstNames = []string{
@@ -82,7 +90,7 @@ var (
 func benchSetup(b *testing.B) (*contact.Index, []contact.Contact) {
 	b.Helper()
 	benchOnce.Do(func() {
-		benchContactz = genContacts(benchContacts)
+		benchContactz = genContacts(benchContacts())
 		benchIndex = contact.NewIndex()
 		benchIndex.PutAll(benchContactz)
 	})
@@ -160,7 +168,7 @@ func searchBench(b *testing.B, x *contact.Index, qs []string) {
 // BenchmarkPutAll loads 100,000 contacts into an empty index, and reports
 // the heap the index keeps.
 func BenchmarkPutAll(b *testing.B) {
-	cs := genContacts(benchContacts)
+	cs := genContacts(benchContacts())
 	var live float64
 	for b.Loop() {
 		var before, after runtime.MemStats
@@ -179,7 +187,7 @@ func BenchmarkPutAll(b *testing.B) {
 // BenchmarkPut replaces contacts one by one in an index of 100,000, merges
 // included.
 func BenchmarkPut(b *testing.B) {
-	cs := genContacts(benchContacts)
+	cs := genContacts(benchContacts())
 	x := contact.NewIndex()
 	x.PutAll(cs)
 	b.ReportAllocs()

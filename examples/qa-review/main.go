@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net/mail"
 	"os"
@@ -45,8 +46,6 @@ type clock struct{ now time.Time }
 func (c *clock) Now() time.Time          { return c.now }
 func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 
-func step(format string, args ...any) { fmt.Printf("• "+format+"\n", args...) }
-
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
 }
@@ -62,8 +61,26 @@ func check(err error) {
 	}
 }
 
+// desk is what the walk-through leaves behind: its test reads the
+// outcome through the Workspace.
+type desk struct {
+	ws             *emailflow.Workspace
+	sender         *transport.Sender
+	inbound, reply string // interaction ids
+}
+
 func main() {
+	d := run(os.Stdout)
+	if len(d.sender.Sent()) != 1 {
+		os.Exit(1)
+	}
+}
+
+// run walks through the review cycle, printing each step to w.
+func run(w io.Writer) *desk {
 	ctx := context.Background()
+	step := func(format string, args ...any) { fmt.Fprintf(w, "• "+format+"\n", args...) }
+	line := func(s string) { fmt.Fprintln(w, s) }
 	clk := &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	sender := &transport.Sender{}
 	ws := must(emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: sender, Clock: clk, IDs: &ids{}}, &emailflow.Options{
@@ -101,9 +118,9 @@ func main() {
 	clk.Advance(12 * time.Minute)
 	out = must(ws.Reject(ctx, "rita", review, "exactitude", "Donne le numéro de suivi et la date de livraison prévue."))
 	step("rita rejects: the reply is %s, back with %s", out.State, out.Owner)
-	fmt.Println(indent("note: " + out.Notes[len(out.Notes)-1].Text))
+	line(indent("note: " + out.Notes[len(out.Notes)-1].Text))
 	status, _ := must(ws.CaseData(ctx, "camille", in.ID)).Get(emailflow.CaseQAStatus)
-	fmt.Println(indent("case data of the customer's interaction: " + emailflow.CaseQAStatus + " = " + status))
+	line(indent("case data of the customer's interaction: " + emailflow.CaseQAStatus + " = " + status))
 
 	// Round 2: the agent edits, the reviewer fixes a detail and approves.
 	clk.Advance(20 * time.Minute)
@@ -124,18 +141,18 @@ func main() {
 	sent := sender.Sent()
 	step("the customer received %d message:", len(sent))
 	msg := must(compose.Parse(bytes.NewReader(sent[0].Raw), nil))
-	fmt.Println(indent(fmt.Sprintf("To: %v\nSubject: %s\nIn-Reply-To: <%s>\n\n%s", sent[0].To, msg.Subject, strings.Join(msg.InReplyTo, "> <"), msg.Text)))
+	line(indent(fmt.Sprintf("To: %v\nSubject: %s\nIn-Reply-To: <%s>\n\n%s", sent[0].To, msg.Subject, strings.Join(msg.InReplyTo, "> <"), msg.Text)))
 
 	step("rounds of the reply:")
 	for _, r := range must(ws.Rounds(ctx, "camille", reply.ID)) {
-		fmt.Printf("    round %d by %s: %s by %s after %v", r.Number, r.Author, r.Decision, r.Reviewer, r.DecidedAt.Sub(r.SubmittedAt))
+		fmt.Fprintf(w, "    round %d by %s: %s by %s after %v", r.Number, r.Author, r.Decision, r.Reviewer, r.DecidedAt.Sub(r.SubmittedAt))
 		if r.Reason != "" {
-			fmt.Printf(" (%s: %s)", r.Reason, r.Remarks)
+			fmt.Fprintf(w, " (%s: %s)", r.Reason, r.Remarks)
 		}
 		if len(r.Edits) > 0 {
-			fmt.Printf(", %d reviewer edit(s)", len(r.Edits))
+			fmt.Fprintf(w, ", %d reviewer edit(s)", len(r.Edits))
 		}
-		fmt.Printf(", content %s…\n", r.Hash[:19])
+		fmt.Fprintf(w, ", content %s…\n", r.Hash[:19])
 	}
 
 	m := must(ws.Metrics(ctx, qa.Window{}))
@@ -147,9 +164,7 @@ func main() {
 		s := m.Reviewers[id]
 		step("reviewer %s: %d decisions, %d approved, %d edited", id, s.Rounds, s.Approved, s.Edited)
 	}
-	if len(sent) != 1 {
-		os.Exit(1)
-	}
+	return &desk{ws: ws, sender: sender, inbound: in.ID, reply: reply.ID}
 }
 
 // lastRound returns the latest review round of camille's email id.

@@ -62,6 +62,31 @@ func TestUpdatePanicRollsBack(t *testing.T) {
 	}))
 }
 
+// A caller changing its own copy, read from the store, changes nothing
+// and is not a fault.
+func TestGuardLetsCallersChangeTheirCopies(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(nil)
+	require.NoError(t, s.Update(ctx, func(tx emailflow.Tx) error {
+		return tx.CreateInteraction(ctx, &interaction.Interaction{ID: "it", Kind: interaction.KindInbound, State: interaction.StateQueued, ThreadID: "it"})
+	}))
+	var got *interaction.Interaction
+	require.NoError(t, s.View(ctx, func(tx emailflow.Tx) error {
+		var err error
+		got, err = tx.Interaction(ctx, "it")
+		return err
+	}))
+	got.Owner, got.State = "mallory", interaction.StateDone
+	require.NoError(t, s.View(ctx, func(tx emailflow.Tx) error {
+		it, err := tx.Interaction(ctx, "it")
+		if err == nil {
+			assert.Equal(t, interaction.StateQueued, it.State)
+			assert.Empty(t, it.Owner)
+		}
+		return err
+	}))
+}
+
 // The event log keeps the most recent Options.EventLog events, and a
 // rolled-back append never shows, even when it had to drop the oldest.
 func TestEventLogKeepsRecent(t *testing.T) {

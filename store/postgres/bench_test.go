@@ -54,33 +54,41 @@ func benchWorkspace(b *testing.B) (*emailflow.Workspace, *countSender) {
 	return ws, s
 }
 
-func benchMail(b *testing.B, i int64) []byte {
+// benchOrder reads the French email the lifecycle benchmarks take in.
+func benchOrder(b *testing.B) []byte {
 	b.Helper()
 	raw, err := os.ReadFile("../../testdata/french-order.eml")
 	if err != nil {
 		b.Fatal(err)
 	}
+	return raw
+}
+
+// benchMail returns raw with a Message-ID of its own, so that idempotent
+// ingest does not short-circuit later rounds.
+func benchMail(raw []byte, i int64) []byte {
 	return bytes.Replace(raw, []byte("CAF3x9-helene-2291"), []byte("pgbench-"+strconv.FormatInt(i, 36)), 1)
 }
 
-// lifecycle takes one email through ingest → accept → reply → send, and
-// returns the inbound and the reply.
-func lifecycle(ctx context.Context, b *testing.B, ws *emailflow.Workspace, raw []byte) (in, reply *interaction.Interaction) {
+// lifecycle takes one email through ingest → accept → reply → send. It
+// returns the error rather than failing the benchmark: RunParallel's
+// goroutines call it, and only the benchmark's own may stop it.
+func lifecycle(ctx context.Context, ws *emailflow.Workspace, raw []byte) error {
 	it, err := ws.Ingest(ctx, benchMailbox, bytes.NewReader(raw))
 	if err != nil {
-		b.Fatal(err)
+		return fmt.Errorf("ingest: %w", err)
 	}
 	if _, err := ws.Accept(ctx, it.OfferedTo, it.ID); err != nil {
-		b.Fatal(err)
+		return fmt.Errorf("accept: %w", err)
 	}
 	r, err := ws.Reply(ctx, it.OfferedTo, it.ID)
 	if err != nil {
-		b.Fatal(err)
+		return fmt.Errorf("reply: %w", err)
 	}
 	if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
-		b.Fatal(err)
+		return fmt.Errorf("send: %w", err)
 	}
-	return it, r
+	return nil
 }
 
 // BenchmarkLifecycle: one inbound email ingested, offered, accepted,
@@ -88,14 +96,17 @@ func lifecycle(ctx context.Context, b *testing.B, ws *emailflow.Workspace, raw [
 func BenchmarkLifecycle(b *testing.B) {
 	ws, s := benchWorkspace(b)
 	ctx := context.Background()
+	raw := benchOrder(b)
 	mails := make([][]byte, b.N)
 	for i := range mails {
-		mails[i] = benchMail(b, int64(i))
+		mails[i] = benchMail(raw, int64(i))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		lifecycle(ctx, b, ws, mails[i])
+		if err := lifecycle(ctx, ws, mails[i]); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.StopTimer()
 	if s.n.Load() != int64(b.N) {
@@ -106,8 +117,9 @@ func BenchmarkLifecycle(b *testing.B) {
 // BenchmarkLifecycleParallel is BenchmarkLifecycle from GOMAXPROCS×4
 // goroutines: the throughput of one instance against the database.
 func BenchmarkLifecycleParallel(b *testing.B) {
-	ws, _ := benchWorkspace(b)
+	ws, s := benchWorkspace(b)
 	ctx := context.Background()
+	raw := benchOrder(b)
 	var n atomic.Int64
 	b.SetParallelism(4)
 	b.ReportAllocs()
@@ -115,10 +127,16 @@ func BenchmarkLifecycleParallel(b *testing.B) {
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			lifecycle(ctx, b, ws, benchMail(b, n.Add(1)))
+			if err := lifecycle(ctx, ws, benchMail(raw, n.Add(1))); err != nil {
+				b.Error(err) // b.Fatal only from the benchmark's goroutine
+				return
+			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "lifecycles/s")
+	if !b.Failed() && s.n.Load() != int64(b.N) {
+		b.Fatalf("sent %d of %d", s.n.Load(), b.N)
+	}
 }
 
 var benchSkills = []string{"billing", "returns", "vip", "delivery", "b2b"}
@@ -179,9 +197,14 @@ func routingScene(b *testing.B, s *postgres.Store, waiting, agents int) (ids, fr
 // a page of 8 at a time until one is eligible) and which waiting
 // interaction a free agent gets (load the agent and its load, read the
 // queue's waiting interactions a page of 8 at a time until one fits).
+// With -short (CI's smoke run) only the smallest scene is built.
 func BenchmarkRoutingDecision(b *testing.B) {
-	for _, waiting := range []int{1_000, 10_000} {
-		for _, agents := range []int{100, 1_000} {
+	waitings, agentses := []int{1_000, 10_000}, []int{100, 1_000}
+	if testing.Short() {
+		waitings, agentses = waitings[:1], agentses[:1]
+	}
+	for _, waiting := range waitings {
+		for _, agents := range agentses {
 			b.Run(fmt.Sprintf("waiting=%d/agents=%d", waiting, agents), func(b *testing.B) {
 				s := freshStore(b)
 				ids, free := routingScene(b, s, waiting, agents)
@@ -215,8 +238,13 @@ func BenchmarkRoutingDecision(b *testing.B) {
 // AvailableAgents: the longest idle agents of the queue are all at
 // capacity, so the first page of free agents comes after busy ones, each
 // skipped at the cost of one probe of the load index.
+// With -short (CI's smoke run) only the two smallest scenes are built.
 func BenchmarkAvailableAgentsBusyAhead(b *testing.B) {
-	for _, busy := range []int{0, 100, 1_000, 5_000} {
+	sizes := []int{0, 100, 1_000, 5_000}
+	if testing.Short() {
+		sizes = sizes[:2]
+	}
+	for _, busy := range sizes {
 		b.Run(fmt.Sprintf("busy=%d", busy), func(b *testing.B) {
 			s := freshStore(b)
 			ctx := context.Background()
@@ -308,7 +336,21 @@ func BenchmarkIngestReferences(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			ws, _ := benchWorkspace(b)
 			ctx := context.Background()
-			it, r := lifecycle(ctx, b, ws, benchMail(b, 0))
+			// A conversation of ours for the replies to join.
+			it, err := ws.Ingest(ctx, benchMailbox, bytes.NewReader(benchMail(benchOrder(b), 0)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ws.Accept(ctx, it.OfferedTo, it.ID); err != nil {
+				b.Fatal(err)
+			}
+			r, err := ws.Reply(ctx, it.OfferedTo, it.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
+				b.Fatal(err)
+			}
 			d, err := ws.Draft(ctx, r.Owner, r.ID)
 			if err != nil {
 				b.Fatal(err)

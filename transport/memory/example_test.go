@@ -20,7 +20,12 @@ func ExampleSender() {
 	for _, d := range s.Sent() {
 		fmt.Println(d.From, "→", d.To)
 	}
+	for _, a := range s.Attempts() { // failed ones too
+		fmt.Println(a.To, a.Err)
+	}
 	// Output:
 	// 421 try again later
 	// support@shop.example → [jo@example.org]
+	// [jo@example.org] <nil>
+	// [jo@example.org] 421 try again later
 }

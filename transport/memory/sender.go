@@ -20,25 +20,36 @@ type Delivery struct {
 	Raw  []byte
 }
 
+// Attempt is one call of Send: what it was asked to deliver and what it
+// returned (nil for a delivery).
+type Attempt struct {
+	Delivery
+	Err error
+}
+
 // Sender records deliveries. Its zero value is ready to use and safe for
 // concurrent use. Set Fail to make deliveries fail, to exercise retries.
 type Sender struct {
-	mu   sync.Mutex
-	sent []Delivery
-	fail error
+	mu       sync.Mutex
+	sent     []Delivery
+	attempts []Attempt
+	fail     error
 }
 
 // Send implements emailflow.Sender.
 func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	d := Delivery{From: from, To: slices.Clone(to), Raw: slices.Clone(msg)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fail != nil {
-		return s.fail
+	err := ctx.Err()
+	if err == nil {
+		err = s.fail
 	}
-	s.sent = append(s.sent, Delivery{From: from, To: slices.Clone(to), Raw: slices.Clone(msg)})
+	s.attempts = append(s.attempts, Attempt{Delivery: d, Err: err})
+	if err != nil {
+		return err
+	}
+	s.sent = append(s.sent, d)
 	return nil
 }
 
@@ -56,9 +67,17 @@ func (s *Sender) Sent() []Delivery {
 	return slices.Clone(s.sent)
 }
 
-// Reset forgets the deliveries so far.
+// Attempts returns every call of Send so far, failed ones included,
+// oldest first: what a retry schedule is checked against.
+func (s *Sender) Attempts() []Attempt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.attempts)
+}
+
+// Reset forgets the deliveries and attempts so far.
 func (s *Sender) Reset() {
 	s.mu.Lock()
-	s.sent = nil
+	s.sent, s.attempts = nil, nil
 	s.mu.Unlock()
 }
