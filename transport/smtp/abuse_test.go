@@ -74,7 +74,11 @@ func (rc *rawClient) expect(code int) string {
 func (rc *rawClient) closed() bool {
 	_ = rc.c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	_, err := io.ReadAll(rc.r)
-	return err == nil
+	// EOF, or a reset when the client was still writing as the server
+	// closed: either way the server hung up. Only a timeout means it did
+	// not.
+	var ne net.Error
+	return !errors.As(err, &ne) || !ne.Timeout()
 }
 
 // hello greets and starts a transaction for support@shop.example.
