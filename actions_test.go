@@ -186,6 +186,14 @@ func TestRefusals(t *testing.T) {
 			func(f *fixture, id string) error {
 				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", To: []mail.Address{{Name: "A\nBcc: v@x.example", Address: "a@b.example"}}})
 			}, emailflow.ErrInvalidInput},
+		{"NUL in the text", nil, draftReply,
+			func(f *fixture, id string) error {
+				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", Text: "\x00000", To: []mail.Address{{Address: "a@b.example"}}})
+			}, emailflow.ErrInvalidInput},
+		{"invalid UTF-8 in the HTML", nil, draftReply,
+			func(f *fixture, id string) error {
+				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", HTML: "<p>\xff</p>", To: []mail.Address{{Address: "a@b.example"}}})
+			}, emailflow.ErrInvalidInput},
 		{"invalid address", nil, draftReply,
 			func(f *fixture, id string) error {
 				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", To: []mail.Address{{Address: "a@@b"}}})

@@ -343,6 +343,7 @@ func TestNewEmail(t *testing.T) {
 		"address not the contact's": {ContactID: hel.ID, ContactAddress: "other@exemple.fr"},
 		"not our mailbox":           {ContactID: hel.ID, From: "me@gmail.example"},
 		"header injection":          {ContactID: hel.ID, Subject: "a\r\nBcc: x@y.example"},
+		"NUL in the text":           {ContactID: hel.ID, Subject: "x", Text: "a\x00b"},
 	} {
 		_, err := f.ws.NewEmail(ctx, "alice", req)
 		assert.ErrorIs(t, err, emailflow.ErrInvalidInput, name)

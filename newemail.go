@@ -92,6 +92,12 @@ func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRe
 	if err := checkHeaderText("Subject", req.Subject); err != nil {
 		return nil, err
 	}
+	if err := checkBodyText("text", req.Text); err != nil {
+		return nil, err
+	}
+	if err := checkBodyText("HTML", req.HTML); err != nil {
+		return nil, err
+	}
 	if err := w.checkDraftSize(req.Subject, req.Text, req.HTML); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/interaction"
@@ -426,6 +427,19 @@ func (w *Workspace) editDraft(ctx context.Context, agentID, id, action string, c
 func checkHeaderText(field, v string) error {
 	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
 		return fmt.Errorf("%w: %s contains a control character (CR/LF header injection refused)", ErrInvalidInput, field)
+	}
+	return nil
+}
+
+// checkBodyText refuses a body that is not valid UTF-8 or holds a NUL:
+// mail may not carry a NUL (RFC 5322), and a reader could take text with
+// NULs for UTF-16.
+func checkBodyText(field, v string) error {
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidInput, field)
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return fmt.Errorf("%w: %s contains a NUL character", ErrInvalidInput, field)
 	}
 	return nil
 }

@@ -441,6 +441,12 @@ func (w *Workspace) checkDraftContent(c DraftContent) error {
 	if err := w.checkRecipients(c.To, c.Cc, c.Bcc); err != nil {
 		return err
 	}
+	if err := checkBodyText("text", c.Text); err != nil {
+		return err
+	}
+	if err := checkBodyText("HTML", c.HTML); err != nil {
+		return err
+	}
 	return w.checkDraftSize(c.Subject, c.Text, c.HTML)
 }
 

@@ -207,6 +207,13 @@ func validateDraft(d *Draft, hostname string) error {
 	if hasCRLF(d.Subject) {
 		return invalid("CR or LF in Subject")
 	}
+	// No mail may carry a NUL (RFC 5322), and a reader could take text
+	// with NULs for UTF-16.
+	for _, b := range []struct{ name, v string }{{"text", d.Text}, {"HTML", d.HTML}} {
+		if strings.IndexByte(b.v, 0) >= 0 {
+			return invalid("NUL in the %s body", b.name)
+		}
+	}
 	if d.MessageID != "" && !validMsgID(d.MessageID) {
 		return invalid("Message-ID %q", d.MessageID)
 	}
