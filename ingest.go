@@ -59,6 +59,13 @@ const (
 // Errors: ErrInvalidInput for a mailbox that is not an address;
 // ErrTooLarge beyond the parse limits; the reader's or the store's errors.
 func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*interaction.Interaction, error) {
+	return w.ingest(ctx, mailbox, r, "")
+}
+
+// ingest is Ingest. A non-empty note goes, in the same transaction, to
+// the email's warnings and, as a system note, to the interaction the
+// message joins or starts (see IngestHeader).
+func (w *Workspace) ingest(ctx context.Context, mailbox string, r io.Reader, note string) (*interaction.Interaction, error) {
 	// One of our mailboxes, as configured, needs no parsing.
 	if !w.own[mailbox] {
 		box, err := mail.ParseAddress(mailbox)
@@ -75,7 +82,7 @@ func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*i
 	if err != nil {
 		return nil, domainErr(err)
 	}
-	in := &intake{msg: msg, raw: raw, mailbox: mailbox, hash: compose.ContentHash(raw)}
+	in := &intake{msg: msg, raw: raw, mailbox: mailbox, hash: compose.ContentHash(raw), note: note}
 	if len(msg.From) > 0 {
 		in.from = msg.From[0]
 	}
@@ -136,6 +143,8 @@ type intake struct {
 	// envelope is the SMTP envelope the message arrived with, when its
 	// reader knew it (EnvelopeReader).
 	envelope *Envelope
+	// note says why the message is incomplete (IngestHeader), or is empty.
+	note string
 }
 
 // takeIn stores the message where p says, in the ingest transaction: it
@@ -182,11 +191,13 @@ func (w *Workspace) takeIn(t *tx, in *intake, p *placement, who contact.Contact)
 	if len(p.warnings) > 0 {
 		email.Warnings = append(slices.Clip(email.Warnings), p.warnings...)
 	}
+	email.Warnings = withNote(email.Warnings, in.note)
 	switch {
 	case p.inbound != "":
 		it, err := w.takeResourceAnswer(t, p, email)
 		return it, nil, err
 	case open != nil:
+		addSystemNote(open, in.note, t.now)
 		it, err := w.addFollowUp(t, open, email, in.msg.Warnings, p.warnings)
 		return it, nil, err
 	}
@@ -250,6 +261,7 @@ func (w *Workspace) newInbound(t *tx, in *intake, p *placement, email *Email, wh
 		it.CaseData.Put("Automated", msg.Auto.String(), true)
 	}
 	recordWarnings(it, t.now, msg.Warnings, p.warnings)
+	addSystemNote(it, in.note, t.now)
 	ctx := t.ctx
 	if err := it.Fire(ctx, interaction.EventQueue, "system", t.now, it.Queue); err != nil {
 		return nil, nil, err

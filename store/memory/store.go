@@ -68,6 +68,8 @@ type Store struct {
 	// ensuring serializes EnsureContact: a look-up then a creation.
 	ensuring sync.Mutex
 
+	checkpoints map[string]emailflow.Checkpoint // made at the first write
+
 	guard guard // race builds: written values stay unchanged
 }
 

@@ -138,6 +138,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, s.sql(schemaSQL)); err != nil {
 			return fmt.Errorf("postgres: migrate: %w", err)
 		}
+		if _, err := tx.Exec(ctx, s.sql(checkpointSchemaSQL)); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
 		return nil
 	})
 }

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) emailflow.Store) {
 		{"Load", testLoad},
 		{"Email", testEmail},
 		{"ClaimIngest", testClaimIngest},
+		{"Checkpoint", testCheckpoint},
 		{"Outbox", testOutbox},
 		{"Event", testEvent},
 		{"Agent", testAgent},
