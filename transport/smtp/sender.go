@@ -19,6 +19,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
+	"golang.org/x/oauth2"
 
 	"github.com/emailflow/emailflow"
 )
@@ -62,6 +63,11 @@ type SenderOptions struct {
 	// Username and Password, when Username is set, authenticate with SASL
 	// PLAIN after TLS. A server that does not offer PLAIN is refused.
 	Username, Password string
+	// TokenSource, when set, authenticates Username with an OAuth 2.0
+	// token from it instead of Password (SASL OAUTHBEARER when the server
+	// offers it, else XOAUTH2; see transport/oauth), under the same TLS
+	// rule. A server that offers neither is refused.
+	TokenSource oauth2.TokenSource
 	// InsecureAuth allows sending the credentials over a connection
 	// without TLS (TLSNone). Without it such a Send fails.
 	InsecureAuth bool
@@ -309,6 +315,9 @@ func (s *Sender) transact(c *gosmtp.Client, secure bool, from string, to []strin
 // mechanism is a client from saslClient; the checks around it (TLS, the
 // server's offer) are the same for every mechanism.
 func (s *Sender) authenticate(c *gosmtp.Client, secure bool) error {
+	if s.opts.TokenSource != nil {
+		return s.authOAuth(c, secure)
+	}
 	mech, client := s.saslClient()
 	if client == nil {
 		return nil
