@@ -33,9 +33,9 @@ import (
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/store/memory"
+	eimap "github.com/emailflow/emailflow/transport/imap"
 	transport "github.com/emailflow/emailflow/transport/memory"
 	"github.com/emailflow/emailflow/transport/oauth"
-	eimap "github.com/emailflow/emailflow/transport/imap"
 )
 
 const (
