@@ -68,8 +68,9 @@ type server struct {
 }
 
 type serverOptions struct {
-	caps   imap.CapSet // nil: IMAP4rev1 with MOVE and UIDPLUS
-	tls    *tls.Config // implicit TLS when set
+	caps     imap.CapSet // nil: IMAP4rev1 with MOVE and UIDPLUS
+	tls      *tls.Config // implicit TLS when set
+	starttls bool        // with tls: STARTTLS instead of implicit TLS
 	mechs  []string    // nil: PLAIN
 	tokens map[string]string
 }
@@ -92,12 +93,13 @@ func newServer(t *testing.T, o serverOptions) *server {
 		},
 		Caps:         caps,
 		InsecureAuth: o.tls == nil,
+		TLSConfig:    o.tls,
 		Logger:       discardLogger{},
 		DebugWriter:  &s.transcript,
 	})
 	var l net.Listener
 	var err error
-	if o.tls != nil {
+	if o.tls != nil && !o.starttls {
 		l, err = tls.Listen("tcp", "127.0.0.1:0", o.tls)
 	} else {
 		l, err = net.Listen("tcp", "127.0.0.1:0")
@@ -225,21 +227,16 @@ func (s *server) client() *imapclient.Client {
 	return c
 }
 
-// append adds messages to folder (created when missing) with flags.
+// append adds messages to folder (created when missing) with flags, as
+// a delivery would, and returns their UIDs.
 func (s *server) append(folder string, flags []imap.Flag, msgs ...[]byte) []imap.UID {
 	s.t.Helper()
-	c := s.client()
-	defer c.Logout()
 	if _, err := s.user.Status(folder, &imap.StatusOptions{}); err != nil {
-		require.NoError(s.t, c.Create(folder, nil).Wait())
+		require.NoError(s.t, s.user.Create(folder, nil))
 	}
 	var uids []imap.UID
 	for _, m := range msgs {
-		cmd := c.Append(folder, int64(len(m)), &imap.AppendOptions{Flags: flags})
-		_, err := cmd.Write(m)
-		require.NoError(s.t, err)
-		require.NoError(s.t, cmd.Close())
-		data, err := cmd.Wait()
+		data, err := s.user.Append(folder, bytes.NewReader(m), &imap.AppendOptions{Flags: flags})
 		require.NoError(s.t, err)
 		uids = append(uids, data.UID)
 	}
