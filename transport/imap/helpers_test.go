@@ -31,6 +31,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/store/memory"
 	eimap "github.com/emailflow/emailflow/transport/imap"
@@ -310,8 +311,20 @@ type desk struct {
 
 func newDesk(t testing.TB) *desk {
 	t.Helper()
+	return newDeskWith(t, nil)
+}
+
+// newDeskWith is newDesk with a Directory in front of the store's: the
+// Workspace asks it for the sender of every message it ingests, before
+// storing anything.
+func newDeskWith(t testing.TB, dir func(emailflow.Directory) emailflow.Directory) *desk {
+	t.Helper()
 	st := memory.New(nil)
-	ws, err := emailflow.New(emailflow.Ports{Store: st, Sender: &transport.Sender{}}, &emailflow.Options{
+	var directory emailflow.Directory = st
+	if dir != nil {
+		directory = dir(st)
+	}
+	ws, err := emailflow.New(emailflow.Ports{Store: st, Sender: &transport.Sender{}, Directory: directory}, &emailflow.Options{
 		Hostname:  "desk.boutique.example",
 		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: deliver}, Queue: "support-fr"}},
 	})
@@ -347,6 +360,34 @@ func (d *desk) requireOnce(t testing.TB, from, to int) {
 		want[msgID(n)] = 1
 	}
 	require.Equal(t, want, count)
+}
+
+// onNth is a Directory that runs fn when asked for the sender of the nth
+// message, before that message's Ingest stores anything.
+type onNth struct {
+	emailflow.Directory
+	n  atomic.Int32
+	at int32
+	fn func()
+}
+
+func (o *onNth) ContactsByAddress(ctx context.Context, addr string) ([]contact.Contact, error) {
+	if o.n.Add(1) == o.at {
+		o.fn()
+	}
+	return o.Directory.ContactsByAddress(ctx, addr)
+}
+
+// stopDesk returns a desk whose Ingest of the nth message fails, storing
+// nothing, because the returned context is cancelled then: the Ingester
+// stops in the middle of its window, at a known place.
+func stopDesk(t testing.TB, n int32) (*desk, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return newDeskWith(t, func(d emailflow.Directory) emailflow.Directory {
+		return &onNth{Directory: d, at: n, fn: cancel}
+	}), ctx
 }
 
 // mailbox is the Ingester's view of the test server's INBOX.
