@@ -72,8 +72,8 @@ type serverOptions struct {
 	caps     imap.CapSet // nil: IMAP4rev1 with MOVE and UIDPLUS
 	tls      *tls.Config // implicit TLS when set
 	starttls bool        // with tls: STARTTLS instead of implicit TLS
-	mechs  []string    // nil: PLAIN
-	tokens map[string]string
+	mechs    []string    // nil: PLAIN
+	tokens   map[string]string
 }
 
 func newServer(t *testing.T, o serverOptions) *server {
