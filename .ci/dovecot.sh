@@ -19,6 +19,9 @@ start)
   if ! command -v dovecot >/dev/null 2>&1 || [ ! -e /usr/lib/dovecot/imap ]; then
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 dovecot-imapd >&2
+    # Where the package started the system's Dovecot (ports 143 and 993),
+    # stop it: only ours runs, on its own port.
+    doveadm stop >/dev/null 2>&1 || true
   fi
   mkdir -p "$dir/run" "$dir/state" "$dir/mail"
   # The mail belongs to nobody: Dovecot refuses root for mail access.
@@ -45,7 +48,11 @@ userdb {
   driver = static
   args = uid=nobody gid=nogroup home=$dir/mail/%u
 }
+# Login processes kept and reused (Dovecot's performance mode): a new
+# process per connection costs a tenth of a second on a busy machine.
 service imap-login {
+  service_count = 0
+  process_min_avail = 1
   inet_listener imap {
     address = 127.0.0.1
     port = $port
