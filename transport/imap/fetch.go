@@ -277,7 +277,12 @@ func (r *reader) reason(size int64) string {
 		megabytes(size), megabytes(r.mb.MaxSize), where, r.name)
 }
 
+// megabytes writes a size for people: "31.5 MB", or "840 KB" under a
+// megabyte.
 func megabytes(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KB", (n+1023)/1024)
+	}
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }
 
