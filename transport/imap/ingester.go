@@ -252,10 +252,10 @@ func checkMailbox(mb Mailbox) (Mailbox, error) {
 		return mb, errors.New("no Deliver mailbox")
 	}
 	if _, _, err := net.SplitHostPort(mb.Addr); err != nil {
-		return mb, fmt.Errorf("Addr %q is not host:port", mb.Addr)
+		return mb, fmt.Errorf("the Addr %q is not host:port", mb.Addr)
 	}
 	if _, err := mail.ParseAddress(mb.Deliver); err != nil {
-		return mb, fmt.Errorf("Deliver %q is not an address", mb.Deliver)
+		return mb, fmt.Errorf("the Deliver mailbox %q is not an address", mb.Deliver)
 	}
 	if mb.TLS == "" {
 		mb.TLS = TLSImplicit
@@ -275,10 +275,10 @@ func checkMailbox(mb Mailbox) (Mailbox, error) {
 	case Leave, MarkSeen, Delete:
 	case Move:
 		if mb.MoveTo == "" {
-			return mb, errors.New("Move without MoveTo")
+			return mb, errors.New("the Move action without MoveTo")
 		}
 		if mb.MoveTo == mb.Folder {
-			return mb, fmt.Errorf("MoveTo is the folder read, %q", mb.Folder)
+			return mb, fmt.Errorf("the MoveTo folder is the folder read, %q", mb.Folder)
 		}
 	default:
 		return mb, fmt.Errorf("unknown after-ingest action %q", mb.After)

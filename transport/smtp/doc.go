@@ -4,7 +4,8 @@
 // Sender is the outbound port (emailflow.Sender): it hands each message to
 // a relay (the organisation's smarthost or submission server), one
 // connection per message, with STARTTLS or implicit TLS and SASL PLAIN
-// authentication, greeting with its configured name (by default the
+// authentication or OAuth 2.0 tokens (OAUTHBEARER, XOAUTH2; see
+// transport/oauth), greeting with its configured name (by default the
 // host's fully qualified name) before and after STARTTLS. It sends the
 // rendered bytes unchanged: what the Workspace stored is what the
 // recipient gets. IsPermanent tells a failure no retry can mend (a 5xx
