@@ -125,7 +125,7 @@ func folderBytes(b *testing.B, d *desk) int64 {
 
 // bareFetch reads every message of folder whole into memory, as plainly
 // as imapclient allows: one UID FETCH 1:* (BODY.PEEK[]).
-func bareFetch(b *testing.B, dc dovecotServer, folder string) (int, int64) {
+func bareFetch(b testing.TB, dc dovecotServer, folder string) (int, int64) {
 	c, err := imapclient.DialInsecure(dc.addr, nil)
 	require.NoError(b, err)
 	defer c.Close()

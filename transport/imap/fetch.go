@@ -41,14 +41,56 @@ func (r *reader) sync(ctx context.Context, s *conn) error {
 	if err != nil {
 		return err
 	}
+	// Metadata for a few windows per command, bodies a window at a time:
+	// fewer round trips, and a checkpoint after every window.
 	for len(uids) > 0 {
-		n := min(len(uids), r.in.opts.Window)
-		if err := r.window(ctx, s, uids[:n], rescan); err != nil {
+		batch := uids[:min(len(uids), metaWindows*r.in.opts.Window)]
+		metas, err := r.meta(s, batch, rescan)
+		if err != nil {
 			return err
 		}
-		uids = uids[n:]
+		for len(batch) > 0 {
+			n := min(len(batch), r.in.opts.Window)
+			if err := r.window(ctx, s, batch[:n], metas, rescan); err != nil {
+				return err
+			}
+			batch, uids = batch[n:], uids[n:]
+		}
 	}
 	return nil
+}
+
+// metaWindows is how many windows' metadata one command reads.
+const metaWindows = 4
+
+// meta is what the Ingester knows of a message before fetching it.
+type meta struct {
+	flags     []imap.Flag
+	size      int64
+	messageID string
+}
+
+// meta reads the flags, size and (rescanning) Message-ID of uids. A
+// message expunged meanwhile is missing from the answer.
+func (r *reader) meta(s *conn, uids []imap.UID, rescan bool) (map[imap.UID]meta, error) {
+	metas := make(map[imap.UID]meta, len(uids))
+	opts := &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, Envelope: rescan}
+	gone, err := s.fetchAll(uids, opts, func(f *fetched) (bool, error) {
+		if f.size == 0 || (rescan && f.envelope == nil) {
+			return false, nil // not this message's answer: ask again
+		}
+		m := meta{flags: f.flags, size: f.size}
+		if f.envelope != nil {
+			m.messageID = f.envelope.MessageID
+		}
+		metas[f.uid] = m
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.skipped(gone)
+	return metas, nil
 }
 
 // newUIDs lists the UIDs after last of the messages not flagged \Deleted,
@@ -83,42 +125,35 @@ func newUIDs(c *imapclient.Client, last uint32) ([]imap.UID, error) {
 // after-ingest action, and moves the checkpoint past the window. On an
 // error nothing of the window is checkpointed: it is read again after
 // reconnecting, and Ingest takes in nothing twice.
-func (r *reader) window(ctx context.Context, s *conn, uids []imap.UID, rescan bool) error {
+func (r *reader) window(ctx context.Context, s *conn, uids []imap.UID, metas map[imap.UID]meta, rescan bool) error {
 	ws := r.in.ws
 	var whole, large, done []imap.UID
 	sizes := make(map[imap.UID]int64, len(uids))
-	// Flags, size and (rescanning) Message-ID first: the size guard
-	// decides before any body is fetched.
-	metaOpts := &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, Envelope: rescan}
-	gone, err := s.fetchAll(uids, metaOpts, func(f *fetched) (bool, error) {
-		if f.size == 0 || (rescan && f.envelope == nil) {
-			return false, nil // not this message's answer: ask again
-		}
-		sizes[f.uid] = f.size
+	// The size guard decides before any body is fetched.
+	for _, uid := range uids {
+		m, ok := metas[uid]
 		switch {
-		case slices.Contains(f.flags, imap.FlagDeleted):
+		case !ok:
+			// Expunged before its metadata was read.
+		case slices.Contains(m.flags, imap.FlagDeleted):
 			// Flagged since the listing: skipped like the others.
-		case f.size > r.mb.MaxSize:
-			large = append(large, f.uid)
-		case rescan && f.envelope.MessageID != "":
-			known, err := ws.Ingested(ctx, r.mb.Deliver, f.envelope.MessageID)
+		case m.size > r.mb.MaxSize:
+			large = append(large, uid)
+			sizes[uid] = m.size
+		case rescan && m.messageID != "":
+			known, err := ws.Ingested(ctx, r.mb.Deliver, m.messageID)
 			if err != nil {
-				return false, err
+				return err
 			}
 			if known {
-				done = append(done, f.uid)
+				done = append(done, uid)
 			} else {
-				whole = append(whole, f.uid)
+				whole = append(whole, uid)
 			}
 		default:
-			whole = append(whole, f.uid)
+			whole = append(whole, uid)
 		}
-		return true, nil
-	})
-	if err != nil {
-		return err
 	}
-	r.skipped(gone)
 	if len(whole) > 0 {
 		bodyOpts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}
 		gone, err := s.fetchAll(whole, bodyOpts, func(f *fetched) (bool, error) {
@@ -168,7 +203,7 @@ func (r *reader) window(ctx context.Context, s *conn, uids []imap.UID, rescan bo
 		return err
 	}
 	// Every UID of the window is done: taken in, skipped, or gone.
-	_, err = ws.SaveCheckpoint(ctx, emailflow.Checkpoint{Source: r.name, Validity: s.validity, Last: uint32(uids[len(uids)-1])})
+	_, err := ws.SaveCheckpoint(ctx, emailflow.Checkpoint{Source: r.name, Validity: s.validity, Last: uint32(uids[len(uids)-1])})
 	return err
 }
 
