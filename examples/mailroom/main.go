@@ -167,6 +167,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	// The mail room reads what arrives as an administrator, who may see
+	// every interaction.
+	if err := ws.PutAgent(ctx, emailflow.Agent{ID: printer, Name: "Mail room", Roles: []emailflow.Role{emailflow.RoleAdmin}}); err != nil {
+		return err
+	}
 	in, err := imap.NewIngester(ws, []imap.Mailbox{{
 		Addr: c.imapAddr, TLS: imap.TLSMode(c.imapTLS), InsecureLoopbackAuth: c.imapLoopback,
 		Username: c.imapUser, Password: c.imapPassword, TokenSource: token(c.imapToken),
@@ -200,6 +205,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	return nil
 }
 
+// printer is the agent the mail room reads as.
+const printer = "mailroom"
+
 // show prints what an event says of the mail room.
 func show(ctx context.Context, ws *emailflow.Workspace, e emailflow.Event, out io.Writer) {
 	switch e.Type {
@@ -210,12 +218,12 @@ func show(ctx context.Context, ws *emailflow.Workspace, e emailflow.Event, out i
 	default:
 		return
 	}
-	it, err := ws.Interaction(ctx, e.InteractionID)
+	it, err := ws.Interaction(ctx, printer, e.InteractionID)
 	if err != nil {
 		fmt.Fprintf(out, "%s  %s: %v\n", e.At.Format("15:04:05"), e.InteractionID, err)
 		return
 	}
-	emails, err := ws.Emails(ctx, it.ID)
+	emails, err := ws.Emails(ctx, printer, it.ID)
 	if err != nil || len(emails) == 0 {
 		return
 	}

@@ -61,7 +61,9 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	its, _ := ws.Interactions(context.Background(), emailflow.Query{})
+	// Read as the desk's administrator, who sees every interaction.
+	_ = ws.PutAgent(context.Background(), emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}})
+	its, _ := ws.Interactions(context.Background(), "admin", emailflow.Query{})
 	for _, it := range its {
 		fmt.Println(it.Subject, "→", it.Queue, it.State)
 	}

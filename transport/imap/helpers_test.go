@@ -40,6 +40,9 @@ import (
 )
 
 const (
+	// admin is the desk's administrator: the tests read what was taken
+	// in as the admin, who sees every interaction.
+	admin    = "admin"
 	deliver  = "support@boutique.example"
 	user     = "support"
 	password = "s3cret-P4ssw0rd"
@@ -329,6 +332,7 @@ func newDeskWith(t testing.TB, dir func(emailflow.Directory) emailflow.Directory
 		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: deliver}, Queue: "support-fr"}},
 	})
 	require.NoError(t, err)
+	require.NoError(t, ws.PutAgent(context.Background(), emailflow.Agent{ID: admin, Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	return &desk{ws: ws, store: st}
 }
 
@@ -337,11 +341,11 @@ func newDeskWith(t testing.TB, dir func(emailflow.Directory) emailflow.Directory
 func (d *desk) taken(t testing.TB) (map[string]int, []*interaction.Interaction) {
 	t.Helper()
 	ctx := context.Background()
-	its, err := d.ws.Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
+	its, err := d.ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	count := map[string]int{}
 	for _, it := range its {
-		emails, err := d.ws.Emails(ctx, it.ID)
+		emails, err := d.ws.Emails(ctx, admin, it.ID)
 		require.NoError(t, err)
 		for _, e := range emails {
 			count[e.MessageID]++

@@ -197,7 +197,7 @@ func TestOversize(t *testing.T) {
 			_, its := d.taken(t)
 			var large *emailflow.Email
 			for _, it := range its {
-				emails, err := d.ws.Emails(t.Context(), it.ID)
+				emails, err := d.ws.Emails(t.Context(), admin, it.ID)
 				require.NoError(t, err)
 				if emails[0].MessageID != msgID(2) {
 					assert.Empty(t, it.Notes)
