@@ -11,6 +11,7 @@ import (
 
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/store/memory"
+	"github.com/emailflow/emailflow/store/storetest"
 	transport "github.com/emailflow/emailflow/transport/memory"
 )
 
@@ -71,25 +72,11 @@ func TestCheckpoint(t *testing.T) {
 
 	t.Run("StoreWithout", func(t *testing.T) {
 		s := memory.New(nil)
-		ws, err := emailflow.New(emailflow.Ports{Store: plainStore{s}, Sender: &transport.Sender{}, Directory: s}, nil)
+		ws, err := emailflow.New(emailflow.Ports{Store: storetest.Plain(s), Sender: &transport.Sender{}, Directory: s}, nil)
 		require.NoError(t, err)
 		_, err = ws.Checkpoint(ctx, inbox)
 		assert.ErrorIs(t, err, errors.ErrUnsupported)
 		_, err = ws.SaveCheckpoint(ctx, emailflow.Checkpoint{Source: inbox, Validity: 1, Last: 1})
 		assert.ErrorIs(t, err, errors.ErrUnsupported)
 	})
-}
-
-// plainStore hands out Txs with only the methods of emailflow.Tx: a
-// host's store without the optional abilities.
-type plainStore struct{ s emailflow.Store }
-
-type plainTx struct{ emailflow.Tx }
-
-func (p plainStore) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
-	return p.s.Update(ctx, func(tx emailflow.Tx) error { return fn(plainTx{tx}) })
-}
-
-func (p plainStore) View(ctx context.Context, fn func(emailflow.Tx) error) error {
-	return p.s.View(ctx, func(tx emailflow.Tx) error { return fn(plainTx{tx}) })
 }

@@ -6,39 +6,16 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 
 	eimap "github.com/emailflow/emailflow/transport/imap"
 	"github.com/emailflow/emailflow/transport/oauth"
+	"github.com/emailflow/emailflow/transport/oauth/oauthtest"
 )
-
-// tokens is a TokenSource handing out the given tokens in turn, as an
-// oauth2.Config's does when each one has expired.
-type tokens struct {
-	mu   sync.Mutex
-	list []string
-	err  error
-}
-
-func (ts *tokens) Token() (*oauth2.Token, error) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ts.err != nil {
-		return nil, ts.err
-	}
-	tok := ts.list[0]
-	if len(ts.list) > 1 {
-		ts.list = ts.list[1:]
-	}
-	return &oauth2.Token{AccessToken: tok, TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)}, nil
-}
 
 func TestOAuth(t *testing.T) {
 	tests := []struct {
@@ -59,7 +36,7 @@ func TestOAuth(t *testing.T) {
 			d := newDesk(t)
 			mb := srv.mailbox()
 			mb.Password, mb.Mechanism = "", tc.force
-			ts := &tokens{list: []string{"tok-1", "tok-2"}}
+			ts := &oauthtest.Tokens{List: []string{"tok-1", "tok-2"}}
 			mb.TokenSource = ts
 			in, err := eimap.NewIngester(d.ws, []eimap.Mailbox{mb}, nil)
 			require.NoError(t, err)
@@ -156,20 +133,20 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		{"WrongPasswordPLAIN", []string{sasl.Plain}, func(m eimap.Mailbox) eimap.Mailbox { m.Password = password + "x"; return m }, -1, "AUTHENTICATE PLAIN"},
 		{"WrongPasswordLOGIN", []string{}, func(m eimap.Mailbox) eimap.Mailbox { m.Password = password + "x"; return m }, -1, "LOGIN"},
 		{"RefusedTokenXOAUTH2", []string{oauth.XOAuth2}, func(m eimap.Mailbox) eimap.Mailbox {
-			m.TokenSource = &tokens{list: []string{secretToken}}
+			m.TokenSource = &oauthtest.Tokens{List: []string{secretToken}}
 			return m
 		}, -1, "AUTHENTICATE XOAUTH2"},
 		{"RefusedTokenOAUTHBEARER", []string{oauth.OAuthBearer}, func(m eimap.Mailbox) eimap.Mailbox {
-			m.TokenSource = &tokens{list: []string{secretToken}}
+			m.TokenSource = &oauthtest.Tokens{List: []string{secretToken}}
 			return m
 		}, -1, "AUTHENTICATE OAUTHBEARER"},
 		{"NoOAuthMechanism", []string{sasl.Plain}, func(m eimap.Mailbox) eimap.Mailbox {
-			m.TokenSource = &tokens{list: []string{secretToken}}
+			m.TokenSource = &oauthtest.Tokens{List: []string{secretToken}}
 			return m
 		}, 0, "neither"},
 		{"PlaintextRefused", []string{sasl.Plain}, func(m eimap.Mailbox) eimap.Mailbox { m.InsecureLoopbackAuth = false; return m }, 0, "without TLS"},
 		{"TokenSourceFails", []string{oauth.XOAuth2}, func(m eimap.Mailbox) eimap.Mailbox {
-			m.TokenSource = &tokens{err: errors.New("token endpoint: 503")}
+			m.TokenSource = &oauthtest.Tokens{Err: errors.New("token endpoint: 503")}
 			return m
 		}, 0, "token endpoint: 503"},
 	}

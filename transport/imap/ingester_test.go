@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/store/storetest"
 	eimap "github.com/emailflow/emailflow/transport/imap"
 )
 
@@ -373,25 +374,12 @@ func TestReconnects(t *testing.T) {
 func TestRunWithoutCheckpoints(t *testing.T) {
 	srv := newServer(t, serverOptions{})
 	d := newDesk(t)
-	ws, err := emailflow.New(emailflow.Ports{Store: plainStore{d.store}, Sender: nopSender{}, Directory: d.store}, nil)
+	ws, err := emailflow.New(emailflow.Ports{Store: storetest.Plain(d.store), Sender: nopSender{}, Directory: d.store}, nil)
 	require.NoError(t, err)
 	in, err := eimap.NewIngester(ws, []eimap.Mailbox{srv.mailbox()}, fast(nil))
 	require.NoError(t, err)
 	err = in.Run(t.Context())
 	assert.ErrorIs(t, err, errors.ErrUnsupported, "no retry can mend it")
-}
-
-// plainStore hands out Txs with only the methods of emailflow.Tx.
-type plainStore struct{ s emailflow.Store }
-
-type plainTx struct{ emailflow.Tx }
-
-func (p plainStore) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
-	return p.s.Update(ctx, func(tx emailflow.Tx) error { return fn(plainTx{tx}) })
-}
-
-func (p plainStore) View(ctx context.Context, fn func(emailflow.Tx) error) error {
-	return p.s.View(ctx, func(tx emailflow.Tx) error { return fn(plainTx{tx}) })
 }
 
 type nopSender struct{}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/emailflow/emailflow/transport/oauth"
+	"github.com/emailflow/emailflow/transport/oauth/oauthtest"
 	smtp "github.com/emailflow/emailflow/transport/smtp"
 )
 
@@ -91,27 +92,6 @@ func serveOAuthRelay(t *testing.T, b *oauthRelay, tlsConfig *tls.Config, insecur
 	return l.Addr().String()
 }
 
-// tokens is a TokenSource handing out the given tokens in turn, as an
-// oauth2.Config's does when each one has expired.
-type tokens struct {
-	mu   sync.Mutex
-	list []string
-	err  error
-}
-
-func (ts *tokens) Token() (*oauth2.Token, error) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ts.err != nil {
-		return nil, ts.err
-	}
-	tok := ts.list[0]
-	if len(ts.list) > 1 {
-		ts.list = ts.list[1:]
-	}
-	return &oauth2.Token{AccessToken: tok, TokenType: "Bearer"}, nil
-}
-
 const mailUser = "support@shop.example"
 
 func TestSenderOAuth(t *testing.T) {
@@ -129,7 +109,7 @@ func TestSenderOAuth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &oauthRelay{rec: &recorder{users: map[string]string{}}, mechs: tc.mechs, valid: valid}
 			addr := serveOAuthRelay(t, b, serverTLS, false)
-			ts := &tokens{list: []string{"tok-1", "tok-2"}}
+			ts := &oauthtest.Tokens{List: []string{"tok-1", "tok-2"}}
 			s := smtp.NewSender(addr, &smtp.SenderOptions{TLSConfig: clientTLS, Username: mailUser, TokenSource: ts})
 			for range 2 {
 				require.NoError(t, s.Send(context.Background(), "bounces@shop.example", []string{"jo@example.org"}, []byte(rendered)))
@@ -162,19 +142,19 @@ func TestSenderOAuthRefusals(t *testing.T) {
 		// go-smtp's server answers a refused OAUTHBEARER token with 454
 		// (temporary), a refused XOAUTH2 one with our server's 535.
 		{name: "refused token OAUTHBEARER", mechs: []string{"OAUTHBEARER"}, tls: true,
-			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &tokens{list: []string{secret}},
+			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &oauthtest.Tokens{List: []string{secret}},
 			want: "AUTH OAUTHBEARER: SMTP error 454", permanent: false, tried: 1},
 		{name: "refused token XOAUTH2", mechs: []string{"XOAUTH2"}, tls: true,
-			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &tokens{list: []string{secret}},
+			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &oauthtest.Tokens{List: []string{secret}},
 			want: "AUTH XOAUTH2: SMTP error 535", permanent: true, tried: 1},
 		{name: "no OAuth mechanism", mechs: []string{"PLAIN"}, tls: true,
-			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &tokens{list: []string{secret}},
+			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &oauthtest.Tokens{List: []string{secret}},
 			want: "neither OAUTHBEARER nor XOAUTH2"},
 		{name: "no TLS", mechs: []string{"XOAUTH2"},
-			opts: smtp.SenderOptions{TLS: smtp.TLSNone}, ts: &tokens{list: []string{secret}},
+			opts: smtp.SenderOptions{TLS: smtp.TLSNone}, ts: &oauthtest.Tokens{List: []string{secret}},
 			want: "without TLS"},
 		{name: "token source fails", mechs: []string{"XOAUTH2"}, tls: true,
-			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &tokens{err: errors.New("token endpoint: 503")},
+			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &oauthtest.Tokens{Err: errors.New("token endpoint: 503")},
 			want: "token endpoint: 503"},
 	}
 	for _, tc := range tests {
