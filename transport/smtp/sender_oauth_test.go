@@ -136,6 +136,7 @@ func TestSenderOAuthRefusals(t *testing.T) {
 		opts      smtp.SenderOptions
 		ts        oauth2.TokenSource
 		want      string
+		kind      error // the sentinel, for a refusal before anything is sent
 		permanent bool
 		tried     int // authentications the server saw
 	}{
@@ -149,10 +150,10 @@ func TestSenderOAuthRefusals(t *testing.T) {
 			want: "AUTH XOAUTH2: SMTP error 535", permanent: true, tried: 1},
 		{name: "no OAuth mechanism", mechs: []string{"PLAIN"}, tls: true,
 			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &oauthtest.Tokens{List: []string{secret}},
-			want: "neither OAUTHBEARER nor XOAUTH2"},
+			want: "neither OAUTHBEARER nor XOAUTH2", kind: smtp.ErrAuthUnsupported, permanent: true},
 		{name: "no TLS", mechs: []string{"XOAUTH2"},
 			opts: smtp.SenderOptions{TLS: smtp.TLSNone}, ts: &oauthtest.Tokens{List: []string{secret}},
-			want: "without TLS"},
+			want: "without TLS", kind: smtp.ErrInsecureAuth, permanent: true},
 		{name: "token source fails", mechs: []string{"XOAUTH2"}, tls: true,
 			opts: smtp.SenderOptions{TLSConfig: clientTLS}, ts: &oauthtest.Tokens{Err: errors.New("token endpoint: 503")},
 			want: "token endpoint: 503"},
@@ -170,6 +171,9 @@ func TestSenderOAuthRefusals(t *testing.T) {
 			err := smtp.NewSender(addr, &opts).Send(context.Background(), "bounces@shop.example", []string{"jo@example.org"}, []byte(rendered))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			if tc.kind != nil {
+				assert.ErrorIs(t, err, tc.kind)
+			}
 			assert.NotContains(t, err.Error(), secret, "never the token")
 			assert.NotContains(t, fmt.Sprintf("%+v", err), secret)
 			var p interface{ Permanent() bool }
