@@ -180,13 +180,16 @@ type Ingester struct {
 // NewIngester returns an Ingester that takes the mail of mailboxes into
 // ws. A nil opts means defaults.
 //
-// Errors: emailflow.ErrInvalidInput for a mailbox without Addr, Username
-// or Deliver, a Deliver that is not an address, Move without MoveTo, an
-// unknown TLS mode or action, two mailboxes of one Name, or an option out
-// of range.
+// Errors: emailflow.ErrInvalidInput for no mailbox, a mailbox without
+// Addr, Username or Deliver, a Deliver that is not an address, Move
+// without MoveTo, an unknown TLS mode or action, two mailboxes of one
+// name, or an option out of range.
 func NewIngester(ws *emailflow.Workspace, mailboxes []Mailbox, opts *Options) (*Ingester, error) {
 	if ws == nil {
 		return nil, fmt.Errorf("%w: imap: no Workspace", emailflow.ErrInvalidInput)
+	}
+	if len(mailboxes) == 0 {
+		return nil, fmt.Errorf("%w: imap: no mailbox to read", emailflow.ErrInvalidInput)
 	}
 	in := &Ingester{ws: ws}
 	if opts != nil {

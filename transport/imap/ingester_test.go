@@ -407,6 +407,7 @@ func TestNewIngesterRefusals(t *testing.T) {
 		{"UnknownTLS", with(func(m *eimap.Mailbox) { m.TLS = "ssl" }), nil, "unknown TLS mode"},
 		{"SameName", []eimap.Mailbox{good, good}, nil, "two mailboxes named"},
 		{"LongIdle", []eimap.Mailbox{good}, &eimap.Options{IdleTimeout: 30 * time.Minute}, "IdleTimeout"},
+		{"NoMailbox", nil, nil, "no mailbox"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
