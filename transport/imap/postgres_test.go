@@ -14,8 +14,8 @@ import (
 
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/store/postgres"
-	transport "github.com/emailflow/emailflow/transport/memory"
 	eimap "github.com/emailflow/emailflow/transport/imap"
+	transport "github.com/emailflow/emailflow/transport/memory"
 )
 
 // pgStore opens the store/postgres tests' database in a schema of its own,
