@@ -30,7 +30,7 @@ func ExampleWorkspace_IngestHeader() {
 	}
 	fmt.Println(it.Subject, "→", it.State)
 	fmt.Println("note:", it.Notes[0].Text)
-	known, _ := ws.Ingested(ctx, "support@shop.example", "big-1@example.org")
+	known, _ := ws.Ingested(ctx, "support@shop.example", "big-1@example.org", int64(len(header)))
 	fmt.Println("known:", known)
 
 	_, _ = ws.SaveCheckpoint(ctx, emailflow.Checkpoint{Source: "imap://support@imap.shop.example:993/INBOX", Validity: 1700000000, Last: 42})

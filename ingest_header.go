@@ -20,11 +20,12 @@ import (
 // IMAP Ingester's size guard). header is the message's header section,
 // up to the blank line that ends it (a header without that line is taken
 // as whole). The email is stored with the header as its raw bytes and no
-// body, identified, threaded, routed and deduplicated as Ingest does: the
-// same Message-ID gives the same interaction, so a message taken in
-// before, whole or not, is not taken in again. reason goes to the email's
-// warnings and, as a note by "system", to its interaction, so the agent
-// sees that a message came and why it is incomplete.
+// body, identified, threaded, routed and deduplicated as Ingest does (the
+// same header again gives the same interaction), and a message taken in
+// whole before (same Message-ID, its bytes beginning with this header) is
+// not taken in again: its interaction is returned. reason goes to the
+// email's warnings and, as a note by "system", to its interaction, so the
+// agent sees that a message came and why it is incomplete.
 //
 // Errors: ErrInvalidInput for an empty reason or a mailbox that is not an
 // address; ErrTooLarge for a header over the parse limits' header size;
@@ -46,6 +47,9 @@ func (w *Workspace) IngestHeader(ctx context.Context, mailbox string, header io.
 		return nil, fmt.Errorf("%w: header is over %d bytes", ErrTooLarge, limit)
 	}
 	raw := buf.Bytes()
+	if it, err := w.takenInWhole(ctx, mailbox, raw); it != nil || err != nil {
+		return it, err
+	}
 	// The blank line that ends the header, so that nothing in it is read
 	// as a body.
 	switch {
@@ -58,24 +62,71 @@ func (w *Workspace) IngestHeader(ctx context.Context, mailbox string, header io.
 	return w.ingest(ctx, mailbox, bytes.NewReader(raw), reason)
 }
 
-// Ingested reports whether a message with this Message-ID (without angle
-// brackets) was taken in at mailbox already, so that Ingest would create
-// nothing for it: a reader can skip fetching it. It answers false when it
-// cannot tell (a message split between mailboxes with
-// Options.SplitRecipients may be found only by Ingest itself).
+// takenInWhole returns the interaction of the message whose header is
+// header when it was taken in whole at mailbox (same Message-ID, its raw
+// bytes beginning with header), or nil.
+func (w *Workspace) takenInWhole(ctx context.Context, mailbox string, header []byte) (*interaction.Interaction, error) {
+	m, err := mail.ReadMessage(bytes.NewReader(append(slices.Clip(header), "\r\n\r\n"...)))
+	if err != nil {
+		return nil, nil // not readable here: Ingest takes it in with what it can read
+	}
+	id := strings.TrimSpace(m.Header.Get("Message-Id"))
+	id = strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">")
+	if id == "" {
+		return nil, nil
+	}
+	var it *interaction.Interaction
+	err = w.view(ctx, func(t *tx) error {
+		e, err := t.EmailByMessageID(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if e.Direction != Inbound || len(e.Raw) <= len(header) || !bytes.HasPrefix(e.Raw, header) || !w.sameScope(e, mailbox) {
+			return nil
+		}
+		it, err = t.Interaction(ctx, e.InteractionID)
+		return err
+	})
+	if err != nil || it == nil {
+		return nil, err
+	}
+	return it.Clone(), nil
+}
+
+// sameScope reports whether e, taken in at its mailbox, is where a message
+// for mailbox would be found: anywhere, unless recipients are split.
+func (w *Workspace) sameScope(e *Email, mailbox string) bool {
+	if !w.opts.SplitRecipients {
+		return true
+	}
+	if !w.own[mailbox] {
+		if box, err := mail.ParseAddress(mailbox); err == nil {
+			mailbox = box.Address
+		}
+	}
+	return strings.EqualFold(e.Mailbox, mailbox)
+}
+
+// Ingested reports whether the message with this Message-ID (without angle
+// brackets) and this size (its bytes as received) was taken in at mailbox
+// already, so that Ingest would create nothing for it: a reader can skip
+// fetching it. It answers false when it cannot tell: another message under
+// the same Message-ID, a message split between mailboxes with
+// Options.SplitRecipients; Ingest then decides.
 //
 // Errors: ErrInvalidInput for a mailbox that is not an address; the
 // store's.
-func (w *Workspace) Ingested(ctx context.Context, mailbox, messageID string) (bool, error) {
-	if messageID == "" {
-		return false, nil
-	}
+func (w *Workspace) Ingested(ctx context.Context, mailbox, messageID string, size int64) (bool, error) {
 	if !w.own[mailbox] {
-		box, err := mail.ParseAddress(mailbox)
-		if err != nil {
+		if _, err := mail.ParseAddress(mailbox); err != nil {
 			return false, fmt.Errorf("%w: mailbox %q is not an address: %v", ErrInvalidInput, mailbox, err)
 		}
-		mailbox = box.Address
+	}
+	if messageID == "" {
+		return false, nil
 	}
 	known := false
 	err := w.view(ctx, func(t *tx) error {
@@ -86,7 +137,7 @@ func (w *Workspace) Ingested(ctx context.Context, mailbox, messageID string) (bo
 		if err != nil {
 			return err
 		}
-		known = e.Direction == Outbound || !w.opts.SplitRecipients || strings.EqualFold(e.Mailbox, mailbox)
+		known = int64(len(e.Raw)) == size && (e.Direction == Outbound || w.sameScope(e, mailbox))
 		return nil
 	})
 	return known, err

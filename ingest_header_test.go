@@ -149,52 +149,63 @@ func TestIngested(t *testing.T) {
 	ctx := context.Background()
 	const id = "CAF3x9-helene-2291@mail.exemple.fr"
 	raw := readFile(t, "testdata/french-order.eml")
+	size := int64(len(raw))
 
 	t.Run("Whole", func(t *testing.T) {
 		f := newFixture(t, nil)
-		known, err := f.ws.Ingested(ctx, support, id)
+		known, err := f.ws.Ingested(ctx, support, id, size)
 		require.NoError(t, err)
 		assert.False(t, known)
 		f.ingest(t, raw)
-		known, err = f.ws.Ingested(ctx, support, id)
-		require.NoError(t, err)
-		assert.True(t, known)
-		// One interaction per message, whichever of our mailboxes it
-		// reached.
-		known, err = f.ws.Ingested(ctx, "ventes@boutique.example", id)
-		require.NoError(t, err)
-		assert.True(t, known)
-		known, err = f.ws.Ingested(ctx, support, "other@mail.exemple.fr")
-		require.NoError(t, err)
-		assert.False(t, known)
-		known, err = f.ws.Ingested(ctx, support, "")
-		require.NoError(t, err)
-		assert.False(t, known, "no Message-ID: only Ingest can tell, from the bytes")
+		tests := []struct {
+			name    string
+			mailbox string
+			id      string
+			size    int64
+			known   bool
+		}{
+			{"same message", support, id, size, true},
+			// One interaction per message, whichever of our mailboxes it
+			// reached.
+			{"other mailbox", "ventes@boutique.example", id, size, true},
+			{"other Message-ID", support, "other@mail.exemple.fr", size, false},
+			{"other size: another message under the same Message-ID", support, id, size + 1, false},
+			{"no Message-ID: only Ingest can tell, from the bytes", support, "", size, false},
+		}
+		for _, tc := range tests {
+			known, err := f.ws.Ingested(ctx, tc.mailbox, tc.id, tc.size)
+			require.NoError(t, err, tc.name)
+			assert.Equal(t, tc.known, known, tc.name)
+		}
 	})
 
 	t.Run("HeaderOnly", func(t *testing.T) {
 		f := newFixture(t, nil)
-		_, err := f.ws.IngestHeader(ctx, support, bytes.NewReader(headerOf(t, raw)), tooLarge)
+		header := headerOf(t, raw)
+		_, err := f.ws.IngestHeader(ctx, support, bytes.NewReader(header), tooLarge)
 		require.NoError(t, err)
-		known, err := f.ws.Ingested(ctx, support, id)
+		known, err := f.ws.Ingested(ctx, support, id, int64(len(header)))
 		require.NoError(t, err)
-		assert.True(t, known)
+		assert.True(t, known, "the header is what was taken in")
+		known, err = f.ws.Ingested(ctx, support, id, size)
+		require.NoError(t, err)
+		assert.False(t, known, "not the whole message")
 	})
 
 	t.Run("SplitRecipients", func(t *testing.T) {
 		f := newFixture(t, &emailflow.Options{SplitRecipients: true})
 		f.ingest(t, raw)
-		known, err := f.ws.Ingested(ctx, "SUPPORT@boutique.example", id)
+		known, err := f.ws.Ingested(ctx, "SUPPORT@boutique.example", id, size)
 		require.NoError(t, err)
 		assert.True(t, known)
-		known, err = f.ws.Ingested(ctx, "ventes@boutique.example", id)
+		known, err = f.ws.Ingested(ctx, "ventes@boutique.example", id, size)
 		require.NoError(t, err)
 		assert.False(t, known, "each mailbox gets its own interaction")
 	})
 
 	t.Run("BadMailbox", func(t *testing.T) {
 		f := newFixture(t, nil)
-		_, err := f.ws.Ingested(ctx, "nobody", id)
+		_, err := f.ws.Ingested(ctx, "nobody", id, size)
 		assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
 	})
 }

@@ -10,11 +10,12 @@
 //     and the last UID done) is kept through the Workspace's Store (see
 //     emailflow.Checkpoint), moved only once a window of messages was
 //     ingested and given its after-ingest action. A crash in between
-//     fetches that window again, and Ingest, which is idempotent by
-//     Message-ID, takes in nothing twice. When the folder's UIDVALIDITY
-//     changes the folder is read again from the start: a message whose
-//     Message-ID the Workspace knows (Workspace.Ingested) is not fetched
-//     again, and any other goes through Ingest, which deduplicates.
+//     fetches that window again, and Ingest, which is idempotent (the
+//     same Message-ID and bytes), takes in nothing twice. When the
+//     folder's UIDVALIDITY changes the folder is read again from the
+//     start: a message the Workspace has (same Message-ID and size,
+//     Workspace.Ingested) is not fetched again, and any other goes
+//     through Ingest, which deduplicates.
 //   - IDLE where the server has it, re-issued every Options.IdleTimeout
 //     (under the 29 minutes servers allow), polling every
 //     Options.PollInterval otherwise; lost connections are opened again

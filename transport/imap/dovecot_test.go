@@ -102,12 +102,13 @@ const oversize = 500 // the number of the 30 MB message
 
 // variedMessage returns message n of a contact centre's day: French text
 // in UTF-8 or Latin-1, HTML alternatives, attachments, replies to earlier
-// messages, a few without a Message-ID; its Subject carries "[efmsg n]".
+// messages, a few without a Message-ID; its Subject carries "[efmsg n]",
+// its From a sender of its own.
 // Message oversize has a 30 MB attachment.
 func variedMessage(n int, rng *mrand.Rand) []byte {
 	var b bytes.Buffer
 	subject := fmt.Sprintf("Réclamation commande FR-%05d [efmsg %d]", n, n)
-	fmt.Fprintf(&b, "From: Client %d <client%d@exemple.fr>\r\n", n, n%37)
+	fmt.Fprintf(&b, "From: Client %d <client%d@exemple.fr>\r\n", n, n)
 	b.WriteString("To: Service Client <support@boutique.example>\r\n")
 	fmt.Fprintf(&b, "Subject: =?UTF-8?B?%s?=\r\n", base64.StdEncoding.EncodeToString([]byte(subject)))
 	fmt.Fprintf(&b, "Date: %s\r\n", time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC).Add(time.Duration(n)*time.Minute).Format(time.RFC1123Z))

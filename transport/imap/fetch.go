@@ -33,7 +33,7 @@ func (r *reader) sync(ctx context.Context, s *conn) error {
 	case !found:
 		rescan = true
 	case cp.Validity != s.validity:
-		r.log.Warn("emailflow: imap: UIDVALIDITY changed: reading the folder again from its start; messages already taken in are recognised by Message-ID",
+		r.log.Warn("emailflow: imap: UIDVALIDITY changed: reading the folder again from its start; messages already taken in are recognised by Message-ID and size",
 			"was", cp.Validity, "now", s.validity)
 		last, rescan = 0, true
 	}
@@ -141,7 +141,7 @@ func (r *reader) window(ctx context.Context, s *conn, uids []imap.UID, metas map
 			large = append(large, uid)
 			sizes[uid] = m.size
 		case rescan && m.messageID != "":
-			known, err := ws.Ingested(ctx, r.mb.Deliver, m.messageID)
+			known, err := ws.Ingested(ctx, r.mb.Deliver, m.messageID, m.size)
 			if err != nil {
 				return err
 			}

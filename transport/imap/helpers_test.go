@@ -366,26 +366,38 @@ func (d *desk) requireOnce(t testing.TB, from, to int) {
 	require.Equal(t, want, count)
 }
 
-// onNth is a Directory that runs fn when asked for the sender of the nth
-// message, before that message's Ingest stores anything.
+// onNth is a Directory that runs fn when first asked for the sender of
+// the nth message (each test message has a sender of its own), before
+// that message's Ingest stores anything.
 type onNth struct {
 	emailflow.Directory
-	n  atomic.Int32
-	at int32
-	fn func()
+	at int
+
+	mu   sync.Mutex
+	seen map[string]bool
+	fn   func()
 }
 
 func (o *onNth) ContactsByAddress(ctx context.Context, addr string) ([]contact.Contact, error) {
-	if o.n.Add(1) == o.at {
-		o.fn()
+	o.mu.Lock()
+	if o.seen == nil {
+		o.seen = map[string]bool{}
 	}
+	key := strings.ToLower(addr)
+	if !o.seen[key] {
+		o.seen[key] = true
+		if len(o.seen) == o.at {
+			o.fn()
+		}
+	}
+	o.mu.Unlock()
 	return o.Directory.ContactsByAddress(ctx, addr)
 }
 
 // stopDesk returns a desk whose Ingest of the nth message fails, storing
 // nothing, because the returned context is cancelled then: the Ingester
 // stops in the middle of its window, at a known place.
-func stopDesk(t testing.TB, n int32) (*desk, context.Context) {
+func stopDesk(t testing.TB, n int) (*desk, context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -81,7 +81,7 @@ type Mailbox struct {
 	// ID names the mailbox in logs and keys its checkpoint; empty means
 	// "imap://Username@Addr/Folder" (see Name). A new ID starts from the
 	// folder's first message again (messages already taken in are
-	// recognised by Message-ID and not fetched again).
+	// recognised by Message-ID and size, and not fetched again).
 	ID string
 	// Addr is the server's address, "host:port". Required.
 	Addr string
