@@ -15,8 +15,14 @@ import (
 )
 
 // benchMessages is how many messages each operation of BenchmarkDovecot
-// reads: the varied messages of TestDovecot but the 30 MB one.
-const benchMessages = 499
+// reads: the varied messages of TestDovecot but the 30 MB one; 20 with
+// -short, for a smoke run.
+func benchMessages() int {
+	if testing.Short() {
+		return 20
+	}
+	return 499
+}
 
 // BenchmarkDovecot: messages per second from a real Dovecot into a
 // Workspace on the memory store, beside a bare imapclient loop fetching
@@ -35,7 +41,7 @@ const benchMessages = 499
 func BenchmarkDovecot(b *testing.B) {
 	dc := dovecot(b)
 	inbox, _ := dc.folders(b)
-	dc.appendAll(b, inbox, variedMessages(benchMessages))
+	dc.appendAll(b, inbox, variedMessages(benchMessages()))
 	validity := dc.validity(b, inbox)
 	ingest := func(b *testing.B, checkpoint bool) (time.Duration, int64) {
 		d := newDesk(b)
@@ -51,7 +57,7 @@ func BenchmarkDovecot(b *testing.B) {
 		require.NoError(b, in.Sync(context.Background()))
 		took := time.Since(start)
 		count, _, _ := emailsByNumber(b, d, 0)
-		require.Len(b, count, benchMessages)
+		require.Len(b, count, benchMessages())
 		return took, folderBytes(b, d)
 	}
 	for _, tc := range []struct {
@@ -75,7 +81,7 @@ func BenchmarkDovecot(b *testing.B) {
 			start := time.Now()
 			n, bytes := bareFetch(b, dc, inbox)
 			took += time.Since(start)
-			require.Equal(b, benchMessages, n)
+			require.Equal(b, benchMessages(), n)
 			size = bytes
 		}
 		report(b, "", took, size)
@@ -96,15 +102,15 @@ func BenchmarkDovecot(b *testing.B) {
 				bare += time.Since(start)
 			}
 		}
-		b.ReportMetric(float64(benchMessages*b.N)/in.Seconds(), "ingest-msgs/s")
-		b.ReportMetric(float64(benchMessages*b.N)/bare.Seconds(), "bare-msgs/s")
+		b.ReportMetric(float64(benchMessages()*b.N)/in.Seconds(), "ingest-msgs/s")
+		b.ReportMetric(float64(benchMessages()*b.N)/bare.Seconds(), "bare-msgs/s")
 		b.ReportMetric(bare.Seconds()/in.Seconds(), "ratio")
 	})
 }
 
 // report gives the rate of the timed part of the operations.
 func report(b *testing.B, prefix string, took time.Duration, bytes int64) {
-	b.ReportMetric(float64(benchMessages*b.N)/took.Seconds(), prefix+"msgs/s")
+	b.ReportMetric(float64(benchMessages()*b.N)/took.Seconds(), prefix+"msgs/s")
 	b.ReportMetric(float64(bytes*int64(b.N))/took.Seconds()/(1<<20), prefix+"MB/s")
 }
 
