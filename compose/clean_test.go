@@ -42,6 +42,12 @@ func messageStrings(m *Message) []string {
 			out = append(out, messageStrings(a.Message)...)
 		}
 	}
+	if r := m.Report; r != nil {
+		out = append(out, r.ReportingMTA, r.OriginalMessageID, r.OriginalSubject)
+		for _, s := range r.Recipients {
+			out = append(out, s.Recipient, s.OriginalRecipient, s.Status, s.Diagnostic, s.RemoteMTA)
+		}
+	}
 	return out
 }
 

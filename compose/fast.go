@@ -84,7 +84,7 @@ func (p *parser) parseMessageBytes(data []byte, depth int, top bool) (*Message, 
 	if p.fatal != nil {
 		return nil, p.fatal
 	}
-	return p.finish(st, h), nil
+	return p.finish(st, h, top), nil
 }
 
 // nextLine returns the line at data[i:] without its line break, and the
@@ -243,7 +243,7 @@ func (p *parser) walkBytes(st *msgState, h header, body, raw []byte, depth int) 
 		return p.keepUnread(st, mt, bytes.NewReader(raw))
 	}
 	if depth == 0 && mt == "multipart/report" {
-		st.report = params["report-type"]
+		st.reportType = params["report-type"]
 	}
 	parts, closed := splitMultipart(body, boundary)
 	if parts == nil {
@@ -330,6 +330,9 @@ func (p *parser) leafBytes(st *msgState, h header, body []byte, mt string, param
 	a, err := p.newAttachment(&info)
 	if err != nil {
 		return err
+	}
+	if isReportPart(mt) {
+		st.keepReportPart(mt, data)
 	}
 	if mt == "message/rfc822" || mt == "message/global" {
 		if err := p.nested(st, a, data, depth); err != nil {

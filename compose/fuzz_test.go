@@ -19,7 +19,9 @@ import (
 // input.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/enmime/*/*.raw")
-	for _, file := range files {
+	reports, _ := filepath.Glob("testdata/enmime-dsn/*.raw")
+	automated, _ := filepath.Glob("testdata/automated/*.eml")
+	for _, file := range append(append(files, reports...), automated...) {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data)
 		}

@@ -72,6 +72,11 @@ type Message struct {
 	Attachments []Attachment
 	// Auto classifies automated mail; AutoNone for mail written by a person.
 	Auto Auto
+	// Report is what a delivery status notification says about the
+	// message it reports on; nil for any other mail. It is set for
+	// bounces (Auto is AutoBounce) and for any message carrying a
+	// message/delivery-status part.
+	Report *Report
 	// Warnings say what could not be read; they are never fatal.
 	Warnings []string
 	// Size is the number of bytes read.

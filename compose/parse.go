@@ -61,6 +61,11 @@ type ParseOptions struct {
 	Blobs BlobStore
 	// Context is passed to Blobs.Put; nil means context.Background().
 	Context context.Context
+	// NullSender says the message came with a null reverse path (SMTP
+	// MAIL FROM:<>), as bounces and most automatic answers do, when the
+	// header has no Return-Path saying so: it is then automated mail, and
+	// a bounce when it returns another message.
+	NullSender bool
 }
 
 func (o *ParseOptions) withDefaults() ParseOptions {
@@ -203,6 +208,17 @@ func (h header) Get(key string) string {
 	return ""
 }
 
+// Has reports whether a canonical key is present, even with an empty
+// value.
+func (h header) Has(key string) bool {
+	for i := range h {
+		if h[i].key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // fromGM converts a go-message header, in the order received.
 func fromGM(gh *gmtextproto.Header) header {
 	h := make(header, gh.Len())
@@ -230,9 +246,10 @@ func (p *parser) stopped() bool {
 
 // msgState is what a walk collects for one message (top-level or nested).
 type msgState struct {
-	m      *Message
-	report string // report-type of a top-level multipart/report
-	text   []string
+	m          *Message
+	reportType string // report-type of a top-level multipart/report
+	text       []string
+	parts      *reportParts // the parts of a delivery report, when it has some
 }
 
 func (s *msgState) warn(format string, args ...any) {
@@ -240,7 +257,7 @@ func (s *msgState) warn(format string, args ...any) {
 }
 
 // finish joins the text parts and classifies the message.
-func (p *parser) finish(st *msgState, h header) *Message {
+func (p *parser) finish(st *msgState, h header, top bool) *Message {
 	m := st.m
 	switch len(st.text) {
 	case 0:
@@ -253,7 +270,9 @@ func (p *parser) finish(st *msgState, h header) *Message {
 	if len(m.From) > 0 {
 		from = m.From[0].Address
 	}
-	m.Auto = classify(h, from, st.report)
+	sig := signals{report: st.reportType, status: st.parts != nil && st.parts.status != nil, returned: st.hasReturned(), nullSender: top && p.opts.NullSender}
+	m.Auto = classify(h, from, sig)
+	m.Report = st.report(h)
 	st.clean()
 	return m
 }
@@ -279,7 +298,7 @@ func (p *parser) parseMessage(br *bufio.Reader, depth int, top bool) (*Message, 
 	if p.fatal != nil {
 		return nil, p.fatal
 	}
-	return p.finish(st, h), nil
+	return p.finish(st, h, top), nil
 }
 
 // skipMboxLine drops an mbox "From " separator line.
@@ -984,6 +1003,7 @@ func (p *parser) nested(st *msgState, a *Attachment, data []byte, depth int) err
 		return err
 	}
 	a.Message = m
+	st.keepReturned(m)
 	if a.Filename == "" && m.Subject != "" {
 		a.Filename = subjectFilename(m.Subject, "message")
 	}
@@ -1028,7 +1048,7 @@ func (p *parser) walk(st *msgState, h header, gh gmtextproto.Header, body io.Rea
 			return p.keepUnread(st, mt, io.MultiReader(&raw, body))
 		}
 		if depth == 0 && mt == "multipart/report" {
-			st.report = params["report-type"]
+			st.reportType = params["report-type"]
 		}
 		mr := gmtextproto.NewMultipartReader(body, boundary)
 		n := 0
@@ -1099,12 +1119,17 @@ func (p *parser) leaf(st *msgState, h header, gh gmtextproto.Header, body io.Rea
 	if err != nil {
 		return err
 	}
-	if mt == "message/rfc822" || mt == "message/global" {
+	if mt == "message/rfc822" || mt == "message/global" || isReportPart(mt) {
+		// Read whole: a nested message is parsed, and a report's parts
+		// are read for Message.Report, before the body goes to the
+		// BlobStore.
 		data, err := io.ReadAll(e.Body)
 		if err != nil && !p.stopped() {
 			st.warn("%s: body cut short: %v", mt, trimForWarning(err.Error()))
 		}
-		if err := p.nested(st, a, data, depth); err != nil {
+		if isReportPart(mt) {
+			st.keepReportPart(mt, data)
+		} else if err := p.nested(st, a, data, depth); err != nil {
 			return err
 		}
 		return p.store(st, a, bytes.NewReader(data))

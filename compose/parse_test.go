@@ -451,12 +451,25 @@ func TestAuto(t *testing.T) {
 		{"mailer-daemon", "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n", AutoBounce},
 		{"postmaster", "From: postmaster@example.com\r\n", AutoBounce},
 		{"dsn", "From: a@example.com\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n", AutoBounce},
+		{"vacation comment", "From: a@example.com\r\nAuto-Submitted: auto-replied (vacation)\r\n", AutoReply},
+		{"zimbra comment", "From: a@example.com\r\nAuto-Submitted: auto-replied (zimbra; vacation)\r\n", AutoReply},
+		{"owner-email parameter", "From: a@example.com\r\nAuto-Submitted: auto-replied; owner-email=\"a@example.com\"\r\n", AutoReply},
+		{"x-auto-reply", "From: a@example.com\r\nX-Auto-Reply: yes\r\n", AutoReply},
+		{"exchange inbox rule", "From: a@example.com\r\nAuto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: All\r\nX-MS-Exchange-Inbox-Rules-Loop: a@example.com\r\n", AutoReply},
+		{"exchange system mailbox", "From: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.com>\r\n", AutoBounce},
+		{"exchange ndr field", "From: a@example.com\r\nX-MS-Exchange-Message-Is-Ndr: \r\n", AutoBounce},
+		{"x-failed-recipients", "From: a@example.com\r\nX-Failed-Recipients: b@example.com\r\n", AutoBounce},
+		{"null return path returning headers", "From: a@example.com\r\nReturn-Path: <>\r\nContent-Type: multipart/mixed; boundary=b\r\n", AutoBounce},
+		{"returned headers without null sender", "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n", AutoNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := "\r\nbody\r\n"
-			if strings.Contains(tt.header, "multipart/report") {
+			switch {
+			case strings.Contains(tt.header, "multipart/report"):
 				body = "\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--b--\r\n"
+			case strings.Contains(tt.header, "multipart/mixed"):
+				body = "\r\n--b\r\nContent-Type: text/plain\r\n\r\nnot delivered\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <x@y>\r\n--b--\r\n"
 			}
 			m := mustParse(t, tt.header+"Subject: s\r\n"+body)
 			assert.Equal(t, tt.want, m.Auto)
