@@ -14,6 +14,10 @@ const (
 	StateTransferred State = "transferred" // offered to another agent, pending acceptance
 	StateDone        State = "done"        // marked done
 	StateDeleted     State = "deleted"     // deleted by a permitted actor
+	// StateQuarantined is mail set aside at intake (a filter's verdict, a
+	// blocked sender, a loop): it waits for a supervisor, who releases it
+	// (queued, routed as other mail) or deletes it; it is never offered.
+	StateQuarantined State = "quarantined"
 )
 
 // Outbound states. Outbound emails also use StateParked (drafts workbin) and
@@ -77,6 +81,9 @@ const (
 	EventRequeue       Event = "requeue"        // parked → queued (by a supervisor)
 	EventDecide        Event = "decide"         // review: handling → done, by an approval or a rejection only
 	EventReopen        Event = "reopen"         // done → handling: an answer came back for its owner
+	EventQuarantine    Event = "quarantine"     // new → quarantined: set aside at intake
+	EventRelease       Event = "release"        // quarantined → queued: a supervisor lets it through
+	EventBounce        Event = "bounce"         // sent → failed: a delivery report says a recipient never got it
 )
 
 // String returns the event's name.
