@@ -60,6 +60,9 @@ const (
 	// PrivilegeAdmin lets an agent see every interaction: the host's
 	// administrator.
 	PrivilegeAdmin Privilege = "admin"
+	// PrivilegeFilter lets an agent edit the sender lists and release or
+	// delete quarantined mail they may see.
+	PrivilegeFilter Privilege = "filter"
 )
 
 // String returns the privilege name.
@@ -69,14 +72,15 @@ func (p Privilege) String() string { return string(p) }
 // Options.Privileges is nil: agents handle, forward, transfer, pull,
 // consult, read history and call; reviewers handle, pull, review and read
 // history; supervisors do what agents do, and also review (never their own
-// email), supervise their queues, assign and delete; the admin sees
-// everything and reads history. Nobody may dial any number by default
+// email), supervise their queues, assign and delete, edit the sender
+// lists and release or delete quarantined mail; the admin sees everything
+// and reads history. Nobody may dial any number by default
 // (PrivilegeDialAny).
 var DefaultPrivileges = map[Role][]Privilege{
 	RoleAgent:    {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeHistory, PrivilegeCall},
 	RoleReviewer: {PrivilegeHandle, PrivilegePull, PrivilegeReview, PrivilegeHistory},
 	RoleSupervisor: {PrivilegeHandle, PrivilegeForward, PrivilegeTransfer, PrivilegePull, PrivilegeConsult, PrivilegeHistory, PrivilegeCall,
-		PrivilegeReview, PrivilegeSupervise, PrivilegeAssign, PrivilegeDelete},
+		PrivilegeReview, PrivilegeSupervise, PrivilegeAssign, PrivilegeDelete, PrivilegeFilter},
 	RoleAdmin: {PrivilegeAdmin, PrivilegeHistory},
 }
 

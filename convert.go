@@ -16,7 +16,7 @@ func inboundEmail(m *compose.Message, raw []byte, id, interactionID, mailbox str
 		MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References,
 		To: m.To, Cc: m.Cc, ReplyTo: m.ReplyTo,
 		Subject: m.Subject, Date: m.Date, Text: m.Text, HTML: m.HTML,
-		Auto: string(m.Auto), Warnings: m.Warnings, Raw: raw,
+		Auto: string(m.Auto), Report: m.Report, Warnings: m.Warnings, Raw: raw,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if len(m.From) > 0 {
@@ -69,6 +69,11 @@ func (e *Email) draft() *compose.Draft {
 		Subject: e.Subject, Text: e.Text, HTML: e.HTML,
 		MessageID: e.MessageID, References: e.References,
 		AutoSubmitted: e.Auto != "",
+	}
+	if e.Auto != "" && e.From.Address != "" {
+		// Our own automated mail names us, so that it is known if it comes
+		// back (through a forward, a responder that keeps the field).
+		d.Headers = map[string]string{"X-Loop": e.From.Address}
 	}
 	if len(e.InReplyTo) > 0 {
 		d.InReplyTo = e.InReplyTo[0]

@@ -3,6 +3,8 @@ package emailflow
 import (
 	"net/mail"
 	"time"
+
+	"github.com/emailflow/emailflow/compose"
 )
 
 // Direction says whether an email came in or goes out.
@@ -45,6 +47,23 @@ type Email struct {
 	// On an outbound email, a non-empty Auto marks our own automated mail:
 	// it is rendered with "Auto-Submitted: auto-replied".
 	Auto string
+	// Report is what a delivery status notification (a bounce, a delay
+	// warning) says about the message it reports on; nil for any other
+	// email.
+	Report *compose.Report
+	// BounceOf marks a delivery report about one of our emails: that
+	// outbound email's id. Such a report is kept on the outbound's
+	// interaction, beside the email it reports on, and is no customer's
+	// mail. Empty for any other email.
+	BounceOf string
+	// Automatic marks automated mail kept on a conversation it joined (an
+	// out-of-office answer, an auto-reply): in its history, never the
+	// customer's answer (Reply answers the customer's latest email).
+	Automatic bool
+	// Verdict is the decision of the filter that quarantined the email
+	// (or let it through on its own say, VerdictDeliver); nil when no
+	// filter decided.
+	Verdict *Verdict
 	// ForwardID marks an external resource's answer to one of our
 	// forwards: the forward's (outbound) interaction id. Such an email is
 	// kept on the inbound the forward was made from, for its agent; it is
@@ -111,7 +130,27 @@ func (e *Email) Clone() *Email {
 	c.ReplyTo, _ = carve(as, e.ReplyTo)
 	c.Attachments = append([]Attachment(nil), e.Attachments...)
 	c.Envelope = e.Envelope.clone()
+	if e.Report != nil {
+		r := *e.Report
+		r.Recipients = append([]compose.RecipientStatus(nil), e.Report.Recipients...)
+		c.Report = &r
+	}
+	if e.Verdict != nil {
+		v := *e.Verdict
+		c.Verdict = &v
+	}
 	return &c
+}
+
+// IsBounce reports whether e is a delivery report about one of our
+// emails (see BounceOf).
+func (e *Email) IsBounce() bool { return e.BounceOf != "" }
+
+// fromCustomer reports whether e is mail the customer wrote to us: not
+// ours, not a resource's answer, a delivery report or an automatic
+// answer kept on the conversation.
+func (e *Email) fromCustomer() bool {
+	return e.Direction == Inbound && !e.IsResourceAnswer() && !e.IsBounce() && !e.Automatic
 }
 
 // carve copies src into the free capacity of buf and returns the copy,

@@ -40,6 +40,29 @@ const (
 	EventResourceAnswer EventType = "resource-answer"
 )
 
+// Event types of the intake's classification (see Ingest).
+const (
+	// EventBounced: a delivery report says one of our emails did not
+	// reach a recipient; the outbound failed back to its agent
+	// (InteractionID: the outbound; Agent: its owner, or a supervisor of
+	// its queue when the conversation is done; Detail: per recipient,
+	// the status and the server's answer).
+	EventBounced EventType = "bounced"
+	// EventDelayed: a delivery report says one of our emails is late and
+	// still being tried (as for EventBounced; the email stays sent).
+	EventDelayed EventType = "delayed"
+	// EventAutoReply: automated mail (an out-of-office answer) joined a
+	// conversation, stored on it as automatic (Agent: its owner; Detail:
+	// the email's id).
+	EventAutoReply EventType = "auto-reply"
+	// EventQuarantined: mail was set aside for a supervisor (Agent: each
+	// supervisor of its queue holding PrivilegeFilter; Detail: why).
+	EventQuarantined EventType = "quarantined"
+	// EventReleased: a supervisor let quarantined mail through; it is
+	// queued (Actor: the supervisor).
+	EventReleased EventType = "released"
+)
+
 // Event types of the QA review cycle (see Approve, Reject, ReviewEdit,
 // Withdraw). The review interaction itself is queued, offered, accepted
 // and done with the events above.

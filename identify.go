@@ -9,19 +9,34 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/contact"
 )
 
-// identify returns the contact of the sender, found in the Directory or
-// created when unknown (unless Options.NoContactCreation), and warnings
-// for the email. It never costs the mail: a name the contact rules refuse
-// is cleaned (control characters out, cut to contact.MaxNameRunes) or
-// left out; an address they refuse (over 254 bytes, a quoted local part)
-// gives no contact, and neither does a Directory error; each adds a
-// warning. When several contacts share the address, Options.ChooseContact
-// decides (the most recently updated by default); a chooser that refuses
-// leaves the email without a contact.
-func (w *Workspace) identify(ctx context.Context, from mail.Address) (contact.Contact, []string) {
+// identify finds the contact of the sender of mail that starts an
+// interaction, and creates one when unknown as Options.ContactRules
+// allow: the intake's identify step. Bounces get none (no customer is a
+// mailer daemon), nor does mail that joins an existing interaction.
+func (w *Workspace) identify(ctx context.Context, in *intake) {
+	if (in.dest != toInbox && in.dest != toQuarantine) || in.msg.Auto == compose.AutoBounce {
+		return
+	}
+	create := w.mayCreateContact(in.from.Address, in.msg.Auto, in.dest == toQuarantine)
+	var warnings []string
+	in.who, warnings = w.findContact(ctx, in.from, create)
+	in.warnings = append(in.warnings, warnings...)
+}
+
+// findContact returns the contact of the sender, found in the Directory
+// or, when create, created when unknown, and warnings for the email. It
+// never costs the mail: a name the contact rules refuse is cleaned
+// (control characters out, cut to contact.MaxNameRunes) or left out; an
+// address they refuse (over 254 bytes, a quoted local part) gives no
+// contact, and neither does a Directory error; each adds a warning. When
+// several contacts share the address, Options.ChooseContact decides (the
+// most recently updated by default); a chooser that refuses leaves the
+// email without a contact.
+func (w *Workspace) findContact(ctx context.Context, from mail.Address, create bool) (contact.Contact, []string) {
 	if from.Address == "" {
 		return contact.Contact{}, nil
 	}
@@ -30,7 +45,7 @@ func (w *Workspace) identify(ctx context.Context, from mail.Address) (contact.Co
 		return contact.Contact{}, []string{fmt.Sprintf("sender %s not identified: %v", from.Address, err)}
 	}
 	if len(found) == 0 {
-		if w.opts.NoContactCreation {
+		if !create {
 			return contact.Contact{}, nil
 		}
 		c, warnings := w.senderContact(from)

@@ -270,11 +270,12 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 			if err != nil {
 				return err
 			}
-			// The latest email, but not a resource's answer: that is ours
-			// to read, not to pass on as the customer's.
+			// The latest email, but not a resource's answer, a delivery
+			// report or an automatic answer: those are ours to read, not
+			// to pass on as the customer's.
 			for i := len(emails) - 1; i >= 0 && orig == nil; i-- {
-				if !emails[i].IsResourceAnswer() {
-					orig = emails[i]
+				if e := emails[i]; !e.IsResourceAnswer() && !e.IsBounce() && !e.Automatic {
+					orig = e
 				}
 			}
 			if orig == nil {

@@ -117,8 +117,9 @@ func (w *Workspace) afterWithdraw(t *tx, it *interaction.Interaction, agent stri
 // agent), and an agent who let an offer time out is set to not responding;
 // queued interactions whose sticky preference ran out, or that agents
 // declined, are routed again (the agents who could take them may have
-// changed: see Decline). It returns how many offers timed out. Run calls
-// it every second.
+// changed: see Decline). Once a minute it also deletes the rate counters
+// no limit needs any more (RateLimit). It returns how many offers timed
+// out. Run calls it every second.
 func (w *Workspace) Tick(ctx context.Context) (int, error) {
 	var due []*interaction.Interaction
 	now := w.clock.Now()
@@ -135,6 +136,9 @@ func (w *Workspace) Tick(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if err := w.expirePreferences(ctx, now); err != nil {
+		return 0, err
+	}
+	if err := w.pruneRates(ctx, now); err != nil {
 		return 0, err
 	}
 	n := 0

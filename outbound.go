@@ -153,7 +153,8 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 }
 
 // respondable loads an inbound interaction the agent handles and its latest
-// customer email (a resource's answer is not the customer's).
+// customer email (a resource's answer, an out-of-office answer is not the
+// customer's).
 func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interaction, *Email, error) {
 	it, err := t.Interaction(t.ctx, id)
 	if err != nil {
@@ -173,7 +174,7 @@ func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interac
 		return nil, nil, err
 	}
 	for i := len(emails) - 1; i >= 0; i-- {
-		if emails[i].Direction == Inbound && !emails[i].IsResourceAnswer() {
+		if emails[i].fromCustomer() {
 			return it, emails[i], nil
 		}
 	}
@@ -274,10 +275,14 @@ func draftEmail(t *tx, o *interaction.Interaction) (*Email, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(emails) == 0 {
-		return nil, fmt.Errorf("%w: outbound %s has no email", ErrNotFound, o.ID)
+	// The latest outbound one: delivery reports about it are kept beside
+	// it (Email.BounceOf).
+	for i := len(emails) - 1; i >= 0; i-- {
+		if emails[i].Direction == Outbound {
+			return emails[i], nil
+		}
 	}
-	return emails[len(emails)-1], nil
+	return nil, fmt.Errorf("%w: outbound %s has no email", ErrNotFound, o.ID)
 }
 
 // DraftContent is what an agent edits in a draft.

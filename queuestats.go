@@ -19,12 +19,19 @@ type QueueStats struct {
 	OverTarget   int
 	// Available counts the agents of the queue ready and below capacity.
 	Available int
+	// Quarantined counts the mail of the queue set aside for a
+	// supervisor (see ListQuarantine, Release).
+	Quarantined int
+	// Bounced counts the emails of the queue a delivery report failed
+	// and their agents have not taken up again (outbound, failed by a
+	// bounce: see EventBounced).
+	Bounced int
 }
 
 // QueueStats reports the state of queue for a supervisor: waiting and
 // offered interactions, the oldest wait, how many wait beyond the service
-// level target, and the available agents. It needs the assign privilege.
-// Errors: ErrForbidden.
+// level target, the available agents, the quarantined mail and the
+// bounced emails. It needs the assign privilege. Errors: ErrForbidden.
 func (w *Workspace) QueueStats(ctx context.Context, actorID, queue string) (QueueStats, error) {
 	st := QueueStats{Queue: queue, ServiceLevel: w.queue(queue).ServiceLevel}
 	err := w.view(ctx, func(t *tx) error {
@@ -57,6 +64,18 @@ func (w *Workspace) QueueStats(ctx context.Context, actorID, queue string) (Queu
 				st.Offered++
 			}
 		}
+		aside, err := t.FindInteractions(ctx, Query{Queue: queue, States: []interaction.State{interaction.StateQuarantined, interaction.StateFailed}})
+		if err != nil {
+			return err
+		}
+		for _, it := range aside {
+			switch {
+			case it.State == interaction.StateQuarantined:
+				st.Quarantined++
+			case it.Kind == interaction.KindOutbound && bounced(it):
+				st.Bounced++
+			}
+		}
 		for offset := 0; ; offset += statsPage {
 			page, err := t.AvailableAgents(ctx, queue, offset, statsPage)
 			if err != nil {
@@ -72,3 +91,14 @@ func (w *Workspace) QueueStats(ctx context.Context, actorID, queue string) (Queu
 }
 
 const statsPage = 1000
+
+// bounced reports whether outbound it failed because of a bounce (its
+// latest transition is one), not a delivery the Sender gave up on.
+func bounced(it *interaction.Interaction) bool {
+	for i := len(it.History) - 1; i >= 0; i-- {
+		if e := it.History[i]; e.From != e.To {
+			return e.Action == string(interaction.EventBounce)
+		}
+	}
+	return false
+}

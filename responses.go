@@ -90,6 +90,22 @@ func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *com
 		// a long Reply-To cannot turn us into a mailer for someone else.
 		d.To = d.To[:1:1]
 	}
+	if len(d.To) == 1 {
+		// At most Options.AckLimit to one address: a responder that
+		// answers each acknowledgement with new mail gets no more.
+		ok, err := count(t, rateAck, d.To[0].Address, w.opts.AckLimit)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			parent, err := t.Interaction(t.ctx, it.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			parent.Record("system", "ack-skipped", t.now, fmt.Sprintf("%s got %d acknowledgements in %v already", d.To[0].Address, w.opts.AckLimit.Max, w.opts.AckLimit.Per))
+			return nil, parent, t.UpdateInteraction(t.ctx, parent)
+		}
+	}
 	err := tmpl.Apply(d, f)
 	if err == nil {
 		// Render once before anything is written: an acknowledgement that

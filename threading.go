@@ -44,12 +44,13 @@ func lookupIDs(m *compose.Message) (ids, refs []string) {
 	return ids, ids[first:]
 }
 
-// placement is where an inbound message goes, decided from the ids it
-// carries before its write transaction.
+// placement is where a message that threads goes, decided from the ids
+// it carries before its write transaction.
 type placement struct {
 	ownCopy   string // the outbound interaction it is a copy of: nothing to take in
 	duplicate string // the interaction already holding it (same Message-ID, same content)
 	thread    string // the thread it joins; "" starts a conversation
+	joined    string // the interaction of the email its reference names, in that thread
 	forward   string // the forward an external resource answers with it
 	inbound   string // where that answer goes: the inbound the forward was made from
 	warnings  []string
@@ -63,86 +64,88 @@ type candidate struct {
 	it    *interaction.Interaction
 }
 
-// place decides where an inbound message goes, outside any write
-// transaction. One read-only transaction looks up, in one query, the
-// emails its ids name (its own Message-ID, In-Reply-To, the newest
-// References). A copy of one of our emails, or a message already taken
-// in, goes nowhere new. A reference joins its conversation only when the
-// sender is a party of it (see isParty): ids can be guessed, and a
+// lookup reads, in one read-only transaction and one query of the
+// emails its ids name, what the intake decides on: the email holding its
+// own Message-ID, the email its delivery report names, and the
+// conversations its references point to (In-Reply-To, the newest
+// References, our token in such an id).
+func (w *Workspace) lookup(ctx context.Context, in *intake) error {
+	ids, refs := lookupIDs(in.msg)
+	orig := ""
+	if r := in.msg.Report; r != nil && r.OriginalMessageID != "" && r.OriginalMessageID != in.msg.MessageID {
+		orig = r.OriginalMessageID
+		ids = append(ids, orig)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return w.view(ctx, func(t *tx) error {
+		found, err := t.EmailsByMessageIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, e := range found {
+			switch e.MessageID {
+			case in.msg.MessageID:
+				in.same = e
+			case orig:
+				in.original = e
+			}
+		}
+		for _, ref := range refs {
+			c := candidate{ref: ref}
+			for _, e := range found {
+				if e.MessageID == ref {
+					c.email = e
+				}
+			}
+			id := ""
+			if c.email != nil {
+				id = c.email.InteractionID
+			} else if token, ok := w.threadToken(ref); ok {
+				id = token
+			} else {
+				continue
+			}
+			if c.it, err = t.Interaction(ctx, id); errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			in.cands = append(in.cands, c)
+		}
+		return nil
+	})
+}
+
+// thread decides which conversation the message joins, from the
+// candidates lookup found. A reference joins its conversation only when
+// the sender is a party of it (see isParty): ids can be guessed, and a
 // stranger must not slip into another customer's conversation; a
 // reference that fails is recorded as a warning. An external resource's
 // answer to one of our forwards goes to the inbound the forward was made
 // from.
-func (w *Workspace) place(ctx context.Context, in *intake) (*placement, error) {
-	// One value for all the look-up finds: the transaction's function
-	// captures it alone.
-	var l struct {
-		p     placement
-		same  *Email
-		cands []candidate
-	}
-	p := &l.p
-	ids, refs := lookupIDs(in.msg)
-	if len(ids) > 0 {
-		err := w.view(ctx, func(t *tx) error {
-			found, err := t.EmailsByMessageIDs(ctx, ids)
-			if err != nil {
-				return err
-			}
-			if len(found) > 0 && found[0].MessageID == in.msg.MessageID {
-				l.same = found[0]
-			}
-			for _, ref := range refs {
-				c := candidate{ref: ref}
-				for _, e := range found {
-					if e.MessageID == ref {
-						c.email = e
-					}
-				}
-				id := ""
-				if c.email != nil {
-					id = c.email.InteractionID
-				} else if token, ok := w.threadToken(ref); ok {
-					id = token
-				} else {
-					continue
-				}
-				if c.it, err = t.Interaction(ctx, id); errors.Is(err, ErrNotFound) {
-					continue
-				} else if err != nil {
-					return err
-				}
-				l.cands = append(l.cands, c)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	if l.same != nil && w.sameMessage(p, in, l.same) {
-		return p, nil
-	}
-	cands := l.cands
+func (w *Workspace) thread(ctx context.Context, in *intake) error {
+	p := &in.placement
 	sender := contact.NormalizeAddress(in.from.Address)
 	parties := map[string]*threadParties{}
 	var suspicious []string
-	for _, c := range cands {
+	for _, c := range in.cands {
 		fwd, inbound, err := w.answeredForward(ctx, c, sender)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if inbound != "" {
-			p.forward, p.inbound, p.thread = fwd, inbound, c.it.ThreadID
-			return p, nil
+			p.forward, p.inbound, p.thread, p.joined = fwd, inbound, c.it.ThreadID, c.it.ID
+			return nil
 		}
 		ok, err := w.isParty(ctx, sender, c, parties)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ok {
-			p.thread = c.it.ThreadID
-			return p, nil
+			p.thread, p.joined = c.it.ThreadID, c.it.ID
+			return nil
 		}
 		suspicious = append(suspicious, c.ref)
 	}
@@ -153,7 +156,7 @@ func (w *Workspace) place(ctx context.Context, in *intake) (*placement, error) {
 		}
 		p.warnings = append(p.warnings, fmt.Sprintf("refers to <%s>, of a conversation %s is no party of: started a new conversation instead of joining it", ref, displayAddress(in.from)))
 	}
-	return p, nil
+	return nil
 }
 
 // sameMessage compares the message with e, the email already holding its

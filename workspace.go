@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,8 +91,44 @@ type Options struct {
 	// after the system's read-only keys (Subject, From, Mailbox, Received).
 	CaseData []CaseField
 	// NoContactCreation leaves senders unknown to the Directory without a
-	// contact instead of creating one.
+	// contact instead of creating one, whatever ContactRules say.
 	NoContactCreation bool
+	// ContactRules decide for which unknown senders a contact is created:
+	// the first rule that matches decides, and a contact is created when
+	// none does. Nil means DefaultContactRules (none for quarantined mail,
+	// bounces, mailer daemons and noreply addresses); an empty, non-nil
+	// list creates one for every sender.
+	ContactRules []ContactRule
+	// Filters are consulted by Ingest, in order, after the sender lists,
+	// for mail on its way to agents (see Filter): the first decisive
+	// verdict delivers, quarantines or rejects it. UpstreamFilter reads an
+	// upstream spam filter's verdict; FilterFunc plugs in the host's own
+	// classifier.
+	Filters []Filter
+	// QuarantineQueue is where quarantined mail waits for a supervisor.
+	// Empty keeps it in the queue it would have gone to, for that
+	// queue's supervisors (PrivilegeSupervise and PrivilegeFilter).
+	QuarantineQueue string
+	// BounceQueue receives bounces that name none of our emails (mail
+	// sent outside the desk, backscatter of forged mail), without a
+	// contact. Empty routes them as other mail, still without a contact
+	// or an acknowledgement.
+	BounceQueue string
+	// AutoRepliesAsMail takes automated mail that joins a conversation
+	// (out-of-office answers, auto-replies) in as the customer's: a
+	// follow-up of the open inbound, or a new inbound when the
+	// conversation is done. By default it is stored on the conversation
+	// as automatic and offered to nobody.
+	AutoRepliesAsMail bool
+	// AutoMailLimit bounds the automated mail one sender gets in: beyond
+	// it, the sender's automated mail is quarantined, which breaks loops
+	// with other automatic responders. The zero value means
+	// DefaultAutoMailLimit an hour.
+	AutoMailLimit RateLimit
+	// AckLimit bounds the acknowledgements (AutoAcknowledge) one address
+	// receives: beyond it, none is sent. The zero value means
+	// DefaultAckLimit an hour.
+	AckLimit RateLimit
 	// ChooseContact picks the contact of a sender whose address several
 	// contacts share; nil means contact.MostRecent. An error leaves the
 	// email without a contact.
@@ -179,6 +216,8 @@ type Workspace struct {
 	// creating serializes the creation of one sender's contact, for a
 	// Directory that cannot (see ContactEnsurer).
 	creating keyedMutex
+	// pruned is the minute (Unix seconds) rate counters were last pruned.
+	pruned atomic.Int64
 }
 
 // New returns a Workspace on the given ports. It fails with ErrInvalidInput
@@ -247,6 +286,27 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 	if err := o.Limits.withDefaults(); err != nil {
 		return nil, err
 	}
+	if o.ContactRules == nil {
+		o.ContactRules = DefaultContactRules
+	}
+	for _, r := range o.ContactRules {
+		if _, err := path.Match(r.Sender, ""); err != nil {
+			return nil, fmt.Errorf("%w: contact rule pattern %q: %v", ErrInvalidInput, r.Sender, err)
+		}
+	}
+	for i, f := range o.Filters {
+		if f == nil {
+			return nil, fmt.Errorf("%w: Options.Filters[%d] is nil", ErrInvalidInput, i)
+		}
+	}
+	if err := checkRateLimit("AutoMailLimit", o.AutoMailLimit); err != nil {
+		return nil, err
+	}
+	if err := checkRateLimit("AckLimit", o.AckLimit); err != nil {
+		return nil, err
+	}
+	o.AutoMailLimit = o.AutoMailLimit.withDefault(DefaultAutoMailLimit)
+	o.AckLimit = o.AckLimit.withDefault(DefaultAckLimit)
 	w.log = o.Logger
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)

@@ -64,6 +64,9 @@ type Store struct {
 	waiting map[string]*btree.BTreeG[waitKey]  // queued interactions per queue
 	ready   map[string]*btree.BTreeG[readyKey] // ready agents per queue
 
+	senderRules map[string]emailflow.SenderRule
+	rates       map[rateKey]int
+
 	contacts *contact.Index
 	// ensuring serializes EnsureContact: a look-up then a creation.
 	ensuring sync.Mutex
@@ -98,6 +101,8 @@ func New(opts *Options) *Store {
 		roles:        map[string][]string{},
 		waiting:      map[string]*btree.BTreeG[waitKey]{},
 		ready:        map[string]*btree.BTreeG[readyKey]{},
+		senderRules:  map[string]emailflow.SenderRule{},
+		rates:        map[rateKey]int{},
 		contacts:     contact.NewIndex(),
 	}
 	s.events.max = 100_000

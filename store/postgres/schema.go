@@ -138,4 +138,19 @@ CREATE TABLE IF NOT EXISTS {s}.contact_keys (
 	PRIMARY KEY (key, contact_id)
 );
 CREATE INDEX IF NOT EXISTS contact_keys_contact ON {s}.contact_keys (contact_id);
+
+-- The intake's sender lists and rate counters (one block, so that it can
+-- become a migration of its own).
+CREATE TABLE IF NOT EXISTS {s}.sender_rules (
+	pattern text COLLATE "C" PRIMARY KEY,
+	action  text NOT NULL,
+	data    jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {s}.rate_counters (
+	key          text COLLATE "C" NOT NULL,
+	window_start timestamptz NOT NULL,
+	count        bigint NOT NULL,
+	PRIMARY KEY (key, window_start)
+);
+CREATE INDEX IF NOT EXISTS rate_counters_window ON {s}.rate_counters (window_start);
 `

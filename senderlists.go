@@ -1,0 +1,202 @@
+package emailflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/emailflow/emailflow/contact"
+)
+
+// SenderRule is an entry of the centre's sender lists: what Ingest does
+// with mail from an address or a domain, before any other filter. The
+// lists are kept in the Store, so every Workspace sharing it applies the
+// same ones, and supervisors change them at run time (PutSenderRule,
+// DeleteSenderRule).
+type SenderRule struct {
+	// Pattern is an address ("promo@deals.example") or a domain
+	// ("deals.example"), which also covers its subdomains
+	// ("mx.deals.example"); lower case, in contact.NormalizeAddress
+	// form. The most specific rule that matches a sender applies: its
+	// address, then its domain, then the parent domains.
+	Pattern string
+	// Action is what the rule does with the mail.
+	Action ListAction
+	// Note says why, for the supervisors.
+	Note string
+	// By is the agent who set the rule; At when.
+	By string
+	At time.Time
+}
+
+// ListAction is what a sender rule does with a sender's mail.
+type ListAction string
+
+// Sender rule actions.
+const (
+	// ListAllow delivers the sender's mail without asking the filters
+	// nor counting it against the rate limit of automated mail.
+	ListAllow ListAction = "allow"
+	// ListQuarantine sets the sender's mail aside for a supervisor.
+	ListQuarantine ListAction = "quarantine"
+	// ListReject refuses the sender's mail: Ingest returns ErrRejected and
+	// stores nothing (the SMTP server answers 550).
+	ListReject ListAction = "reject"
+)
+
+// String returns the action's name.
+func (a ListAction) String() string { return string(a) }
+
+// valid reports whether a is one of the actions.
+func (a ListAction) valid() bool {
+	return a == ListAllow || a == ListQuarantine || a == ListReject
+}
+
+// normalizePattern returns a sender rule pattern in its stored form, or
+// an error wrapping ErrInvalidInput: an address with one @, or a domain
+// of letters, digits, dots and hyphens.
+func normalizePattern(p string) (string, error) {
+	p = strings.TrimSpace(p)
+	if p == "" || len(p) > 254 || strings.ContainsFunc(p, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '<' || r == '>' || r == ',' }) {
+		return "", fmt.Errorf("%w: sender pattern %q is no address or domain", ErrInvalidInput, p)
+	}
+	local, domain, isAddr := strings.Cut(p, "@")
+	if !isAddr {
+		domain = p
+	}
+	domain = strings.TrimSuffix(domain, ".")
+	if strings.Contains(domain, "@") || !hostName(domain) || (isAddr && local == "") {
+		return "", fmt.Errorf("%w: sender pattern %q is no address or domain", ErrInvalidInput, p)
+	}
+	if isAddr {
+		return contact.NormalizeAddress(local + "@" + domain), nil
+	}
+	return strings.ToLower(domain), nil
+}
+
+// hostName reports whether s is a domain name: labels of letters, digits
+// and hyphens (or any non-ASCII letter, for internationalized names),
+// separated by dots.
+func hostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= '0' && r <= '9' || unicode.IsLetter(r)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// senderPatterns returns the patterns that may match addr, most specific
+// first: the address, its domain, then each parent domain ("a@x.b.c",
+// "x.b.c", "b.c", "c"). Nil for an address without a domain.
+func senderPatterns(addr string) []string {
+	addr = contact.NormalizeAddress(addr)
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return nil
+	}
+	domain := addr[at+1:]
+	out := make([]string, 0, 2+strings.Count(domain, "."))
+	out = append(out, addr)
+	for {
+		out = append(out, domain)
+		i := strings.IndexByte(domain, '.')
+		if i < 0 || len(out) == 8 {
+			return out
+		}
+		domain = domain[i+1:]
+	}
+}
+
+// senderRule returns the rule that applies to mail from addr: the most
+// specific of those stored (nil when none).
+func senderRule(t *tx, addr string) (*SenderRule, error) {
+	patterns := senderPatterns(addr)
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	found, err := t.SenderRules(t.ctx, patterns)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range patterns {
+		for i := range found {
+			if found[i].Pattern == p {
+				return &found[i], nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// PutSenderRule adds or replaces, as agentID, the sender rule for
+// r.Pattern (an address or a domain; see SenderRule). It needs
+// PrivilegeFilter. It applies to mail taken in from then on, by every
+// Workspace on the Store. Errors: ErrForbidden; ErrInvalidInput (a
+// pattern that is no address or domain, an unknown action, a line break
+// in the note); ErrTooLarge (a note over Limits.NoteBytes).
+func (w *Workspace) PutSenderRule(ctx context.Context, agentID string, r SenderRule) (SenderRule, error) {
+	p, err := normalizePattern(r.Pattern)
+	if err != nil {
+		return SenderRule{}, err
+	}
+	if !r.Action.valid() {
+		return SenderRule{}, fmt.Errorf("%w: sender rule action %q is none of allow, quarantine, reject", ErrInvalidInput, r.Action)
+	}
+	if err := w.checkNote("sender rule note", r.Note); err != nil {
+		return SenderRule{}, err
+	}
+	r.Pattern = p
+	err = w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeFilter); err != nil {
+			return err
+		}
+		r.By, r.At = agentID, t.now
+		return t.PutSenderRule(ctx, r)
+	})
+	if err != nil {
+		return SenderRule{}, err
+	}
+	return r, nil
+}
+
+// DeleteSenderRule removes, as agentID, the sender rule for pattern. It
+// needs PrivilegeFilter. Errors: ErrForbidden; ErrInvalidInput (no
+// address or domain); ErrNotFound (no rule for it).
+func (w *Workspace) DeleteSenderRule(ctx context.Context, agentID, pattern string) error {
+	p, err := normalizePattern(pattern)
+	if err != nil {
+		return err
+	}
+	return w.update(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeFilter); err != nil {
+			return err
+		}
+		return t.DeleteSenderRule(ctx, p)
+	})
+}
+
+// SenderRules returns, for agentID, a page of the sender rules ordered by
+// pattern. It needs PrivilegeFilter. Errors: ErrForbidden.
+func (w *Workspace) SenderRules(ctx context.Context, agentID string, offset, limit int) ([]SenderRule, error) {
+	var out []SenderRule
+	err := w.view(ctx, func(t *tx) error {
+		if _, err := w.agent(t, agentID, PrivilegeFilter); err != nil {
+			return err
+		}
+		var err error
+		out, err = t.ListSenderRules(ctx, max(offset, 0), max(limit, 0))
+		return err
+	})
+	return out, err
+}
