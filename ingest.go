@@ -133,14 +133,14 @@ type destination int
 const (
 	// toInbox: a new inbound interaction, routed (or the thread's open
 	// one, for a follow-up).
-	toInbox destination = iota
-	toDuplicate  // the interaction already holding it
-	toOwnCopy    // the outbound it is a copy of: nothing to take in
-	toBounce     // the outbound of the email it reports on
-	toAutomatic  // its conversation, as an automatic answer
-	toResource   // the inbound a forward was made from, as a resource's answer
-	toQuarantine // a new quarantined inbound interaction
-	toReject     // nowhere: refused
+	toInbox      destination = iota
+	toDuplicate              // the interaction already holding it
+	toOwnCopy                // the outbound it is a copy of: nothing to take in
+	toBounce                 // the outbound of the email it reports on
+	toAutomatic              // its conversation, as an automatic answer
+	toResource               // the inbound a forward was made from, as a resource's answer
+	toQuarantine             // a new quarantined inbound interaction
+	toReject                 // nowhere: refused
 )
 
 // intake is one inbound message on its way in: what was read, then what
@@ -163,11 +163,11 @@ type intake struct {
 
 	// classify and thread.
 	placement
-	dest      destination
-	bounceOf  *Email   // toBounce: our email the report is about
-	verdict   *Verdict // the filter's decision, when one decided
-	allowed   bool     // a filter or the sender lists let it through on their own say
-	reason    string   // toQuarantine: why
+	dest     destination
+	bounceOf *Email   // toBounce: our email the report is about
+	verdict  *Verdict // the filter's decision, when one decided
+	allowed  bool     // a filter or the sender lists let it through on their own say
+	reason   string   // toQuarantine: why
 
 	// identify.
 	who contact.Contact

@@ -59,7 +59,9 @@ func (a ListAction) valid() bool {
 // of letters, digits, dots and hyphens.
 func normalizePattern(p string) (string, error) {
 	p = strings.TrimSpace(p)
-	if p == "" || len(p) > 254 || strings.ContainsFunc(p, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '<' || r == '>' || r == ',' }) {
+	if p == "" || len(p) > 254 || strings.ContainsFunc(p, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || r == '<' || r == '>' || r == ','
+	}) {
 		return "", fmt.Errorf("%w: sender pattern %q is no address or domain", ErrInvalidInput, p)
 	}
 	local, domain, isAddr := strings.Cut(p, "@")

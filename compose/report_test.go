@@ -61,7 +61,7 @@ func TestReportSamples(t *testing.T) {
 			subject: "Re: Commande FR-2291 : colis non reçu", returned: ReturnedMessage, failed: true,
 			statuses: []RecipientStatus{{Recipient: "helene.dupre@exemple.fr", Action: ActionFailed, Status: "5.1.1",
 				Diagnostic: "550 5.1.1 <helene.dupre@exemple.fr>: Recipient address rejected: User unknown",
-				RemoteMTA: "mx.exemple.fr. (198.51.100.7, the server for the domain exemple.fr.)"}},
+				RemoteMTA:  "mx.exemple.fr. (198.51.100.7, the server for the domain exemple.fr.)"}},
 			warnFree: true, textMatch: "Address not found",
 		},
 		{
