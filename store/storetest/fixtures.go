@@ -4,6 +4,7 @@ import (
 	"net/mail"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/interaction"
 )
 
@@ -34,7 +35,18 @@ func message(id, itID, messageID string, minute int) *emailflow.Email {
 			ID: id + "-a2", Filename: "logo.png", ContentType: "image/png", ContentID: "logo@exemple.fr",
 			Inline: true, Size: 3, Data: []byte("PNG"),
 		}},
-		Auto:      "",
+		Auto: "bounce",
+		Report: &compose.Report{
+			ReportingMTA: "mx.exemple.fr",
+			Recipients: []compose.RecipientStatus{{
+				Recipient: "helene@exemple.fr", OriginalRecipient: "Helene@exemple.fr", Action: compose.ActionFailed,
+				Status: "5.1.1", Diagnostic: "550 5.1.1 <helene@exemple.fr>: boîte inconnue", RemoteMTA: "mx2.exemple.fr",
+			}, {Recipient: "paul@exemple.fr", Action: compose.ActionDelayed, Status: "4.4.1"}},
+			OriginalMessageID: "ef.t.x@shop.example", OriginalSubject: "Votre commande", Returned: compose.ReturnedHeaders,
+		},
+		BounceOf:  "ours-1",
+		Automatic: true,
+		Verdict:   &emailflow.Verdict{Action: emailflow.VerdictQuarantine, Reason: "spam (score 9.5)", Score: 9.5, Scored: true, Filter: "upstream"},
 		Warnings:  []string{"unknown charset x-mac-roman"},
 		Raw:       []byte("From: helene@exemple.fr\r\n\r\nBonjour\r\n"),
 		Envelope:  &emailflow.Envelope{From: "bounces+helene@exemple.fr", To: []string{"support@shop.example", "Ventes@Shop.Example"}},

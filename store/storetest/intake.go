@@ -222,6 +222,10 @@ var hostileMessages = []struct{ name, raw string }{
 	{"NUL in a text body", "From: b@exemple.fr\r\nTo: " + deskMailbox + "\r\nSubject: nul\r\nMessage-ID: <nul@exemple.fr>\r\n\r\nBon\x00jour\x00\r\n"},
 	{"non-UTF-8 Message-ID", "From: c@exemple.fr\r\nTo: " + deskMailbox + "\r\nSubject: id\r\nMessage-ID: <\xff\xfe\xc3(@exemple.fr>\r\nIn-Reply-To: <\xe9t\xe9@exemple.fr>\r\nReferences: <a\x00b@exemple.fr>\r\n\r\nBonjour\r\n"},
 	{"non-UTF-8 and NUL in headers", "From: \"Ren\xe9\x00\" <d@exemple.fr>\r\nTo: " + deskMailbox + "\r\nSubject: caf\xe9\x00\r\nX-Note: \xff\x00\r\nMessage-ID: <hdr@exemple.fr>\r\n\r\nBonjour\r\n"},
+	{"delivery report with NUL and bytes that are not UTF-8", "From: MAILER-DAEMON@mx.exemple.fr\r\nTo: " + deskMailbox + "\r\nSubject: failed\r\nMessage-ID: <dsn@mx.exemple.fr>\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nnot delivered\r\n" +
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\x00\xff.exemple.fr\r\n\r\nFinal-Recipient: rfc822; a\x00@exemple.fr\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 \xe9\x00chec\r\n" +
+		"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <\xff\x00@desk>\r\nSubject: caf\xe9\x00\r\n--b--\r\n"},
 	{"binary attachment and odd names", "From: e@exemple.fr\r\nTo: " + deskMailbox + "\r\nSubject: att\r\nMessage-ID: <att@exemple.fr>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nvoir PJ\r\n" +
 		"--b\r\nContent-Type: application/octet-stream; name=\"f\x00\xff.bin\"\r\nContent-ID: <c\x00\xfe>\r\n\r\n\x00\x01\xff\xfe\x00\r\n--b--\r\n"},
 }
@@ -254,7 +258,7 @@ func testHostileMessages(t *testing.T, newStore newFunc) {
 		})
 	}
 	// Attachment bodies are bytes, kept as sent.
-	got := d.stored(t, hostileMessages[4].raw)
+	got := d.stored(t, hostileMessages[5].raw)
 	require.Len(t, got, 1)
 	require.Len(t, got[0].Attachments, 1)
 	assert.Equal(t, []byte("\x00\x01\xff\xfe\x00"), got[0].Attachments[0].Data)
@@ -273,6 +277,12 @@ func emailStrings(e *emailflow.Email) []string {
 	}
 	for _, a := range e.Attachments {
 		out = append(out, a.Filename, a.OriginalFilename, a.ContentType, a.ContentID)
+	}
+	if r := e.Report; r != nil {
+		out = append(out, r.ReportingMTA, r.OriginalMessageID, r.OriginalSubject)
+		for _, s := range r.Recipients {
+			out = append(out, s.Recipient, s.OriginalRecipient, s.Status, s.Diagnostic, s.RemoteMTA)
+		}
 	}
 	return out
 }

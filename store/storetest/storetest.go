@@ -21,7 +21,9 @@ type newFunc = func(t *testing.T) emailflow.Store
 // emailflow.Store and emailflow.Tx, and of emailflow.Directory when they
 // implement it; its Intake group takes mail in through a Workspace on the
 // store (hostile bytes, duplicates, deep nesting, threading), so what
-// Ingest accepted must be findable, whole. Each subtest gets a fresh, empty store from newStore, called
+// Ingest accepted must be findable, whole, and its Classification group
+// mail that is not a customer writing (bounces, automatic answers,
+// quarantine, sender lists and rate counters shared by two Workspaces). Each subtest gets a fresh, empty store from newStore, called
 // with that subtest's *testing.T.
 func Run(t *testing.T, newStore func(t *testing.T) emailflow.Store) {
 	t.Helper()
@@ -43,7 +45,10 @@ func Run(t *testing.T, newStore func(t *testing.T) emailflow.Store) {
 		{"AvailableAgents", testAvailableAgents},
 		{"Waiting", testWaiting},
 		{"Directory", testDirectory},
+		{"SenderRules", testSenderRules},
+		{"RateCounters", testRates},
 		{"Intake", testIntake},
+		{"Classification", testClassification},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })
