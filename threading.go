@@ -74,7 +74,9 @@ func (w *Workspace) lookup(ctx context.Context, in *intake) error {
 	orig := ""
 	if r := in.msg.Report; r != nil && r.OriginalMessageID != "" && r.OriginalMessageID != in.msg.MessageID {
 		orig = r.OriginalMessageID
-		ids = append(ids, orig)
+		if !slices.Contains(refs, orig) {
+			ids = append(ids, orig)
+		}
 	}
 	if len(ids) == 0 {
 		return nil
