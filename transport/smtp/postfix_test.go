@@ -28,9 +28,11 @@ import (
 
 // The real-MTA tests run against the private Postfix instance that
 // .ci/postfix.sh starts (.ci/run does): it listens on 127.0.0.1:20025,
-// delivers mail for customer.example to a Maildir and relays mail for
-// shop.example to 127.0.0.1:20026, where these tests run the Server.
-const (
+// delivers mail for customer.example to a Maildir, bounces mail for
+// bounce.example and relays mail for shop.example to 127.0.0.1:20026,
+// where these tests run the Server. The script writes the ports it used
+// in DIR/ports.
+var (
 	postfixAddr = "127.0.0.1:20025"
 	relayTarget = "127.0.0.1:20026"
 )
@@ -45,6 +47,11 @@ func postfix(t *testing.T) string {
 			t.Fatal("EMAILFLOW_POSTFIX_DIR is not set under CI: .ci/run starts Postfix for these tests")
 		}
 		t.Skip("Postfix is not running: `.ci/postfix.sh start DIR` (as root, with Debian's postfix installed), then EMAILFLOW_POSTFIX_DIR=DIR")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "ports")); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			postfixAddr, relayTarget = f[0], f[1]
+		}
 	}
 	c, err := net.DialTimeout("tcp", postfixAddr, 5*time.Second)
 	require.NoError(t, err, "Postfix is not listening on %s", postfixAddr)

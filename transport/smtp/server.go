@@ -126,8 +126,10 @@ type ServerOptions struct {
 // the IngestFunc reads it.
 //
 // An IngestFunc error that is an *smtp.SMTPError (github.com/emersion/go-smtp)
-// is the reply as it is; emailflow.ErrTooLarge gives 552; any other
-// error 451.
+// is the reply as it is; emailflow.ErrTooLarge gives 552;
+// emailflow.ErrRejected (the sender lists or a filter refused the
+// message) 550 5.7.1, unless another recipient mailbox took the message
+// in; any other error 451.
 //
 // Server is a go-smtp Backend behind a go-smtp server; it is safe for
 // concurrent use.
@@ -344,14 +346,28 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	id := traceID()
 	now := time.Now()
+	accepted := false
 	for _, box := range ss.boxes {
 		env := emailflow.Envelope{From: ss.from, To: ss.rcpts[box]}
-		if err := ss.deliver(box, sp.reader(ss.trace(id, env, now), env)); err != nil {
+		switch err := ss.deliver(box, sp.reader(ss.trace(id, env, now), env)); {
+		case err == nil:
+			accepted = true
+		case err != errRejected:
 			return err
 		}
 	}
+	if !accepted {
+		// Every mailbox's filters refused it (a mailbox that took it in
+		// makes the message delivered: SMTP has one reply for all).
+		return errRejected
+	}
 	return nil
 }
+
+// errRejected is the reply to a message the Workspace's sender lists or
+// filters refused (emailflow.ErrRejected); it says no more, so that a
+// sender learns nothing of the filters.
+var errRejected = &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "Message refused"}
 
 // errIncomplete is the reply to data that ended early.
 var errIncomplete = &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "Message not received whole, try again later"}
@@ -392,6 +408,9 @@ func (ss *session) deliver(box string, msg io.Reader) error {
 	case errors.Is(err, emailflow.ErrTooLarge):
 		ss.s.log.Warn("emailflow/smtp: message refused", "mailbox", box, "err", err)
 		return gosmtp.ErrDataTooLarge
+	case errors.Is(err, emailflow.ErrRejected):
+		ss.s.log.Info("emailflow/smtp: message rejected", "mailbox", box, "err", err)
+		return errRejected
 	}
 	ss.s.log.Error("emailflow/smtp: ingest failed, the sender will retry", "mailbox", box, "err", err)
 	return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "Message not stored, try again later"}

@@ -152,6 +152,11 @@ func TestServer(t *testing.T) {
 		{name: "too large for the server", to: []string{"support@shop.example"}, msg: inbound + strings.Repeat("x", 200) + "\r\n", max: 200, code: 552},
 		{name: "too large for the Workspace", to: []string{"support@shop.example"}, msg: inbound,
 			fail: map[string]error{"support@shop.example": fmt.Errorf("%w: message is over 10 bytes", emailflow.ErrTooLarge)}, code: 552},
+		{name: "rejected by the filters", to: []string{"support@shop.example"}, msg: inbound,
+			fail: map[string]error{"support@shop.example": fmt.Errorf("%w by sender-list: sender rule example.org", emailflow.ErrRejected)}, code: 550},
+		{name: "rejected for one mailbox, taken in by the other", to: []string{"support@shop.example", "sales@shop.example"}, msg: inbound,
+			fail:  map[string]error{"support@shop.example": fmt.Errorf("%w by filter 1: spam", emailflow.ErrRejected)},
+			calls: []ingested{{"Sales@Shop.Example", inbound}}},
 		{name: "ingest's own reply", to: []string{"support@shop.example"}, msg: inbound,
 			fail: map[string]error{"support@shop.example": &gosmtp.SMTPError{Code: 554, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "Spam"}}, code: 554},
 	}
