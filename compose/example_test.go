@@ -125,3 +125,17 @@ func ExampleContentHash() {
 	// true
 	// false
 }
+
+func ExampleParseDeliveryStatus() {
+	r, err := compose.ParseDeliveryStatus([]byte("Reporting-MTA: dns; mx.shop.example\r\n\r\n" +
+		"Final-Recipient: rfc822; jo@example.org\r\nAction: failed\r\nStatus: 5.1.1 (bad mailbox)\r\n" +
+		"Diagnostic-Code: smtp; 550 5.1.1 <jo@example.org>: User unknown\r\n"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(r.ReportingMTA, r.Failed())
+	fmt.Println(r.Recipients[0])
+	// Output:
+	// mx.shop.example true
+	// jo@example.org: failed 5.1.1 (550 5.1.1 <jo@example.org>: User unknown)
+}
