@@ -84,23 +84,12 @@ type Verdict struct {
 // refused: nothing was stored. The SMTP server answers it with 550.
 var ErrRejected = errors.New("emailflow: message rejected")
 
-// verdict asks the sender lists, then each of Options.Filters in turn,
-// and returns the first decisive verdict, with warnings for filters that
-// failed. A sender the lists allow gets VerdictDeliver without asking the
-// filters.
+// verdict asks the sender lists (the rule lookup read), then each of
+// Options.Filters in turn, and returns the first decisive verdict, with
+// warnings for filters that failed. A sender the lists allow gets
+// VerdictDeliver without asking the filters.
 func (w *Workspace) verdict(ctx context.Context, in *intake) (Verdict, []string, error) {
-	var rule *SenderRule
-	if addr := in.senderAddress(); addr != "" {
-		err := w.view(ctx, func(t *tx) error {
-			var err error
-			rule, err = senderRule(t, addr)
-			return err
-		})
-		if err != nil {
-			return Verdict{}, nil, err
-		}
-	}
-	if rule != nil {
+	if rule := in.rule; rule != nil {
 		v := Verdict{Filter: "sender-list", Reason: "sender rule " + rule.Pattern}
 		if rule.Note != "" {
 			v.Reason += ": " + rule.Note

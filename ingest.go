@@ -156,10 +156,11 @@ type intake struct {
 	// reader knew it (EnvelopeReader).
 	envelope *Envelope
 
-	// lookup: the stored emails its ids name.
+	// lookup: the stored emails its ids name, the sender rule.
 	same     *Email // the email holding its own Message-ID
 	original *Email // the email its delivery report names
 	cands    []candidate
+	rule     *SenderRule // the sender lists' rule for its sender, if any
 
 	// classify and thread.
 	placement

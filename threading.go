@@ -66,9 +66,9 @@ type candidate struct {
 
 // lookup reads, in one read-only transaction and one query of the
 // emails its ids name, what the intake decides on: the email holding its
-// own Message-ID, the email its delivery report names, and the
-// conversations its references point to (In-Reply-To, the newest
-// References, our token in such an id).
+// own Message-ID, the email its delivery report names, the conversations
+// its references point to (In-Reply-To, the newest References, our token
+// in such an id), and the sender rule that applies to its sender.
 func (w *Workspace) lookup(ctx context.Context, in *intake) error {
 	ids, refs := lookupIDs(in.msg)
 	orig := ""
@@ -78,10 +78,20 @@ func (w *Workspace) lookup(ctx context.Context, in *intake) error {
 			ids = append(ids, orig)
 		}
 	}
-	if len(ids) == 0 {
+	sender := in.senderAddress()
+	if len(ids) == 0 && sender == "" {
 		return nil
 	}
 	return w.view(ctx, func(t *tx) error {
+		var err error
+		if sender != "" {
+			if in.rule, err = senderRule(t, sender); err != nil {
+				return err
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
 		found, err := t.EmailsByMessageIDs(ctx, ids)
 		if err != nil {
 			return err

@@ -54,6 +54,10 @@ type signals struct {
 	nullSender bool   // its reverse path is null (MAIL FROM:<>)
 }
 
+// autoReplyFields are the fields, in canonical form, that mark an
+// automatic answer whatever their value.
+var autoReplyFields = []string{"X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Auto-Reply", "X-Ms-Exchange-Inbox-Rules-Loop"}
+
 // classify returns the automated-mail class of a top-level header.
 func classify(h headerGetter, from string, s signals) Auto {
 	switch strings.ToLower(s.report) {
@@ -80,7 +84,7 @@ func classify(h headerGetter, from string, s signals) Auto {
 	if as == "auto-replied" || as == "auto-notified" {
 		return AutoReply
 	}
-	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Auto-Reply", "X-Ms-Exchange-Inbox-Rules-Loop"} {
+	for _, k := range autoReplyFields {
 		if h.Get(k) != "" {
 			return AutoReply
 		}

@@ -289,7 +289,7 @@ func (st *msgState) hasReturned() bool {
 
 // report builds the Report of a message classified as a bounce, or that
 // carries a delivery-status part; nil otherwise.
-func (st *msgState) report(h headerGetter) *Report {
+func (st *msgState) report(h header) *Report {
 	m := st.m
 	if m.Auto != AutoBounce && (st.parts == nil || st.parts.status == nil) {
 		return nil
