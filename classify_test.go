@@ -659,6 +659,24 @@ func TestAutoReplyFlood(t *testing.T) {
 	it, err := f.ws.Ingest(ctx, support, bytes.NewReader([]byte("From: robot@auto.example\r\nTo: support@boutique.example\r\nSubject: later\r\nMessage-ID: <later@auto.example>\r\nAuto-Submitted: auto-replied\r\n\r\nback\r\n")))
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, it.State)
+
+	// Tick deletes the counters no limit needs any more (the store's
+	// counter of the first hour, under the key the Workspace counts by).
+	first := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	counted := func() int {
+		var n int
+		require.NoError(t, f.store.Update(ctx, func(tx emailflow.Tx) error {
+			var err error
+			n, err = tx.CountRate(ctx, "auto-mail robot@auto.example", first, 0)
+			return err
+		}))
+		return n
+	}
+	require.Equal(t, 100, counted())
+	f.clock.Advance(2 * time.Hour)
+	_, err = f.ws.Tick(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, counted())
 }
 
 // An auto-responder that answers each acknowledgement with new mail

@@ -110,7 +110,7 @@ type Tx interface {
 	// sender's address and its domains, a bounded number).
 	SenderRules(ctx context.Context, patterns []string) ([]SenderRule, error)
 	// ListSenderRules returns a page of every sender rule, ordered by
-	// pattern (byte order).
+	// pattern (byte order); a limit of 0 means no limit.
 	ListSenderRules(ctx context.Context, offset, limit int) ([]SenderRule, error)
 	// PutSenderRule inserts or replaces the rule for r.Pattern.
 	PutSenderRule(ctx context.Context, r SenderRule) error

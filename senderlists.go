@@ -189,7 +189,8 @@ func (w *Workspace) DeleteSenderRule(ctx context.Context, agentID, pattern strin
 }
 
 // SenderRules returns, for agentID, a page of the sender rules ordered by
-// pattern. It needs PrivilegeFilter. Errors: ErrForbidden.
+// pattern (a limit of 0 means all of them). It needs PrivilegeFilter.
+// Errors: ErrForbidden.
 func (w *Workspace) SenderRules(ctx context.Context, agentID string, offset, limit int) ([]SenderRule, error) {
 	var out []SenderRule
 	err := w.view(ctx, func(t *tx) error {
