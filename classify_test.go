@@ -667,7 +667,7 @@ func TestAutoReplyFlood(t *testing.T) {
 		var n int
 		require.NoError(t, f.store.Update(ctx, func(tx emailflow.Tx) error {
 			var err error
-			n, err = tx.CountRate(ctx, "auto-mail robot@auto.example", first, 0)
+			n, err = tx.(emailflow.RateTx).CountRate(ctx, "auto-mail robot@auto.example", first, 0)
 			return err
 		}))
 		return n

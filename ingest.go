@@ -85,10 +85,18 @@ const (
 // ErrTooLarge beyond the parse limits; ErrRejected for mail the sender
 // lists or a filter refused; the reader's or the store's errors.
 func (w *Workspace) Ingest(ctx context.Context, mailbox string, r io.Reader) (*interaction.Interaction, error) {
+	return w.ingest(ctx, mailbox, r, "")
+}
+
+// ingest is Ingest. A non-empty note goes, in the same transaction, to
+// the email's warnings and, as a system note, to the inbound interaction
+// the message joins or starts (see IngestHeader).
+func (w *Workspace) ingest(ctx context.Context, mailbox string, r io.Reader, note string) (*interaction.Interaction, error) {
 	in, err := w.receive(mailbox, r)
 	if err != nil {
 		return nil, err
 	}
+	in.note = note
 	// The look-ups and the decisions happen before the write transaction,
 	// which stays short.
 	if err := w.lookup(ctx, in); err != nil {
@@ -155,6 +163,8 @@ type intake struct {
 	// envelope is the SMTP envelope the message arrived with, when its
 	// reader knew it (EnvelopeReader).
 	envelope *Envelope
+	// note says why the message is incomplete (IngestHeader), or is empty.
+	note string
 
 	// lookup: the stored emails its ids name, the sender rule.
 	same     *Email // the email holding its own Message-ID
@@ -259,7 +269,7 @@ func (w *Workspace) limit(ctx context.Context, in *intake) error {
 	var ok bool
 	err := w.update(ctx, func(t *tx) error {
 		var err error
-		ok, err = count(t, rateAutoMail, sender, w.opts.AutoMailLimit)
+		ok, err = w.count(t, rateAutoMail, sender, w.opts.AutoMailLimit)
 		return err
 	})
 	if err != nil || ok {
@@ -326,6 +336,7 @@ func (w *Workspace) storeMail(t *tx, in *intake, target string, open *interactio
 	if len(in.warnings) > 0 {
 		email.Warnings = append(slices.Clip(email.Warnings), in.warnings...)
 	}
+	email.Warnings = withNote(email.Warnings, in.note)
 	var it *interaction.Interaction
 	var err error
 	switch in.dest {
@@ -339,6 +350,7 @@ func (w *Workspace) storeMail(t *tx, in *intake, target string, open *interactio
 		it, err = w.quarantine(t, in, email)
 	default:
 		if open != nil {
+			addSystemNote(open, in.note, t.now)
 			it, err = w.addFollowUp(t, open, email, in.msg.Warnings, in.warnings)
 			break
 		}
@@ -385,6 +397,7 @@ func (w *Workspace) newInbound(t *tx, in *intake, id string) (*interaction.Inter
 		it.CaseData.Put(CaseAutomated, msg.Auto.String(), true)
 	}
 	recordWarnings(it, t.now, msg.Warnings, in.warnings)
+	addSystemNote(it, in.note, t.now)
 	return it, nil
 }
 

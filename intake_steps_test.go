@@ -3,6 +3,7 @@ package emailflow_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/store/memory"
+	"github.com/emailflow/emailflow/store/storetest"
 	transport "github.com/emailflow/emailflow/transport/memory"
 )
 
@@ -222,4 +224,30 @@ func TestIntakeClaimOnce(t *testing.T) {
 	}
 	assert.Equal(t, 1, n)
 	assert.Len(t, f.eventsOf(t, emailflow.EventBounced), 1)
+}
+
+// TestIntakeOnAPlainStore: on a Store whose transactions keep no sender
+// lists nor rate counters (optional abilities), the lists are refused as
+// unsupported, mail is taken in all the same, and the rate limit holds in
+// the Workspace's own memory.
+func TestIntakeOnAPlainStore(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(nil)
+	ws, err := emailflow.New(emailflow.Ports{Store: storetest.Plain(st), Sender: &transport.Sender{}, Directory: st},
+		&emailflow.Options{AutoMailLimit: emailflow.RateLimit{Max: 2}})
+	require.NoError(t, err)
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "sup", Queues: []string{"default"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}}))
+	_, err = ws.PutSenderRule(ctx, "sup", emailflow.SenderRule{Pattern: "x.example", Action: emailflow.ListReject})
+	assert.ErrorIs(t, err, errors.ErrUnsupported)
+	_, err = ws.SenderRules(ctx, "sup", 0, 0)
+	assert.ErrorIs(t, err, errors.ErrUnsupported)
+	assert.ErrorIs(t, ws.DeleteSenderRule(ctx, "sup", "x.example"), errors.ErrUnsupported)
+
+	var states []interaction.State
+	for i := range 3 {
+		it, err := ws.Ingest(ctx, support, bytes.NewReader(followUpFrom(fmt.Sprintf("plain%d", i), "robot@x.example", support, "Precedence: bulk\r\n")))
+		require.NoError(t, err)
+		states = append(states, it.State)
+	}
+	assert.Equal(t, []interaction.State{interaction.StateQueued, interaction.StateQueued, interaction.StateQuarantined}, states)
 }

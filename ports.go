@@ -103,28 +103,6 @@ type Tx interface {
 	// as routing sees them. Like AvailableAgents it must be cheap for a
 	// small limit however long the queue is.
 	Waiting(ctx context.Context, queue string, offset, limit int) ([]routing.Item, error)
-
-	// SenderRules returns the sender rules stored for these patterns, in
-	// the order of patterns; patterns without a rule are left out. It is
-	// one look-up however many patterns it is given (Ingest gives the
-	// sender's address and its domains, a bounded number).
-	SenderRules(ctx context.Context, patterns []string) ([]SenderRule, error)
-	// ListSenderRules returns a page of every sender rule, ordered by
-	// pattern (byte order); a limit of 0 means no limit.
-	ListSenderRules(ctx context.Context, offset, limit int) ([]SenderRule, error)
-	// PutSenderRule inserts or replaces the rule for r.Pattern.
-	PutSenderRule(ctx context.Context, r SenderRule) error
-	// DeleteSenderRule removes the rule for pattern, or returns
-	// ErrNotFound.
-	DeleteSenderRule(ctx context.Context, pattern string) error
-	// CountRate adds n to the counter of key for the window that starts
-	// at window, creating it at zero, and returns its new value. Two
-	// transactions counting the same key at once both count: neither
-	// loses the other's.
-	CountRate(ctx context.Context, key string, window time.Time, n int) (int, error)
-	// PruneRates deletes the counters of windows that started before
-	// before and returns how many it deleted.
-	PruneRates(ctx context.Context, before time.Time) (int, error)
 }
 
 // Query selects interactions. Empty fields match everything; Limit 0 means

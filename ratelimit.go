@@ -3,6 +3,7 @@ package emailflow
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/emailflow/emailflow/contact"
@@ -13,7 +14,7 @@ import (
 // acknowledgements to one recipient (Options.AckLimit). Windows are fixed
 // (they start at multiples of Per since the Unix epoch), so at most twice
 // Max can pass around the turn of a window. The counters are kept in the
-// Store, so every Workspace sharing it counts together.
+// Store (see RateTx), so every Workspace sharing it counts together.
 type RateLimit struct {
 	// Max is how many pass in a window; 0 means the option's default, and
 	// a negative Max turns the limit off.
@@ -46,6 +47,56 @@ const (
 	DefaultAckLimit = 5
 )
 
+// RateTx is the optional ability of a Tx to keep rate counters, found by
+// type assertion. store/memory and store/postgres have it; with a Store
+// without it, each Workspace counts in its own memory, so a limit holds
+// per process rather than for all of them.
+type RateTx interface {
+	// CountRate adds n to the counter of key for the window that starts
+	// at window, creating it at zero, and returns its new value. Two
+	// transactions counting the same key at once both count: neither
+	// loses the other's.
+	CountRate(ctx context.Context, key string, window time.Time, n int) (int, error)
+	// PruneRates deletes the counters of windows that started before
+	// before and returns how many it deleted.
+	PruneRates(ctx context.Context, before time.Time) (int, error)
+}
+
+// localRates are the rate counters of a Workspace whose Store keeps none
+// (see RateTx).
+type localRates struct {
+	mu sync.Mutex
+	n  map[rateWindow]int
+}
+
+// rateWindow is a counter's key and the start of its window (Unix
+// nanoseconds).
+type rateWindow struct {
+	key    string
+	window int64
+}
+
+func (l *localRates) count(key string, window time.Time, n int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == nil {
+		l.n = map[rateWindow]int{}
+	}
+	k := rateWindow{key, window.UnixNano()}
+	l.n[k] += n
+	return l.n[k]
+}
+
+func (l *localRates) prune(before time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k := range l.n {
+		if k.window < before.UnixNano() {
+			delete(l.n, k)
+		}
+	}
+}
+
 // Rate counter keys, by what they count.
 const (
 	rateAutoMail = "auto-mail "
@@ -53,12 +104,18 @@ const (
 )
 
 // count adds one to the counter of addr for limit l in the window now
-// falls in, and reports whether that one is still within the limit.
-func count(t *tx, kind, addr string, l RateLimit) (bool, error) {
+// falls in, in the Store's counters when it keeps them, and reports
+// whether that one is still within the limit.
+func (w *Workspace) count(t *tx, kind, addr string, l RateLimit) (bool, error) {
 	if l.off() {
 		return true, nil
 	}
-	n, err := t.CountRate(t.ctx, kind+contact.NormalizeAddress(addr), t.now.Truncate(l.Per), 1)
+	key, window := kind+contact.NormalizeAddress(addr), t.now.Truncate(l.Per)
+	rt, ok := t.Tx.(RateTx)
+	if !ok {
+		return w.rates.count(key, window, 1) <= l.Max, nil
+	}
+	n, err := rt.CountRate(t.ctx, key, window, 1)
 	if err != nil {
 		return false, err
 	}
@@ -72,9 +129,14 @@ func (w *Workspace) pruneRates(ctx context.Context, now time.Time) error {
 	if last := w.pruned.Load(); last >= minute || !w.pruned.CompareAndSwap(last, minute) {
 		return nil
 	}
-	keep := max(w.opts.AutoMailLimit.Per, w.opts.AckLimit.Per)
+	before := now.Add(-2 * max(w.opts.AutoMailLimit.Per, w.opts.AckLimit.Per))
+	w.rates.prune(before)
 	return w.update(ctx, func(t *tx) error {
-		_, err := t.PruneRates(ctx, now.Add(-2*keep))
+		rt, ok := t.Tx.(RateTx)
+		if !ok {
+			return nil
+		}
+		_, err := rt.PruneRates(ctx, before)
 		return err
 	})
 }

@@ -93,7 +93,7 @@ func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *com
 	if len(d.To) == 1 {
 		// At most Options.AckLimit to one address: a responder that
 		// answers each acknowledgement with new mail gets no more.
-		ok, err := count(t, rateAck, d.To[0].Address, w.opts.AckLimit)
+		ok, err := w.count(t, rateAck, d.To[0].Address, w.opts.AckLimit)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -2,6 +2,7 @@ package emailflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -29,6 +30,37 @@ type SenderRule struct {
 	// By is the agent who set the rule; At when.
 	By string
 	At time.Time
+}
+
+// SenderListTx is the optional ability of a Tx to keep the sender lists,
+// found by type assertion. store/memory and store/postgres have it; with
+// a Store without it the Workspace has no sender lists: Ingest finds no
+// rule, and PutSenderRule, DeleteSenderRule and SenderRules return an
+// error wrapping errors.ErrUnsupported.
+type SenderListTx interface {
+	// SenderRules returns the sender rules stored for these patterns, in
+	// the order of patterns; patterns without a rule are left out. It is
+	// one look-up however many patterns it is given (Ingest gives the
+	// sender's address and its domains, a bounded number).
+	SenderRules(ctx context.Context, patterns []string) ([]SenderRule, error)
+	// ListSenderRules returns a page of every sender rule, ordered by
+	// pattern (byte order); a limit of 0 means no limit.
+	ListSenderRules(ctx context.Context, offset, limit int) ([]SenderRule, error)
+	// PutSenderRule inserts or replaces the rule for r.Pattern.
+	PutSenderRule(ctx context.Context, r SenderRule) error
+	// DeleteSenderRule removes the rule for pattern, or returns
+	// ErrNotFound.
+	DeleteSenderRule(ctx context.Context, pattern string) error
+}
+
+// senderListTx returns the Tx's sender list ability, or an error
+// wrapping errors.ErrUnsupported.
+func senderListTx(t *tx) (SenderListTx, error) {
+	l, ok := t.Tx.(SenderListTx)
+	if !ok {
+		return nil, fmt.Errorf("emailflow: the store keeps no sender lists (its Tx is no SenderListTx): %w", errors.ErrUnsupported)
+	}
+	return l, nil
 }
 
 // ListAction is what a sender rule does with a sender's mail.
@@ -123,11 +155,12 @@ func senderPatterns(addr string) []string {
 // senderRule returns the rule that applies to mail from addr: the most
 // specific of those stored (nil when none).
 func senderRule(t *tx, addr string) (*SenderRule, error) {
+	l, ok := t.Tx.(SenderListTx)
 	patterns := senderPatterns(addr)
-	if len(patterns) == 0 {
+	if !ok || len(patterns) == 0 {
 		return nil, nil
 	}
-	found, err := t.SenderRules(t.ctx, patterns)
+	found, err := l.SenderRules(t.ctx, patterns)
 	if err != nil {
 		return nil, err
 	}
@@ -145,8 +178,9 @@ func senderRule(t *tx, addr string) (*SenderRule, error) {
 // r.Pattern (an address or a domain; see SenderRule). It needs
 // PrivilegeFilter. It applies to mail taken in from then on, by every
 // Workspace on the Store. Errors: ErrForbidden; ErrInvalidInput (a
-// pattern that is no address or domain, an unknown action, a line break
-// in the note); ErrTooLarge (a note over Limits.NoteBytes).
+// pattern that is no address or domain, an unknown action); ErrTooLarge
+// (a note over Limits.NoteBytes); one wrapping errors.ErrUnsupported when
+// the Store keeps no sender lists (see SenderListTx).
 func (w *Workspace) PutSenderRule(ctx context.Context, agentID string, r SenderRule) (SenderRule, error) {
 	p, err := normalizePattern(r.Pattern)
 	if err != nil {
@@ -163,8 +197,12 @@ func (w *Workspace) PutSenderRule(ctx context.Context, agentID string, r SenderR
 		if _, err := w.agent(t, agentID, PrivilegeFilter); err != nil {
 			return err
 		}
+		l, err := senderListTx(t)
+		if err != nil {
+			return err
+		}
 		r.By, r.At = agentID, t.now
-		return t.PutSenderRule(ctx, r)
+		return l.PutSenderRule(ctx, r)
 	})
 	if err != nil {
 		return SenderRule{}, err
@@ -174,7 +212,8 @@ func (w *Workspace) PutSenderRule(ctx context.Context, agentID string, r SenderR
 
 // DeleteSenderRule removes, as agentID, the sender rule for pattern. It
 // needs PrivilegeFilter. Errors: ErrForbidden; ErrInvalidInput (no
-// address or domain); ErrNotFound (no rule for it).
+// address or domain); ErrNotFound (no rule for it); one wrapping
+// errors.ErrUnsupported when the Store keeps no sender lists.
 func (w *Workspace) DeleteSenderRule(ctx context.Context, agentID, pattern string) error {
 	p, err := normalizePattern(pattern)
 	if err != nil {
@@ -184,21 +223,29 @@ func (w *Workspace) DeleteSenderRule(ctx context.Context, agentID, pattern strin
 		if _, err := w.agent(t, agentID, PrivilegeFilter); err != nil {
 			return err
 		}
-		return t.DeleteSenderRule(ctx, p)
+		l, err := senderListTx(t)
+		if err != nil {
+			return err
+		}
+		return l.DeleteSenderRule(ctx, p)
 	})
 }
 
 // SenderRules returns, for agentID, a page of the sender rules ordered by
 // pattern (a limit of 0 means all of them). It needs PrivilegeFilter.
-// Errors: ErrForbidden.
+// Errors: ErrForbidden; one wrapping errors.ErrUnsupported when the Store
+// keeps no sender lists.
 func (w *Workspace) SenderRules(ctx context.Context, agentID string, offset, limit int) ([]SenderRule, error) {
 	var out []SenderRule
 	err := w.view(ctx, func(t *tx) error {
 		if _, err := w.agent(t, agentID, PrivilegeFilter); err != nil {
 			return err
 		}
-		var err error
-		out, err = t.ListSenderRules(ctx, max(offset, 0), max(limit, 0))
+		l, err := senderListTx(t)
+		if err != nil {
+			return err
+		}
+		out, err = l.ListSenderRules(ctx, max(offset, 0), max(limit, 0))
 		return err
 	})
 	return out, err

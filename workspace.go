@@ -218,6 +218,8 @@ type Workspace struct {
 	creating keyedMutex
 	// pruned is the minute (Unix seconds) rate counters were last pruned.
 	pruned atomic.Int64
+	// rates count in memory for a Store that keeps no counters (RateTx).
+	rates localRates
 }
 
 // New returns a Workspace on the given ports. It fails with ErrInvalidInput

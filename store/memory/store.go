@@ -20,6 +20,8 @@ var (
 	_ emailflow.Store          = (*Store)(nil)
 	_ emailflow.Directory      = (*Store)(nil)
 	_ emailflow.ContactEnsurer = (*Store)(nil)
+	_ emailflow.SenderListTx   = (*txn)(nil)
+	_ emailflow.RateTx         = (*txn)(nil)
 )
 
 // errReadOnly is returned by writes in a View transaction.

@@ -130,6 +130,8 @@ func testSharedListsAndCounters(t *testing.T, newStore newFunc) {
 	ctx := t.Context()
 	opts := &emailflow.Options{AutoMailLimit: emailflow.RateLimit{Max: 3}}
 	d := newDesk(t, newStore, opts)
+	senderLists(t, d.store)
+	rateCounters(t, d.store)
 	o := *opts
 	o.Hostname = deskHost
 	o.Mailboxes = []emailflow.Mailbox{{Address: mail.Address{Name: "Support", Address: deskMailbox}, Queue: "support"}}

@@ -180,17 +180,37 @@ func (w *watched) seen() []lookup {
 }
 
 func (w *watched) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
-	return w.Store.Update(ctx, func(tx emailflow.Tx) error { return fn(watchedTx{tx, w, true}) })
+	return w.Store.Update(ctx, func(tx emailflow.Tx) error { return fn(w.wrap(tx, true)) })
 }
 
 func (w *watched) View(ctx context.Context, fn func(emailflow.Tx) error) error {
-	return w.Store.View(ctx, func(tx emailflow.Tx) error { return fn(watchedTx{tx, w, false}) })
+	return w.Store.View(ctx, func(tx emailflow.Tx) error { return fn(w.wrap(tx, false)) })
+}
+
+// wrap returns tx watched, with the intake's optional abilities of the
+// store under test (sender lists, rate counters) when it has them.
+func (w *watched) wrap(tx emailflow.Tx, write bool) emailflow.Tx {
+	wt := watchedTx{tx, w, write}
+	lists, ok := tx.(emailflow.SenderListTx)
+	rates, ok2 := tx.(emailflow.RateTx)
+	if ok && ok2 {
+		return watchedIntakeTx{wt, lists, rates}
+	}
+	return wt
 }
 
 type watchedTx struct {
 	emailflow.Tx
 	w     *watched
 	write bool
+}
+
+// watchedIntakeTx is a watchedTx that keeps sender lists and rate
+// counters.
+type watchedIntakeTx struct {
+	watchedTx
+	emailflow.SenderListTx
+	emailflow.RateTx
 }
 
 func (t watchedTx) EmailByMessageID(ctx context.Context, id string) (*emailflow.Email, error) {
