@@ -127,8 +127,10 @@ func NewSender(addr string, opts *SenderOptions) *Sender {
 // Delivery is all or nothing: when the server refuses any recipient, the
 // transaction is abandoned (RSET) and nothing is sent, so the Workspace's
 // retry sends the whole message again, with the same Message-ID. The
-// message is delivered once the server accepted its data; a failure after
-// that (QUIT) is ignored.
+// message is delivered once the server accepted its data: Send then says
+// QUIT without waiting for its answer, so that the outbox records the
+// delivery as soon as it can (a crash before that sends the message
+// again, with the same Message-ID).
 //
 // The ctx bounds the whole exchange: its deadline caps every timeout and
 // its cancellation aborts the connection; the error then wraps ctx.Err().
@@ -228,6 +230,7 @@ func (s *Sender) send(ctx context.Context, from string, to []string, msg []byte)
 	helo := s.heloName(raw)
 
 	var c *gosmtp.Client
+	var wire net.Conn // what the client talks through
 	secure := false
 	switch s.opts.TLS {
 	case TLSImplicit:
@@ -238,7 +241,8 @@ func (s *Sender) send(ctx context.Context, from string, to []string, msg []byte)
 		if err != nil {
 			return s.tlsError(err)
 		}
-		c, secure = gosmtp.NewClient(tc), true
+		wire = tc
+		c, secure = gosmtp.NewClient(wire), true
 	case TLSStartTLS:
 		tc, greeting, err := s.startTLS(conn, helo)
 		if err != nil {
@@ -246,9 +250,11 @@ func (s *Sender) send(ctx context.Context, from string, to []string, msg []byte)
 		}
 		// The server greeted before the upgrade; go-smtp reads a greeting
 		// first, so it gets that one again.
-		c, secure = gosmtp.NewClient(&replayConn{Conn: tc, pending: greeting}), true
+		wire = &replayConn{Conn: tc, pending: greeting}
+		c, secure = gosmtp.NewClient(wire), true
 	case TLSNone:
-		c = gosmtp.NewClient(conn)
+		wire = conn
+		c = gosmtp.NewClient(wire)
 	default:
 		return permanentf(ErrConfig, "unknown TLS mode %q", s.opts.TLS)
 	}
@@ -260,7 +266,15 @@ func (s *Sender) send(ctx context.Context, from string, to []string, msg []byte)
 		return fmt.Errorf("EHLO %s: %w", helo, err)
 	}
 	err = s.transact(c, secure, from, to, msg)
-	if err != nil && stillTalking(err) {
+	if err == nil {
+		// Delivered. QUIT is said, as RFC 5321 asks, but its answer is not
+		// awaited: the outbox records the delivery once Send returns, and
+		// every moment spent before that widens the window in which a
+		// crash makes the message go again.
+		_, _ = io.WriteString(wire, "QUIT\r\n")
+		return nil
+	}
+	if stillTalking(err) {
 		// The server answered (a refusal) or we refused to go on: end the
 		// session politely rather than hang up.
 		_ = c.Quit()
@@ -307,7 +321,6 @@ func (s *Sender) transact(c *gosmtp.Client, secure bool, from string, to []strin
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("DATA: %w", err)
 	}
-	_ = c.Quit() // delivered: a failing QUIT changes nothing
 	return nil
 }
 

@@ -1,8 +1,11 @@
 package smtp_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -269,4 +272,60 @@ func TestTLSModeString(t *testing.T) {
 	assert.Equal(t, "starttls", smtp.TLSStartTLS.String())
 	assert.Equal(t, "implicit", smtp.TLSImplicit.String())
 	assert.Equal(t, "none", smtp.TLSNone.String())
+}
+
+// Once the server took the message, Send returns without waiting for the
+// answer to QUIT: the outbox records the delivery when Send returns, and
+// a crash before that makes the message go again.
+func TestSenderDoesNotWaitForQuitsAnswer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	returned := make(chan struct{})
+	quitSeen := make(chan bool, 1) // whether Send had returned when QUIT came
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		say := func(s string) { _, _ = io.WriteString(c, s+"\r\n") }
+		say("220 relay.example ESMTP")
+		inData := false
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+			case inData:
+				if cmd == "." {
+					inData = false
+					say("250 2.0.0 queued")
+				}
+			case strings.HasPrefix(cmd, "EHLO"):
+				say("250 relay.example")
+			case cmd == "DATA":
+				inData = true
+				say("354 go ahead")
+			case cmd == "QUIT":
+				select {
+				case <-returned:
+					quitSeen <- true
+				case <-time.After(10 * time.Second):
+					quitSeen <- false
+				}
+				say("221 2.0.0 Bye")
+				return
+			default:
+				say("250 2.1.0 ok")
+			}
+		}
+	}()
+	err = smtp.NewSender(l.Addr().String(), &smtp.SenderOptions{TLS: smtp.TLSNone}).
+		Send(context.Background(), "support@shop.example", []string{"jo@example.org"}, []byte(rendered))
+	close(returned)
+	require.NoError(t, err)
+	assert.True(t, <-quitSeen, "QUIT was said, and Send had returned before its answer")
 }
