@@ -57,7 +57,7 @@ func TestAdd(t *testing.T) {
 		{"the 24/7 March day has 23 hours", parisAlways, time.Date(2026, 3, 29, 0, 0, 0, 0, paris), 23 * time.Hour, time.Date(2026, 3, 30, 0, 0, 0, 0, paris)},
 		{"the 24/7 October day has 25 hours", parisAlways, time.Date(2026, 10, 25, 0, 0, 0, 0, paris), 25 * time.Hour, time.Date(2026, 10, 26, 0, 0, 0, 0, paris)},
 		{"24/7 into the repeated hour", parisAlways, time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC), 30 * time.Minute, time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC)}, // 02:30 CEST
-		{"24/7 across the repeated hour", parisAlways, time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC), time.Hour, time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)},  // 02:30 CET
+		{"24/7 across the repeated hour", parisAlways, time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC), time.Hour, time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)},     // 02:30 CET
 		{"a half-hour zone", india, time.Date(2026, 6, 1, 17, 30, 0, 0, kolkata), time.Hour, time.Date(2026, 6, 2, 10, 0, 0, 0, kolkata)},
 		{"a half-hour zone, from UTC", india, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), time.Hour, time.Date(2026, 6, 2, 4, 30, 0, 0, time.UTC)},
 		{"a quarter-hour zone, over its weekend", nepal, time.Date(2026, 6, 5, 16, 0, 0, 0, kathmandu), 2 * time.Hour, time.Date(2026, 6, 7, 11, 0, 0, 0, kathmandu)},
@@ -106,10 +106,10 @@ func TestDaylightSavingSpans(t *testing.T) {
 		date string
 		open []businesstime.Interval
 	}{
-		{"2026-03-29", []businesstime.Interval{{Start: utc("2026-03-29T00:00:00Z"), End: utc("2026-03-29T03:00:00Z")}}},     // 01:00 CET to 05:00 CEST: 3 hours
-		{"2026-10-25", []businesstime.Interval{{Start: utc("2026-10-24T23:00:00Z"), End: utc("2026-10-25T04:00:00Z")}}},     // 01:00 CEST to 05:00 CET: 5 hours
-		{"2027-03-28", []businesstime.Interval{{Start: utc("2027-03-28T01:00:00Z"), End: utc("2027-03-28T02:00:00Z")}}},     // from 03:00 CEST, when the clock jumps past 02:30
-		{"2027-10-31", []businesstime.Interval{{Start: utc("2027-10-30T23:00:00Z"), End: utc("2027-10-31T00:30:00Z")}}},     // to the first 02:30 (CEST)
+		{"2026-03-29", []businesstime.Interval{{Start: utc("2026-03-29T00:00:00Z"), End: utc("2026-03-29T03:00:00Z")}}}, // 01:00 CET to 05:00 CEST: 3 hours
+		{"2026-10-25", []businesstime.Interval{{Start: utc("2026-10-24T23:00:00Z"), End: utc("2026-10-25T04:00:00Z")}}}, // 01:00 CEST to 05:00 CET: 5 hours
+		{"2027-03-28", []businesstime.Interval{{Start: utc("2027-03-28T01:00:00Z"), End: utc("2027-03-28T02:00:00Z")}}}, // from 03:00 CEST, when the clock jumps past 02:30
+		{"2027-10-31", []businesstime.Interval{{Start: utc("2027-10-30T23:00:00Z"), End: utc("2027-10-31T00:30:00Z")}}}, // to the first 02:30 (CEST)
 		{"2028-03-26", nil},
 	} {
 		day := c.Day(date(tc.date))

@@ -56,8 +56,8 @@ type Calendar struct {
 
 	special map[int64]special // dated holidays and exceptions, by day number
 	dates   []int64           // their day numbers, sorted
-	yearly  []yearly       // in calendar order
-	byDate  [13][32]uint16 // month, day → 1 + index in yearly
+	yearly  []yearly          // in calendar order
+	byDate  [13][32]uint16    // month, day → 1 + index in yearly
 }
 
 type yearly struct {
