@@ -56,9 +56,17 @@ func (c *Calendar) Day(d Date) Day {
 // opening. When t is closed the count starts at the next opening. A d of
 // zero or less returns t. The result is in t's location.
 func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
+	u, _ := c.add(t, d)
+	return u
+}
+
+// add is Add, also returning how many days it looked at: what its cost
+// follows.
+func (c *Calendar) add(t time.Time, d time.Duration) (time.Time, int) {
 	if d <= 0 {
-		return t
+		return t, 0
 	}
+	looked := 0
 	rem := d
 	special := int64(math.MinInt64) // the next special day, once looked up
 	// The walk starts a day early: where a zone's clock goes back across
@@ -66,6 +74,7 @@ func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
 	// next day's start.
 	for n := c.dayNumber(t) - 1; ; n++ {
 		day := c.day(n)
+		looked++
 		if k, sum := c.skip(&day, &special, t, math.MaxInt64, rem-1); k > 0 {
 			rem -= sum
 			n += k - 1
@@ -84,7 +93,7 @@ func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
 				rem -= avail
 				continue
 			}
-			return start.Add(rem).In(t.Location())
+			return start.Add(rem).In(t.Location()), looked
 		}
 	}
 }
@@ -93,15 +102,25 @@ func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
 // [a, b). It is negative when b is before a.
 func (c *Calendar) Between(a, b time.Time) time.Duration {
 	if b.Before(a) {
-		return -c.Between(b, a)
+		d, _ := c.between(b, a)
+		return -d
 	}
+	d, _ := c.between(a, b)
+	return d
+}
+
+// between is Between for a <= b, also returning how many days it looked
+// at.
+func (c *Calendar) between(a, b time.Time) (time.Duration, int) {
 	var sum time.Duration
+	looked := 0
 	special := int64(math.MinInt64)
 	for n := c.dayNumber(a) - 1; ; n++ {
 		day := c.day(n)
+		looked++
 		dayStart := time.Unix(day.start, 0)
 		if !dayStart.Before(b) {
-			return sum
+			return sum, looked
 		}
 		if k, skipped := c.skip(&day, &special, a, int64(b.Sub(dayStart)/(24*time.Hour)), math.MaxInt64); k > 0 {
 			sum += skipped
@@ -236,7 +255,7 @@ func (c *Calendar) clockInstant(wall int64) (at, offset, until int64) {
 // or an exception. *special caches the next special day from one call to
 // the next of a walk.
 func (c *Calendar) skip(d *day, special *int64, from time.Time, maxDays int64, budget time.Duration) (int64, time.Duration) {
-	if maxDays <= 0 || budget <= 0 || !d.uniform || time.Unix(d.start, 0).Before(from) {
+	if maxDays <= 0 || budget <= 0 || !d.uniform || c.walkOnly || time.Unix(d.start, 0).Before(from) {
 		return 0, 0
 	}
 	if d.until != math.MaxInt64 {

@@ -58,6 +58,8 @@ type Calendar struct {
 	dates   []int64           // their day numbers, sorted
 	yearly  []yearly          // in calendar order
 	byDate  [13][32]uint16    // month, day → 1 + index in yearly
+
+	walkOnly bool // the benchmarks' baseline: look at every day
 }
 
 type yearly struct {
