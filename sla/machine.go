@@ -23,7 +23,7 @@ func NewMachine(p Policy, cals Calendars) (Machine, error) {
 	if err := p.Validate(cals); err != nil {
 		return Machine{}, err
 	}
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		t := p.Target(k)
 		t.PauseOn = slices.Clone(t.PauseOn)
 		t.Escalations = slices.Clone(t.Escalations)
@@ -42,9 +42,9 @@ func NewMachine(p Policy, cals Calendars) (Machine, error) {
 // Policy returns the machine's policy.
 func (m Machine) Policy() Policy { return m.policy }
 
-// Apply applies ev to st. First it fires what fell due before ev.At (a
-// reply sent after the deadline is a breach, found even if no Fire ran in
-// between), then it applies the event. An event dated before st.Last is
+// Apply applies ev to st. First it fires what fell due up to ev.At (a
+// reply sent at or after the due time is a breach, found even if no Fire
+// ran in between), then it applies the event. An event dated before st.Last is
 // taken at st.Last: clocks of several processes may disagree a little.
 // On an error st is returned unchanged.
 // Errors: ErrInvalidEvent.
@@ -84,7 +84,7 @@ func (m Machine) Apply(st State, ev Event) (State, []Firing, error) {
 	case ReviewEnded:
 		st.Reviews = max(st.Reviews-1, 0)
 	case Done:
-		for _, k := range Kinds {
+		for _, k := range kinds {
 			if st.timer(k).open() {
 				m.meet(&st, k, at)
 			}
@@ -161,7 +161,7 @@ func (m Machine) Next(st State) time.Time {
 // service level.
 func (m Machine) Due(st State) time.Time {
 	var due time.Time
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		t, target := st.timer(k), m.policy.Target(k)
 		if !t.open() || t.Running.IsZero() || !target.Enabled() {
 			continue
@@ -174,12 +174,13 @@ func (m Machine) Due(st State) time.Time {
 }
 
 // Status returns what each deadline the policy sets shows at now, in the
-// order of Kinds, leaving out those that never started. It counts what
+// order first response, next response, resolution, leaving out those that
+// never started. It counts what
 // fell due by now even if Fire has not run.
 func (m Machine) Status(st State, now time.Time) []Status {
 	m.advance(&st, now)
 	var out []Status
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		t, target := st.timer(k), m.policy.Target(k)
 		if t.Seq == 0 || !target.Enabled() {
 			continue
@@ -228,7 +229,7 @@ func (m Machine) paused(st *State, k Kind) bool {
 // reconcile starts and stops the open deadlines' clocks, at at, as st's
 // situation says.
 func (m Machine) reconcile(st *State, at time.Time) {
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		t := st.timer(k)
 		if !t.open() {
 			continue
@@ -262,7 +263,7 @@ type scheduled struct {
 }
 
 // upcoming returns the earliest thing to fire in st; among things due at
-// one instant, a wake-up first, then by deadline in the order of Kinds,
+// one instant, a wake-up first, then by deadline in the order of kinds,
 // warning before breach.
 func (m Machine) upcoming(st *State) (scheduled, bool) {
 	var next scheduled
@@ -275,7 +276,7 @@ func (m Machine) upcoming(st *State) (scheduled, bool) {
 	if st.Pending.Active() && !st.Pending.Until.IsZero() {
 		consider(scheduled{st.Pending.Until, Wake, ""})
 	}
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		t, target := st.timer(k), m.policy.Target(k)
 		if !t.open() || t.Running.IsZero() || !target.Enabled() {
 			continue

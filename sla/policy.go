@@ -22,8 +22,9 @@ const (
 	Resolution Kind = "resolution"
 )
 
-// Kinds lists the deadlines in the order they are reported.
-var Kinds = []Kind{FirstResponse, NextResponse, Resolution}
+// kinds lists the deadlines in the order they are reported and fire at
+// one instant.
+var kinds = [...]Kind{FirstResponse, NextResponse, Resolution}
 
 // String returns the kind's name.
 func (k Kind) String() string { return string(k) }
@@ -147,7 +148,7 @@ func (p Policy) Target(k Kind) Target {
 // Validate checks the policy against the calendars it may name.
 // Errors: ErrInvalidPolicy, ErrUnknownCalendar (with ErrInvalidPolicy).
 func (p Policy) Validate(cals Calendars) error {
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		if err := p.Target(k).validate(cals); err != nil {
 			return fmt.Errorf("sla: policy %q: %s: %w", p.Name, k, err)
 		}
