@@ -28,7 +28,10 @@
 // [Message.SafeHTML] passes the HTML body through a bluemonday policy that is
 // built once per process: scripts, styles, event handlers, forms and frames are
 // removed, and images keep only cid: and data: sources, so that displaying a
-// message never loads remote content. [Render] refuses CR or LF in any header
+// message never loads remote content. [SanitizeHTML] applies the same policy
+// family to what an agent writes (keeping the inline styles of an editor),
+// [TextToHTML] turns plain text into HTML that passes it unchanged, and
+// [ExtractDataImages] turns pasted data: images into inline attachments. [Render] refuses CR or LF in any header
 // value and invalid addresses with [ErrInvalidInput], which closes header
 // injection.
 //

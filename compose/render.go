@@ -392,7 +392,7 @@ func (w *writer) body(d *Draft) {
 	if text == "" && d.HTML != "" {
 		// An HTML-only message gets its plain-text alternative, for
 		// readers (and filters) that want one.
-		text = htmlToText(d.HTML)
+		text = HTMLToText(d.HTML)
 	}
 	var main *part
 	switch {

@@ -371,7 +371,7 @@ func Forward(orig *Message, raw []byte, opts *ForwardOptions) (*Draft, error) {
 	if orig.HTML != "" {
 		var hb strings.Builder
 		if o.Instructions != "" {
-			hb.WriteString("<div>" + textToHTML(o.Instructions) + "</div>\n<br>\n")
+			hb.WriteString("<div>" + TextToHTML(o.Instructions) + "</div>\n<br>\n")
 		}
 		hb.WriteString("<div>" + html.EscapeString(l.forwarded) + "<br>\n")
 		for _, f := range fields {
@@ -408,11 +408,6 @@ func renderable(a Attachment) Attachment {
 // New builds a new outbound draft.
 func New(from mail.Address, to []mail.Address, subject, text string) *Draft {
 	return &Draft{From: from, To: to, Subject: oneLine(subject), Text: text}
-}
-
-// textToHTML escapes text and keeps its line breaks.
-func textToHTML(s string) string {
-	return strings.ReplaceAll(html.EscapeString(strings.ReplaceAll(s, "\r\n", "\n")), "\n", "<br>\n")
 }
 
 // subjectPrefixes are the reply and forward markers NormalizeSubject strips,

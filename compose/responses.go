@@ -141,7 +141,7 @@ func (t Template) Fill(f Fields) (subject, text, htm string, err error) {
 		return "", "", "", err
 	}
 	if t.HTML == "" {
-		return subject, text, textToHTML(text), nil
+		return subject, text, TextToHTML(text), nil
 	}
 	if htm, err = fill(t.HTML, &f, fillHTML); err != nil {
 		return "", "", "", err
@@ -170,11 +170,11 @@ func (t Template) Apply(d *Draft, f Fields) error {
 // only text, that text is escaped into the HTML below html.
 func (d *Draft) Prepend(text, htm string) {
 	if htm == "" && d.HTML != "" {
-		htm = textToHTML(text)
+		htm = TextToHTML(text)
 	}
 	if htm != "" && d.HTML == "" && d.Text != "" {
 		// The draft was text only: keep its text (the quote) in the HTML.
-		d.HTML = "<div>" + textToHTML(d.Text) + "</div>"
+		d.HTML = "<div>" + TextToHTML(d.Text) + "</div>"
 	}
 	d.Text = text + d.Text
 	if htm != "" {
@@ -308,7 +308,7 @@ func (sig Signature) Fill(f Fields) (Signature, error) {
 	if err != nil {
 		return Signature{}, err
 	}
-	htm := textToHTML(text)
+	htm := TextToHTML(text)
 	if sig.HTML != "" {
 		if htm, err = fill(sig.HTML, &f, fillHTML); err != nil {
 			return Signature{}, err
@@ -322,7 +322,7 @@ func (sig Signature) Fill(f Fields) (Signature, error) {
 func (sig Signature) Apply(d *Draft) {
 	htm := sig.HTML
 	if htm == "" {
-		htm = textToHTML(sig.Text)
+		htm = TextToHTML(sig.Text)
 	}
 	text := "\n-- \n" + sig.Text + "\n"
 	if d.HTML != "" {

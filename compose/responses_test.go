@@ -35,7 +35,7 @@ func TestTemplateFill(t *testing.T) {
 			fields:  fieldsOK,
 			subject: "Re Commande 1234 [int-42]",
 			text:    "Bonjour Françoise <Dupré & Fils>, commande 1234. Léa",
-			html:    "Bonjour Françoise &lt;Dupré &amp; Fils&gt;, commande 1234. Léa",
+			html:    "<p>Bonjour Françoise &lt;Dupré &amp; Fils&gt;, commande 1234. Léa</p>",
 		},
 		{
 			name:   "html escaped",
@@ -49,7 +49,7 @@ func TestTemplateFill(t *testing.T) {
 			tmpl:   Template{Text: "Tracking {{case.tracking}}"},
 			fields: fieldsOK,
 			text:   "Tracking {{agent.name}}",
-			html:   "Tracking {{agent.name}}",
+			html:   "<p>Tracking {{agent.name}}</p>",
 		},
 		{
 			name:    "subject kept on one line",
@@ -57,7 +57,7 @@ func TestTemplateFill(t *testing.T) {
 			fields:  Fields{Subject: "a\r\nBcc: victim@example.com"},
 			subject: "a  Bcc: victim@example.com",
 			text:    "x",
-			html:    "x",
+			html:    "<p>x</p>",
 		},
 		{name: "missing value", tmpl: Template{Text: "Hi {{contact.firstName}}"}, fields: Fields{}, missing: "contact.firstName"},
 		{name: "missing case key", tmpl: Template{Text: "{{case.orderId}}"}, fields: Fields{CaseData: map[string]string{}}, missing: "case.orderId"},
@@ -130,7 +130,7 @@ func TestSignaturesAndApply(t *testing.T) {
 	tmpl := Template{ID: "x", Name: "x", Text: "Hello {{contact.firstName}},\nwe are on it."}
 	require.NoError(t, tmpl.Apply(d, Fields{ContactFirstName: "Ana"}))
 	assert.Regexp(t, `^Hello Ana,\nwe are on it.\n-- \nLéa, Acme team\n\n\n.*wrote:\n> Please help\n$`, d.Text)
-	assert.Regexp(t, `(?s)^Hello Ana,<br>\nwe are on it.<div class="signature">-- <br><b>Léa</b></div>\n.*<blockquote`, d.HTML)
+	assert.Regexp(t, `(?s)^<p>Hello Ana,<br>\nwe are on it.</p><div class="signature">-- <br><b>Léa</b></div>\n.*<blockquote`, d.HTML)
 
 	err = tmpl.Apply(d, Fields{})
 	var mf *MissingFieldError
