@@ -291,8 +291,14 @@ func (t *txn) OutboxItem(ctx context.Context, id string) (*emailflow.OutboxItem,
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
+	// In a read-write transaction the item is locked: two dispatchers
+	// leasing it take turns, and the second sees the first's lease.
+	q := `SELECT data, raw FROM {s}.outbox WHERE id = $1`
+	if !t.readOnly {
+		q += ` FOR UPDATE`
+	}
 	var data, raw []byte
-	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, raw FROM {s}.outbox WHERE id = $1`), id).Scan(&data, &raw)
+	err := t.tx.QueryRow(ctx, t.s.sql(q), id).Scan(&data, &raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("outbox item", id)
 	}
