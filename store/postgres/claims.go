@@ -56,8 +56,8 @@ func (t *txn) ClaimDueOffer(ctx context.Context, offeredBefore time.Time, skip [
 }
 
 // ClaimExpiredPreference implements emailflow.TimerTx, on the index
-// interactions_prefer_due (prefer_until) WHERE state = 'queued' AND
-// preferred <> ''.
+// interactions_prefer_due (prefer_until) of the queued interactions
+// kept for a preferred agent.
 func (t *txn) ClaimExpiredPreference(ctx context.Context, now time.Time, skip []string) (*interaction.Interaction, error) {
 	return t.claimInteraction(ctx, "claim expired preference", `SELECT data, version FROM {s}.interactions
 		WHERE state = 'queued' AND preferred <> '' AND prefer_until <= $1 AND id <> ALL($2)
