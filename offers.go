@@ -123,7 +123,11 @@ func (w *Workspace) afterWithdraw(t *tx, it *interaction.Interaction, agent stri
 func (w *Workspace) Tick(ctx context.Context) (int, error) {
 	var due []*interaction.Interaction
 	now := w.clock.Now()
+	claims := false
 	err := w.view(ctx, func(t *tx) error {
+		if _, claims = t.Tx.(TimerTx); claims {
+			return nil // claimed one by one below
+		}
 		found, err := t.FindInteractions(ctx, Query{States: []interaction.State{interaction.StateOffered, interaction.StateTransferred}})
 		for _, it := range found {
 			if !it.OfferedAt.IsZero() && !now.Before(it.OfferedAt.Add(w.opts.AcceptTimeout)) {
@@ -134,6 +138,9 @@ func (w *Workspace) Tick(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		return 0, err
+	}
+	if claims {
+		return w.tickClaiming(ctx, now)
 	}
 	if err := w.expirePreferences(ctx, now); err != nil {
 		return 0, err
@@ -152,20 +159,7 @@ func (w *Workspace) Tick(ctx context.Context) (int, error) {
 			if it.OfferedTo != d.OfferedTo || !it.OfferedAt.Equal(d.OfferedAt) || !it.Can(interaction.EventTimeout) {
 				return errSkip
 			}
-			agent := it.OfferedTo
-			if err := w.withdrawOffer(t, it, interaction.EventTimeout, "system", "accept timeout"); err != nil {
-				return err
-			}
-			if err := t.emit(EventTimedOut, it, agent, "system", ""); err != nil {
-				return err
-			}
-			if err := w.notResponding(t, agent); err != nil {
-				return err
-			}
-			if it.State == interaction.StateQueued {
-				return w.route(t, it)
-			}
-			return nil
+			return w.timeOut(t, it)
 		})
 		if errors.Is(err, errSkip) {
 			continue
@@ -176,6 +170,25 @@ func (w *Workspace) Tick(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// timeOut withdraws the offer of it, whose accept timeout ran out, sets
+// the agent not responding and routes it again.
+func (w *Workspace) timeOut(t *tx, it *interaction.Interaction) error {
+	agent := it.OfferedTo
+	if err := w.withdrawOffer(t, it, interaction.EventTimeout, "system", "accept timeout"); err != nil {
+		return err
+	}
+	if err := t.emit(EventTimedOut, it, agent, "system", ""); err != nil {
+		return err
+	}
+	if err := w.notResponding(t, agent); err != nil {
+		return err
+	}
+	if it.State == interaction.StateQueued {
+		return w.route(t, it)
+	}
+	return nil
 }
 
 var errSkip = errors.New("skip")
@@ -234,18 +247,24 @@ func (w *Workspace) expirePreferences(ctx context.Context, now time.Time) error 
 			if it.State != interaction.StateQueued || it.PreferredAgent == "" {
 				return errSkip
 			}
-			it.Record("system", "sticky-expired", t.now, it.PreferredAgent)
-			it.PreferredAgent, it.PreferUntil = "", time.Time{}
-			if err := t.UpdateInteraction(ctx, it); err != nil {
-				return err
-			}
-			return w.route(t, it)
+			return w.expirePreference(t, it)
 		})
 		if err != nil && !errors.Is(err, errSkip) {
 			return err
 		}
 	}
 	return nil
+}
+
+// expirePreference ends the sticky preference of queued it, which ran
+// out, and routes it to anyone eligible.
+func (w *Workspace) expirePreference(t *tx, it *interaction.Interaction) error {
+	it.Record("system", "sticky-expired", t.now, it.PreferredAgent)
+	it.PreferredAgent, it.PreferUntil = "", time.Time{}
+	if err := t.UpdateInteraction(t.ctx, it); err != nil {
+		return err
+	}
+	return w.route(t, it)
 }
 
 func (w *Workspace) notResponding(t *tx, agentID string) error {

@@ -235,11 +235,18 @@ func (w *Workspace) afterSend(t *tx, o *interaction.Interaction, actor string) e
 // many were delivered. Run calls it every round.
 func (w *Workspace) DispatchPending(ctx context.Context) (int, error) {
 	var due []*OutboxItem
+	claims := false
 	err := w.view(ctx, func(t *tx) error {
+		if _, claims = t.Tx.(OutboxClaimTx); claims {
+			return nil // claimed one by one below
+		}
 		var err error
 		due, err = t.DueOutbox(ctx, t.now, 100)
 		return err
 	})
+	if err == nil && claims {
+		return w.dispatchClaiming(ctx)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -297,10 +304,8 @@ func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
 		if o.State != OutboxPending || o.NextAttempt.After(t.now) {
 			return errSkip
 		}
-		o.Attempts++
-		o.NextAttempt, o.UpdatedAt = t.now.Add(w.opts.DeliveryLease), t.now
 		item = o
-		return t.UpdateOutbox(ctx, o)
+		return w.lease(t, o)
 	})
 	if errors.Is(err, errSkip) {
 		return false, nil
@@ -310,6 +315,14 @@ func (w *Workspace) deliver(ctx context.Context, id string) (bool, error) {
 	}
 	_, err = w.attempt(ctx, item)
 	return err == nil, err
+}
+
+// lease records an attempt at outbox item o: it is not due again until the
+// lease runs out (see keepLease).
+func (w *Workspace) lease(t *tx, o *OutboxItem) error {
+	o.Attempts++
+	o.NextAttempt, o.UpdatedAt = t.now.Add(w.opts.DeliveryLease), t.now
+	return t.UpdateOutbox(t.ctx, o)
 }
 
 // attempt sends a leased outbox item and records the outcome: delivered

@@ -12,17 +12,6 @@ import (
 
 var _ emailflow.CheckpointTx = (*txn)(nil)
 
-// checkpointSchemaSQL creates the table of mailbox readers' checkpoints
-// (see emailflow.Checkpoint); idempotent like schemaSQL.
-const checkpointSchemaSQL = `
-CREATE TABLE IF NOT EXISTS {s}.checkpoints (
-	source     text COLLATE "C" PRIMARY KEY,
-	validity   bigint NOT NULL,
-	last_uid   bigint NOT NULL,
-	updated_at timestamptz NOT NULL
-);
-`
-
 // Checkpoint implements emailflow.CheckpointTx.
 func (t *txn) Checkpoint(ctx context.Context, source string) (emailflow.Checkpoint, error) {
 	if err := t.readable(); err != nil {

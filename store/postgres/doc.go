@@ -3,9 +3,11 @@
 // share one database: interactions, emails, outbox, events, agents'
 // routing state, ingest claims and contacts.
 //
-// Open or New return a Store; Migrate creates its tables (New runs it
-// unless Options.NoMigrate). Options.Schema puts the tables in a schema of
-// their own.
+// Open or New return a Store; Migrate brings its tables to the newest
+// version, running the numbered migrations embedded in the package that
+// the database has not had (New runs it unless Options.NoMigrate), and
+// refuses a database a newer release migrated (ErrSchemaTooNew).
+// Options.Schema puts the tables in a schema of their own.
 //
 // Update runs in a READ COMMITTED transaction, View in a REPEATABLE READ
 // READ ONLY one. The invariants hold across processes:

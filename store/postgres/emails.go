@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
@@ -15,11 +17,16 @@ import (
 
 // Emails and outbox items are stored as JSON with their bytes apart: the
 // raw message in a bytea column of its own, an email's attachment bodies
-// in a bytea array. Text fields are valid UTF-8 without NUL, as compose
-// parses them, which is what jsonb and text hold.
+// in the table blobs, keyed by their SHA-256 (a body sent many times is
+// stored once), the email listing the keys in the order of its
+// attachments. Text fields are valid UTF-8 without NUL, as compose parses
+// them, which is what jsonb and text hold.
 
-// emailColumns are the columns decodeEmail reads, in its order.
-const emailColumns = `e.data, e.raw, e.attachments`
+// emailColumns are the columns decodeEmail reads, in its order: the
+// bodies come back as an array in the order of the keys (NULL for a body
+// kept in a BlobStore; NULL as a whole for an email without attachments).
+const emailColumns = `e.data, e.raw, (SELECT array_agg(b.body ORDER BY k.i)
+	FROM unnest(e.blob_keys) WITH ORDINALITY AS k(h, i) LEFT JOIN {s}.blobs b ON b.hash = k.h)`
 
 func decodeEmail(data, raw []byte, bodies [][]byte) (*emailflow.Email, error) {
 	e := new(emailflow.Email)
@@ -27,8 +34,7 @@ func decodeEmail(data, raw []byte, bodies [][]byte) (*emailflow.Email, error) {
 		return nil, fmt.Errorf("postgres: decode email: %w", err)
 	}
 	e.Raw = raw
-	if bodies != nil {
-		// Stored by this version: the bodies are here, not in data.
+	if len(e.Attachments) > 0 {
 		if len(bodies) != len(e.Attachments) {
 			return nil, fmt.Errorf("postgres: decode email %s: %d attachment bodies for %d attachments", e.ID, len(bodies), len(e.Attachments))
 		}
@@ -39,21 +45,26 @@ func decodeEmail(data, raw []byte, bodies [][]byte) (*emailflow.Email, error) {
 	return e, nil
 }
 
-// encodeEmail returns the JSON of e without its bytes, and its attachment
-// bodies.
-func encodeEmail(e *emailflow.Email) ([]byte, [][]byte, error) {
+// encodeEmail returns the JSON of e without its bytes, its attachment
+// bodies and their keys (nil for a body that is not here).
+func encodeEmail(e *emailflow.Email) (data []byte, bodies, keys [][]byte, err error) {
 	c := e.Clone() // its own Attachments: clearing Data leaves e alone
 	c.Raw = nil
-	bodies := make([][]byte, len(c.Attachments))
+	bodies = make([][]byte, len(c.Attachments))
+	keys = make([][]byte, len(c.Attachments))
 	for i := range c.Attachments {
 		bodies[i], c.Attachments[i].Data = c.Attachments[i].Data, nil
+		if bodies[i] != nil {
+			h := sha256.Sum256(bodies[i])
+			keys[i] = h[:]
+		}
 	}
 	normTimes(c)
-	data, err := json.Marshal(c)
+	data, err = json.Marshal(c)
 	if err != nil {
-		return nil, nil, fmt.Errorf("postgres: encode email %s: %w", e.ID, err)
+		return nil, nil, nil, fmt.Errorf("postgres: encode email %s: %w", e.ID, err)
 	}
-	return data, bodies, nil
+	return data, bodies, keys, nil
 }
 
 // Email implements emailflow.Tx.
@@ -161,21 +172,39 @@ func (t *txn) PutEmail(ctx context.Context, e *emailflow.Email) error {
 	if e.ID == "" || e.InteractionID == "" {
 		return fmt.Errorf("%w: email without id or interaction", emailflow.ErrInvalidInput)
 	}
-	data, bodies, err := encodeEmail(e)
+	data, bodies, keys, err := encodeEmail(e)
 	if err != nil {
 		return err
 	}
 	b := &pgx.Batch{}
-	b.Queue(t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw, attachments) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data, raw = excluded.raw, attachments = excluded.attachments
-		WHERE emails.interaction_id = excluded.interaction_id`), e.ID, e.InteractionID, data, e.Raw, bodies)
+	blobs := false
+	for _, k := range keys {
+		blobs = blobs || k != nil
+	}
+	if blobs {
+		// Sorted by key, so two transactions storing the same bodies lock
+		// them in one order.
+		b.Queue(t.s.sql(`INSERT INTO {s}.blobs (hash, body)
+			SELECT DISTINCT ON (h) h, b FROM unnest($1::bytea[], $2::bytea[]) AS u(h, b)
+			WHERE h IS NOT NULL ORDER BY h
+			ON CONFLICT (hash) DO NOTHING`), keys, bodies)
+	}
+	b.Queue(t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw, blob_keys) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data, raw = excluded.raw, blob_keys = excluded.blob_keys
+		WHERE emails.interaction_id = excluded.interaction_id`), e.ID, e.InteractionID, data, e.Raw, keys)
 	if e.MessageID != "" {
 		b.Queue(t.s.sql(`INSERT INTO {s}.message_ids (message_id, email_id)
 			SELECT $1, id FROM {s}.emails WHERE id = $2 AND interaction_id = $3
 			ON CONFLICT (message_id) DO NOTHING`), e.MessageID, e.ID, e.InteractionID)
 	}
 	br := t.tx.SendBatch(ctx, b)
-	tag, err := br.Exec()
+	var tag pgconn.CommandTag
+	if blobs {
+		_, err = br.Exec()
+	}
+	if err == nil {
+		tag, err = br.Exec()
+	}
 	if err == nil && e.MessageID != "" {
 		_, err = br.Exec()
 	}
@@ -262,8 +291,14 @@ func (t *txn) OutboxItem(ctx context.Context, id string) (*emailflow.OutboxItem,
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
+	// In a read-write transaction the item is locked: two dispatchers
+	// leasing it take turns, and the second sees the first's lease.
+	q := `SELECT data, raw FROM {s}.outbox WHERE id = $1`
+	if !t.readOnly {
+		q += ` FOR UPDATE`
+	}
 	var data, raw []byte
-	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, raw FROM {s}.outbox WHERE id = $1`), id).Scan(&data, &raw)
+	err := t.tx.QueryRow(ctx, t.s.sql(q), id).Scan(&data, &raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("outbox item", id)
 	}

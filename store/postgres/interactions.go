@@ -67,23 +67,32 @@ func decodeInteraction(data []byte, version int64) (*interaction.Interaction, er
 
 const insertInteraction = `INSERT INTO {s}.interactions (id, kind, state, owner, offered_to, queue,
 	workbin, thread_id, contact_id, priority, queued_at, created_at, skills, language, declined,
-	preferred, prefer_until, version, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+	preferred, prefer_until, version, data, offered_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 ON CONFLICT (id) DO NOTHING`
 
 const updateInteraction = `UPDATE {s}.interactions i SET kind = $2, state = $3, owner = $4,
 	offered_to = $5, queue = $6, workbin = $7, contact_id = $9, priority = $10, queued_at = $11,
 	created_at = $12, skills = $13, language = $14, declined = $15, preferred = $16,
-	prefer_until = $17, version = $18, data = $19
+	prefer_until = $17, version = $18, data = $19, offered_at = $20
 FROM (SELECT load_agent FROM {s}.interactions WHERE id = $1) o
-WHERE i.id = $1 AND i.version = $20 AND i.thread_id = $8
+WHERE i.id = $1 AND i.version = $21 AND i.thread_id = $8
 RETURNING coalesce(o.load_agent, '')`
 
 func interactionArgs(r interactionRow) []any {
 	c := r.it
 	return []any{c.ID, string(c.Kind), string(c.State), c.Owner, c.OfferedTo, c.Queue,
 		c.Workbin, c.ThreadID, c.ContactID, c.Priority, c.QueuedAt, c.CreatedAt, r.skills, c.Language,
-		c.Declined, c.PreferredAgent, c.PreferUntil, c.Version, r.data}
+		c.Declined, c.PreferredAgent, c.PreferUntil, c.Version, r.data, offeredAt(c)}
+}
+
+// offeredAt is the offered_at column of it: when it was offered, NULL when
+// it is not on offer.
+func offeredAt(it *interaction.Interaction) any {
+	if it.OfferedAt.IsZero() {
+		return nil
+	}
+	return it.OfferedAt
 }
 
 // Interaction implements emailflow.Tx.

@@ -110,42 +110,11 @@ func (s *Store) Close() {
 	}
 }
 
+// Schema returns the PostgreSQL schema holding the store's tables.
+func (s *Store) Schema() string { return s.name }
+
 // Pool returns the connection pool the store uses.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
-// migrationLock is the advisory lock key Migrate holds, so that processes
-// starting together do not create the same objects at once.
-const migrationLock = 0x656d61696c666c6f // "emailflo"
-
-// Migrate creates the schema, tables and indexes that do not exist yet. It
-// is idempotent and safe to run from several processes at once. It returns
-// the database's error, if any.
-func (s *Store) Migrate(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock)); err != nil {
-			return fmt.Errorf("postgres: migrate: %w", err)
-		}
-		// CREATE SCHEMA checks the CREATE privilege on the database even
-		// when the schema exists: look first, so that a role that owns
-		// only its schema can migrate.
-		var exists bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", s.name).Scan(&exists); err != nil {
-			return fmt.Errorf("postgres: migrate: %w", err)
-		}
-		if !exists {
-			if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+s.schema); err != nil {
-				return fmt.Errorf("postgres: migrate: %w", err)
-			}
-		}
-		if _, err := tx.Exec(ctx, s.sql(schemaSQL)); err != nil {
-			return fmt.Errorf("postgres: migrate: %w", err)
-		}
-		if _, err := tx.Exec(ctx, s.sql(checkpointSchemaSQL)); err != nil {
-			return fmt.Errorf("postgres: migrate: %w", err)
-		}
-		return nil
-	})
-}
 
 // render returns the query template q with the schema in place of {s},
 // for queries built on the fly, whose shapes are too many to cache.

@@ -1,12 +1,9 @@
-package postgres
-
-// schemaSQL creates the tables and indexes in the schema written {s}. Every
-// statement is idempotent, so Migrate may run at every start, from several
-// processes at once (it holds an advisory lock while it runs).
-//
-// Identifiers and the columns routing orders by use the "C" collation, so
-// the database orders them byte by byte as Go compares strings.
-const schemaSQL = `
+-- 1: the schema as it was before versioned migrations (every statement
+-- idempotent, so a database made by that code migrates to version 1 by
+-- running this again). {s} is the store's schema.
+--
+-- Identifiers and the columns routing orders by use the "C" collation, so
+-- the database orders them byte by byte as Go compares strings.
 CREATE TABLE IF NOT EXISTS {s}.interactions (
 	id           text COLLATE "C" PRIMARY KEY,
 	kind         text NOT NULL,
@@ -153,4 +150,10 @@ CREATE TABLE IF NOT EXISTS {s}.rate_counters (
 	PRIMARY KEY (key, window_start)
 );
 CREATE INDEX IF NOT EXISTS rate_counters_window ON {s}.rate_counters (window_start);
-`
+
+CREATE TABLE IF NOT EXISTS {s}.checkpoints (
+	source     text COLLATE "C" PRIMARY KEY,
+	validity   bigint NOT NULL,
+	last_uid   bigint NOT NULL,
+	updated_at timestamptz NOT NULL
+);

@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
+)
+
+var (
+	_ emailflow.TimerTx       = (*txn)(nil)
+	_ emailflow.OutboxClaimTx = (*txn)(nil)
+)
+
+// Timers are claimed rather than elected: each claim is one statement
+// reading the first row of a partial index on the due time, locking it
+// FOR UPDATE SKIP LOCKED, so instances running Tick at once take
+// different rows and none waits for another. A row another transaction
+// re-wrote after the statement began is checked again against the WHERE
+// clause (READ COMMITTED), so a timer handled elsewhere is not claimed.
+
+// claimInteraction runs q, a SELECT of data and version … LIMIT 1 FOR
+// UPDATE SKIP LOCKED, and returns the interaction it locked, or nil.
+func (t *txn) claimInteraction(ctx context.Context, what, q string, args ...any) (*interaction.Interaction, error) {
+	if err := t.writable(); err != nil {
+		return nil, err
+	}
+	var data []byte
+	var version int64
+	err := t.tx.QueryRow(ctx, t.s.sql(q), args...).Scan(&data, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr(what, err)
+	}
+	it, err := decodeInteraction(data, version)
+	if err != nil {
+		return nil, err
+	}
+	t.noteRead(it)
+	return it, nil
+}
+
+// ClaimDueOffer implements emailflow.TimerTx, on the index
+// interactions_offer_due (offered_at) WHERE state IN ('offered',
+// 'transferred').
+func (t *txn) ClaimDueOffer(ctx context.Context, offeredBefore time.Time, skip []string) (*interaction.Interaction, error) {
+	return t.claimInteraction(ctx, "claim due offer", `SELECT data, version FROM {s}.interactions
+		WHERE state IN ('offered', 'transferred') AND offered_at <= $1 AND id <> ALL($2)
+		ORDER BY offered_at LIMIT 1 FOR UPDATE SKIP LOCKED`, utc(offeredBefore), nonNil(skip))
+}
+
+// ClaimExpiredPreference implements emailflow.TimerTx, on the index
+// interactions_prefer_due (prefer_until) of the queued interactions
+// kept for a preferred agent.
+func (t *txn) ClaimExpiredPreference(ctx context.Context, now time.Time, skip []string) (*interaction.Interaction, error) {
+	return t.claimInteraction(ctx, "claim expired preference", `SELECT data, version FROM {s}.interactions
+		WHERE state = 'queued' AND preferred <> '' AND prefer_until <= $1 AND id <> ALL($2)
+		ORDER BY prefer_until LIMIT 1 FOR UPDATE SKIP LOCKED`, utc(now), nonNil(skip))
+}
+
+// ClaimDeclined implements emailflow.TimerTx, on the index
+// interactions_declined (id) WHERE state = 'queued' AND
+// cardinality(declined) > 0.
+func (t *txn) ClaimDeclined(ctx context.Context, skip []string) (*interaction.Interaction, error) {
+	return t.claimInteraction(ctx, "claim declined", `SELECT data, version FROM {s}.interactions
+		WHERE state = 'queued' AND cardinality(declined) > 0 AND id <> ALL($1)
+		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, nonNil(skip))
+}
+
+// ClaimOutbox implements emailflow.OutboxClaimTx, on the index outbox_due
+// (next_attempt, id) WHERE state = 'pending'.
+func (t *txn) ClaimOutbox(ctx context.Context, now time.Time) (*emailflow.OutboxItem, error) {
+	if err := t.writable(); err != nil {
+		return nil, err
+	}
+	var data, raw []byte
+	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, raw FROM {s}.outbox
+		WHERE state = 'pending' AND next_attempt <= $1
+		ORDER BY next_attempt, id LIMIT 1 FOR UPDATE SKIP LOCKED`), utc(now)).Scan(&data, &raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr("claim outbox", err)
+	}
+	return decodeOutbox(data, raw)
+}
+
+// nonNil returns ids, or an empty list for nil: id <> ALL(NULL) is NULL,
+// which would match nothing.
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}
