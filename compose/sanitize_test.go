@@ -1,10 +1,12 @@
 package compose
 
 import (
+	"net/mail"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 )
 
@@ -169,4 +171,30 @@ func assertInert(t *testing.T, s string) {
 			}
 		}
 	}
+}
+
+// TestSanitizeHTMLReply: a reply to an HTML mail, with the agent's text
+// above the quote, keeps its quote, its style and the inline image the
+// quote shows; it then renders with that image.
+func TestSanitizeHTMLReply(t *testing.T) {
+	orig := &Message{
+		From:      []mail.Address{{Name: "Ana", Address: "ana@example.test"}},
+		Subject:   "Colis",
+		MessageID: "m1@example.test",
+		HTML:      `<p onclick="x()">Mon colis <img src="cid:photo@example.test"> est abîmé.</p><script>x()</script>`,
+		Attachments: []Attachment{{Filename: "photo.png", ContentType: "image/png", ContentID: "photo@example.test",
+			Inline: true, Data: []byte("\x89PNG\r\n\x1a\n"), Size: 8}},
+	}
+	d := Reply(orig, &ReplyOptions{From: testFrom})
+	d.Prepend("Nous renvoyons le colis.\nCordialement", "")
+	got := SanitizeHTML(d.HTML)
+	for _, want := range []string{"<p>Nous renvoyons le colis.<br>\nCordialement</p>", `<blockquote type="cite" style="margin: 0 0 0 .8ex; border-left: 1px solid #ccc; padding-left: 1ex">`, `<img src="cid:photo@example.test">`, "est abîmé."} {
+		assert.Contains(t, got, want)
+	}
+	assert.NotContains(t, got, "onclick")
+	assert.Equal(t, got, SanitizeHTML(got))
+	d.HTML = got
+	raw, err := Render(d, nil)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "Content-ID: <photo@example.test>")
 }

@@ -136,27 +136,33 @@ func nextURL(s string) (i, j int, href string) {
 func trimURLEnd(u string, n int) int {
 	end := len(u)
 	for end > n {
-		c := u[end-1]
-		switch c {
+		var open byte
+		switch u[end-1] {
 		case '.', ',', ';', ':', '!', '?', '\'':
 			end--
 			continue
-		case ')', ']', '}':
-			open := map[byte]byte{')': '(', ']': '[', '}': '{'}[c]
-			if strings.Count(u[:end], string(open)) < strings.Count(u[:end], string(c)) {
-				end--
-				continue
-			}
+		case ')':
+			open = '('
+		case ']':
+			open = '['
+		case '}':
+			open = '{'
+		default:
+			return end
 		}
-		break
+		if strings.Count(u[:end], string(open)) >= strings.Count(u[:end], string(u[end-1])) {
+			return end
+		}
+		end--
 	}
 	return end
 }
 
 // indexFold is strings.Index for an ASCII lower-case needle, ignoring case.
 func indexFold(s, needle string) int {
+	first, upper := needle[0], needle[0]-'a'+'A'
 	for i := 0; i+len(needle) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(needle)], needle) {
+		if c := s[i]; (c == first || c == upper) && strings.EqualFold(s[i:i+len(needle)], needle) {
 			return i
 		}
 	}
