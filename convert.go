@@ -41,8 +41,8 @@ func attachmentID(emailID string, i int) string {
 	return emailID + "." + strconv.Itoa(i+1)
 }
 
-// message turns a stored email back into what compose's builders read.
-func (e *Email) message() *compose.Message {
+// emailMessage turns a stored email back into what compose's builders read.
+func emailMessage(e *Email) *compose.Message {
 	m := &compose.Message{
 		To: e.To, Cc: e.Cc, ReplyTo: e.ReplyTo,
 		Subject: e.Subject, Date: e.Date, MessageID: e.MessageID,
@@ -62,8 +62,8 @@ func (e *Email) message() *compose.Message {
 	return m
 }
 
-// draft turns a stored outbound email into what compose.Render reads.
-func (e *Email) draft() *compose.Draft {
+// emailDraft turns a stored outbound email into what compose.Render reads.
+func emailDraft(e *Email) *compose.Draft {
 	d := &compose.Draft{
 		From: e.From, To: e.To, Cc: e.Cc, Bcc: e.Bcc, ReplyTo: e.ReplyTo,
 		Subject: e.Subject, Text: e.Text, HTML: e.HTML,
@@ -88,10 +88,10 @@ func (e *Email) draft() *compose.Draft {
 }
 
 // hasRecipient reports whether the email is addressed to anyone.
-func (e *Email) hasRecipient() bool { return len(e.To)+len(e.Cc)+len(e.Bcc) > 0 }
+func hasRecipient(e *Email) bool { return len(e.To)+len(e.Cc)+len(e.Bcc) > 0 }
 
-// recipients lists the envelope recipients of an outbound email.
-func (e *Email) recipients() []string {
+// emailRecipients lists the envelope recipients of an outbound email.
+func emailRecipients(e *Email) []string {
 	out := make([]string, 0, len(e.To)+len(e.Cc)+len(e.Bcc))
 	for _, l := range [][]mail.Address{e.To, e.Cc, e.Bcc} {
 		for _, a := range l {
@@ -103,7 +103,7 @@ func (e *Email) recipients() []string {
 
 // addressedTo reports whether addr, in contact.NormalizeAddress form, is
 // one of e's To, Cc or Bcc recipients.
-func (e *Email) addressedTo(addr string) bool {
+func addressedTo(e *Email, addr string) bool {
 	for _, l := range [][]mail.Address{e.To, e.Cc, e.Bcc} {
 		for _, a := range l {
 			if contact.NormalizeAddress(a.Address) == addr {

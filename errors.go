@@ -6,26 +6,28 @@ import (
 
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
 // Sentinel errors returned by the Workspace and its ports. Match them with
 // errors.Is; the messages say what was refused and why.
 var (
-	// ErrNotFound reports an id that names nothing.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict reports a write on a stale version, or a duplicate id.
-	ErrConflict = errors.New("conflict")
+	// ErrNotFound reports an id that names nothing (port.ErrNotFound).
+	ErrNotFound = port.ErrNotFound
+	// ErrConflict reports a write on a stale version, or a duplicate id
+	// (port.ErrConflict).
+	ErrConflict = port.ErrConflict
 	// ErrStaleVersion is the ErrConflict of an UpdateInteraction based on
 	// an old version: the store wrote nothing and its transaction goes on
 	// (the Workspace steps over a queue item another process just took).
-	ErrStaleVersion = fmt.Errorf("%w: stale version", ErrConflict)
+	ErrStaleVersion = port.ErrStaleVersion
 	// ErrForbidden reports an actor that may not do this.
 	ErrForbidden = interaction.ErrForbidden
 	// ErrInvalidTransition reports an action the interaction's state does
 	// not allow; it wraps the state machine's error.
 	ErrInvalidTransition = interaction.ErrInvalidTransition
 	// ErrInvalidInput reports a malformed argument or message.
-	ErrInvalidInput = interaction.ErrInvalidInput
+	ErrInvalidInput = port.ErrInvalidInput
 	// ErrTooLarge reports a message, attachment or recipient list over a
 	// configured limit.
 	ErrTooLarge = errors.New("too large")

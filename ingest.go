@@ -213,7 +213,7 @@ func (w *Workspace) receive(mailbox string, r io.Reader) (*intake, error) {
 	in := &intake{raw: raw, mailbox: mailbox}
 	if er, ok := r.(EnvelopeReader); ok {
 		env := er.Envelope()
-		in.envelope = env.clone()
+		in.envelope = env.Clone()
 	}
 	opts := w.opts.Parse
 	if in.envelope != nil && in.envelope.From == "" {

@@ -144,7 +144,7 @@ func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRe
 			if colleague.Address == "" {
 				return fmt.Errorf("%w: colleague %s has no email address", ErrInvalidInput, colleague.ID)
 			}
-			rcpt = append(slices.Clone(to), colleague.mailAddress())
+			rcpt = append(slices.Clone(to), mailAddress(colleague))
 		}
 		if len(rcpt) == 0 {
 			return fmt.Errorf("%w: a new email needs a recipient", ErrInvalidInput)
@@ -286,7 +286,7 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 		if err != nil {
 			return nil, err
 		}
-		d, err := compose.Forward(orig.message(), orig.Raw, &compose.ForwardOptions{
+		d, err := compose.Forward(emailMessage(orig), orig.Raw, &compose.ForwardOptions{
 			From: w.mailboxAddress(snap.Mailbox), To: req.To, Instructions: req.Instructions,
 			AsAttachment: req.AsAttachment, QuoteLanguage: w.opts.QuoteLanguage,
 		})

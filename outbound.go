@@ -55,7 +55,7 @@ func (w *Workspace) Forward(ctx context.Context, agentID, id string, req Forward
 		return nil, err
 	}
 	return w.startDraft(ctx, agentID, id, PrivilegeForward, interaction.PurposeForward, func(parent *interaction.Interaction, orig *Email) (*compose.Draft, error) {
-		d, err := compose.Forward(orig.message(), orig.Raw, &compose.ForwardOptions{
+		d, err := compose.Forward(emailMessage(orig), orig.Raw, &compose.ForwardOptions{
 			From: w.mailboxAddress(parent.Mailbox), To: req.To, Instructions: req.Instructions,
 			AsAttachment: req.AsAttachment, QuoteLanguage: w.opts.QuoteLanguage,
 		})
@@ -82,9 +82,9 @@ func (w *Workspace) respond(ctx context.Context, agentID, id string, p interacti
 	return w.startDraft(ctx, agentID, id, PrivilegeHandle, p, func(parent *interaction.Interaction, orig *Email) (*compose.Draft, error) {
 		o := &compose.ReplyOptions{From: w.mailboxAddress(parent.Mailbox), Own: w.ownAddresses(parent.Mailbox), QuoteLanguage: w.opts.QuoteLanguage}
 		if p == interaction.PurposeReplyAll {
-			return compose.ReplyAll(orig.message(), o), nil
+			return compose.ReplyAll(emailMessage(orig), o), nil
 		}
-		return compose.Reply(orig.message(), o), nil
+		return compose.Reply(emailMessage(orig), o), nil
 	})
 }
 
@@ -174,7 +174,7 @@ func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interac
 		return nil, nil, err
 	}
 	for i := len(emails) - 1; i >= 0; i-- {
-		if emails[i].fromCustomer() {
+		if fromCustomer(emails[i]) {
 			return it, emails[i], nil
 		}
 	}

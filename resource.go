@@ -82,7 +82,7 @@ func (w *Workspace) QuoteResourceAnswer(ctx context.Context, agentID, id, emailI
 		return err
 	}
 	// Quoted as a reply quotes: "On <date>, <resource> wrote:" and the text.
-	q := compose.Reply(answer.message(), &compose.ReplyOptions{QuoteLanguage: w.opts.QuoteLanguage})
+	q := compose.Reply(emailMessage(answer), &compose.ReplyOptions{QuoteLanguage: w.opts.QuoteLanguage})
 	return w.editDraft(ctx, agentID, id, "quote-resource-answer", func(e *Email) error {
 		d := &compose.Draft{Text: e.Text, HTML: e.HTML}
 		d.Prepend(q.Text+"\n", q.HTML)

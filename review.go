@@ -73,7 +73,7 @@ func contentOf(e *Email) qa.Content {
 func submission(a *Agent, o *interaction.Interaction, e *Email, so SendOptions) qa.Submission {
 	s := qa.Submission{
 		ID: o.ID, ParentID: o.ParentID, ThreadID: o.ThreadID, Purpose: string(o.Purpose),
-		Author: a.ID, Groups: a.Groups, Queue: o.Queue, Mailbox: o.Mailbox, To: e.recipients(),
+		Author: a.ID, Groups: a.Groups, Queue: o.Queue, Mailbox: o.Mailbox, To: emailRecipients(e),
 		Requested: so.RequestReview, Roles: a.RoleNames(),
 	}
 	return s
@@ -96,7 +96,7 @@ func (w *Workspace) submitForReview(t *tx, a *Agent, o *interaction.Interaction,
 	if o.State != interaction.StateRejected && !qa.MustReview(o.Rounds) && !qa.Needs(w.reviewPolicy(), submission(a, o, e, so)) {
 		return false, nil
 	}
-	if !e.hasRecipient() {
+	if !hasRecipient(e) {
 		return false, fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, o.ID)
 	}
 	if err := w.checkRecipients(e.To, e.Cc, e.Bcc); err != nil {
@@ -286,7 +286,7 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 		if err != nil {
 			return err
 		}
-		if !e.hasRecipient() {
+		if !hasRecipient(e) {
 			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, o.ID)
 		}
 		if err := qa.Approve(r, reviewerID, qa.Hash(contentOf(e)), t.now); err != nil {

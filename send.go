@@ -64,7 +64,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		}
 		snap, version, now = o, o.Version, t.now
 		rendered, err = draftEmail(t, o)
-		if err == nil && !rendered.hasRecipient() {
+		if err == nil && !hasRecipient(rendered) {
 			// Refused below, and a refusal writes nothing for the version
 			// check to catch a change by: the refusal reads afresh.
 			snap = nil
@@ -119,7 +119,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 			}
 			pre = nil
 		}
-		if !e.hasRecipient() {
+		if !hasRecipient(e) {
 			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, id)
 		}
 		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID, pre); err != nil {
@@ -146,7 +146,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 // render renders e as sent at now, setting e.Date.
 func (w *Workspace) render(e *Email, now time.Time) ([]byte, error) {
 	e.Date = now
-	raw, err := compose.Render(e.draft(), &compose.RenderOptions{Hostname: w.opts.Hostname, Now: func() time.Time { return now }})
+	raw, err := compose.Render(emailDraft(e), &compose.RenderOptions{Hostname: w.opts.Hostname, Now: func() time.Time { return now }})
 	return raw, domainErr(err)
 }
 
@@ -174,7 +174,7 @@ func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email
 	}
 	item := &OutboxItem{
 		ID: w.ids.NewID(), InteractionID: o.ID, EmailID: e.ID, MessageID: e.MessageID,
-		From: e.From.Address, To: e.recipients(), Raw: raw, State: OutboxPending,
+		From: e.From.Address, To: emailRecipients(e), Raw: raw, State: OutboxPending,
 		NextAttempt: t.now, CreatedAt: t.now, UpdatedAt: t.now,
 	}
 	if !w.opts.ManualDispatch {

@@ -204,7 +204,7 @@ func (w *Workspace) answeredForward(ctx context.Context, c candidate, sender str
 	}
 	var fwd string
 	switch {
-	case c.it.Kind == interaction.KindOutbound && c.it.Purpose == interaction.PurposeForward && c.email.addressedTo(sender):
+	case c.it.Kind == interaction.KindOutbound && c.it.Purpose == interaction.PurposeForward && addressedTo(c.email, sender):
 		fwd = c.it.ID
 	case c.email.ForwardID != "" && contact.NormalizeAddress(c.email.From.Address) == sender:
 		fwd = c.email.ForwardID
@@ -253,7 +253,7 @@ func (w *Workspace) isParty(ctx context.Context, sender string, c candidate, cac
 	if sender == "" {
 		return false, nil
 	}
-	if c.email != nil && (c.email.addressedTo(sender) || contact.NormalizeAddress(c.email.From.Address) == sender) {
+	if c.email != nil && (addressedTo(c.email, sender) || contact.NormalizeAddress(c.email.From.Address) == sender) {
 		return true, nil
 	}
 	tp, ok := cache[c.it.ThreadID]

@@ -4,34 +4,34 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/port"
 )
 
-var _ emailflow.CheckpointTx = (*txn)(nil)
+var _ port.CheckpointTx = (*txn)(nil)
 
-// Checkpoint implements emailflow.CheckpointTx.
-func (t *txn) Checkpoint(_ context.Context, source string) (emailflow.Checkpoint, error) {
+// Checkpoint implements port.CheckpointTx.
+func (t *txn) Checkpoint(_ context.Context, source string) (port.Checkpoint, error) {
 	if err := t.readable(); err != nil {
-		return emailflow.Checkpoint{}, err
+		return port.Checkpoint{}, err
 	}
 	c, ok := t.s.checkpoints[source]
 	if !ok {
-		return emailflow.Checkpoint{}, notFound("checkpoint", source)
+		return port.Checkpoint{}, notFound("checkpoint", source)
 	}
 	return c, nil
 }
 
-// PutCheckpoint implements emailflow.CheckpointTx.
-func (t *txn) PutCheckpoint(_ context.Context, c emailflow.Checkpoint) error {
+// PutCheckpoint implements port.CheckpointTx.
+func (t *txn) PutCheckpoint(_ context.Context, c port.Checkpoint) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if c.Source == "" {
-		return fmt.Errorf("%w: checkpoint without a source", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: checkpoint without a source", port.ErrInvalidInput)
 	}
 	s := t.s
 	if s.checkpoints == nil {
-		s.checkpoints = map[string]emailflow.Checkpoint{}
+		s.checkpoints = map[string]port.Checkpoint{}
 	}
 	old, existed := s.checkpoints[c.Source]
 	s.checkpoints[c.Source] = c

@@ -3,8 +3,8 @@
 package memory
 
 import (
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
 // guard checks, in race builds only, that values the store took are not
@@ -14,9 +14,9 @@ type guard struct{}
 func (guard) tookInteraction(*interaction.Interaction)  {}
 func (guard) droppedInteraction(string)                 {}
 func (guard) checkInteraction(*interaction.Interaction) {}
-func (guard) tookEmail(*emailflow.Email)                {}
+func (guard) tookEmail(*port.Email)                     {}
 func (guard) droppedEmail(string)                       {}
-func (guard) checkEmail(*emailflow.Email)               {}
+func (guard) checkEmail(*port.Email)                    {}
 func (guard) interactionSnapshot(string) any            { return nil }
 func (guard) restoreInteraction(string, any)            {}
 func (guard) emailSnapshot(string) any                  { return nil }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
 // guard, in builds with the race detector (the way the tests run), holds a
@@ -17,7 +17,7 @@ import (
 // keep nothing (guard_norace.go).
 type guard struct {
 	interactions map[string]*interaction.Interaction
-	emails       map[string]*emailflow.Email
+	emails       map[string]*port.Email
 }
 
 func (g *guard) tookInteraction(it *interaction.Interaction) {
@@ -48,9 +48,9 @@ func (g *guard) checkInteraction(it *interaction.Interaction) {
 	}
 }
 
-func (g *guard) tookEmail(e *emailflow.Email) {
+func (g *guard) tookEmail(e *port.Email) {
 	if g.emails == nil {
-		g.emails = map[string]*emailflow.Email{}
+		g.emails = map[string]*port.Email{}
 	}
 	g.emails[e.ID] = e.Clone()
 }
@@ -60,14 +60,14 @@ func (g *guard) droppedEmail(id string) { delete(g.emails, id) }
 func (g *guard) emailSnapshot(id string) any { return g.emails[id] }
 
 func (g *guard) restoreEmail(id string, snap any) {
-	if s, ok := snap.(*emailflow.Email); ok && s != nil {
+	if s, ok := snap.(*port.Email); ok && s != nil {
 		g.emails[id] = s
 		return
 	}
 	delete(g.emails, id)
 }
 
-func (g *guard) checkEmail(e *emailflow.Email) {
+func (g *guard) checkEmail(e *port.Email) {
 	if want, ok := g.emails[e.ID]; ok && !reflect.DeepEqual(want, e.Clone()) {
 		panic(fmt.Sprintf("memory: email %s was changed after it was written", e.ID))
 	}

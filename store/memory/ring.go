@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"sort"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
 // ringBlock is the size of the byte blocks the event log is written in.
@@ -28,7 +28,7 @@ type ring struct {
 }
 
 // push appends e, overwriting the oldest event when the log is full.
-func (r *ring) push(e emailflow.Event) {
+func (r *ring) push(e port.Event) {
 	var buf [16]byte
 	at, err := e.At.AppendBinary(buf[:0])
 	if err != nil {
@@ -108,13 +108,13 @@ func (r *ring) record(i int) []byte {
 // wrap at 2³², so the difference is taken modulo 2³² too.
 func (r *ring) block(p uint64) int { return int(uint32(p>>32) - r.base) }
 
-func (r *ring) after(seq int64, limit int) []emailflow.Event {
+func (r *ring) after(seq int64, limit int) []port.Event {
 	i := sort.Search(r.n, func(i int) bool { return int64(binary.LittleEndian.Uint64(r.record(i))) > seq })
 	end := r.n
 	if limit > 0 && i+limit < end {
 		end = i + limit
 	}
-	out := make([]emailflow.Event, 0, end-i)
+	out := make([]port.Event, 0, end-i)
 	for ; i < end; i++ {
 		out = append(out, decodeEvent(r.record(i)))
 	}
@@ -125,8 +125,8 @@ func (r *ring) after(seq int64, limit int) []emailflow.Event {
 // time.Time's binary form), then Type, InteractionID, Agent, Actor, State
 // and Detail, each as a length and its bytes.
 
-func decodeEvent(b []byte) emailflow.Event {
-	e := emailflow.Event{Seq: int64(binary.LittleEndian.Uint64(b))}
+func decodeEvent(b []byte) port.Event {
+	e := port.Event{Seq: int64(binary.LittleEndian.Uint64(b))}
 	b = b[8:]
 	next := func() string {
 		n, k := binary.Uvarint(b)
@@ -137,7 +137,7 @@ func decodeEvent(b []byte) emailflow.Event {
 	n := int(b[0])
 	_ = e.At.UnmarshalBinary(b[1 : 1+n])
 	b = b[1+n:]
-	e.Type = emailflow.EventType(next())
+	e.Type = port.EventType(next())
 	e.InteractionID, e.Agent, e.Actor = next(), next(), next()
 	e.State = interaction.State(next())
 	e.Detail = next()

@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
-func seqs(es []emailflow.Event) []int64 {
+func seqs(es []port.Event) []int64 {
 	out := make([]int64, len(es))
 	for i, e := range es {
 		out[i] = e.Seq
@@ -55,7 +55,7 @@ func TestRing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := ring{max: tt.max}
 			for s := int64(1); s <= tt.pushes; s++ {
-				r.push(emailflow.Event{Seq: s, Detail: tt.detail})
+				r.push(port.Event{Seq: s, Detail: tt.detail})
 			}
 			for range tt.pops {
 				r.pop()
@@ -88,7 +88,7 @@ func TestRingBlockNumbersWrap(t *testing.T) {
 	big := strings.Repeat("x", ringBlock/2) // two events fill a block
 	r := ring{max: 3, base: 1<<32 - 2}
 	for s := int64(1); s <= 12; s++ {
-		r.push(emailflow.Event{Seq: s, Detail: big})
+		r.push(port.Event{Seq: s, Detail: big})
 	}
 	assert.Equal(t, []int64{10, 11, 12}, seqs(r.after(0, 0)))
 	r.pop()
@@ -100,13 +100,13 @@ func TestRingBlockNumbersWrap(t *testing.T) {
 // included, and a push after a pop reuses the space.
 func TestRingRoundTrip(t *testing.T) {
 	paris := time.FixedZone("CET", 3600)
-	events := []emailflow.Event{
-		{Seq: 1, Type: emailflow.EventOffered, InteractionID: "it-1", Agent: "bob", Actor: "system", State: interaction.StateOffered, At: time.Date(2026, 11, 26, 9, 30, 0, 123456789, time.UTC), Detail: "to bob"},
-		{Seq: 2, Type: emailflow.EventUpdated, InteractionID: "it-1", Actor: "ana", State: interaction.StateHandling, At: time.Date(2026, 11, 26, 10, 0, 0, 0, paris), Detail: "Référence=FR-2291 ✓"},
+	events := []port.Event{
+		{Seq: 1, Type: port.EventOffered, InteractionID: "it-1", Agent: "bob", Actor: "system", State: interaction.StateOffered, At: time.Date(2026, 11, 26, 9, 30, 0, 123456789, time.UTC), Detail: "to bob"},
+		{Seq: 2, Type: port.EventUpdated, InteractionID: "it-1", Actor: "ana", State: interaction.StateHandling, At: time.Date(2026, 11, 26, 10, 0, 0, 0, paris), Detail: "Référence=FR-2291 ✓"},
 		{Seq: 3}, // zero values, zero time
 	}
 	r := ring{max: 10}
-	r.push(emailflow.Event{Seq: 99, Detail: "rolled back"})
+	r.push(port.Event{Seq: 99, Detail: "rolled back"})
 	r.pop()
 	require.Len(t, r.blocks, 1)
 	assert.Empty(t, r.blocks[0], "a pop gives back the newest event's bytes")
@@ -133,7 +133,7 @@ func FuzzRingRoundTrip(f *testing.F) {
 	f.Add("x", strings.Repeat("i", ringBlock), "a", "b", "c", "", int64(-62135596800), int64(0), -18000)
 	f.Fuzz(func(t *testing.T, typ, id, agent, actor, state, detail string, sec, nsec int64, offset int) {
 		at := time.Unix(sec, nsec%1e9).In(time.FixedZone("", (offset%86400)/60*60))
-		e := emailflow.Event{Type: emailflow.EventType(typ), InteractionID: id, Agent: agent, Actor: actor, State: interaction.State(state), At: at, Detail: detail}
+		e := port.Event{Type: port.EventType(typ), InteractionID: id, Agent: agent, Actor: actor, State: interaction.State(state), At: at, Detail: detail}
 		r := ring{max: 3}
 		for i := range int64(5) {
 			e.Seq = i + 1

@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/btree"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 	"github.com/emailflow/emailflow/routing"
 )
 
@@ -87,7 +87,7 @@ func (s *Store) indexWaiting(old, c *interaction.Interaction) {
 
 // indexReady moves an agent's availability entries from old to a: an agent
 // is listed in each of its queues while ready and below capacity.
-func (s *Store) indexReady(old, a *emailflow.Agent) {
+func (s *Store) indexReady(old, a *port.Agent) {
 	if old != nil {
 		for _, q := range old.Queues {
 			s.readyTree(q).Delete(readyKey{old.IdleSince, old.ID})
@@ -105,8 +105,8 @@ func (s *Store) indexReady(old, a *emailflow.Agent) {
 
 // listed reports whether agent a belongs in its queues' ready trees: ready
 // and below capacity.
-func (s *Store) listed(a *emailflow.Agent) bool {
-	return a.Status == emailflow.StatusReady && s.load[a.ID] < a.MaxLoad()
+func (s *Store) listed(a *port.Agent) bool {
+	return a.Status == port.StatusReady && s.load[a.ID] < a.MaxLoad()
 }
 
 // loadChanged lists or unlists an agent whose load changed, in each of
@@ -128,7 +128,7 @@ func (s *Store) loadChanged(id string) {
 	}
 }
 
-// Waiting implements emailflow.Tx.
+// Waiting implements port.Tx.
 func (t *txn) Waiting(_ context.Context, queue string, offset, limit int) ([]routing.Item, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func (t *txn) Waiting(_ context.Context, queue string, offset, limit int) ([]rou
 	return out, nil
 }
 
-// AvailableAgents implements emailflow.Tx.
+// AvailableAgents implements port.Tx.
 func (t *txn) AvailableAgents(_ context.Context, queue string, offset, limit int) ([]routing.Agent, error) {
 	if err := t.readable(); err != nil {
 		return nil, err

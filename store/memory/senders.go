@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/port"
 )
 
 // The sender lists and the rate counters of the intake.
@@ -20,12 +20,12 @@ type rateKey struct {
 	window int64
 }
 
-// SenderRules implements emailflow.Tx.
-func (t *txn) SenderRules(_ context.Context, patterns []string) ([]emailflow.SenderRule, error) {
+// SenderRules implements port.Tx.
+func (t *txn) SenderRules(_ context.Context, patterns []string) ([]port.SenderRule, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	var out []emailflow.SenderRule
+	var out []port.SenderRule
 	for i, p := range patterns {
 		if r, ok := t.s.senderRules[p]; ok && !slices.Contains(patterns[:i], p) {
 			out = append(out, r)
@@ -34,8 +34,8 @@ func (t *txn) SenderRules(_ context.Context, patterns []string) ([]emailflow.Sen
 	return out, nil
 }
 
-// ListSenderRules implements emailflow.Tx.
-func (t *txn) ListSenderRules(_ context.Context, offset, limit int) ([]emailflow.SenderRule, error) {
+// ListSenderRules implements port.Tx.
+func (t *txn) ListSenderRules(_ context.Context, offset, limit int) ([]port.SenderRule, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -48,20 +48,20 @@ func (t *txn) ListSenderRules(_ context.Context, offset, limit int) ([]emailflow
 	if limit > 0 && len(keys) > limit {
 		keys = keys[:limit]
 	}
-	out := make([]emailflow.SenderRule, 0, len(keys))
+	out := make([]port.SenderRule, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, t.s.senderRules[k])
 	}
 	return out, nil
 }
 
-// PutSenderRule implements emailflow.Tx.
-func (t *txn) PutSenderRule(_ context.Context, r emailflow.SenderRule) error {
+// PutSenderRule implements port.Tx.
+func (t *txn) PutSenderRule(_ context.Context, r port.SenderRule) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if r.Pattern == "" || strings.ContainsAny(r.Pattern, " \r\n") {
-		return fmt.Errorf("%w: sender rule pattern %q", emailflow.ErrInvalidInput, r.Pattern)
+		return fmt.Errorf("%w: sender rule pattern %q", port.ErrInvalidInput, r.Pattern)
 	}
 	old, existed := t.s.senderRules[r.Pattern]
 	t.s.senderRules[r.Pattern] = r
@@ -75,7 +75,7 @@ func (t *txn) PutSenderRule(_ context.Context, r emailflow.SenderRule) error {
 	return nil
 }
 
-// DeleteSenderRule implements emailflow.Tx.
+// DeleteSenderRule implements port.Tx.
 func (t *txn) DeleteSenderRule(_ context.Context, pattern string) error {
 	if err := t.writable(); err != nil {
 		return err
@@ -89,7 +89,7 @@ func (t *txn) DeleteSenderRule(_ context.Context, pattern string) error {
 	return nil
 }
 
-// CountRate implements emailflow.Tx.
+// CountRate implements port.Tx.
 func (t *txn) CountRate(_ context.Context, key string, window time.Time, n int) (int, error) {
 	if err := t.writable(); err != nil {
 		return 0, err
@@ -107,7 +107,7 @@ func (t *txn) CountRate(_ context.Context, key string, window time.Time, n int) 
 	return old + n, nil
 }
 
-// PruneRates implements emailflow.Tx.
+// PruneRates implements port.Tx.
 func (t *txn) PruneRates(_ context.Context, before time.Time) (int, error) {
 	if err := t.writable(); err != nil {
 		return 0, err

@@ -11,17 +11,17 @@ import (
 
 	"github.com/google/btree"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
 var (
-	_ emailflow.Store          = (*Store)(nil)
-	_ emailflow.Directory      = (*Store)(nil)
-	_ emailflow.ContactEnsurer = (*Store)(nil)
-	_ emailflow.SenderListTx   = (*txn)(nil)
-	_ emailflow.RateTx         = (*txn)(nil)
+	_ port.Store          = (*Store)(nil)
+	_ port.Directory      = (*Store)(nil)
+	_ port.ContactEnsurer = (*Store)(nil)
+	_ port.SenderListTx   = (*txn)(nil)
+	_ port.RateTx         = (*txn)(nil)
 )
 
 // errReadOnly is returned by writes in a View transaction.
@@ -49,31 +49,31 @@ type Store struct {
 	byOffered    map[string]set            // interactions offered to an agent
 	load         map[string]int
 
-	emails   map[string]*emailflow.Email
+	emails   map[string]*port.Email
 	emailsOf map[string][]string
 	byMsgID  map[string]string
 	ingest   map[string]string
 
-	outbox  map[string]*emailflow.OutboxItem
+	outbox  map[string]*port.OutboxItem
 	pending set
 
 	events ring
 	seq    int64
 
-	agents map[string]*emailflow.Agent
+	agents map[string]*port.Agent
 	roles  map[string][]string // agent id → role names, for routing
 
 	waiting map[string]*btree.BTreeG[waitKey]  // queued interactions per queue
 	ready   map[string]*btree.BTreeG[readyKey] // ready agents per queue
 
-	senderRules map[string]emailflow.SenderRule
+	senderRules map[string]port.SenderRule
 	rates       map[rateKey]int
 
 	contacts *contact.Index
 	// ensuring serializes EnsureContact: a look-up then a creation.
 	ensuring sync.Mutex
 
-	checkpoints map[string]emailflow.Checkpoint // made at the first write
+	checkpoints map[string]port.Checkpoint // made at the first write
 
 	guard guard // race builds: written values stay unchanged
 }
@@ -93,17 +93,17 @@ func New(opts *Options) *Store {
 		byOwner:      map[string]set{},
 		byOffered:    map[string]set{},
 		load:         map[string]int{},
-		emails:       map[string]*emailflow.Email{},
+		emails:       map[string]*port.Email{},
 		emailsOf:     map[string][]string{},
 		byMsgID:      map[string]string{},
 		ingest:       map[string]string{},
-		outbox:       map[string]*emailflow.OutboxItem{},
+		outbox:       map[string]*port.OutboxItem{},
 		pending:      set{},
-		agents:       map[string]*emailflow.Agent{},
+		agents:       map[string]*port.Agent{},
 		roles:        map[string][]string{},
 		waiting:      map[string]*btree.BTreeG[waitKey]{},
 		ready:        map[string]*btree.BTreeG[readyKey]{},
-		senderRules:  map[string]emailflow.SenderRule{},
+		senderRules:  map[string]port.SenderRule{},
 		rates:        map[rateKey]int{},
 		contacts:     contact.NewIndex(),
 	}
@@ -114,8 +114,8 @@ func New(opts *Options) *Store {
 	return s
 }
 
-// Update runs fn in a read-write transaction; see emailflow.Store.
-func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
+// Update runs fn in a read-write transaction; see port.Store.
+func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -139,8 +139,8 @@ func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
 	return nil
 }
 
-// View runs fn in a read-only transaction; see emailflow.Store.
-func (s *Store) View(ctx context.Context, fn func(emailflow.Tx) error) error {
+// View runs fn in a read-only transaction; see port.Store.
+func (s *Store) View(ctx context.Context, fn func(port.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -201,10 +201,10 @@ func notFound(what, id string) error { return &notFoundError{what, id} }
 type notFoundError struct{ what, id string }
 
 func (e *notFoundError) Error() string {
-	return fmt.Sprintf("%v: no %s %q", emailflow.ErrNotFound, e.what, e.id)
+	return fmt.Sprintf("%v: no %s %q", port.ErrNotFound, e.what, e.id)
 }
 
-func (e *notFoundError) Unwrap() error { return emailflow.ErrNotFound }
+func (e *notFoundError) Unwrap() error { return port.ErrNotFound }
 
 // handOutInteraction returns the caller's own copy of a stored
 // interaction, after the race-build guard checked it is as written.
@@ -214,12 +214,12 @@ func (s *Store) handOutInteraction(it *interaction.Interaction) *interaction.Int
 }
 
 // handOutEmail is handOutInteraction for emails.
-func (s *Store) handOutEmail(e *emailflow.Email) *emailflow.Email {
+func (s *Store) handOutEmail(e *port.Email) *port.Email {
 	s.guard.checkEmail(e)
 	return e.Clone()
 }
 
-// Interaction implements emailflow.Tx.
+// Interaction implements port.Tx.
 func (t *txn) Interaction(_ context.Context, id string) (*interaction.Interaction, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
@@ -231,16 +231,16 @@ func (t *txn) Interaction(_ context.Context, id string) (*interaction.Interactio
 	return t.s.handOutInteraction(it), nil
 }
 
-// CreateInteraction implements emailflow.Tx.
+// CreateInteraction implements port.Tx.
 func (t *txn) CreateInteraction(_ context.Context, it *interaction.Interaction) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if it.ID == "" {
-		return fmt.Errorf("%w: interaction without id", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: interaction without id", port.ErrInvalidInput)
 	}
 	if _, ok := t.s.interactions[it.ID]; ok {
-		return fmt.Errorf("%w: interaction %q exists", emailflow.ErrConflict, it.ID)
+		return fmt.Errorf("%w: interaction %q exists", port.ErrConflict, it.ID)
 	}
 	it.Version = 1
 	c := it // kept as it is: the caller does not change it after the write
@@ -263,7 +263,7 @@ func (t *txn) CreateInteraction(_ context.Context, it *interaction.Interaction) 
 	return nil
 }
 
-// UpdateInteraction implements emailflow.Tx.
+// UpdateInteraction implements port.Tx.
 func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) error {
 	if err := t.writable(); err != nil {
 		return err
@@ -274,13 +274,13 @@ func (t *txn) UpdateInteraction(_ context.Context, it *interaction.Interaction) 
 	}
 	t.s.guard.checkInteraction(old)
 	if old == it {
-		return fmt.Errorf("%w: interaction %s written again without reading it again", emailflow.ErrInvalidInput, it.ID)
+		return fmt.Errorf("%w: interaction %s written again without reading it again", port.ErrInvalidInput, it.ID)
 	}
 	if old.Version != it.Version {
-		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrStaleVersion, it.ID, old.Version, it.Version)
+		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", port.ErrStaleVersion, it.ID, old.Version, it.Version)
 	}
 	if old.ThreadID != it.ThreadID {
-		return fmt.Errorf("%w: interaction %s cannot change thread", emailflow.ErrInvalidInput, it.ID)
+		return fmt.Errorf("%w: interaction %s cannot change thread", port.ErrInvalidInput, it.ID)
 	}
 	it.Version++
 	c := it // kept as it is: the caller does not change it after the write
@@ -395,8 +395,8 @@ func addTo[K comparable](m map[K]set, k K, id string) {
 	s.add(id)
 }
 
-// FindInteractions implements emailflow.Tx.
-func (t *txn) FindInteractions(_ context.Context, q emailflow.Query) ([]*interaction.Interaction, error) {
+// FindInteractions implements port.Tx.
+func (t *txn) FindInteractions(_ context.Context, q port.Query) ([]*interaction.Interaction, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -462,7 +462,7 @@ func keys(s set) []string {
 	return out
 }
 
-func matches(it *interaction.Interaction, q *emailflow.Query) bool {
+func matches(it *interaction.Interaction, q *port.Query) bool {
 	if q.Kind != "" && it.Kind != q.Kind ||
 		q.Owner != "" && it.Owner != q.Owner ||
 		q.OfferedTo != "" && it.OfferedTo != q.OfferedTo ||
@@ -475,7 +475,7 @@ func matches(it *interaction.Interaction, q *emailflow.Query) bool {
 	return len(q.States) == 0 || slices.Contains(q.States, it.State)
 }
 
-// Load implements emailflow.Tx.
+// Load implements port.Tx.
 func (t *txn) Load(_ context.Context, agent string) (int, error) {
 	if err := t.readable(); err != nil {
 		return 0, err
@@ -483,8 +483,8 @@ func (t *txn) Load(_ context.Context, agent string) (int, error) {
 	return t.s.load[agent], nil
 }
 
-// Email implements emailflow.Tx.
-func (t *txn) Email(_ context.Context, id string) (*emailflow.Email, error) {
+// Email implements port.Tx.
+func (t *txn) Email(_ context.Context, id string) (*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -495,21 +495,21 @@ func (t *txn) Email(_ context.Context, id string) (*emailflow.Email, error) {
 	return t.s.handOutEmail(e), nil
 }
 
-// EmailsOf implements emailflow.Tx.
-func (t *txn) EmailsOf(_ context.Context, interactionID string) ([]*emailflow.Email, error) {
+// EmailsOf implements port.Tx.
+func (t *txn) EmailsOf(_ context.Context, interactionID string) ([]*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
 	ids := t.s.emailsOf[interactionID]
-	out := make([]*emailflow.Email, 0, len(ids))
+	out := make([]*port.Email, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, t.s.handOutEmail(t.s.emails[id]))
 	}
 	return out, nil
 }
 
-// EmailByMessageID implements emailflow.Tx.
-func (t *txn) EmailByMessageID(_ context.Context, messageID string) (*emailflow.Email, error) {
+// EmailByMessageID implements port.Tx.
+func (t *txn) EmailByMessageID(_ context.Context, messageID string) (*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -520,12 +520,12 @@ func (t *txn) EmailByMessageID(_ context.Context, messageID string) (*emailflow.
 	return t.s.handOutEmail(t.s.emails[id]), nil
 }
 
-// EmailsByMessageIDs implements emailflow.Tx.
-func (t *txn) EmailsByMessageIDs(_ context.Context, messageIDs []string) ([]*emailflow.Email, error) {
+// EmailsByMessageIDs implements port.Tx.
+func (t *txn) EmailsByMessageIDs(_ context.Context, messageIDs []string) ([]*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	var out []*emailflow.Email
+	var out []*port.Email
 	for i, mid := range messageIDs {
 		id, ok := t.s.byMsgID[mid]
 		if ok && !slices.Contains(messageIDs[:i], mid) {
@@ -535,25 +535,25 @@ func (t *txn) EmailsByMessageIDs(_ context.Context, messageIDs []string) ([]*ema
 	return out, nil
 }
 
-// PutEmail implements emailflow.Tx.
-func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
+// PutEmail implements port.Tx.
+func (t *txn) PutEmail(_ context.Context, e *port.Email) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if e.ID == "" || e.InteractionID == "" {
-		return fmt.Errorf("%w: email without id or interaction", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: email without id or interaction", port.ErrInvalidInput)
 	}
 	s := t.s
 	old, existed := s.emails[e.ID]
 	if existed {
 		s.guard.checkEmail(old)
 		if old == e {
-			return fmt.Errorf("%w: email %s written again without reading it again", emailflow.ErrInvalidInput, e.ID)
+			return fmt.Errorf("%w: email %s written again without reading it again", port.ErrInvalidInput, e.ID)
 		}
 	}
 	c := e // kept as it is: the caller does not change it after the write
 	if existed && old.InteractionID != c.InteractionID {
-		return fmt.Errorf("%w: email %s belongs to interaction %s", emailflow.ErrConflict, c.ID, old.InteractionID)
+		return fmt.Errorf("%w: email %s belongs to interaction %s", port.ErrConflict, c.ID, old.InteractionID)
 	}
 	// The first email stored under a Message-ID keeps it: a re-delivered
 	// copy must not steal the thread.
@@ -597,7 +597,7 @@ func (t *txn) PutEmail(_ context.Context, e *emailflow.Email) error {
 	return nil
 }
 
-// ClaimIngest implements emailflow.Tx.
+// ClaimIngest implements port.Tx.
 func (t *txn) ClaimIngest(_ context.Context, key, interactionID string) (string, bool, error) {
 	if err := t.writable(); err != nil {
 		return "", false, err
@@ -610,19 +610,19 @@ func (t *txn) ClaimIngest(_ context.Context, key, interactionID string) (string,
 	return interactionID, true, nil
 }
 
-// Enqueue implements emailflow.Tx.
-func (t *txn) Enqueue(_ context.Context, o *emailflow.OutboxItem) error {
+// Enqueue implements port.Tx.
+func (t *txn) Enqueue(_ context.Context, o *port.OutboxItem) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if _, ok := t.s.outbox[o.ID]; ok {
-		return fmt.Errorf("%w: outbox item %q exists", emailflow.ErrConflict, o.ID)
+		return fmt.Errorf("%w: outbox item %q exists", port.ErrConflict, o.ID)
 	}
 	return t.putOutbox(o, nil)
 }
 
-// OutboxItem implements emailflow.Tx.
-func (t *txn) OutboxItem(_ context.Context, id string) (*emailflow.OutboxItem, error) {
+// OutboxItem implements port.Tx.
+func (t *txn) OutboxItem(_ context.Context, id string) (*port.OutboxItem, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -633,8 +633,8 @@ func (t *txn) OutboxItem(_ context.Context, id string) (*emailflow.OutboxItem, e
 	return o.Clone(), nil
 }
 
-// UpdateOutbox implements emailflow.Tx.
-func (t *txn) UpdateOutbox(_ context.Context, o *emailflow.OutboxItem) error {
+// UpdateOutbox implements port.Tx.
+func (t *txn) UpdateOutbox(_ context.Context, o *port.OutboxItem) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
@@ -645,12 +645,12 @@ func (t *txn) UpdateOutbox(_ context.Context, o *emailflow.OutboxItem) error {
 	return t.putOutbox(o, old)
 }
 
-func (t *txn) putOutbox(o, old *emailflow.OutboxItem) error {
+func (t *txn) putOutbox(o, old *port.OutboxItem) error {
 	s := t.s
 	c := o.Clone()
 	s.outbox[c.ID] = c
-	wasPending := old != nil && old.State == emailflow.OutboxPending
-	if c.State == emailflow.OutboxPending {
+	wasPending := old != nil && old.State == port.OutboxPending
+	if c.State == port.OutboxPending {
 		s.pending.add(c.ID)
 	} else {
 		s.pending.remove(c.ID)
@@ -671,19 +671,19 @@ func (t *txn) putOutbox(o, old *emailflow.OutboxItem) error {
 	return nil
 }
 
-// DueOutbox implements emailflow.Tx.
-func (t *txn) DueOutbox(_ context.Context, now time.Time, limit int) ([]*emailflow.OutboxItem, error) {
+// DueOutbox implements port.Tx.
+func (t *txn) DueOutbox(_ context.Context, now time.Time, limit int) ([]*port.OutboxItem, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	var out []*emailflow.OutboxItem
+	var out []*port.OutboxItem
 	for id := range t.s.pending {
 		o := t.s.outbox[id]
 		if !o.NextAttempt.After(now) {
 			out = append(out, o)
 		}
 	}
-	slices.SortFunc(out, func(a, b *emailflow.OutboxItem) int {
+	slices.SortFunc(out, func(a, b *port.OutboxItem) int {
 		if c := a.NextAttempt.Compare(b.NextAttempt); c != 0 {
 			return c
 		}
@@ -698,8 +698,8 @@ func (t *txn) DueOutbox(_ context.Context, now time.Time, limit int) ([]*emailfl
 	return out, nil
 }
 
-// AppendEvent implements emailflow.Tx.
-func (t *txn) AppendEvent(_ context.Context, e *emailflow.Event) error {
+// AppendEvent implements port.Tx.
+func (t *txn) AppendEvent(_ context.Context, e *port.Event) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
@@ -711,16 +711,16 @@ func (t *txn) AppendEvent(_ context.Context, e *emailflow.Event) error {
 	return nil
 }
 
-// Events implements emailflow.Tx.
-func (t *txn) Events(_ context.Context, after int64, limit int) ([]emailflow.Event, error) {
+// Events implements port.Tx.
+func (t *txn) Events(_ context.Context, after int64, limit int) ([]port.Event, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
 	return t.s.events.after(after, limit), nil
 }
 
-// Agent implements emailflow.Tx.
-func (t *txn) Agent(_ context.Context, id string) (*emailflow.Agent, error) {
+// Agent implements port.Tx.
+func (t *txn) Agent(_ context.Context, id string) (*port.Agent, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -731,13 +731,13 @@ func (t *txn) Agent(_ context.Context, id string) (*emailflow.Agent, error) {
 	return a.Clone(), nil
 }
 
-// PutAgent implements emailflow.Tx.
-func (t *txn) PutAgent(_ context.Context, a *emailflow.Agent) error {
+// PutAgent implements port.Tx.
+func (t *txn) PutAgent(_ context.Context, a *port.Agent) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if a.ID == "" {
-		return fmt.Errorf("%w: agent without id", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: agent without id", port.ErrInvalidInput)
 	}
 	id := a.ID // the undo must not read a: the caller may reuse it
 	old, existed := t.s.agents[id]
@@ -755,17 +755,17 @@ func (t *txn) PutAgent(_ context.Context, a *emailflow.Agent) error {
 	return nil
 }
 
-// Agents implements emailflow.Tx.
-func (t *txn) Agents(_ context.Context, queue string) ([]*emailflow.Agent, error) {
+// Agents implements port.Tx.
+func (t *txn) Agents(_ context.Context, queue string) ([]*port.Agent, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	var out []*emailflow.Agent
+	var out []*port.Agent
 	for _, a := range t.s.agents {
 		if queue == "" || a.Serves(queue) {
 			out = append(out, a.Clone())
 		}
 	}
-	slices.SortFunc(out, func(a, b *emailflow.Agent) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *port.Agent) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }

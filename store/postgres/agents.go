@@ -10,23 +10,23 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/port"
 	"github.com/emailflow/emailflow/routing"
 )
 
-func decodeAgent(data []byte) (*emailflow.Agent, error) {
-	a := new(emailflow.Agent)
+func decodeAgent(data []byte) (*port.Agent, error) {
+	a := new(port.Agent)
 	if err := json.Unmarshal(data, a); err != nil {
 		return nil, fmt.Errorf("postgres: decode agent: %w", err)
 	}
 	return a, nil
 }
 
-// Agent implements emailflow.Tx. In a read-write transaction it locks the
+// Agent implements port.Tx. In a read-write transaction it locks the
 // agent's row (SELECT … FOR UPDATE) until the transaction ends: actions on
 // one agent, and routing decisions that read the agent's load after
 // loading it, take turns across processes.
-func (t *txn) Agent(ctx context.Context, id string) (*emailflow.Agent, error) {
+func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -51,9 +51,9 @@ func (t *txn) Agent(ctx context.Context, id string) (*emailflow.Agent, error) {
 
 // roleNames lists an agent's roles as routing compares them: no role set
 // means RoleAgent.
-func roleNames(roles []emailflow.Role) []string {
+func roleNames(roles []port.Role) []string {
 	if len(roles) == 0 {
-		return []string{string(emailflow.RoleAgent)}
+		return []string{string(port.RoleAgent)}
 	}
 	out := make([]string, len(roles))
 	for i, r := range roles {
@@ -62,14 +62,14 @@ func roleNames(roles []emailflow.Role) []string {
 	return out
 }
 
-// PutAgent implements emailflow.Tx. It also rewrites the agent's rows in
+// PutAgent implements port.Tx. It also rewrites the agent's rows in
 // agent_queues, the routing index of ready agents per queue.
-func (t *txn) PutAgent(ctx context.Context, a *emailflow.Agent) error {
+func (t *txn) PutAgent(ctx context.Context, a *port.Agent) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if a.ID == "" {
-		return fmt.Errorf("%w: agent without id", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: agent without id", port.ErrInvalidInput)
 	}
 	c := a.Clone()
 	normTimes(c)
@@ -86,7 +86,7 @@ func (t *txn) PutAgent(ctx context.Context, a *emailflow.Agent) error {
 	queues := slices.Clone(c.Queues)
 	slices.Sort(queues)
 	queues = slices.Compact(queues)
-	ready := c.Status == emailflow.StatusReady
+	ready := c.Status == port.StatusReady
 	b := &pgx.Batch{}
 	b.Queue(t.s.sql(`INSERT INTO {s}.agents (id, status, max_load, idle_since, skills, languages, roles, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -110,8 +110,8 @@ func (t *txn) PutAgent(ctx context.Context, a *emailflow.Agent) error {
 	return nil
 }
 
-// Agents implements emailflow.Tx.
-func (t *txn) Agents(ctx context.Context, queue string) ([]*emailflow.Agent, error) {
+// Agents implements port.Tx.
+func (t *txn) Agents(ctx context.Context, queue string) ([]*port.Agent, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (t *txn) Agents(ctx context.Context, queue string) ([]*emailflow.Agent, err
 	if err != nil {
 		return nil, mapErr("agents", err)
 	}
-	var out []*emailflow.Agent
+	var out []*port.Agent
 	var data []byte
 	_, err = pgx.ForEachRow(rows, []any{&data}, func() error {
 		a, err := decodeAgent(data)
@@ -167,7 +167,7 @@ func page(q string, args []any, offset, limit int) (string, []any) {
 	return q, args
 }
 
-// AvailableAgents implements emailflow.Tx.
+// AvailableAgents implements port.Tx.
 func (t *txn) AvailableAgents(ctx context.Context, queue string, offset, limit int) ([]routing.Agent, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func (t *txn) lockQueue(ctx context.Context, queue string) error {
 	return nil
 }
 
-// Waiting implements emailflow.Tx: a range of the partial index
+// Waiting implements port.Tx: a range of the partial index
 // interactions_waiting.
 func (t *txn) Waiting(ctx context.Context, queue string, offset, limit int) ([]routing.Item, error) {
 	if err := t.readable(); err != nil {

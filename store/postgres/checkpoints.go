@@ -7,37 +7,37 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/port"
 )
 
-var _ emailflow.CheckpointTx = (*txn)(nil)
+var _ port.CheckpointTx = (*txn)(nil)
 
-// Checkpoint implements emailflow.CheckpointTx.
-func (t *txn) Checkpoint(ctx context.Context, source string) (emailflow.Checkpoint, error) {
+// Checkpoint implements port.CheckpointTx.
+func (t *txn) Checkpoint(ctx context.Context, source string) (port.Checkpoint, error) {
 	if err := t.readable(); err != nil {
-		return emailflow.Checkpoint{}, err
+		return port.Checkpoint{}, err
 	}
-	c := emailflow.Checkpoint{Source: source}
+	c := port.Checkpoint{Source: source}
 	var validity, last int64
 	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT validity, last_uid, updated_at FROM {s}.checkpoints WHERE source = $1`), source).
 		Scan(&validity, &last, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return emailflow.Checkpoint{}, notFound("checkpoint", source)
+		return port.Checkpoint{}, notFound("checkpoint", source)
 	}
 	if err != nil {
-		return emailflow.Checkpoint{}, mapErr("checkpoint", err)
+		return port.Checkpoint{}, mapErr("checkpoint", err)
 	}
 	c.Validity, c.Last = uint32(validity), uint32(last)
 	return c, nil
 }
 
-// PutCheckpoint implements emailflow.CheckpointTx.
-func (t *txn) PutCheckpoint(ctx context.Context, c emailflow.Checkpoint) error {
+// PutCheckpoint implements port.CheckpointTx.
+func (t *txn) PutCheckpoint(ctx context.Context, c port.Checkpoint) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if c.Source == "" {
-		return fmt.Errorf("%w: checkpoint without a source", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: checkpoint without a source", port.ErrInvalidInput)
 	}
 	_, err := t.tx.Exec(ctx, t.s.sql(`INSERT INTO {s}.checkpoints (source, validity, last_uid, updated_at)
 		VALUES ($1, $2, $3, $4)

@@ -7,13 +7,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
 var (
-	_ emailflow.TimerTx       = (*txn)(nil)
-	_ emailflow.OutboxClaimTx = (*txn)(nil)
+	_ port.TimerTx       = (*txn)(nil)
+	_ port.OutboxClaimTx = (*txn)(nil)
 )
 
 // Timers are claimed rather than elected: each claim is one statement
@@ -46,7 +46,7 @@ func (t *txn) claimInteraction(ctx context.Context, what, q string, args ...any)
 	return it, nil
 }
 
-// ClaimDueOffer implements emailflow.TimerTx, on the index
+// ClaimDueOffer implements port.TimerTx, on the index
 // interactions_offer_due (offered_at) WHERE state IN ('offered',
 // 'transferred').
 func (t *txn) ClaimDueOffer(ctx context.Context, offeredBefore time.Time, skip []string) (*interaction.Interaction, error) {
@@ -55,7 +55,7 @@ func (t *txn) ClaimDueOffer(ctx context.Context, offeredBefore time.Time, skip [
 		ORDER BY offered_at LIMIT 1 FOR UPDATE SKIP LOCKED`, utc(offeredBefore), nonNil(skip))
 }
 
-// ClaimExpiredPreference implements emailflow.TimerTx, on the index
+// ClaimExpiredPreference implements port.TimerTx, on the index
 // interactions_prefer_due (prefer_until) of the queued interactions
 // kept for a preferred agent.
 func (t *txn) ClaimExpiredPreference(ctx context.Context, now time.Time, skip []string) (*interaction.Interaction, error) {
@@ -64,7 +64,7 @@ func (t *txn) ClaimExpiredPreference(ctx context.Context, now time.Time, skip []
 		ORDER BY prefer_until LIMIT 1 FOR UPDATE SKIP LOCKED`, utc(now), nonNil(skip))
 }
 
-// ClaimDeclined implements emailflow.TimerTx, on the index
+// ClaimDeclined implements port.TimerTx, on the index
 // interactions_declined (id) WHERE state = 'queued' AND
 // cardinality(declined) > 0.
 func (t *txn) ClaimDeclined(ctx context.Context, skip []string) (*interaction.Interaction, error) {
@@ -73,9 +73,9 @@ func (t *txn) ClaimDeclined(ctx context.Context, skip []string) (*interaction.In
 		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, nonNil(skip))
 }
 
-// ClaimOutbox implements emailflow.OutboxClaimTx, on the index outbox_due
+// ClaimOutbox implements port.OutboxClaimTx, on the index outbox_due
 // (next_attempt, id) WHERE state = 'pending'.
-func (t *txn) ClaimOutbox(ctx context.Context, now time.Time) (*emailflow.OutboxItem, error) {
+func (t *txn) ClaimOutbox(ctx context.Context, now time.Time) (*port.OutboxItem, error) {
 	if err := t.writable(); err != nil {
 		return nil, err
 	}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/contact"
+	"github.com/emailflow/emailflow/port"
 )
 
 // Contacts are stored as JSON, with their normalized addresses in
@@ -202,7 +202,7 @@ func searchSQL(terms []term) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// Contact implements emailflow.Directory: the contact with id, or an error
+// Contact implements port.Directory: the contact with id, or an error
 // wrapping ErrNotFound.
 func (s *Store) Contact(ctx context.Context, id string) (contact.Contact, error) {
 	var data []byte
@@ -242,7 +242,7 @@ func (s *Store) queryContacts(ctx context.Context, op, q string, args ...any) ([
 	return out, nil
 }
 
-// ContactsByAddress implements emailflow.Directory: the contacts having
+// ContactsByAddress implements port.Directory: the contacts having
 // addr (compared in contact.NormalizeAddress form), newest UpdatedAt first,
 // ties by id; none for an empty address.
 func (s *Store) ContactsByAddress(ctx context.Context, addr string) ([]contact.Contact, error) {
@@ -259,16 +259,16 @@ const contactsByAddressSQL = `SELECT c.data FROM {s}.contact_addresses a
 	JOIN {s}.contacts c ON c.id = a.contact_id WHERE a.address = $1
 	ORDER BY c.updated_at DESC, c.id`
 
-// CreateContact implements emailflow.Directory. Errors: ErrInvalidInput
+// CreateContact implements port.Directory. Errors: ErrInvalidInput
 // (no id, or Validate refuses it), ErrConflict (the id exists).
 func (s *Store) CreateContact(ctx context.Context, c contact.Contact) error {
 	if c.ID == "" {
-		return fmt.Errorf("%w: contact without id", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: contact without id", port.ErrInvalidInput)
 	}
 	return s.putContact(ctx, c, true)
 }
 
-// UpdateContact implements emailflow.Directory. Errors: ErrInvalidInput
+// UpdateContact implements port.Directory. Errors: ErrInvalidInput
 // (Validate refuses it), ErrNotFound (no contact has the id).
 func (s *Store) UpdateContact(ctx context.Context, c contact.Contact) error {
 	return s.putContact(ctx, c, false)
@@ -276,20 +276,20 @@ func (s *Store) UpdateContact(ctx context.Context, c contact.Contact) error {
 
 func (s *Store) putContact(ctx context.Context, c contact.Contact, create bool) error {
 	if err := c.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", emailflow.ErrInvalidInput, err)
+		return fmt.Errorf("%w: %w", port.ErrInvalidInput, err)
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.writeContact(ctx, tx, c, create) })
 }
 
-// EnsureContact implements emailflow.ContactEnsurer. An advisory lock on
+// EnsureContact implements port.ContactEnsurer. An advisory lock on
 // the address, held to the end of the transaction, makes the look-up and
 // the creation one step for every process on the schema.
 func (s *Store) EnsureContact(ctx context.Context, c contact.Contact) ([]contact.Contact, error) {
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", emailflow.ErrInvalidInput, err)
+		return nil, fmt.Errorf("%w: %w", port.ErrInvalidInput, err)
 	}
 	if len(c.Emails) == 0 {
-		return nil, fmt.Errorf("%w: contact %q has no address to ensure", emailflow.ErrInvalidInput, c.ID)
+		return nil, fmt.Errorf("%w: contact %q has no address to ensure", port.ErrInvalidInput, c.ID)
 	}
 	addr := contact.NormalizeAddress(c.Emails[0])
 	var found []contact.Contact
@@ -350,7 +350,7 @@ func (s *Store) writeContact(ctx context.Context, tx pgx.Tx, c contact.Contact, 
 	}
 	if tag.RowsAffected() == 0 {
 		if create {
-			return fmt.Errorf("%w: contact %q exists", emailflow.ErrConflict, c.ID)
+			return fmt.Errorf("%w: contact %q exists", port.ErrConflict, c.ID)
 		}
 		return notFound("contact", c.ID)
 	}
@@ -369,7 +369,7 @@ func (s *Store) writeContact(ctx context.Context, tx pgx.Tx, c contact.Contact, 
 	return nil
 }
 
-// SearchContacts implements emailflow.Directory, with the matching rules
+// SearchContacts implements port.Directory, with the matching rules
 // and order of contact.Index.Search: each term of the query is a prefix of
 // a name word or of an address, or digits within a phone number, case and
 // accents folded with contact.Fold; results by last name, first name, id.

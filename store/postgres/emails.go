@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
 // Emails and outbox items are stored as JSON with their bytes apart: the
@@ -28,8 +28,8 @@ import (
 const emailColumns = `e.data, e.raw, (SELECT array_agg(b.body ORDER BY k.i)
 	FROM unnest(e.blob_keys) WITH ORDINALITY AS k(h, i) LEFT JOIN {s}.blobs b ON b.hash = k.h)`
 
-func decodeEmail(data, raw []byte, bodies [][]byte) (*emailflow.Email, error) {
-	e := new(emailflow.Email)
+func decodeEmail(data, raw []byte, bodies [][]byte) (*port.Email, error) {
+	e := new(port.Email)
 	if err := json.Unmarshal(data, e); err != nil {
 		return nil, fmt.Errorf("postgres: decode email: %w", err)
 	}
@@ -47,7 +47,7 @@ func decodeEmail(data, raw []byte, bodies [][]byte) (*emailflow.Email, error) {
 
 // encodeEmail returns the JSON of e without its bytes, its attachment
 // bodies and their keys (nil for a body that is not here).
-func encodeEmail(e *emailflow.Email) (data []byte, bodies, keys [][]byte, err error) {
+func encodeEmail(e *port.Email) (data []byte, bodies, keys [][]byte, err error) {
 	c := e.Clone() // its own Attachments: clearing Data leaves e alone
 	c.Raw = nil
 	bodies = make([][]byte, len(c.Attachments))
@@ -67,8 +67,8 @@ func encodeEmail(e *emailflow.Email) (data []byte, bodies, keys [][]byte, err er
 	return data, bodies, keys, nil
 }
 
-// Email implements emailflow.Tx.
-func (t *txn) Email(ctx context.Context, id string) (*emailflow.Email, error) {
+// Email implements port.Tx.
+func (t *txn) Email(ctx context.Context, id string) (*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -84,8 +84,8 @@ func (t *txn) Email(ctx context.Context, id string) (*emailflow.Email, error) {
 	return decodeEmail(data, raw, bodies)
 }
 
-// EmailsOf implements emailflow.Tx: in the order they were first stored.
-func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*emailflow.Email, error) {
+// EmailsOf implements port.Tx: in the order they were first stored.
+func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*emailflow.
 	if err != nil {
 		return nil, mapErr("emails of", err)
 	}
-	out := []*emailflow.Email{}
+	out := []*port.Email{}
 	var data, raw []byte
 	var bodies [][]byte
 	_, err = pgx.ForEachRow(rows, []any{&data, &raw, &bodies}, func() error {
@@ -110,9 +110,9 @@ func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*emailflow.
 	return out, nil
 }
 
-// EmailByMessageID implements emailflow.Tx. The first email stored with a
+// EmailByMessageID implements port.Tx. The first email stored with a
 // Message-ID keeps it: a re-delivered copy does not take it over.
-func (t *txn) EmailByMessageID(ctx context.Context, messageID string) (*emailflow.Email, error) {
+func (t *txn) EmailByMessageID(ctx context.Context, messageID string) (*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -129,8 +129,8 @@ func (t *txn) EmailByMessageID(ctx context.Context, messageID string) (*emailflo
 	return decodeEmail(data, raw, bodies)
 }
 
-// EmailsByMessageIDs implements emailflow.Tx, in one query.
-func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*emailflow.Email, error) {
+// EmailsByMessageIDs implements port.Tx, in one query.
+func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*e
 	if err != nil {
 		return nil, mapErr("emails by Message-ID", err)
 	}
-	found := make(map[string]*emailflow.Email, len(messageIDs))
+	found := make(map[string]*port.Email, len(messageIDs))
 	var mid string
 	var data, raw []byte
 	var bodies [][]byte
@@ -154,7 +154,7 @@ func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*e
 	if err != nil {
 		return nil, mapErr("emails by Message-ID", err)
 	}
-	out := make([]*emailflow.Email, 0, len(found))
+	out := make([]*port.Email, 0, len(found))
 	for _, mid := range messageIDs {
 		if e, ok := found[mid]; ok {
 			out = append(out, e)
@@ -164,13 +164,13 @@ func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*e
 	return out, nil
 }
 
-// PutEmail implements emailflow.Tx.
-func (t *txn) PutEmail(ctx context.Context, e *emailflow.Email) error {
+// PutEmail implements port.Tx.
+func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if e.ID == "" || e.InteractionID == "" {
-		return fmt.Errorf("%w: email without id or interaction", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: email without id or interaction", port.ErrInvalidInput)
 	}
 	data, bodies, keys, err := encodeEmail(e)
 	if err != nil {
@@ -215,12 +215,12 @@ func (t *txn) PutEmail(ctx context.Context, e *emailflow.Email) error {
 		return mapErr("put email", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: email %s belongs to another interaction than %s", emailflow.ErrConflict, e.ID, e.InteractionID)
+		return fmt.Errorf("%w: email %s belongs to another interaction than %s", port.ErrConflict, e.ID, e.InteractionID)
 	}
 	return nil
 }
 
-// ClaimIngest implements emailflow.Tx. A claim racing with another
+// ClaimIngest implements port.Tx. A claim racing with another
 // process's claim of the same key waits for it to commit or roll back.
 func (t *txn) ClaimIngest(ctx context.Context, key, interactionID string) (string, bool, error) {
 	if err := t.writable(); err != nil {
@@ -243,13 +243,13 @@ func (t *txn) ClaimIngest(ctx context.Context, key, interactionID string) (strin
 	return owner, false, nil
 }
 
-// Enqueue implements emailflow.Tx.
-func (t *txn) Enqueue(ctx context.Context, o *emailflow.OutboxItem) error {
+// Enqueue implements port.Tx.
+func (t *txn) Enqueue(ctx context.Context, o *port.OutboxItem) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if o.ID == "" {
-		return fmt.Errorf("%w: outbox item without id", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: outbox item without id", port.ErrInvalidInput)
 	}
 	data, next, err := encodeOutbox(o)
 	if err != nil {
@@ -261,12 +261,12 @@ func (t *txn) Enqueue(ctx context.Context, o *emailflow.OutboxItem) error {
 		return mapErr("enqueue", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: outbox item %q exists", emailflow.ErrConflict, o.ID)
+		return fmt.Errorf("%w: outbox item %q exists", port.ErrConflict, o.ID)
 	}
 	return nil
 }
 
-func encodeOutbox(o *emailflow.OutboxItem) ([]byte, time.Time, error) {
+func encodeOutbox(o *port.OutboxItem) ([]byte, time.Time, error) {
 	c := o.Clone()
 	c.Raw = nil
 	normTimes(c)
@@ -277,8 +277,8 @@ func encodeOutbox(o *emailflow.OutboxItem) ([]byte, time.Time, error) {
 	return data, c.NextAttempt, nil
 }
 
-func decodeOutbox(data, raw []byte) (*emailflow.OutboxItem, error) {
-	o := new(emailflow.OutboxItem)
+func decodeOutbox(data, raw []byte) (*port.OutboxItem, error) {
+	o := new(port.OutboxItem)
 	if err := json.Unmarshal(data, o); err != nil {
 		return nil, fmt.Errorf("postgres: decode outbox item: %w", err)
 	}
@@ -286,8 +286,8 @@ func decodeOutbox(data, raw []byte) (*emailflow.OutboxItem, error) {
 	return o, nil
 }
 
-// OutboxItem implements emailflow.Tx.
-func (t *txn) OutboxItem(ctx context.Context, id string) (*emailflow.OutboxItem, error) {
+// OutboxItem implements port.Tx.
+func (t *txn) OutboxItem(ctx context.Context, id string) (*port.OutboxItem, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -308,8 +308,8 @@ func (t *txn) OutboxItem(ctx context.Context, id string) (*emailflow.OutboxItem,
 	return decodeOutbox(data, raw)
 }
 
-// UpdateOutbox implements emailflow.Tx.
-func (t *txn) UpdateOutbox(ctx context.Context, o *emailflow.OutboxItem) error {
+// UpdateOutbox implements port.Tx.
+func (t *txn) UpdateOutbox(ctx context.Context, o *port.OutboxItem) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
@@ -328,8 +328,8 @@ func (t *txn) UpdateOutbox(ctx context.Context, o *emailflow.OutboxItem) error {
 	return nil
 }
 
-// DueOutbox implements emailflow.Tx.
-func (t *txn) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*emailflow.OutboxItem, error) {
+// DueOutbox implements port.Tx.
+func (t *txn) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*port.OutboxItem, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -344,7 +344,7 @@ func (t *txn) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*email
 	if err != nil {
 		return nil, mapErr("due outbox", err)
 	}
-	var out []*emailflow.OutboxItem
+	var out []*port.OutboxItem
 	var data, raw []byte
 	_, err = pgx.ForEachRow(rows, []any{&data, &raw}, func() error {
 		o, err := decodeOutbox(data, raw)
@@ -360,10 +360,10 @@ func (t *txn) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*email
 	return out, nil
 }
 
-// AppendEvent implements emailflow.Tx: Seq comes from an identity column,
+// AppendEvent implements port.Tx: Seq comes from an identity column,
 // so it increases across processes (with gaps where transactions rolled
 // back).
-func (t *txn) AppendEvent(ctx context.Context, e *emailflow.Event) error {
+func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
@@ -378,8 +378,8 @@ func (t *txn) AppendEvent(ctx context.Context, e *emailflow.Event) error {
 	return nil
 }
 
-// Events implements emailflow.Tx.
-func (t *txn) Events(ctx context.Context, after int64, limit int) ([]emailflow.Event, error) {
+// Events implements port.Tx.
+func (t *txn) Events(ctx context.Context, after int64, limit int) ([]port.Event, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -394,11 +394,11 @@ func (t *txn) Events(ctx context.Context, after int64, limit int) ([]emailflow.E
 	if err != nil {
 		return nil, mapErr("events", err)
 	}
-	var out []emailflow.Event
-	var e emailflow.Event
+	var out []port.Event
+	var e port.Event
 	var typ, state string
 	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &typ, &e.InteractionID, &e.Agent, &e.Actor, &state, &e.At, &e.Detail}, func() error {
-		e.Type, e.State = emailflow.EventType(typ), interaction.State(state)
+		e.Type, e.State = port.EventType(typ), interaction.State(state)
 		e.At = e.At.UTC()
 		out = append(out, e)
 		return nil

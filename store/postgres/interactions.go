@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 )
 
 // loadAgent returns the agent whose capacity it takes, or "": the owner
@@ -95,7 +95,7 @@ func offeredAt(it *interaction.Interaction) any {
 	return it.OfferedAt
 }
 
-// Interaction implements emailflow.Tx.
+// Interaction implements port.Tx.
 func (t *txn) Interaction(ctx context.Context, id string) (*interaction.Interaction, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
@@ -128,13 +128,13 @@ func (t *txn) noteRead(it *interaction.Interaction) {
 	t.readLA[it.ID] = loadAgent(it)
 }
 
-// CreateInteraction implements emailflow.Tx.
+// CreateInteraction implements port.Tx.
 func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if it.ID == "" {
-		return fmt.Errorf("%w: interaction without id", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: interaction without id", port.ErrInvalidInput)
 	}
 	r, err := encodeInteraction(it, 1)
 	if err != nil {
@@ -149,13 +149,13 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 		return mapErr("create interaction", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: interaction %q exists", emailflow.ErrConflict, it.ID)
+		return fmt.Errorf("%w: interaction %q exists", port.ErrConflict, it.ID)
 	}
 	it.Version = 1
 	return t.moved(ctx, it.ID, "", to)
 }
 
-// UpdateInteraction implements emailflow.Tx.
+// UpdateInteraction implements port.Tx.
 func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction) error {
 	if err := t.writable(); err != nil {
 		return err
@@ -194,16 +194,16 @@ func (t *txn) whyNotUpdated(ctx context.Context, it *interaction.Interaction) er
 	case err != nil:
 		return mapErr("update interaction", err)
 	case version != it.Version:
-		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", emailflow.ErrStaleVersion, it.ID, version, it.Version)
+		return fmt.Errorf("%w: interaction %s is at version %d, the write was based on %d", port.ErrStaleVersion, it.ID, version, it.Version)
 	case thread != it.ThreadID:
-		return fmt.Errorf("%w: interaction %s cannot change thread", emailflow.ErrInvalidInput, it.ID)
+		return fmt.Errorf("%w: interaction %s cannot change thread", port.ErrInvalidInput, it.ID)
 	}
 	// Changed and changed back between the two statements.
-	return fmt.Errorf("%w: interaction %s changed concurrently", emailflow.ErrConflict, it.ID)
+	return fmt.Errorf("%w: interaction %s changed concurrently", port.ErrConflict, it.ID)
 }
 
-// FindInteractions implements emailflow.Tx.
-func (t *txn) FindInteractions(ctx context.Context, q emailflow.Query) ([]*interaction.Interaction, error) {
+// FindInteractions implements port.Tx.
+func (t *txn) FindInteractions(ctx context.Context, q port.Query) ([]*interaction.Interaction, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (t *txn) FindInteractions(ctx context.Context, q emailflow.Query) ([]*inter
 	return out, nil
 }
 
-// Load implements emailflow.Tx.
+// Load implements port.Tx.
 func (t *txn) Load(ctx context.Context, agent string) (int, error) {
 	if err := t.readable(); err != nil {
 		return 0, err
@@ -405,7 +405,7 @@ func (t *txn) guardLoad(ctx context.Context, agent string) error {
 		return err
 	}
 	if n != exp && n >= capacity {
-		return fmt.Errorf("%w: agent %s took other work meanwhile (load %d, read as %d, capacity %d)", emailflow.ErrConflict, agent, n, exp, capacity)
+		return fmt.Errorf("%w: agent %s took other work meanwhile (load %d, read as %d, capacity %d)", port.ErrConflict, agent, n, exp, capacity)
 	}
 	t.seen[agent] = n
 	return nil

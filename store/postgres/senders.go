@@ -8,14 +8,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/port"
 )
 
 // The sender lists and the rate counters of the intake (tables of
 // intakeSQL).
 
-// SenderRules implements emailflow.Tx.
-func (t *txn) SenderRules(ctx context.Context, patterns []string) ([]emailflow.SenderRule, error) {
+// SenderRules implements port.Tx.
+func (t *txn) SenderRules(ctx context.Context, patterns []string) ([]port.SenderRule, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -30,8 +30,8 @@ func (t *txn) SenderRules(ctx context.Context, patterns []string) ([]emailflow.S
 	return collectRules(rows)
 }
 
-// ListSenderRules implements emailflow.Tx.
-func (t *txn) ListSenderRules(ctx context.Context, offset, limit int) ([]emailflow.SenderRule, error) {
+// ListSenderRules implements port.Tx.
+func (t *txn) ListSenderRules(ctx context.Context, offset, limit int) ([]port.SenderRule, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -46,12 +46,12 @@ func (t *txn) ListSenderRules(ctx context.Context, offset, limit int) ([]emailfl
 	return collectRules(rows)
 }
 
-func collectRules(rows pgx.Rows) ([]emailflow.SenderRule, error) {
-	out := []emailflow.SenderRule{}
+func collectRules(rows pgx.Rows) ([]port.SenderRule, error) {
+	out := []port.SenderRule{}
 	var data []byte
 	seen := map[string]bool{}
 	_, err := pgx.ForEachRow(rows, []any{&data}, func() error {
-		var r emailflow.SenderRule
+		var r port.SenderRule
 		if err := json.Unmarshal(data, &r); err != nil {
 			return fmt.Errorf("postgres: decode sender rule: %w", err)
 		}
@@ -67,13 +67,13 @@ func collectRules(rows pgx.Rows) ([]emailflow.SenderRule, error) {
 	return out, nil
 }
 
-// PutSenderRule implements emailflow.Tx.
-func (t *txn) PutSenderRule(ctx context.Context, r emailflow.SenderRule) error {
+// PutSenderRule implements port.Tx.
+func (t *txn) PutSenderRule(ctx context.Context, r port.SenderRule) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
 	if r.Pattern == "" {
-		return fmt.Errorf("%w: sender rule without a pattern", emailflow.ErrInvalidInput)
+		return fmt.Errorf("%w: sender rule without a pattern", port.ErrInvalidInput)
 	}
 	normTimes(&r)
 	data, err := json.Marshal(r)
@@ -85,7 +85,7 @@ func (t *txn) PutSenderRule(ctx context.Context, r emailflow.SenderRule) error {
 	return mapErr("put sender rule", err)
 }
 
-// DeleteSenderRule implements emailflow.Tx.
+// DeleteSenderRule implements port.Tx.
 func (t *txn) DeleteSenderRule(ctx context.Context, pattern string) error {
 	if err := t.writable(); err != nil {
 		return err
@@ -100,7 +100,7 @@ func (t *txn) DeleteSenderRule(ctx context.Context, pattern string) error {
 	return nil
 }
 
-// CountRate implements emailflow.Tx: one statement, so that two
+// CountRate implements port.Tx: one statement, so that two
 // transactions counting at once both count (the second waits for the
 // first's row).
 func (t *txn) CountRate(ctx context.Context, key string, window time.Time, n int) (int, error) {
@@ -117,7 +117,7 @@ func (t *txn) CountRate(ctx context.Context, key string, window time.Time, n int
 	return int(count), nil
 }
 
-// PruneRates implements emailflow.Tx.
+// PruneRates implements port.Tx.
 func (t *txn) PruneRates(ctx context.Context, before time.Time) (int, error) {
 	if err := t.writable(); err != nil {
 		return 0, err

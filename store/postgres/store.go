@@ -11,15 +11,15 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/port"
 )
 
 var (
-	_ emailflow.Store          = (*Store)(nil)
-	_ emailflow.Directory      = (*Store)(nil)
-	_ emailflow.ContactEnsurer = (*Store)(nil)
-	_ emailflow.SenderListTx   = (*txn)(nil)
-	_ emailflow.RateTx         = (*txn)(nil)
+	_ port.Store          = (*Store)(nil)
+	_ port.Directory      = (*Store)(nil)
+	_ port.ContactEnsurer = (*Store)(nil)
+	_ port.SenderListTx   = (*txn)(nil)
+	_ port.RateTx         = (*txn)(nil)
 )
 
 // errReadOnly is returned by writes in a View transaction.
@@ -68,7 +68,7 @@ type Store struct {
 // The pool stays the caller's: Close does not close it.
 func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error) {
 	if pool == nil {
-		return nil, fmt.Errorf("%w: postgres: nil pool", emailflow.ErrInvalidInput)
+		return nil, fmt.Errorf("%w: postgres: nil pool", port.ErrInvalidInput)
 	}
 	var o Options
 	if opts != nil {
@@ -137,11 +137,11 @@ func (s *Store) sql(q string) string {
 }
 
 // Update runs fn in a read-write transaction (READ COMMITTED); see
-// emailflow.Store. The transaction is rolled back when fn returns an error
+// port.Store. The transaction is rolled back when fn returns an error
 // or panics (the panic goes on). It returns fn's error unchanged, or the
 // database's: a serialization failure or deadlock PostgreSQL reports at
-// commit wraps emailflow.ErrConflict, so the Workspace retries the action.
-func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) (err error) {
+// commit wraps port.ErrConflict, so the Workspace retries the action.
+func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -181,8 +181,8 @@ func (s *Store) Update(ctx context.Context, fn func(emailflow.Tx) error) (err er
 }
 
 // View runs fn in a read-only transaction (REPEATABLE READ, READ ONLY), so
-// every read of fn sees the same snapshot; see emailflow.Store.
-func (s *Store) View(ctx context.Context, fn func(emailflow.Tx) error) error {
+// every read of fn sees the same snapshot; see port.Store.
+func (s *Store) View(ctx context.Context, fn func(port.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -238,11 +238,11 @@ func (t *txn) writable() error {
 }
 
 func notFound(what, id string) error {
-	return fmt.Errorf("%w: no %s %q", emailflow.ErrNotFound, what, id)
+	return fmt.Errorf("%w: no %s %q", port.ErrNotFound, what, id)
 }
 
 // mapErr wraps a database error: serialization failures, deadlocks and
-// unique violations become emailflow.ErrConflict, a write refused in a
+// unique violations become port.ErrConflict, a write refused in a
 // read-only transaction errReadOnly; the original error stays wrapped.
 func mapErr(op string, err error) error {
 	if err == nil {
@@ -252,7 +252,7 @@ func mapErr(op string, err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "40001", "40P01", "23505":
-			return fmt.Errorf("%w: postgres: %s: %w", emailflow.ErrConflict, op, err)
+			return fmt.Errorf("%w: postgres: %s: %w", port.ErrConflict, op, err)
 		case "25006":
 			return fmt.Errorf("%w: postgres: %s: %w", errReadOnly, op, err)
 		}

@@ -1,4 +1,4 @@
-package emailflow
+package port
 
 import (
 	"time"
