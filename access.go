@@ -213,7 +213,8 @@ func (w *Workspace) read(ctx context.Context, agentID, id string, fn func(t *tx,
 // party of a consultation about it, its reviewer, a supervisor of its
 // queue, the admin; past interactions with the history privilege).
 // Errors: ErrNotFound; ErrForbidden.
-func (w *Workspace) Interaction(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+func (ac *Actor) Interaction(ctx context.Context, id string) (*interaction.Interaction, error) {
+	w, agentID := ac.w, ac.id
 	var out *interaction.Interaction
 	err := w.read(ctx, agentID, id, func(_ *tx, it *interaction.Interaction) error {
 		out = it
@@ -227,7 +228,8 @@ func (w *Workspace) Interaction(ctx context.Context, agentID, id string) (*inter
 // received email is the sanitized form (no scripts, handlers, forms or
 // remote content); UnsafeHTML gives it as received. Errors: ErrNotFound;
 // ErrForbidden.
-func (w *Workspace) Emails(ctx context.Context, agentID, id string) ([]*Email, error) {
+func (ac *Actor) Emails(ctx context.Context, id string) ([]*Email, error) {
+	w, agentID := ac.w, ac.id
 	var out []*Email
 	err := w.read(ctx, agentID, id, func(t *tx, _ *interaction.Interaction) error {
 		var err error
@@ -256,7 +258,8 @@ func handOutEmails(es []*Email) []*Email {
 // in a page as it is: Emails gives the sanitized form for display. It is
 // meant for archiving, or for a sandboxed frame on a separate origin.
 // Errors: ErrNotFound; ErrForbidden.
-func (w *Workspace) UnsafeHTML(ctx context.Context, agentID, emailID string) (string, error) {
+func (ac *Actor) UnsafeHTML(ctx context.Context, emailID string) (string, error) {
+	w, agentID := ac.w, ac.id
 	var out string
 	err := w.view(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, "")
@@ -279,7 +282,8 @@ func (w *Workspace) UnsafeHTML(ctx context.Context, agentID, emailID string) (st
 // Interactions returns the interactions matching q that agentID may see
 // (see Interaction): q's Offset and Limit count those only. Errors:
 // ErrForbidden (an unknown agent).
-func (w *Workspace) Interactions(ctx context.Context, agentID string, q Query) ([]*interaction.Interaction, error) {
+func (ac *Actor) Interactions(ctx context.Context, q Query) ([]*interaction.Interaction, error) {
+	w, agentID := ac.w, ac.id
 	var out []*interaction.Interaction
 	err := w.view(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, "")
@@ -313,8 +317,8 @@ func (w *Workspace) Interactions(ctx context.Context, agentID string, q Query) (
 // CaseData returns the case data of interaction id, in order, with each
 // key's read-only flag, for agentID (as for Interaction). Errors:
 // ErrNotFound; ErrForbidden.
-func (w *Workspace) CaseData(ctx context.Context, agentID, id string) (interaction.CaseData, error) {
-	it, err := w.Interaction(ctx, agentID, id)
+func (ac *Actor) CaseData(ctx context.Context, id string) (interaction.CaseData, error) {
+	it, err := ac.Interaction(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -324,8 +328,8 @@ func (w *Workspace) CaseData(ctx context.Context, agentID, id string) (interacti
 // Rounds returns the review rounds of outbound email id, oldest first, for
 // agentID (as for Interaction). Errors: ErrNotFound; ErrForbidden;
 // ErrInvalidInput (not an outbound email).
-func (w *Workspace) Rounds(ctx context.Context, agentID, id string) ([]qa.Round, error) {
-	it, err := w.Interaction(ctx, agentID, id)
+func (ac *Actor) Rounds(ctx context.Context, id string) ([]qa.Round, error) {
+	it, err := ac.Interaction(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +344,8 @@ func (w *Workspace) Rounds(ctx context.Context, agentID, id string) ([]qa.Round,
 // another process, reads to catch up. The admin gets every event; another
 // agent those concerning them (as Agent or Actor), as SubscribeOptions.Agent
 // filters a subscription. Errors: ErrForbidden (an unknown agent).
-func (w *Workspace) Events(ctx context.Context, agentID string, after int64, limit int) ([]Event, error) {
+func (ac *Actor) Events(ctx context.Context, after int64, limit int) ([]Event, error) {
+	w, agentID := ac.w, ac.id
 	var out []Event
 	err := w.view(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, "")

@@ -31,15 +31,15 @@ func newReadScene(t *testing.T) *readScene {
 	in, out, review := f.submitted(t, "Bonjour, nous regardons.")
 	f.agent(t, "bob")
 	f.reviewer(t, "rita")
-	_, err := f.ws.Accept(ctx, "rita", review)
+	_, err := f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
 	f.agent(t, "sue", emailflow.RoleSupervisor)
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "sam", Queues: []string{"billing"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}}))
 	s := &readScene{f: f, inbound: in, outbound: out, review: review}
-	emails, err := f.ws.Emails(ctx, "alice", in)
+	emails, err := f.ws.As("alice").Emails(ctx, in)
 	require.NoError(t, err)
 	s.inboundEmail = emails[0].ID
-	emails, err = f.ws.Emails(ctx, "alice", out)
+	emails, err = f.ws.As("alice").Emails(ctx, out)
 	require.NoError(t, err)
 	s.outboundEmail = emails[0].ID
 	return s
@@ -62,15 +62,15 @@ func TestEveryReadRefusesWhoMayNotSee(t *testing.T) {
 		read             func(agent string) error
 		allowed, refused []string
 	}{
-		{"Interaction", func(a string) error { _, err := ws.Interaction(ctx, a, s.inbound); return err }, customer, strangers},
-		{"Emails", func(a string) error { _, err := ws.Emails(ctx, a, s.inbound); return err }, customer, strangers},
-		{"CaseData", func(a string) error { _, err := ws.CaseData(ctx, a, s.inbound); return err }, customer, strangers},
-		{"OpenInteraction", func(a string) error { _, _, err := ws.OpenInteraction(ctx, a, s.inbound); return err }, customer, strangers},
-		{"UnsafeHTML", func(a string) error { _, err := ws.UnsafeHTML(ctx, a, s.inboundEmail); return err }, customer, strangers},
-		{"Interaction of the reply", func(a string) error { _, err := ws.Interaction(ctx, a, s.outbound); return err }, underReview, notReviewers},
-		{"Emails of the reply", func(a string) error { _, err := ws.Emails(ctx, a, s.outbound); return err }, underReview, notReviewers},
-		{"Rounds", func(a string) error { _, err := ws.Rounds(ctx, a, s.outbound); return err }, underReview, notReviewers},
-		{"Review", func(a string) error { _, err := ws.Review(ctx, a, s.review); return err }, reviewers, notOnReview},
+		{"Interaction", func(a string) error { _, err := ws.As(a).Interaction(ctx, s.inbound); return err }, customer, strangers},
+		{"Emails", func(a string) error { _, err := ws.As(a).Emails(ctx, s.inbound); return err }, customer, strangers},
+		{"CaseData", func(a string) error { _, err := ws.As(a).CaseData(ctx, s.inbound); return err }, customer, strangers},
+		{"OpenInteraction", func(a string) error { _, _, err := ws.As(a).OpenInteraction(ctx, s.inbound); return err }, customer, strangers},
+		{"UnsafeHTML", func(a string) error { _, err := ws.As(a).UnsafeHTML(ctx, s.inboundEmail); return err }, customer, strangers},
+		{"Interaction of the reply", func(a string) error { _, err := ws.As(a).Interaction(ctx, s.outbound); return err }, underReview, notReviewers},
+		{"Emails of the reply", func(a string) error { _, err := ws.As(a).Emails(ctx, s.outbound); return err }, underReview, notReviewers},
+		{"Rounds", func(a string) error { _, err := ws.As(a).Rounds(ctx, s.outbound); return err }, underReview, notReviewers},
+		{"Review", func(a string) error { _, err := ws.As(a).Review(ctx, s.review); return err }, reviewers, notOnReview},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,39 +90,39 @@ func TestListsShowOnlyWhatTheAgentMaySee(t *testing.T) {
 	s := newReadScene(t)
 	ws := s.f.ws
 
-	none, err := ws.Interactions(ctx, "bob", emailflow.Query{})
+	none, err := ws.As("bob").Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	assert.Empty(t, none, "bob has no part in any of them")
-	mine, err := ws.Interactions(ctx, "alice", emailflow.Query{})
+	mine, err := ws.As("alice").Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{s.inbound, s.outbound}, idsOf(mine), "her email and her reply, not the review of it")
-	page, err := ws.Interactions(ctx, "alice", emailflow.Query{Offset: 1, Limit: 5})
+	page, err := ws.As("alice").Interactions(ctx, emailflow.Query{Offset: 1, Limit: 5})
 	require.NoError(t, err)
 	assert.Len(t, page, 1, "offset and limit count what she may see")
-	all, err := ws.Interactions(ctx, admin, emailflow.Query{})
+	all, err := ws.As(admin).Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{s.inbound, s.outbound, s.review}, idsOf(all))
 
-	bobs, err := ws.Events(ctx, "bob", 0, 0)
+	bobs, err := ws.As("bob").Events(ctx, 0, 0)
 	require.NoError(t, err)
 	require.NotEmpty(t, bobs, "his status changes")
 	for _, e := range bobs {
 		assert.True(t, e.Agent == "bob" || e.Actor == "bob", "bob reads his own events only: %+v", e)
 	}
-	alices, err := ws.Events(ctx, "alice", 0, 3)
+	alices, err := ws.As("alice").Events(ctx, 0, 3)
 	require.NoError(t, err)
 	assert.Len(t, alices, 3, "limit counts what she may read")
-	every, err := ws.Events(ctx, admin, 0, 0)
+	every, err := ws.As(admin).Events(ctx, 0, 0)
 	require.NoError(t, err)
 	assert.Greater(t, len(every), len(bobs)+len(alices))
 
-	it, err := ws.Interaction(ctx, "alice", s.inbound)
+	it, err := ws.As("alice").Interaction(ctx, s.inbound)
 	require.NoError(t, err)
-	history, total, err := ws.ContactHistory(ctx, "bob", it.ContactID, contact.Page{})
+	history, total, err := ws.As("bob").ContactHistory(ctx, it.ContactID, contact.Page{})
 	require.NoError(t, err)
 	assert.Zero(t, total, "none of it is past: nothing for bob")
 	assert.Empty(t, history)
-	history, total, err = ws.ContactHistory(ctx, "alice", it.ContactID, contact.Page{})
+	history, total, err = ws.As("alice").ContactHistory(ctx, it.ContactID, contact.Page{})
 	require.NoError(t, err)
 	assert.Equal(t, 2, total, "alice's own email and reply")
 	assert.Len(t, history, 2)
@@ -134,26 +134,26 @@ func TestSupervisorOfItsQueue(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
 	f.agent(t, "sue", emailflow.RoleSupervisor)
-	require.NoError(t, f.ws.SetStatus(ctx, "sue", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As("sue").SetStatus(ctx, emailflow.StatusNotReady))
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "sam", Queues: []string{"billing"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}}))
 	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
 
 	for agent, want := range map[string][]string{"sue": {id}, "sam": nil} {
-		list, err := f.ws.ListQueue(ctx, agent, "support-fr")
+		list, err := f.ws.As(agent).Queue(ctx, "support-fr")
 		require.NoError(t, err)
 		assert.Equal(t, want, idsOf(list), agent)
 	}
-	assert.ErrorIs(t, f.ws.Assign(ctx, "sam", id, emailflow.TransferTarget{Queue: "billing"}), emailflow.ErrForbidden, "not a queue sam serves")
-	assert.ErrorIs(t, f.ws.Delete(ctx, "sam", id), emailflow.ErrForbidden)
-	it, err := f.ws.Interaction(ctx, "sue", id)
+	assert.ErrorIs(t, f.ws.As("sam").Assign(ctx, id, emailflow.TransferTarget{Queue: "billing"}), emailflow.ErrForbidden, "not a queue sam serves")
+	assert.ErrorIs(t, f.ws.As("sam").Delete(ctx, id), emailflow.ErrForbidden)
+	it, err := f.ws.As("sue").Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, it.State, "the refusals changed nothing")
-	require.NoError(t, f.ws.Assign(ctx, "sue", id, emailflow.TransferTarget{Agent: "sue"}))
-	require.NoError(t, f.ws.Assign(ctx, "sue", id, emailflow.TransferTarget{Queue: "billing"}))
-	it, err = f.ws.Interaction(ctx, "sam", id)
+	require.NoError(t, f.ws.As("sue").Assign(ctx, id, emailflow.TransferTarget{Agent: "sue"}))
+	require.NoError(t, f.ws.As("sue").Assign(ctx, id, emailflow.TransferTarget{Queue: "billing"}))
+	it, err = f.ws.As("sam").Interaction(ctx, id)
 	require.NoError(t, err, "in billing now: sam's to see")
 	assert.Equal(t, "billing", it.Queue)
-	_, err = f.ws.Interaction(ctx, "sue", id)
+	_, err = f.ws.As("sue").Interaction(ctx, id)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden, "no longer in a queue sue serves")
 }
 
@@ -166,27 +166,27 @@ func TestConsultationSeenByItsPartiesOnly(t *testing.T) {
 	id := f.handled(t, "alice")
 	f.agent(t, "bob")
 	f.agent(t, "carol")
-	cs, err := f.ws.Consult(ctx, "alice", id, []string{"carol"}, "Peut-on rembourser le port ?")
+	cs, err := f.ws.As("alice").Consult(ctx, id, []string{"carol"}, "Peut-on rembourser le port ?")
 	require.NoError(t, err)
 	consult := cs[0].ID
 
 	for _, a := range []string{"alice", "carol"} {
-		_, _, err := f.ws.OpenInteraction(ctx, a, consult)
+		_, _, err := f.ws.As(a).OpenInteraction(ctx, consult)
 		assert.NoError(t, err, a)
 	}
-	_, _, err = f.ws.OpenInteraction(ctx, "bob", consult)
+	_, _, err = f.ws.As("bob").OpenInteraction(ctx, consult)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden, "bob has no part in it, history privilege or not")
-	_, err = f.ws.Interaction(ctx, "bob", consult)
+	_, err = f.ws.As("bob").Interaction(ctx, consult)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
 
-	_, err = f.ws.Emails(ctx, "carol", id)
+	_, err = f.ws.As("carol").Emails(ctx, id)
 	assert.NoError(t, err, "the colleague asked reads the customer's email")
-	_, err = f.ws.Accept(ctx, "carol", consult)
+	_, err = f.ws.As("carol").Accept(ctx, consult)
 	require.NoError(t, err)
-	require.NoError(t, f.ws.Answer(ctx, "carol", consult, "Oui."))
-	_, err = f.ws.Emails(ctx, "carol", id)
+	require.NoError(t, f.ws.As("carol").Answer(ctx, consult, "Oui."))
+	_, err = f.ws.As("carol").Emails(ctx, id)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden, "answered: no longer hers to read")
-	_, err = f.ws.Interaction(ctx, "carol", consult)
+	_, err = f.ws.As("carol").Interaction(ctx, consult)
 	assert.NoError(t, err, "her own consultation stays hers")
 }
 
@@ -198,28 +198,28 @@ func TestForwardingAnotherAgentsDraftIsRefused(t *testing.T) {
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
 	f.agent(t, "bob")
-	draft, err := f.ws.Reply(ctx, "alice", id)
+	draft, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
 	setText(t, f, "alice", draft.ID, "Brouillon confidentiel")
 	out := emailflow.ForwardRequest{To: []mail.Address{{Address: "someone@outside.example"}}}
 
-	_, err = f.ws.ForwardFromHistory(ctx, "bob", draft.ID, out)
+	_, err = f.ws.As("bob").ForwardFromHistory(ctx, draft.ID, out)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
-	_, err = f.ws.ForwardFromHistory(ctx, "bob", id, out)
+	_, err = f.ws.As("bob").ForwardFromHistory(ctx, id, out)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden, "nor the email alice is handling")
-	_, err = f.ws.ForwardFromHistory(ctx, "alice", draft.ID, out)
+	_, err = f.ws.As("alice").ForwardFromHistory(ctx, draft.ID, out)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "a draft is not sent email, even for its author")
-	theirs, err := f.ws.Interactions(ctx, "bob", emailflow.Query{})
+	theirs, err := f.ws.As("bob").Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	assert.Empty(t, theirs, "bob got no draft out of it")
 	f.clock.Advance(1)
-	_, err = f.ws.DispatchPending(ctx)
+	_, err = f.ws.Runner(nil).Dispatch(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, f.sender.Sent(), "nothing left")
 
-	_, err = f.ws.Send(ctx, "alice", draft.ID)
+	_, err = f.ws.As("alice").Send(ctx, draft.ID, nil)
 	require.NoError(t, err)
-	fw, err := f.ws.ForwardFromHistory(ctx, "bob", draft.ID, out)
+	fw, err := f.ws.As("bob").ForwardFromHistory(ctx, draft.ID, out)
 	require.NoError(t, err, "sent, it is history bob may read and forward")
 	assert.Equal(t, "bob", fw.Owner)
 }
@@ -242,13 +242,13 @@ func TestHostsGetSanitizedHTML(t *testing.T) {
 		"Content-Type: text/html; charset=utf-8\r\n\r\n" +
 		`<p onclick="steal()">Bonjour <img src="https://tracker.example/pixel.gif"><script>steal()</script><a href="javascript:steal()">ici</a></p>` + "\r\n"
 	id := f.ingest(t, []byte(raw))
-	_, err := f.ws.Accept(ctx, "alice", id)
+	_, err := f.ws.As("alice").Accept(ctx, id)
 	require.NoError(t, err)
 
-	emails, err := f.ws.Emails(ctx, "alice", id)
+	emails, err := f.ws.As("alice").Emails(ctx, id)
 	require.NoError(t, err)
 	require.Len(t, emails, 1)
-	_, opened, err := f.ws.OpenInteraction(ctx, "alice", id)
+	_, opened, err := f.ws.As("alice").OpenInteraction(ctx, id)
 	require.NoError(t, err)
 	for _, html := range []string{emails[0].HTML, opened[0].HTML} {
 		assert.Contains(t, html, "Bonjour")
@@ -256,10 +256,10 @@ func TestHostsGetSanitizedHTML(t *testing.T) {
 			assert.NotContains(t, html, bad)
 		}
 	}
-	unsafe, err := f.ws.UnsafeHTML(ctx, "alice", emails[0].ID)
+	unsafe, err := f.ws.As("alice").UnsafeHTML(ctx, emails[0].ID)
 	require.NoError(t, err)
 	assert.Contains(t, unsafe, "<script>steal()</script>", "as received, on explicit request")
-	again, err := f.ws.Emails(ctx, "alice", id)
+	again, err := f.ws.As("alice").Emails(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, emails[0].HTML, again[0].HTML, "the stored email is untouched by the hand-out")
 }

@@ -22,21 +22,21 @@ func TestReplyAllRecipients(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.ingest(t, readFile(t, "testdata/reply-all.eml"))
-	_, err := f.ws.Accept(ctx, "alice", id)
+	_, err := f.ws.As("alice").Accept(ctx, id)
 	require.NoError(t, err)
 
-	r, err := f.ws.ReplyAll(ctx, "alice", id)
+	r, err := f.ws.As("alice").ReplyAll(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.PurposeReplyAll, r.Purpose)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"achats@client.example", "julie.roy@client.example"}, addrs(d.To), "Reply-To replaces From; our mailbox left out")
 	assert.Equal(t, []string{"compta@client.example"}, addrs(d.Cc), "Cc kept, our mailbox and duplicates removed")
 	assert.Equal(t, "Re: Facture 7781", d.Subject)
 
-	simple, err := f.ws.Reply(ctx, "alice", id)
+	simple, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	d, err = f.ws.Draft(ctx, "alice", simple.ID)
+	d, err = draftEmail(f.ws.As("alice").Draft(ctx, simple.ID))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"achats@client.example"}, addrs(d.To))
 	assert.Empty(t, d.Cc)
@@ -58,10 +58,10 @@ func TestForward(t *testing.T) {
 			f.agent(t, "alice")
 			id := f.handled(t, "alice")
 			to := []mail.Address{{Name: "Transporteur", Address: "litiges@transport.example"}}
-			fw, err := f.ws.Forward(ctx, "alice", id, emailflow.ForwardRequest{To: to, Instructions: "Merci de localiser ce colis.", AsAttachment: asAttachment})
+			fw, err := f.ws.As("alice").Forward(ctx, id, emailflow.ForwardRequest{To: to, Instructions: "Merci de localiser ce colis.", AsAttachment: asAttachment})
 			require.NoError(t, err)
 			assert.Equal(t, interaction.PurposeForward, fw.Purpose)
-			_, err = f.ws.Send(ctx, "alice", fw.ID)
+			_, err = f.ws.As("alice").Send(ctx, fw.ID, nil)
 			require.NoError(t, err)
 
 			out := f.sender.Sent()
@@ -79,7 +79,7 @@ func TestForward(t *testing.T) {
 			} else {
 				assert.Contains(t, msg.Text, "Pouvez-vous vérifier où en est mon colis ?")
 			}
-			it, err := f.ws.Interaction(ctx, admin, id)
+			it, err := f.ws.As(admin).Interaction(ctx, id)
 			require.NoError(t, err)
 			assert.Equal(t, interaction.StateHandling, it.State, "a forward leaves the inbound open")
 		})
@@ -87,9 +87,9 @@ func TestForward(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	_, err := f.ws.Forward(context.Background(), "alice", id, emailflow.ForwardRequest{})
+	_, err := f.ws.As("alice").Forward(context.Background(), id, emailflow.ForwardRequest{})
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
-	_, err = f.ws.Forward(context.Background(), "alice", id, emailflow.ForwardRequest{To: []mail.Address{{Address: "not an address"}}})
+	_, err = f.ws.As("alice").Forward(context.Background(), id, emailflow.ForwardRequest{To: []mail.Address{{Address: "not an address"}}})
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
 }
 
@@ -98,19 +98,19 @@ func TestCompleteOnReply(t *testing.T) {
 	f := newFixture(t, &emailflow.Options{CompleteOnReply: true, DispositionRequired: true})
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "closing the inbound needs a disposition")
 	assert.Empty(t, f.sender.Sent(), "a refused send sends nothing")
-	o, err := f.ws.Interaction(ctx, admin, r.ID)
+	o, err := f.ws.As(admin).Interaction(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDraft, o.State, "and changes nothing")
 
-	require.NoError(t, f.ws.SetDisposition(ctx, "alice", id, "answered"))
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, f.ws.As("alice").SetDisposition(ctx, id, "answered"))
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
-	it, err := f.ws.Interaction(ctx, admin, id)
+	it, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, it.State)
 	assert.Len(t, f.sender.Sent(), 1)
@@ -129,82 +129,86 @@ func TestRefusals(t *testing.T) {
 		want   error
 	}{
 		{"reply to a done interaction", nil, doneInteraction,
-			func(f *fixture, id string) error { _, err := f.ws.Reply(ctx, "alice", id); return err }, emailflow.ErrInvalidTransition},
+			func(f *fixture, id string) error { _, err := f.ws.As("alice").Reply(ctx, id); return err }, emailflow.ErrInvalidTransition},
 		{"mark done twice", nil, doneInteraction,
-			func(f *fixture, id string) error { return f.ws.MarkDone(ctx, "alice", id) }, emailflow.ErrInvalidTransition},
+			func(f *fixture, id string) error { return f.ws.As("alice").MarkDone(ctx, id) }, emailflow.ErrInvalidTransition},
 		{"reply to another agent's interaction", nil, handledByAlice,
-			func(f *fixture, id string) error { _, err := f.ws.Reply(ctx, "bob", id); return err }, emailflow.ErrForbidden},
+			func(f *fixture, id string) error { _, err := f.ws.As("bob").Reply(ctx, id); return err }, emailflow.ErrForbidden},
 		{"note on another agent's interaction", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.AddNote(ctx, "bob", id, "mine now") }, emailflow.ErrForbidden},
+			func(f *fixture, id string) error { return f.ws.As("bob").AddNote(ctx, id, "mine now") }, emailflow.ErrForbidden},
 		{"mark done another agent's interaction", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.MarkDone(ctx, "bob", id) }, emailflow.ErrForbidden},
+			func(f *fixture, id string) error { return f.ws.As("bob").MarkDone(ctx, id) }, emailflow.ErrForbidden},
 		{"edit a read-only case data key", nil, handledByAlice,
 			func(f *fixture, id string) error {
-				return f.ws.SetCaseData(ctx, "alice", id, emailflow.CaseSubject, "x")
+				return f.ws.As("alice").SetCaseData(ctx, id, emailflow.CaseSubject, "x")
 			}, emailflow.ErrForbidden},
 		{"empty case data key", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.SetCaseData(ctx, "alice", id, "", "x") }, emailflow.ErrInvalidInput},
+			func(f *fixture, id string) error { return f.ws.As("alice").SetCaseData(ctx, id, "", "x") }, emailflow.ErrInvalidInput},
 		{"disposition not in the list", &emailflow.Options{Dispositions: []string{"resolved"}}, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.SetDisposition(ctx, "alice", id, "lost") }, emailflow.ErrInvalidInput},
+			func(f *fixture, id string) error { return f.ws.As("alice").SetDisposition(ctx, id, "lost") }, emailflow.ErrInvalidInput},
 		{"mark done without mandatory disposition", &emailflow.Options{DispositionRequired: true}, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.MarkDone(ctx, "alice", id) }, emailflow.ErrInvalidInput},
+			func(f *fixture, id string) error { return f.ws.As("alice").MarkDone(ctx, id) }, emailflow.ErrInvalidInput},
 		{"delete without the privilege", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.Delete(ctx, "alice", id) }, emailflow.ErrForbidden},
+			func(f *fixture, id string) error { return f.ws.As("alice").Delete(ctx, id) }, emailflow.ErrForbidden},
 		{"accept an offer made to someone else", nil, offeredToAlice,
-			func(f *fixture, id string) error { _, err := f.ws.Accept(ctx, "bob", id); return err }, emailflow.ErrForbidden},
+			func(f *fixture, id string) error { _, err := f.ws.As("bob").Accept(ctx, id); return err }, emailflow.ErrForbidden},
 		{"accept twice", nil, handledByAlice,
-			func(f *fixture, id string) error { _, err := f.ws.Accept(ctx, "alice", id); return err }, emailflow.ErrInvalidTransition},
+			func(f *fixture, id string) error { _, err := f.ws.As("alice").Accept(ctx, id); return err }, emailflow.ErrInvalidTransition},
 		{"unknown agent", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.AddNote(ctx, "mallory", id, "x") }, emailflow.ErrForbidden},
+			func(f *fixture, id string) error { return f.ws.As("mallory").AddNote(ctx, id, "x") }, emailflow.ErrForbidden},
 		{"unknown interaction", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.AddNote(ctx, "alice", "nope", "x") }, emailflow.ErrNotFound},
+			func(f *fixture, id string) error { return f.ws.As("alice").AddNote(ctx, "nope", "x") }, emailflow.ErrNotFound},
 		{"park a done interaction", nil, doneInteraction,
-			func(f *fixture, id string) error { return f.ws.SaveToWorkbin(ctx, "alice", id) }, emailflow.ErrInvalidTransition},
+			func(f *fixture, id string) error {
+				return f.ws.As("alice").SaveToWorkbin(ctx, id, emailflow.WorkbinRef{})
+			}, emailflow.ErrInvalidTransition},
 		{"take back what is not parked", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.TakeFromWorkbin(ctx, "alice", id) }, emailflow.ErrInvalidTransition},
+			func(f *fixture, id string) error { return f.ws.As("alice").TakeFromWorkbin(ctx, id) }, emailflow.ErrInvalidTransition},
 		{"transfer to nobody", nil, handledByAlice,
-			func(f *fixture, id string) error { return f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{}) }, emailflow.ErrInvalidInput},
+			func(f *fixture, id string) error {
+				return f.ws.As("alice").Transfer(ctx, id, emailflow.TransferTarget{})
+			}, emailflow.ErrInvalidInput},
 		{"transfer to an unknown agent", nil, handledByAlice,
 			func(f *fixture, id string) error {
-				return f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "ghost"})
+				return f.ws.As("alice").Transfer(ctx, id, emailflow.TransferTarget{Agent: "ghost"})
 			}, emailflow.ErrNotFound},
 		{"transfer someone else's interaction", nil, handledByAlice,
 			func(f *fixture, id string) error {
-				return f.ws.Transfer(ctx, "bob", id, emailflow.TransferTarget{Queue: "billing"})
+				return f.ws.As("bob").Transfer(ctx, id, emailflow.TransferTarget{Queue: "billing"})
 			}, emailflow.ErrForbidden},
 		{"send a draft twice", nil, sentReply,
-			func(f *fixture, id string) error { _, err := f.ws.Send(ctx, "alice", id); return err }, emailflow.ErrInvalidTransition},
+			func(f *fixture, id string) error { _, err := f.ws.As("alice").Send(ctx, id, nil); return err }, emailflow.ErrInvalidTransition},
 		{"edit a sent email", nil, sentReply,
 			func(f *fixture, id string) error {
-				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", To: []mail.Address{{Address: "a@b.example"}}})
+				return errOf(f.ws.As("alice").ReplaceDraft(ctx, id, emailflow.DraftContent{Subject: "x", To: []mail.Address{{Address: "a@b.example"}}}))
 			}, emailflow.ErrInvalidTransition},
 		{"header injection in the subject", nil, draftReply,
 			func(f *fixture, id string) error {
-				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "Hi\r\nBcc: victim@x.example", To: []mail.Address{{Address: "a@b.example"}}})
+				return errOf(f.ws.As("alice").ReplaceDraft(ctx, id, emailflow.DraftContent{Subject: "Hi\r\nBcc: victim@x.example", To: []mail.Address{{Address: "a@b.example"}}}))
 			}, emailflow.ErrInvalidInput},
 		{"header injection in a name", nil, draftReply,
 			func(f *fixture, id string) error {
-				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", To: []mail.Address{{Name: "A\nBcc: v@x.example", Address: "a@b.example"}}})
+				return errOf(f.ws.As("alice").ReplaceDraft(ctx, id, emailflow.DraftContent{Subject: "x", To: []mail.Address{{Name: "A\nBcc: v@x.example", Address: "a@b.example"}}}))
 			}, emailflow.ErrInvalidInput},
 		{"NUL in the text", nil, draftReply,
 			func(f *fixture, id string) error {
-				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", Text: "\x00000", To: []mail.Address{{Address: "a@b.example"}}})
+				return errOf(f.ws.As("alice").ReplaceDraft(ctx, id, emailflow.DraftContent{Subject: "x", Text: "\x00000", To: []mail.Address{{Address: "a@b.example"}}}))
 			}, emailflow.ErrInvalidInput},
 		{"invalid UTF-8 in the HTML", nil, draftReply,
 			func(f *fixture, id string) error {
-				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", HTML: "<p>\xff</p>", To: []mail.Address{{Address: "a@b.example"}}})
+				return errOf(f.ws.As("alice").ReplaceDraft(ctx, id, emailflow.DraftContent{Subject: "x", HTML: "<p>\xff</p>", To: []mail.Address{{Address: "a@b.example"}}}))
 			}, emailflow.ErrInvalidInput},
 		{"invalid address", nil, draftReply,
 			func(f *fixture, id string) error {
-				return f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x", To: []mail.Address{{Address: "a@@b"}}})
+				return errOf(f.ws.As("alice").ReplaceDraft(ctx, id, emailflow.DraftContent{Subject: "x", To: []mail.Address{{Address: "a@@b"}}}))
 			}, emailflow.ErrInvalidInput},
 		{"send without recipients", nil, func(t *testing.T, f *fixture) string {
 			id := draftReply(t, f)
-			require.NoError(t, f.ws.EditDraft(ctx, "alice", id, emailflow.DraftContent{Subject: "x"}))
+			require.NoError(t, errOf(f.ws.As("alice").ReplaceDraft(ctx, id, emailflow.DraftContent{Subject: "x"})))
 			return id
-		}, func(f *fixture, id string) error { _, err := f.ws.Send(ctx, "alice", id); return err }, emailflow.ErrInvalidInput},
+		}, func(f *fixture, id string) error { _, err := f.ws.As("alice").Send(ctx, id, nil); return err }, emailflow.ErrInvalidInput},
 		{"read another agent's draft", nil, draftReply,
-			func(f *fixture, id string) error { _, err := f.ws.Draft(ctx, "bob", id); return err }, emailflow.ErrForbidden},
+			func(f *fixture, id string) error { _, err := draftEmail(f.ws.As("bob").Draft(ctx, id)); return err }, emailflow.ErrForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,9 +231,9 @@ func TestRefusals(t *testing.T) {
 // snapshot captures what a user could see of an interaction and its emails.
 func snapshot(t *testing.T, f *fixture, id string) string {
 	t.Helper()
-	it, err := f.ws.Interaction(context.Background(), admin, id)
+	it, err := f.ws.As(admin).Interaction(context.Background(), id)
 	require.NoError(t, err)
-	emails, err := f.ws.Emails(context.Background(), admin, id)
+	emails, err := f.ws.As(admin).Emails(context.Background(), id)
 	require.NoError(t, err)
 	out := fmt.Sprintf("%+v", *it)
 	for _, e := range emails {
@@ -242,9 +246,9 @@ func handledByAlice(t *testing.T, f *fixture) string { return f.handled(t, "alic
 
 func offeredToAlice(t *testing.T, f *fixture) string {
 	// Bob is not ready, so the offer goes to alice.
-	require.NoError(t, f.ws.SetStatus(context.Background(), "bob", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As("bob").SetStatus(context.Background(), emailflow.StatusNotReady))
 	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
-	it, err := f.ws.Interaction(context.Background(), admin, id)
+	it, err := f.ws.As(admin).Interaction(context.Background(), id)
 	require.NoError(t, err)
 	require.Equal(t, "alice", it.OfferedTo)
 	return id
@@ -252,20 +256,20 @@ func offeredToAlice(t *testing.T, f *fixture) string {
 
 func doneInteraction(t *testing.T, f *fixture) string {
 	id := f.handled(t, "alice")
-	require.NoError(t, f.ws.MarkDone(context.Background(), "alice", id))
+	require.NoError(t, f.ws.As("alice").MarkDone(context.Background(), id))
 	return id
 }
 
 func draftReply(t *testing.T, f *fixture) string {
 	id := f.handled(t, "alice")
-	r, err := f.ws.Reply(context.Background(), "alice", id)
+	r, err := f.ws.As("alice").Reply(context.Background(), id)
 	require.NoError(t, err)
 	return r.ID
 }
 
 func sentReply(t *testing.T, f *fixture) string {
 	id := draftReply(t, f)
-	_, err := f.ws.Send(context.Background(), "alice", id)
+	_, err := f.ws.As("alice").Send(context.Background(), id, nil)
 	require.NoError(t, err)
 	return id
 }
@@ -276,7 +280,7 @@ func TestAcceptRace(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 1000}))
-	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	for round := 0; round < 200; round++ {
 		raw := bytes.Replace(readFile(t, "testdata/french-order.eml"), []byte("CAF3x9-helene-2291"), []byte(fmt.Sprintf("race-%d", round)), 1)
 		id := f.ingest(t, raw)
@@ -286,7 +290,7 @@ func TestAcceptRace(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = f.ws.Accept(ctx, "alice", id)
+				_, errs[i] = f.ws.As("alice").Accept(ctx, id)
 			}()
 		}
 		wg.Wait()
@@ -300,7 +304,7 @@ func TestAcceptRace(t *testing.T) {
 			assert.Contains(t, err.Error(), "handling")
 		}
 		require.Equal(t, 1, wins, "round %d: exactly one accept wins", round)
-		it, err := f.ws.Interaction(ctx, admin, id)
+		it, err := f.ws.As(admin).Interaction(ctx, id)
 		require.NoError(t, err)
 		assert.Equal(t, "alice", it.Owner)
 		accepts := 0
@@ -319,15 +323,15 @@ func TestStaleVersion(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	stale, err := f.ws.Interaction(ctx, admin, id)
+	stale, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
-	require.NoError(t, f.ws.AddNote(ctx, "alice", id, "a newer write"))
+	require.NoError(t, f.ws.As("alice").AddNote(ctx, id, "a newer write"))
 
 	stale.Disposition = "overwritten"
 	err = f.store.Update(ctx, func(tx emailflow.Tx) error { return tx.UpdateInteraction(ctx, stale) })
 	require.Error(t, err)
 	assert.ErrorIs(t, err, emailflow.ErrConflict)
-	now, err := f.ws.Interaction(ctx, admin, id)
+	now, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Empty(t, now.Disposition)
 	assert.Len(t, now.Notes, 1)
@@ -366,7 +370,7 @@ func TestIngestIdempotent(t *testing.T) {
 	for _, id := range ids {
 		assert.Equal(t, ids[0], id)
 	}
-	all, err := f.ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindInbound})
+	all, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	assert.Len(t, all, 3)
 }
@@ -378,7 +382,7 @@ func TestIngestRefusesBadInput(t *testing.T) {
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
 	_, err = f.ws.Ingest(ctx, support, strings.NewReader("Subject: big\r\n\r\n"+strings.Repeat("x", 2048)))
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
-	all, err := f.ws.Interactions(ctx, admin, emailflow.Query{})
+	all, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	assert.Empty(t, all, "refused mail creates nothing")
 }
@@ -398,7 +402,7 @@ func TestIngestReadsPastAShortLen(t *testing.T) {
 	body := strings.Repeat("ligne du message\r\n", 20)
 	it, err := f.ws.Ingest(ctx, support, shortLen{strings.NewReader("From: Ana <ana@example.org>\r\nSubject: Long\r\nMessage-ID: <short-len@example.org>\r\n\r\n" + body)})
 	require.NoError(t, err)
-	_, emails, err := f.ws.OpenInteraction(ctx, "bob", it.ID)
+	_, emails, err := f.ws.As("bob").OpenInteraction(ctx, it.ID)
 	require.NoError(t, err)
 	require.Len(t, emails, 1)
 	assert.Equal(t, strings.ReplaceAll(body, "\r\n", "\n"), emails[0].Text, "the whole body")
@@ -425,7 +429,7 @@ func TestIngestMalformedKeepsWhatCouldBeRead(t *testing.T) {
 	it, err := f.ws.Ingest(ctx, support, strings.NewReader(raw))
 	require.NoError(t, err)
 	assert.Equal(t, "Pièce jointe", it.Subject)
-	emails, err := f.ws.Emails(ctx, admin, it.ID)
+	emails, err := f.ws.As(admin).Emails(ctx, it.ID)
 	require.NoError(t, err)
 	require.Len(t, emails, 1)
 	assert.Contains(t, emails[0].Text, "Bonjour, voici le fichier.")
@@ -443,13 +447,13 @@ func TestCustomerReplyJoinsThread(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	sent, err := compose.Parse(bytes.NewReader(f.sender.Sent()[0].Raw), nil)
 	require.NoError(t, err)
-	first, err := f.ws.Interaction(ctx, admin, id)
+	first, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 
 	followUp := func(msgID, inReplyTo, references, subject string) string {
@@ -462,12 +466,12 @@ func TestCustomerReplyJoinsThread(t *testing.T) {
 	joined, err := f.ws.Ingest(ctx, support, strings.NewReader(raw))
 	require.NoError(t, err)
 	assert.Equal(t, id, joined.ID)
-	emails, err := f.ws.Emails(ctx, admin, id)
+	emails, err := f.ws.As(admin).Emails(ctx, id)
 	require.NoError(t, err)
 	assert.Len(t, emails, 2)
 
 	// Once done, a follow-up starts a new interaction in the same thread.
-	require.NoError(t, f.ws.MarkDone(ctx, "alice", id))
+	require.NoError(t, f.ws.As("alice").MarkDone(ctx, id))
 	raw = followUp("f2@exemple.fr", "", "References: <CAF3x9-helene-2291@mail.exemple.fr> <"+sent.MessageID+">\r\n", "Re: Commande")
 	next, err := f.ws.Ingest(ctx, support, strings.NewReader(raw))
 	require.NoError(t, err)

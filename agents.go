@@ -70,7 +70,8 @@ func (w *Workspace) Agent(ctx context.Context, id string) (*Agent, error) {
 
 // SetStatus changes an agent's status. An agent set to ready is offered the
 // waiting interactions of its queues at once, up to its capacity.
-func (w *Workspace) SetStatus(ctx context.Context, agentID string, s AgentStatus) error {
+func (ac *Actor) SetStatus(ctx context.Context, s AgentStatus) error {
+	w, agentID := ac.w, ac.id
 	switch s {
 	case StatusReady, StatusNotReady, StatusLoggedOut, StatusNotResponding:
 	default:

@@ -54,7 +54,7 @@ func newBenchWorkspace(b testing.TB) (*emailflow.Workspace, *discard) {
 	s := &discard{}
 	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: s}, &emailflow.Options{
 		Hostname:        "desk.boutique.example",
-		Mailboxes:       []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: support}, Queue: "support-fr"}},
+		Mailboxes:       []emailflow.Mailbox{{Address: support, Name: "Service Client", Queue: "support-fr"}},
 		CompleteOnReply: true,
 	})
 	if err != nil {
@@ -65,7 +65,7 @@ func newBenchWorkspace(b testing.TB) (*emailflow.Workspace, *discard) {
 		if err := ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"support-fr"}, Capacity: 1 << 20}); err != nil {
 			b.Fatal(err)
 		}
-		if err := ws.SetStatus(ctx, id, emailflow.StatusReady); err != nil {
+		if err := ws.As(id).SetStatus(ctx, emailflow.StatusReady); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -80,14 +80,14 @@ func lifecycle(ctx context.Context, ws *emailflow.Workspace, raw []byte) error {
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	if _, err := ws.Accept(ctx, it.OfferedTo, it.ID); err != nil {
+	if _, err := ws.As(it.OfferedTo).Accept(ctx, it.ID); err != nil {
 		return fmt.Errorf("accept: %w", err)
 	}
-	r, err := ws.Reply(ctx, it.OfferedTo, it.ID)
+	r, err := ws.As(it.OfferedTo).Reply(ctx, it.ID)
 	if err != nil {
 		return fmt.Errorf("reply: %w", err)
 	}
-	if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
+	if _, err := ws.As(it.OfferedTo).Send(ctx, r.ID, nil); err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
 	return nil

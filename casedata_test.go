@@ -29,14 +29,15 @@ func TestReadOnlyCaseData(t *testing.T) {
 		"Content-Type: text/plain; charset=utf-8\r\n\r\nJe suis absente jusqu'au 3 décembre.\r\n")
 	inbound := func(t *testing.T, f *fixture) string {
 		id := f.ingest(t, autoReply)
-		_, err := f.ws.Accept(ctx, "alice", id)
+		_, err := f.ws.As("alice").Accept(ctx, id)
 		require.NoError(t, err)
 		return id
 	}
 	duringACall := func(t *testing.T, f *fixture) string {
-		o, err := f.ws.NewEmail(ctx, "alice", emailflow.NewEmailRequest{
+		o, err := f.ws.As("alice").NewEmail(ctx, emailflow.NewEmailRequest{
 			To: []mail.Address{{Address: "helene.dupre@exemple.fr"}}, VoiceInteractionID: "voice-77", Subject: "Suite à notre appel",
 		})
+
 		require.NoError(t, err)
 		return o.ID
 	}
@@ -58,21 +59,21 @@ func TestReadOnlyCaseData(t *testing.T) {
 			f := newFixture(t, opts())
 			f.agent(t, "alice")
 			id := tt.setup(t, f)
-			data, err := f.ws.CaseData(ctx, admin, id)
+			data, err := f.ws.As(admin).CaseData(ctx, id)
 			require.NoError(t, err)
 			fd, ok := data.Field(tt.key)
 			require.True(t, ok, "%s is in the case data", tt.key)
 			assert.Equal(t, interaction.Field{Key: tt.key, Value: tt.value, ReadOnly: true}, fd)
 
 			before := snapshot(t, f, id)
-			err = f.ws.SetCaseData(ctx, "alice", id, tt.key, "changed")
+			err = f.ws.As("alice").SetCaseData(ctx, id, tt.key, "changed")
 			require.ErrorIs(t, err, emailflow.ErrForbidden)
 			assert.Contains(t, err.Error(), "read-only")
 			assert.Equal(t, before, snapshot(t, f, id), "a refused edit changes nothing")
 
 			// The owner may edit the keys that are not read-only.
-			require.NoError(t, f.ws.SetCaseData(ctx, "alice", id, "Order", "FR-2291"))
-			data, err = f.ws.CaseData(ctx, admin, id)
+			require.NoError(t, f.ws.As("alice").SetCaseData(ctx, id, "Order", "FR-2291"))
+			data, err = f.ws.As(admin).CaseData(ctx, id)
 			require.NoError(t, err)
 			v, _ := data.Get("Order")
 			assert.Equal(t, "FR-2291", v)

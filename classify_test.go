@@ -40,12 +40,12 @@ func (f *fixture) sentReply(t testing.TB, agent string) (inbound, outbound, mess
 	t.Helper()
 	ctx := context.Background()
 	inbound = f.handled(t, agent)
-	r, err := f.ws.Reply(ctx, agent, inbound)
+	r, err := f.ws.As(agent).Reply(ctx, inbound)
 	require.NoError(t, err)
-	o, err := f.ws.Send(ctx, agent, r.ID)
+	o, err := f.ws.As(agent).Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	require.Equal(t, interaction.StateSent, o.State)
-	d, err := f.ws.Emails(ctx, admin, r.ID)
+	d, err := f.ws.As(admin).Emails(ctx, r.ID)
 	require.NoError(t, err)
 	require.Len(t, d, 1)
 	return inbound, r.ID, d[0].MessageID
@@ -56,7 +56,7 @@ func (f *fixture) sentReply(t testing.TB, agent string) (inbound, outbound, mess
 // the email holding it.
 func (f *fixture) findable(t testing.TB, id string, raw []byte) *emailflow.Email {
 	t.Helper()
-	emails, err := f.ws.Emails(context.Background(), admin, id)
+	emails, err := f.ws.As(admin).Emails(context.Background(), id)
 	require.NoError(t, err)
 	for _, e := range emails {
 		if bytes.Equal(e.Raw, raw) {
@@ -70,7 +70,7 @@ func (f *fixture) findable(t testing.TB, id string, raw []byte) *emailflow.Email
 // interactions returns every interaction, as the admin sees them.
 func (f *fixture) interactions(t testing.TB) []*interaction.Interaction {
 	t.Helper()
-	its, err := f.ws.Interactions(context.Background(), admin, emailflow.Query{})
+	its, err := f.ws.As(admin).Interactions(context.Background(), emailflow.Query{})
 	require.NoError(t, err)
 	return its
 }
@@ -78,7 +78,7 @@ func (f *fixture) interactions(t testing.TB) []*interaction.Interaction {
 // eventsOf returns the events of type typ, oldest first.
 func (f *fixture) eventsOf(t testing.TB, typ emailflow.EventType) []emailflow.Event {
 	t.Helper()
-	evs, err := f.ws.Events(context.Background(), admin, 0, 100_000)
+	evs, err := f.ws.As(admin).Events(context.Background(), 0, 100_000)
 	require.NoError(t, err)
 	var out []emailflow.Event
 	for _, e := range evs {
@@ -122,7 +122,7 @@ func TestBounceLinkedToOurEmail(t *testing.T) {
 			f.agent(t, "alice")
 			f.agent(t, "bruno") // ready: nothing must be offered to him
 			f.agent(t, "sophie", emailflow.RoleSupervisor)
-			require.NoError(t, f.ws.SetStatus(ctx, "sophie", emailflow.StatusNotReady))
+			require.NoError(t, f.ws.As("sophie").SetStatus(ctx, emailflow.StatusNotReady))
 			inbound, outbound, msgID := f.sentReply(t, "alice")
 			before := len(f.interactions(t))
 			raw := sample(t, tt.file, msgID)
@@ -139,11 +139,11 @@ func TestBounceLinkedToOurEmail(t *testing.T) {
 			require.NotNil(t, e.Report)
 			assert.True(t, e.Report.Failed())
 			assert.Equal(t, msgID, e.Report.OriginalMessageID)
-			draft, err := f.ws.Emails(ctx, admin, outbound)
+			draft, err := f.ws.As(admin).Emails(ctx, outbound)
 			require.NoError(t, err)
 			assert.Equal(t, draft[0].ID, e.BounceOf, "the report names the reply's email")
 
-			o, err := f.ws.Interaction(ctx, "alice", outbound)
+			o, err := f.ws.As("alice").Interaction(ctx, outbound)
 			require.NoError(t, err)
 			last := o.History[len(o.History)-1]
 			assert.Equal(t, string(interaction.EventBounce), last.Action)
@@ -154,7 +154,7 @@ func TestBounceLinkedToOurEmail(t *testing.T) {
 			assert.Equal(t, "alice", evs[0].Agent, "its author hears of it")
 			assert.Equal(t, outbound, evs[0].InteractionID)
 			assert.Contains(t, evs[0].Detail, tt.status)
-			in, err := f.ws.Interaction(ctx, "alice", inbound)
+			in, err := f.ws.As("alice").Interaction(ctx, inbound)
 			require.NoError(t, err)
 			entry, ok := lastEntry(in, string(emailflow.EventBounced))
 			require.True(t, ok, "the conversation shows the bounce")
@@ -164,14 +164,14 @@ func TestBounceLinkedToOurEmail(t *testing.T) {
 			found, err := f.ws.SearchContacts(ctx, "daemon", contactPage)
 			require.NoError(t, err)
 			assert.Zero(t, found.Total, "no contact for a mailer daemon")
-			st, err := f.ws.QueueStats(ctx, "sophie", "support-fr")
+			st, err := f.ws.As("sophie").QueueStats(ctx, "support-fr")
 			require.NoError(t, err)
 			assert.Equal(t, 1, st.Bounced)
 
 			// The agent mends the address and sends again: the draft is
 			// the reply, not the report.
-			require.NoError(t, f.ws.EditDraft(ctx, "alice", outbound, emailflow.DraftContent{To: draft[0].To, Subject: draft[0].Subject, Text: "Bonjour"}))
-			d, err := f.ws.Draft(ctx, "alice", outbound)
+			require.NoError(t, errOf(f.ws.As("alice").ReplaceDraft(ctx, outbound, emailflow.DraftContent{To: draft[0].To, Subject: draft[0].Subject, Text: "Bonjour"})))
+			d, err := draftEmail(f.ws.As("alice").Draft(ctx, outbound))
 			require.NoError(t, err)
 			assert.Equal(t, emailflow.Outbound, d.Direction)
 
@@ -218,7 +218,7 @@ func TestBounceAfterTheConversationIsDone(t *testing.T) {
 		f.agent(t, "alice")
 		f.agent(t, "sophie", emailflow.RoleSupervisor)
 		inbound, outbound, msgID := f.sentReply(t, "alice")
-		in, err := f.ws.Interaction(ctx, admin, inbound)
+		in, err := f.ws.As(admin).Interaction(ctx, inbound)
 		require.NoError(t, err)
 		require.Equal(t, interaction.StateDone, in.State)
 		raw := sample(t, "gmail-bounce.eml", msgID)
@@ -229,16 +229,16 @@ func TestBounceAfterTheConversationIsDone(t *testing.T) {
 		require.Len(t, evs, 1)
 		assert.Equal(t, "sophie", evs[0].Agent)
 		f.findable(t, outbound, raw)
-		sophies, err := f.ws.Events(ctx, "sophie", 0, 100)
+		sophies, err := f.ws.As("sophie").Events(ctx, 0, 100)
 		require.NoError(t, err)
 		assert.True(t, containsEvent(sophies, emailflow.EventBounced), "the supervisor reads it in their own events")
 	})
 	t.Run("acknowledgement", func(t *testing.T) {
 		f := newFixture(t, &emailflow.Options{AutoAcknowledge: &compose.Template{Text: "Bien reçu."}})
 		f.agent(t, "sophie", emailflow.RoleSupervisor)
-		require.NoError(t, f.ws.SetStatus(ctx, "sophie", emailflow.StatusNotReady))
+		require.NoError(t, f.ws.As("sophie").SetStatus(ctx, emailflow.StatusNotReady))
 		inbound := f.ingest(t, readFile(t, "testdata/french-order.eml"))
-		acks, err := f.ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindOutbound})
+		acks, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{Kind: interaction.KindOutbound})
 		require.NoError(t, err)
 		require.Len(t, acks, 1)
 		sent := f.sender.Sent()
@@ -254,7 +254,7 @@ func TestBounceAfterTheConversationIsDone(t *testing.T) {
 		require.Len(t, evs, 1)
 		assert.Equal(t, "sophie", evs[0].Agent)
 		f.findable(t, acks[0].ID, raw)
-		in, err := f.ws.Interaction(ctx, admin, inbound)
+		in, err := f.ws.As(admin).Interaction(ctx, inbound)
 		require.NoError(t, err)
 		assert.Equal(t, interaction.StateQueued, in.State, "the customer's email still waits")
 		_, ok := lastEntry(in, string(emailflow.EventBounced))
@@ -293,7 +293,7 @@ func TestBounceOfNothingOfOurs(t *testing.T) {
 			e := f.findable(t, it.ID, raw)
 			assert.False(t, e.IsBounce(), "it names none of our emails")
 			require.NotNil(t, e.Report)
-			st, err := f.ws.QueueStats(ctx, "sophie", "postmaster")
+			st, err := f.ws.As("sophie").QueueStats(ctx, "postmaster")
 			require.NoError(t, err)
 			assert.Equal(t, 1, st.Waiting)
 		})
@@ -386,9 +386,9 @@ func TestOutOfOfficeKeptOnTheConversation(t *testing.T) {
 		assert.Equal(t, inbound, it.ID)
 		assert.Equal(t, interaction.StateHandling, it.State)
 		f.findable(t, inbound, raw)
-		r, err := f.ws.Reply(ctx, "alice", inbound)
+		r, err := f.ws.As("alice").Reply(ctx, inbound)
 		require.NoError(t, err)
-		d, err := f.ws.Draft(ctx, "alice", r.ID)
+		d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 		require.NoError(t, err)
 		assert.Equal(t, []string{"CAF3x9-helene-2291@mail.exemple.fr"}, d.InReplyTo, "the reply answers the customer, not the out-of-office")
 	})
@@ -416,7 +416,7 @@ func spamFixture(t *testing.T, extra ...emailflow.Filter) *fixture {
 	f := newFixture(t, &emailflow.Options{Filters: append([]emailflow.Filter{up}, extra...), AutoAcknowledge: &compose.Template{Text: "Bien reçu."}})
 	f.agent(t, "alice")
 	f.agent(t, "sophie", emailflow.RoleSupervisor)
-	require.NoError(t, f.ws.SetStatus(context.Background(), "sophie", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As("sophie").SetStatus(context.Background(), emailflow.StatusNotReady))
 	return f
 }
 
@@ -444,30 +444,30 @@ func TestSpamVerdictFromATrustedRelay(t *testing.T) {
 	evs := f.eventsOf(t, emailflow.EventQuarantined)
 	require.Len(t, evs, 1)
 	assert.Equal(t, "sophie", evs[0].Agent)
-	st, err := f.ws.QueueStats(ctx, "sophie", "support-fr")
+	st, err := f.ws.As("sophie").QueueStats(ctx, "support-fr")
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Quarantined)
 	assert.Zero(t, st.Waiting)
-	list, err := f.ws.ListQuarantine(ctx, "sophie", "support-fr")
+	list, err := f.ws.As("sophie").Quarantine(ctx, "support-fr")
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.Equal(t, it.ID, list[0].ID)
-	_, err = f.ws.ListQuarantine(ctx, "alice", "support-fr")
+	_, err = f.ws.As("alice").Quarantine(ctx, "support-fr")
 	assert.ErrorIs(t, err, emailflow.ErrForbidden, "agents do not review the quarantine")
-	_, err = f.ws.Release(ctx, "alice", it.ID)
+	_, err = f.ws.As("alice").Release(ctx, it.ID)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
-	_, err = f.ws.Pull(ctx, "alice", "support-fr")
+	_, err = f.ws.As("alice").Pull(ctx, "support-fr")
 	assert.Error(t, err, "quarantined mail is not pulled")
 
-	out, err := f.ws.Release(ctx, "sophie", it.ID)
+	out, err := f.ws.As("sophie").Release(ctx, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateOffered, out.State, "routed as other mail")
 	assert.Equal(t, "alice", out.OfferedTo)
 	assert.NotEmpty(t, out.ContactID, "its sender is identified once it is released")
 	assert.Len(t, f.eventsOf(t, emailflow.EventReleased), 1)
-	_, err = f.ws.Release(ctx, "sophie", it.ID)
+	_, err = f.ws.As("sophie").Release(ctx, it.ID)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidTransition)
-	st, err = f.ws.QueueStats(ctx, "sophie", "support-fr")
+	st, err = f.ws.As("sophie").QueueStats(ctx, "support-fr")
 	require.NoError(t, err)
 	assert.Zero(t, st.Quarantined)
 
@@ -476,8 +476,8 @@ func TestSpamVerdictFromATrustedRelay(t *testing.T) {
 	it2, err := f.ws.Ingest(ctx, support, bytes.NewReader(raw2))
 	require.NoError(t, err)
 	require.Equal(t, interaction.StateQuarantined, it2.State)
-	require.NoError(t, f.ws.Delete(ctx, "sophie", it2.ID))
-	gone, err := f.ws.Interaction(ctx, admin, it2.ID)
+	require.NoError(t, f.ws.As("sophie").Delete(ctx, it2.ID))
+	gone, err := f.ws.As(admin).Interaction(ctx, it2.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDeleted, gone.State)
 	f.findable(t, it2.ID, raw2) // deleted by a supervisor's decision, not lost
@@ -505,7 +505,7 @@ func TestSenderLists(t *testing.T) {
 	f := spamFixture(t, quarantineAll)
 	put := func(pattern string, a emailflow.ListAction) {
 		t.Helper()
-		_, err := f.ws.PutSenderRule(ctx, "sophie", emailflow.SenderRule{Pattern: pattern, Action: a, Note: "test"})
+		_, err := f.ws.As("sophie").PutSenderRule(ctx, emailflow.SenderRule{Pattern: pattern, Action: a, Note: "test"})
 		require.NoError(t, err)
 	}
 	put("deals.example.net", emailflow.ListReject)
@@ -541,7 +541,7 @@ func TestSenderLists(t *testing.T) {
 	reason, _ := it.CaseData.Get(emailflow.CaseQuarantine)
 	assert.Equal(t, "strict: everything", reason)
 
-	rules, err := f.ws.SenderRules(ctx, "sophie", 0, 0)
+	rules, err := f.ws.As("sophie").SenderRules(ctx, 0, 0)
 	require.NoError(t, err)
 	var patterns []string
 	for _, r := range rules {
@@ -549,17 +549,17 @@ func TestSenderLists(t *testing.T) {
 		assert.Equal(t, "sophie", r.By)
 	}
 	assert.Equal(t, []string{"boss@deals.example.net", "deals.example.net", "exemple.fr", "spam.exemple.fr"}, patterns)
-	page, err := f.ws.SenderRules(ctx, "sophie", 1, 2)
+	page, err := f.ws.As("sophie").SenderRules(ctx, 1, 2)
 	require.NoError(t, err)
 	require.Len(t, page, 2)
 	assert.Equal(t, "deals.example.net", page[0].Pattern)
 
 	// Edited at run time: the rejected domain is lifted.
-	require.NoError(t, f.ws.DeleteSenderRule(ctx, "sophie", "DEALS.example.net"))
+	require.NoError(t, f.ws.As("sophie").DeleteSenderRule(ctx, "DEALS.example.net"))
 	it, err = f.ws.Ingest(ctx, support, bytes.NewReader(followUpFrom("r5", "promo@deals.example.net", support)))
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQuarantined, it.State)
-	assert.ErrorIs(t, f.ws.DeleteSenderRule(ctx, "sophie", "deals.example.net"), emailflow.ErrNotFound)
+	assert.ErrorIs(t, f.ws.As("sophie").DeleteSenderRule(ctx, "deals.example.net"), emailflow.ErrNotFound)
 
 	for _, bad := range []emailflow.SenderRule{
 		{Pattern: "", Action: emailflow.ListAllow},
@@ -569,16 +569,16 @@ func TestSenderLists(t *testing.T) {
 		{Pattern: "a@b@c.example", Action: emailflow.ListAllow},
 		{Pattern: "x.example", Action: "drop"},
 	} {
-		_, err := f.ws.PutSenderRule(ctx, "sophie", bad)
+		_, err := f.ws.As("sophie").PutSenderRule(ctx, bad)
 		assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "%+v", bad)
 	}
-	_, err = f.ws.PutSenderRule(ctx, "sophie", emailflow.SenderRule{Pattern: "x.example", Action: emailflow.ListAllow, Note: strings.Repeat("n", 1<<20)})
+	_, err = f.ws.As("sophie").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "x.example", Action: emailflow.ListAllow, Note: strings.Repeat("n", 1<<20)})
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
-	_, err = f.ws.PutSenderRule(ctx, "alice", emailflow.SenderRule{Pattern: "x.example", Action: emailflow.ListAllow})
+	_, err = f.ws.As("alice").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "x.example", Action: emailflow.ListAllow})
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
-	_, err = f.ws.SenderRules(ctx, "alice", 0, 0)
+	_, err = f.ws.As("alice").SenderRules(ctx, 0, 0)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
-	rules, err = f.ws.SenderRules(ctx, "sophie", 0, 0)
+	rules, err = f.ws.As("sophie").SenderRules(ctx, 0, 0)
 	require.NoError(t, err)
 	assert.Len(t, rules, 3, "refusals changed nothing")
 }
@@ -631,7 +631,7 @@ func TestAutoReplyFlood(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, &emailflow.Options{AutoAcknowledge: &compose.Template{Text: "Bien reçu."}})
 	f.agent(t, "sophie", emailflow.RoleSupervisor)
-	require.NoError(t, f.ws.SetStatus(ctx, "sophie", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As("sophie").SetStatus(ctx, emailflow.StatusNotReady))
 	states := map[interaction.State]int{}
 	for i := range 100 {
 		raw := []byte(fmt.Sprintf("From: robot@auto.example\r\nTo: support@boutique.example\r\nSubject: Re: ticket %d\r\nMessage-ID: <%d@auto.example>\r\nAuto-Submitted: auto-replied\r\n\r\nI am away.\r\n", i, i))
@@ -643,11 +643,11 @@ func TestAutoReplyFlood(t *testing.T) {
 	}
 	assert.Equal(t, map[interaction.State]int{interaction.StateQueued: emailflow.DefaultAutoMailLimit, interaction.StateQuarantined: 100 - emailflow.DefaultAutoMailLimit}, states)
 	assert.Empty(t, f.sender.Sent(), "automated mail is never acknowledged")
-	st, err := f.ws.QueueStats(ctx, "sophie", "support-fr")
+	st, err := f.ws.As("sophie").QueueStats(ctx, "support-fr")
 	require.NoError(t, err)
 	assert.Equal(t, 100-emailflow.DefaultAutoMailLimit, st.Quarantined)
 	assert.Len(t, f.eventsOf(t, emailflow.EventQuarantined), 100-emailflow.DefaultAutoMailLimit)
-	q, err := f.ws.ListQuarantine(ctx, "sophie", "support-fr")
+	q, err := f.ws.As("sophie").Quarantine(ctx, "support-fr")
 	require.NoError(t, err)
 	require.NotEmpty(t, q)
 	reason, _ := q[0].CaseData.Get(emailflow.CaseQuarantine)
@@ -674,7 +674,7 @@ func TestAutoReplyFlood(t *testing.T) {
 	}
 	require.Equal(t, 100, counted())
 	f.clock.Advance(2 * time.Hour)
-	_, err = f.ws.Tick(ctx)
+	_, err = f.ws.Runner(nil).Tick(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, counted())
 }
@@ -691,7 +691,7 @@ func TestLoopsBroken(t *testing.T) {
 	}
 	sent := f.sender.Sent()
 	assert.Len(t, sent, emailflow.DefaultAckLimit)
-	its, err := f.ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindInbound})
+	its, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	skipped := 0
 	for _, it := range its {

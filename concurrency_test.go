@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/mail"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -64,7 +63,7 @@ func TestConcurrentRouting(t *testing.T) {
 		c := 1 + i%3
 		guard.capacity[id] = c
 		require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"default"}, Capacity: c}))
-		require.NoError(t, ws.SetStatus(ctx, id, emailflow.StatusReady))
+		require.NoError(t, ws.As(id).SetStatus(ctx, emailflow.StatusReady))
 	}
 
 	var wg sync.WaitGroup
@@ -90,7 +89,7 @@ func TestConcurrentRouting(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			for done.Load() < mails && ctx.Err() == nil {
-				offers, err := ws.Interactions(ctx, id, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
+				offers, err := ws.As(id).Interactions(ctx, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
 				if err != nil {
 					t.Error(err)
 					return
@@ -101,16 +100,16 @@ func TestConcurrentRouting(t *testing.T) {
 				}
 				for _, o := range offers {
 					if rng.IntN(5) == 0 {
-						if err := ws.Decline(ctx, id, o.ID, "busy"); err != nil && !errors.Is(err, emailflow.ErrInvalidTransition) {
+						if err := ws.As(id).Decline(ctx, o.ID, "busy"); err != nil && !errors.Is(err, emailflow.ErrInvalidTransition) {
 							t.Error(err)
 						}
 						continue
 					}
-					if _, err := ws.Accept(ctx, id, o.ID); err != nil {
+					if _, err := ws.As(id).Accept(ctx, o.ID); err != nil {
 						t.Error(err)
 						continue
 					}
-					if err := ws.MarkDone(ctx, id, o.ID); err != nil {
+					if err := ws.As(id).MarkDone(ctx, o.ID); err != nil {
 						t.Error(err)
 						continue
 					}
@@ -122,7 +121,7 @@ func TestConcurrentRouting(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, ctx.Err(), "every interaction was handled in time")
 
-	all, err := ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindInbound})
+	all, err := ws.As(admin).Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	require.Len(t, all, mails)
 	assert.Equal(t, int64(mails), done.Load())
@@ -172,26 +171,26 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 		sender := &transport.Sender{}
 		ws, err := emailflow.New(emailflow.Ports{Store: store, Directory: store.Store.(emailflow.Directory), Sender: sender}, &emailflow.Options{
 			Hostname:  "desk.boutique.example",
-			Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: support}, Queue: "support-fr"}},
+			Mailboxes: []emailflow.Mailbox{{Address: support, Name: "Service Client", Queue: "support-fr"}},
 		})
 		require.NoError(t, err)
 		require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"support-fr"}, Capacity: 5}))
-		require.NoError(t, ws.SetStatus(ctx, "bob", emailflow.StatusReady))
+		require.NoError(t, ws.As("bob").SetStatus(ctx, emailflow.StatusReady))
 		it, err := ws.Ingest(ctx, support, bytes.NewReader(readFile(t, "testdata/french-order.eml")))
 		require.NoError(t, err)
-		_, err = ws.Accept(ctx, "bob", it.ID)
+		_, err = ws.As("bob").Accept(ctx, it.ID)
 		require.NoError(t, err)
 		return ws, store, sender, it.ID
 	}
 
 	t.Run("Reply", func(t *testing.T) {
 		ws, store, _, id := setup(t)
-		store.hook = func() { require.NoError(t, ws.AddNote(ctx, "bob", id, "appelée entre-temps")) }
+		store.hook = func() { require.NoError(t, ws.As("bob").AddNote(ctx, id, "appelée entre-temps")) }
 		store.views = 0
-		draft, err := ws.Reply(ctx, "bob", id)
+		draft, err := ws.As("bob").Reply(ctx, id)
 		require.NoError(t, err)
 		assert.Equal(t, 2, store.views, "the reply was built again from the new state")
-		inbound, err := ws.Interaction(ctx, "bob", id)
+		inbound, err := ws.As("bob").Interaction(ctx, id)
 		require.NoError(t, err)
 		require.Len(t, inbound.Notes, 1, "the concurrent note is kept")
 		var replies int
@@ -202,35 +201,35 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 1, replies, "one reply recorded")
-		drafts, err := ws.Interactions(ctx, "bob", emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
+		drafts, err := ws.As("bob").Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
 		require.NoError(t, err)
 		assert.Len(t, drafts, 1, "the stale attempt left no draft")
 	})
 
 	t.Run("ReplyToAnInboundDoneMeanwhile", func(t *testing.T) {
 		ws, store, _, id := setup(t)
-		store.hook = func() { require.NoError(t, ws.MarkDone(ctx, "bob", id)) }
-		_, err := ws.Reply(ctx, "bob", id)
+		store.hook = func() { require.NoError(t, ws.As("bob").MarkDone(ctx, id)) }
+		_, err := ws.As("bob").Reply(ctx, id)
 		assert.ErrorIs(t, err, emailflow.ErrInvalidTransition)
-		inbound, err := ws.Interaction(ctx, "bob", id)
+		inbound, err := ws.As("bob").Interaction(ctx, id)
 		require.NoError(t, err)
 		assert.Equal(t, "complete", inbound.History[len(inbound.History)-1].Action, "no reply recorded after done")
-		drafts, err := ws.Interactions(ctx, "bob", emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
+		drafts, err := ws.As("bob").Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
 		require.NoError(t, err)
 		assert.Empty(t, drafts)
 	})
 
 	t.Run("SendOnceRecipientsWereAddedMeanwhile", func(t *testing.T) {
 		ws, store, sender, id := setup(t)
-		draft, err := ws.Reply(ctx, "bob", id)
+		draft, err := ws.As("bob").Reply(ctx, id)
 		require.NoError(t, err)
-		d, err := ws.Draft(ctx, "bob", draft.ID)
+		d, err := draftEmail(ws.As("bob").Draft(ctx, draft.ID))
 		require.NoError(t, err)
-		require.NoError(t, ws.EditDraft(ctx, "bob", draft.ID, emailflow.DraftContent{Subject: d.Subject, Text: d.Text}))
+		require.NoError(t, errOf(ws.As("bob").ReplaceDraft(ctx, draft.ID, emailflow.DraftContent{Subject: d.Subject, Text: d.Text})))
 		store.hook = func() {
-			require.NoError(t, ws.EditDraft(ctx, "bob", draft.ID, emailflow.DraftContent{To: d.To, Subject: d.Subject, Text: d.Text}))
+			require.NoError(t, errOf(ws.As("bob").ReplaceDraft(ctx, draft.ID, emailflow.DraftContent{To: d.To, Subject: d.Subject, Text: d.Text})))
 		}
-		sent, err := ws.Send(ctx, "bob", draft.ID)
+		sent, err := ws.As("bob").Send(ctx, draft.ID, nil)
 		require.NoError(t, err, "the recipient added meanwhile counts")
 		assert.Equal(t, interaction.StateSent, sent.State)
 		require.Len(t, sender.Sent(), 1)
@@ -239,14 +238,14 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 
 	t.Run("Send", func(t *testing.T) {
 		ws, store, sender, id := setup(t)
-		draft, err := ws.Reply(ctx, "bob", id)
+		draft, err := ws.As("bob").Reply(ctx, id)
 		require.NoError(t, err)
-		d, err := ws.Draft(ctx, "bob", draft.ID)
+		d, err := draftEmail(ws.As("bob").Draft(ctx, draft.ID))
 		require.NoError(t, err)
 		store.hook = func() {
-			require.NoError(t, ws.EditDraft(ctx, "bob", draft.ID, emailflow.DraftContent{To: d.To, Subject: "Re: colis retrouvé", Text: "Bonne nouvelle."}))
+			require.NoError(t, errOf(ws.As("bob").ReplaceDraft(ctx, draft.ID, emailflow.DraftContent{To: d.To, Subject: "Re: colis retrouvé", Text: "Bonne nouvelle."})))
 		}
-		sent, err := ws.Send(ctx, "bob", draft.ID)
+		sent, err := ws.As("bob").Send(ctx, draft.ID, nil)
 		require.NoError(t, err)
 		assert.Equal(t, interaction.StateSent, sent.State)
 		require.Len(t, sender.Sent(), 1, "sent once")

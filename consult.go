@@ -21,7 +21,8 @@ import (
 // The colleague may read the interaction consulted about while the
 // consultation is open; nobody else but the two of them (and supervisors
 // of its queue, the admin) may read the consultation.
-func (w *Workspace) Consult(ctx context.Context, agentID, id string, colleagues []string, question string) ([]*interaction.Interaction, error) {
+func (ac *Actor) Consult(ctx context.Context, id string, colleagues []string, question string) ([]*interaction.Interaction, error) {
+	w, agentID := ac.w, ac.id
 	if len(colleagues) == 0 {
 		return nil, fmt.Errorf("%w: consult needs at least one colleague", ErrInvalidInput)
 	}
@@ -76,12 +77,14 @@ func (w *Workspace) Consult(ctx context.Context, agentID, id string, colleagues 
 }
 
 // Answer sends a colleague's answer to a consultation they accepted: it is
-// added as a note to the interaction consulted about (which stays with its
-// owner) and the consultation is done. Errors: ErrNotFound; ErrForbidden
+// added to the interaction consulted about (which stays with its owner),
+// in Interaction.Answers and as a note, the owner gets an EventAnswered
+// carrying it (Event.Answer), and the consultation is done. Errors: ErrNotFound; ErrForbidden
 // (not the colleague handling it); ErrInvalidTransition (not accepted, or
 // cancelled); ErrInvalidInput (empty answer); ErrTooLarge (an answer over
 // Limits.NoteBytes).
-func (w *Workspace) Answer(ctx context.Context, colleagueID, consultID, answer string) error {
+func (ac *Actor) Answer(ctx context.Context, consultID, answer string) error {
+	w, colleagueID := ac.w, ac.id
 	if strings.TrimSpace(answer) == "" {
 		return fmt.Errorf("%w: the answer is empty", ErrInvalidInput)
 	}
@@ -118,13 +121,16 @@ func (w *Workspace) Answer(ctx context.Context, colleagueID, consultID, answer s
 		if err := parent.AddNote(colleagueID, answer, t.now); err != nil {
 			return err
 		}
+		ans := interaction.Answer{ConsultID: ci.ID, Colleague: colleagueID, Text: answer, At: t.now}
+		parent.AddAnswer(ans)
 		if err := t.UpdateInteraction(ctx, ci); err != nil {
 			return err
 		}
 		if err := t.UpdateInteraction(ctx, parent); err != nil {
 			return err
 		}
-		if err := t.emit(EventAnswered, parent, parent.Owner, colleagueID, answer); err != nil {
+		if err := t.appendEvent(Event{Type: EventAnswered, InteractionID: parent.ID, Agent: parent.Owner, Actor: colleagueID,
+			State: parent.State, At: t.now, Detail: answer, Answer: &ans}); err != nil {
 			return err
 		}
 		return w.freed(t, colleagueID)
@@ -134,7 +140,8 @@ func (w *Workspace) Answer(ctx context.Context, colleagueID, consultID, answer s
 // CancelConsult withdraws a consultation; only the owner of the
 // interaction consulted about may. Errors: ErrNotFound; ErrForbidden;
 // ErrInvalidTransition (already answered or cancelled).
-func (w *Workspace) CancelConsult(ctx context.Context, agentID, consultID string) error {
+func (ac *Actor) CancelConsult(ctx context.Context, consultID string) error {
+	w, agentID := ac.w, ac.id
 	return w.update(ctx, func(t *tx) error {
 		ci, err := w.acting(t, agentID, PrivilegeConsult, consultID)
 		if err != nil {

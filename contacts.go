@@ -108,7 +108,8 @@ type HistoryItem struct {
 // and how many there are: those agentID may see (past interactions, with
 // the history privilege, and their own; see Interaction). Reading it needs
 // the history privilege. Errors: ErrForbidden.
-func (w *Workspace) ContactHistory(ctx context.Context, agentID, contactID string, page contact.Page) ([]HistoryItem, int, error) {
+func (ac *Actor) ContactHistory(ctx context.Context, contactID string, page contact.Page) ([]HistoryItem, int, error) {
+	w, agentID := ac.w, ac.id
 	var items []HistoryItem
 	err := w.view(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, PrivilegeHistory)
@@ -155,7 +156,8 @@ func (w *Workspace) ContactHistory(ctx context.Context, agentID, contactID strin
 // past interaction needs the history privilege; a draft, a consultation or
 // a review is seen only by their parties). Errors: ErrNotFound;
 // ErrForbidden.
-func (w *Workspace) OpenInteraction(ctx context.Context, agentID, id string) (*interaction.Interaction, []*Email, error) {
+func (ac *Actor) OpenInteraction(ctx context.Context, id string) (*interaction.Interaction, []*Email, error) {
+	w, agentID := ac.w, ac.id
 	var it *interaction.Interaction
 	var emails []*Email
 	err := w.read(ctx, agentID, id, func(t *tx, seen *interaction.Interaction) error {

@@ -142,17 +142,17 @@ func TestContactHistory(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	first := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", first)
+	r, err := f.ws.As("alice").Reply(ctx, first)
 	require.NoError(t, err)
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
-	require.NoError(t, f.ws.MarkDone(ctx, "alice", first))
+	require.NoError(t, f.ws.As("alice").MarkDone(ctx, first))
 	f.clock.Advance(time.Hour)
 	second := f.ingest(t, mailFrom("helene.dupre@exemple.fr", "second", "Toujours rien"))
-	it, err := f.ws.Interaction(ctx, admin, first)
+	it, err := f.ws.As(admin).Interaction(ctx, first)
 	require.NoError(t, err)
 
-	items, total, err := f.ws.ContactHistory(ctx, "alice", it.ContactID, contact.Page{})
+	items, total, err := f.ws.As("alice").ContactHistory(ctx, it.ContactID, contact.Page{})
 	require.NoError(t, err)
 	assert.Equal(t, 3, total)
 	require.Len(t, items, 3)
@@ -166,7 +166,7 @@ func TestContactHistory(t *testing.T) {
 	assert.Equal(t, "alice", items[2].Agent)
 	assert.Equal(t, "Commande FR-2291 : colis non reçu", items[2].Subject)
 
-	page, total, err := f.ws.ContactHistory(ctx, "alice", it.ContactID, contact.Page{Offset: 2, Limit: 5})
+	page, total, err := f.ws.As("alice").ContactHistory(ctx, it.ContactID, contact.Page{Offset: 2, Limit: 5})
 	require.NoError(t, err)
 	assert.Equal(t, 3, total)
 	require.Len(t, page, 1)
@@ -174,14 +174,14 @@ func TestContactHistory(t *testing.T) {
 
 	// Opening from the history, and forwarding from it.
 	f.agent(t, "bob")
-	opened, emails, err := f.ws.OpenInteraction(ctx, "bob", first)
+	opened, emails, err := f.ws.As("bob").OpenInteraction(ctx, first)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, opened.State)
 	require.Len(t, emails, 1)
 	assert.Contains(t, emails[0].Text, "Pouvez-vous vérifier")
-	fw, err := f.ws.ForwardFromHistory(ctx, "bob", first, emailflow.ForwardRequest{To: []mail.Address{{Address: "litiges@transport.example"}}, Instructions: "Pour info"})
+	fw, err := f.ws.As("bob").ForwardFromHistory(ctx, first, emailflow.ForwardRequest{To: []mail.Address{{Address: "litiges@transport.example"}}, Instructions: "Pour info"})
 	require.NoError(t, err)
-	_, err = f.ws.Send(ctx, "bob", fw.ID)
+	_, err = f.ws.As("bob").Send(ctx, fw.ID, nil)
 	require.NoError(t, err)
 	out := f.sender.Sent()
 	require.Len(t, out, 2)
@@ -192,13 +192,13 @@ func TestContactHistory(t *testing.T) {
 	g.agent(t, "alice")
 	id := g.handled(t, "alice")
 	g.agent(t, "bob")
-	_, _, err = g.ws.ContactHistory(ctx, "bob", "x", contact.Page{})
+	_, _, err = g.ws.As("bob").ContactHistory(ctx, "x", contact.Page{})
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
-	_, _, err = g.ws.OpenInteraction(ctx, "bob", id)
+	_, _, err = g.ws.As("bob").OpenInteraction(ctx, id)
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
-	_, _, err = g.ws.OpenInteraction(ctx, "alice", id)
+	_, _, err = g.ws.As("alice").OpenInteraction(ctx, id)
 	assert.NoError(t, err, "the owner may")
-	_, err = g.ws.ForwardFromHistory(ctx, "bob", id, emailflow.ForwardRequest{To: []mail.Address{{Address: "a@b.example"}}})
+	_, err = g.ws.As("bob").ForwardFromHistory(ctx, id, emailflow.ForwardRequest{To: []mail.Address{{Address: "a@b.example"}}})
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
 }
 
@@ -225,19 +225,19 @@ func TestCallingTheContact(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	it, err := f.ws.Interaction(ctx, admin, id)
+	it, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 
 	can, err := f.ws.CanCall(ctx, it.ContactID)
 	require.NoError(t, err)
 	assert.False(t, can, "no telephony, no number")
-	_, err = f.ws.Call(ctx, "alice", id, "")
+	_, err = f.ws.As("alice").Call(ctx, id, "")
 	assert.ErrorIs(t, err, emailflow.ErrNoTelephony)
 
 	d := &dialer{}
 	ws, err := emailflow.New(emailflow.Ports{Store: f.store, Sender: f.sender, Clock: f.clock, Dialer: d}, nil)
 	require.NoError(t, err)
-	_, err = ws.Call(ctx, "alice", id, "")
+	_, err = ws.As("alice").Call(ctx, id, "")
 	assert.ErrorIs(t, err, emailflow.ErrNoPhoneNumber)
 	can, err = ws.CanCall(ctx, it.ContactID)
 	require.NoError(t, err)
@@ -252,20 +252,20 @@ func TestCallingTheContact(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, can)
 
-	_, err = ws.Call(ctx, "bob", id, "")
+	_, err = ws.As("bob").Call(ctx, id, "")
 	assert.ErrorIs(t, err, emailflow.ErrForbidden)
-	callID, err := ws.Call(ctx, "alice", id, "")
+	callID, err := ws.As("alice").Call(ctx, id, "")
 	require.NoError(t, err)
 	assert.Equal(t, "call-1", callID)
 	assert.Equal(t, []string{"alice +33 6 12 34 56 78 " + id}, d.calls)
-	it, err = ws.Interaction(ctx, admin, id)
+	it, err = ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	last := it.History[len(it.History)-1]
 	assert.Equal(t, "call", last.Action)
 	assert.Equal(t, "+33 6 12 34 56 78 call-1", last.Detail)
 
 	d.fail = errors.New("line busy")
-	_, err = ws.Call(ctx, "alice", id, "")
+	_, err = ws.As("alice").Call(ctx, id, "")
 	assert.ErrorContains(t, err, "line busy")
 }
 
@@ -273,8 +273,8 @@ func TestNewEmail(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, &emailflow.Options{
 		Mailboxes: []emailflow.Mailbox{
-			{Address: mail.Address{Name: "Service Client", Address: support}, Queue: "support-fr"},
-			{Address: mail.Address{Name: "Facturation", Address: "factures@boutique.example"}, Queue: "billing"},
+			{Address: support, Name: "Service Client", Queue: "support-fr"},
+			{Address: "factures@boutique.example", Name: "Facturation", Queue: "billing"},
 		},
 		Signatures: signatures(map[string]string{"alice": "{{agent.name}}, Service Client"}, map[string]string{"factures@boutique.example": "Le service facturation"}),
 	})
@@ -284,28 +284,28 @@ func TestNewEmail(t *testing.T) {
 	require.NoError(t, err)
 
 	// To the contact's primary address, from the agent's queue mailbox.
-	o, err := f.ws.NewEmail(ctx, "alice", emailflow.NewEmailRequest{ContactID: hel.ID, Subject: "Votre avoir", Text: "Bonjour,"})
+	o, err := f.ws.As("alice").NewEmail(ctx, emailflow.NewEmailRequest{ContactID: hel.ID, Subject: "Votre avoir", Text: "Bonjour,"})
 	require.NoError(t, err)
 	assert.Equal(t, interaction.PurposeNew, o.Purpose)
 	assert.Equal(t, hel.ID, o.ContactID)
-	d, err := f.ws.Draft(ctx, "alice", o.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, o.ID))
 	require.NoError(t, err)
 	assert.Equal(t, []mail.Address{{Name: "Hélène Dupré", Address: "helene.dupre@exemple.fr"}}, d.To)
 	assert.Equal(t, mail.Address{Name: "Service Client", Address: support}, d.From)
 	assert.Equal(t, "Bonjour,\n-- \nAlice, Service Client\n", d.Text)
 
 	// A chosen address of the contact, from an explicit mailbox, during a call.
-	o2, err := f.ws.NewEmail(ctx, "bob", emailflow.NewEmailRequest{ContactID: hel.ID, ContactAddress: "H.Dupre@travail.example", From: "factures@boutique.example", VoiceInteractionID: "voice-77", Subject: "Suite à notre appel"})
+	o2, err := f.ws.As("bob").NewEmail(ctx, emailflow.NewEmailRequest{ContactID: hel.ID, ContactAddress: "H.Dupre@travail.example", From: "factures@boutique.example", VoiceInteractionID: "voice-77", Subject: "Suite à notre appel"})
 	require.NoError(t, err)
 	v, ok := o2.CaseData.Get(emailflow.CaseVoiceInteraction)
 	require.True(t, ok)
 	assert.Equal(t, "voice-77", v)
-	d, err = f.ws.Draft(ctx, "bob", o2.ID)
+	d, err = draftEmail(f.ws.As("bob").Draft(ctx, o2.ID))
 	require.NoError(t, err)
 	assert.Equal(t, "H.Dupre@travail.example", d.To[0].Address)
 	assert.Equal(t, "factures@boutique.example", d.From.Address)
 	assert.Contains(t, d.Text, "Le service facturation")
-	_, err = f.ws.Send(ctx, "bob", o2.ID)
+	_, err = f.ws.As("bob").Send(ctx, o2.ID, nil)
 	require.NoError(t, err)
 	sent, err := compose.Parse(bytes.NewReader(f.sender.Sent()[0].Raw), nil)
 	require.NoError(t, err)
@@ -316,26 +316,26 @@ func TestNewEmail(t *testing.T) {
 	team, total, err := f.ws.SearchTeam(ctx, "BOB", contact.Page{})
 	require.NoError(t, err)
 	require.Equal(t, 1, total)
-	o3, err := f.ws.NewEmail(ctx, "alice", emailflow.NewEmailRequest{AgentID: team[0].ID, Subject: "Dossier FR-2291"})
+	o3, err := f.ws.As("alice").NewEmail(ctx, emailflow.NewEmailRequest{AgentID: team[0].ID, Subject: "Dossier FR-2291"})
 	require.NoError(t, err)
-	d, err = f.ws.Draft(ctx, "alice", o3.ID)
+	d, err = draftEmail(f.ws.As("alice").Draft(ctx, o3.ID))
 	require.NoError(t, err)
 	assert.Equal(t, "bob@boutique.example", d.To[0].Address)
 
 	// Drafts: saved to the drafts workbin, then discarded.
-	require.NoError(t, f.ws.SaveToWorkbin(ctx, "alice", o3.ID))
-	drafts, err := f.ws.Workbin(ctx, "alice", emailflow.WorkbinDrafts)
+	require.NoError(t, f.ws.As("alice").SaveToWorkbin(ctx, o3.ID, emailflow.WorkbinRef{}))
+	drafts, err := f.ws.As("alice").Workbin(ctx, emailflow.WorkbinRef{Bin: emailflow.WorkbinDrafts})
 	require.NoError(t, err)
 	require.Len(t, drafts, 1)
-	assert.ErrorIs(t, f.ws.DiscardDraft(ctx, "bob", o3.ID), emailflow.ErrForbidden)
-	require.NoError(t, f.ws.DiscardDraft(ctx, "alice", o3.ID))
-	drafts, err = f.ws.Workbin(ctx, "alice", emailflow.WorkbinDrafts)
+	assert.ErrorIs(t, f.ws.As("bob").DiscardDraft(ctx, o3.ID), emailflow.ErrForbidden)
+	require.NoError(t, f.ws.As("alice").DiscardDraft(ctx, o3.ID))
+	drafts, err = f.ws.As("alice").Workbin(ctx, emailflow.WorkbinRef{Bin: emailflow.WorkbinDrafts})
 	require.NoError(t, err)
 	assert.Empty(t, drafts)
-	gone, err := f.ws.Interaction(ctx, admin, o3.ID)
+	gone, err := f.ws.As(admin).Interaction(ctx, o3.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDeleted, gone.State)
-	assert.ErrorIs(t, f.ws.DiscardDraft(ctx, "bob", o2.ID), emailflow.ErrInvalidTransition, "a sent email is not a draft")
+	assert.ErrorIs(t, f.ws.As("bob").DiscardDraft(ctx, o2.ID), emailflow.ErrInvalidTransition, "a sent email is not a draft")
 
 	// Refusals.
 	for name, req := range map[string]emailflow.NewEmailRequest{
@@ -345,12 +345,12 @@ func TestNewEmail(t *testing.T) {
 		"header injection":          {ContactID: hel.ID, Subject: "a\r\nBcc: x@y.example"},
 		"NUL in the text":           {ContactID: hel.ID, Subject: "x", Text: "a\x00b"},
 	} {
-		_, err := f.ws.NewEmail(ctx, "alice", req)
+		_, err := f.ws.As("alice").NewEmail(ctx, req)
 		assert.ErrorIs(t, err, emailflow.ErrInvalidInput, name)
 	}
-	_, err = f.ws.NewEmail(ctx, "alice", emailflow.NewEmailRequest{ContactID: "nobody"})
+	_, err = f.ws.As("alice").NewEmail(ctx, emailflow.NewEmailRequest{ContactID: "nobody"})
 	assert.ErrorIs(t, err, emailflow.ErrNotFound)
-	_, err = f.ws.NewEmail(ctx, "alice", emailflow.NewEmailRequest{AgentID: "nobody"})
+	_, err = f.ws.As("alice").NewEmail(ctx, emailflow.NewEmailRequest{AgentID: "nobody"})
 	assert.ErrorIs(t, err, emailflow.ErrNotFound)
 }
 
@@ -372,9 +372,9 @@ func TestSignatureOnReplies(t *testing.T) {
 	f := newFixture(t, &emailflow.Options{Signatures: sigs})
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(d.Text, "\n-- \nService Client\nBoutique\n"), d.Text)
 	assert.Less(t, strings.Index(d.Text, "Boutique"), strings.Index(d.Text, "> Bonjour"), "above the quote")

@@ -16,7 +16,7 @@ import (
 // its declined list.
 func (f *fixture) offeredTo(t testing.TB, id string) (string, []string) {
 	t.Helper()
-	it, err := f.ws.Interaction(context.Background(), admin, id)
+	it, err := f.ws.As(admin).Interaction(context.Background(), id)
 	require.NoError(t, err)
 	if it.State != interaction.StateOffered {
 		return "", it.Declined
@@ -35,7 +35,7 @@ func TestTimeoutDoesNotExcludeTheAgent(t *testing.T) {
 	require.Equal(t, "alice", to)
 
 	f.clock.Advance(10 * time.Second)
-	n, err := f.ws.Tick(ctx)
+	n, err := f.ws.Runner(nil).Tick(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	to, declined := f.offeredTo(t, id)
@@ -45,10 +45,10 @@ func TestTimeoutDoesNotExcludeTheAgent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, emailflow.StatusNotResponding, a.Status)
 
-	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	to, _ = f.offeredTo(t, id)
 	assert.Equal(t, "alice", to, "ready again: offered to her again")
-	_, err = f.ws.Accept(ctx, "alice", id)
+	_, err = f.ws.As("alice").Accept(ctx, id)
 	require.NoError(t, err)
 
 	// With a colleague ready, the mail goes to the colleague first.
@@ -57,11 +57,11 @@ func TestTimeoutDoesNotExcludeTheAgent(t *testing.T) {
 	id = f2.ingest(t, readFile(t, "testdata/french-order.eml"))
 	f2.agent(t, "bob")
 	f2.clock.Advance(10 * time.Second)
-	_, err = f2.ws.Tick(ctx)
+	_, err = f2.ws.Runner(nil).Tick(ctx)
 	require.NoError(t, err)
 	to, _ = f2.offeredTo(t, id)
 	assert.Equal(t, "bob", to)
-	require.NoError(t, f2.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f2.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	to, _ = f2.offeredTo(t, id)
 	assert.Equal(t, "bob", to, "alice, ready again, comes after bob")
 }
@@ -77,34 +77,34 @@ func TestEveryAgentDeclined(t *testing.T) {
 	first, _ := f.offeredTo(t, id)
 	second := map[string]string{"alice": "bob", "bob": "alice"}[first]
 
-	require.NoError(t, f.ws.Decline(ctx, first, id, "pas le temps"))
+	require.NoError(t, f.ws.As(first).Decline(ctx, id, "pas le temps"))
 	to, declined := f.offeredTo(t, id)
 	assert.Equal(t, second, to, "to the one who has not declined it")
 	assert.Equal(t, []string{first}, declined)
 
-	require.NoError(t, f.ws.Decline(ctx, second, id, "non plus"))
+	require.NoError(t, f.ws.As(second).Decline(ctx, id, "non plus"))
 	to, declined = f.offeredTo(t, id)
 	assert.Equal(t, first, to, "both declined: offered again, oldest decline first")
 	assert.Equal(t, []string{second}, declined, "her decline was lifted")
-	it, err := f.ws.Interaction(ctx, admin, id)
+	it, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	lifted := it.History[len(it.History)-2]
 	assert.Equal(t, "decline-lifted", lifted.Action)
 	assert.Equal(t, first, lifted.Detail)
 
-	require.NoError(t, f.ws.Decline(ctx, first, id, "toujours pas"))
+	require.NoError(t, f.ws.As(first).Decline(ctx, id, "toujours pas"))
 	to, declined = f.offeredTo(t, id)
 	assert.Equal(t, second, to, "now the other one's decline is the oldest")
 	assert.Equal(t, []string{first}, declined)
 
 	// The oldest decliner is not ready: the mail waits for her, not for the
 	// one who just declined it.
-	require.NoError(t, f.ws.SetStatus(ctx, first, emailflow.StatusNotReady))
-	require.NoError(t, f.ws.Decline(ctx, second, id, ""))
+	require.NoError(t, f.ws.As(first).SetStatus(ctx, emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As(second).Decline(ctx, id, ""))
 	to, declined = f.offeredTo(t, id)
 	assert.Empty(t, to)
 	assert.Equal(t, []string{second}, declined)
-	require.NoError(t, f.ws.SetStatus(ctx, first, emailflow.StatusReady))
+	require.NoError(t, f.ws.As(first).SetStatus(ctx, emailflow.StatusReady))
 	to, _ = f.offeredTo(t, id)
 	assert.Equal(t, first, to)
 }
@@ -117,9 +117,9 @@ func declinedByAlice(t *testing.T) (*fixture, string) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"support-fr"}}))
-	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As("bob").SetStatus(ctx, emailflow.StatusNotReady))
 	id := f.ingest(t, readFile(t, "testdata/french-order.eml"))
-	require.NoError(t, f.ws.Decline(ctx, "alice", id, "plus tard"))
+	require.NoError(t, f.ws.As("alice").Decline(ctx, id, "plus tard"))
 	to, declined := f.offeredTo(t, id)
 	require.Empty(t, to, "waiting for bob, who has not declined it")
 	require.Equal(t, []string{"alice"}, declined)
@@ -132,8 +132,8 @@ func TestDeclinedMailDoesNotWaitForAgentsWhoLeft(t *testing.T) {
 	ctx := context.Background()
 	f, id := declinedByAlice(t)
 
-	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusLoggedOut))
-	_, err := f.ws.Tick(ctx)
+	require.NoError(t, f.ws.As("bob").SetStatus(ctx, emailflow.StatusLoggedOut))
+	_, err := f.ws.Runner(nil).Tick(ctx)
 	require.NoError(t, err)
 	to, declined := f.offeredTo(t, id)
 	assert.Equal(t, "alice", to, "bob left: alice is offered it again")
@@ -146,7 +146,7 @@ func TestPullAfterDecline(t *testing.T) {
 	ctx := context.Background()
 	f, id := declinedByAlice(t)
 
-	got, err := f.ws.Pull(ctx, "alice", "")
+	got, err := f.ws.As("alice").Pull(ctx, "")
 	require.NoError(t, err)
 	assert.Equal(t, id, got.ID)
 	assert.Equal(t, "alice", got.Owner)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -26,9 +27,9 @@ import (
 func fixtureWith(t *testing.T, s emailflow.Sender, rec *transport.Sender) *fixture {
 	t.Helper()
 	st := memory.New(nil)
-	c := &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	c := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	ws, err := emailflow.New(emailflow.Ports{Store: st, Sender: s, Clock: c}, &emailflow.Options{
-		Hostname: "desk.boutique.example", Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: support}, Queue: "support-fr"}},
+		Hostname: "desk.boutique.example", Mailboxes: []emailflow.Mailbox{{Address: support, Queue: "support-fr"}},
 	})
 	require.NoError(t, err)
 	return &fixture{ws: ws, store: st, sender: rec, clock: c}
@@ -56,18 +57,18 @@ func TestDeliveryRecordedWhenTheCallerGivesUp(t *testing.T) {
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
 	bg := context.Background()
-	r, err := f.ws.Reply(bg, "alice", id)
+	r, err := f.ws.As("alice").Reply(bg, id)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(bg)
 	h.cancel = cancel
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	h.cancel = nil
 
 	f.clock.Advance(time.Hour)
-	_, err = f.ws.DispatchPending(bg)
+	_, err = f.ws.Runner(nil).Dispatch(bg)
 	require.NoError(t, err)
-	o, err := f.ws.Interaction(bg, "alice", r.ID)
+	o, err := f.ws.As("alice").Interaction(bg, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, o.State)
 	assert.Len(t, rec.Sent(), 1, "sent once, not again after the lease")
@@ -104,26 +105,26 @@ func TestLostLeaseDoesNotOverwriteTheOutcome(t *testing.T) {
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
 	bg := context.Background()
-	r, err := f.ws.Reply(bg, "alice", id)
+	r, err := f.ws.As("alice").Reply(bg, id)
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = f.ws.Send(bg, "alice", r.ID)
+		_, _ = f.ws.As("alice").Send(bg, r.ID, nil)
 	}()
 	<-s.started
 	f.clock.Advance(3 * time.Minute) // the first session outlives its lease
-	n, err := f.ws.DispatchPending(bg)
+	n, err := f.ws.Runner(nil).Dispatch(bg)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "another dispatcher delivers it")
 	close(s.release)
 	<-done
 	for i := 0; i < 5; i++ {
 		f.clock.Advance(10 * time.Minute)
-		_, err = f.ws.DispatchPending(bg)
+		_, err = f.ws.Runner(nil).Dispatch(bg)
 		require.NoError(t, err)
 	}
-	o, err := f.ws.Interaction(bg, "alice", r.ID)
+	o, err := f.ws.As("alice").Interaction(bg, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, o.State)
 	assert.Equal(t, 2, s.calls, "the late failure changed nothing: no more sends")
@@ -135,18 +136,18 @@ func TestFailedEmailIsEditedAndSentAgain(t *testing.T) {
 	f := newFixture(t, &emailflow.Options{MaxAttempts: 1})
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
 	f.sender.Fail(errors.New("550 no such user"))
-	o, err := f.ws.Send(ctx, "alice", r.ID)
+	o, err := f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateFailed, o.State)
 
 	f.sender.Fail(nil)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
-	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, emailflow.DraftContent{To: []mail.Address{{Address: "helene.dupre@exemple.fr"}}, Subject: d.Subject, Text: "Corrigé."}))
-	o, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, errOf(f.ws.As("alice").ReplaceDraft(ctx, r.ID, emailflow.DraftContent{To: []mail.Address{{Address: "helene.dupre@exemple.fr"}}, Subject: d.Subject, Text: "Corrigé."})))
+	o, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, o.State)
 	require.Len(t, f.sender.Sent(), 1)
@@ -159,7 +160,7 @@ func TestAcknowledgementThatCannotBeMadeKeepsTheMail(t *testing.T) {
 	it, err := f.ws.Ingest(ctx, support, strings.NewReader("From: anonyme@exemple.fr\r\nSubject: Aide\r\nMessage-ID: <anon@x>\r\n\r\nBonjour\r\n"))
 	require.NoError(t, err, "the customer's mail is taken in all the same")
 	assert.Empty(t, f.sender.Sent())
-	got, err := f.ws.Interaction(ctx, admin, it.ID)
+	got, err := f.ws.As(admin).Interaction(ctx, it.ID)
 	require.NoError(t, err)
 	last := got.History[len(got.History)-1]
 	assert.Equal(t, "ack-skipped", last.Action)
@@ -171,9 +172,9 @@ func TestForgedThreadTokenStartsANewThread(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	victim := f.handled(t, "alice")
-	v, err := f.ws.Interaction(ctx, admin, victim)
+	v, err := f.ws.As(admin).Interaction(ctx, victim)
 	require.NoError(t, err)
-	r, err := f.ws.Reply(ctx, "alice", victim)
+	r, err := f.ws.As("alice").Reply(ctx, victim)
 	require.NoError(t, err)
 
 	// A stranger guesses the id in our Message-IDs.
@@ -199,13 +200,13 @@ func TestTransferAndConsultNeedAnAvailableTarget(t *testing.T) {
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"support-fr"}, Capacity: 1}))
-	assert.ErrorIs(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob"}), emailflow.ErrUnavailable, "logged out")
-	_, err := f.ws.Consult(ctx, "alice", id, []string{"bob"}, "?")
+	assert.ErrorIs(t, f.ws.As("alice").Transfer(ctx, id, emailflow.TransferTarget{Agent: "bob"}), emailflow.ErrUnavailable, "logged out")
+	_, err := f.ws.As("alice").Consult(ctx, id, []string{"bob"}, "?")
 	assert.ErrorIs(t, err, emailflow.ErrUnavailable)
-	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("bob").SetStatus(ctx, emailflow.StatusReady))
 	f.ingest(t, newMail("busy")) // offered to bob, who is then at capacity
-	assert.ErrorIs(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob"}), emailflow.ErrUnavailable, "at capacity")
-	it, err := f.ws.Interaction(ctx, admin, id)
+	assert.ErrorIs(t, f.ws.As("alice").Transfer(ctx, id, emailflow.TransferTarget{Agent: "bob"}), emailflow.ErrUnavailable, "at capacity")
+	it, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateHandling, it.State)
 	assert.Equal(t, "alice", it.Owner)
@@ -232,24 +233,24 @@ func TestPendingTransferKeepsTheSendersPlace(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 1}))
-	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	id := f.handled(t, "alice")
 	f.agent(t, "bob")
-	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusNotReady))
-	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusReady))
-	require.NoError(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Agent: "bob"}))
-	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As("bob").SetStatus(ctx, emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As("bob").SetStatus(ctx, emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").Transfer(ctx, id, emailflow.TransferTarget{Agent: "bob"}))
+	require.NoError(t, f.ws.As("bob").SetStatus(ctx, emailflow.StatusNotReady))
 
 	waiting := f.ingest(t, newMail("meanwhile"))
-	it, err := f.ws.Interaction(ctx, admin, waiting)
+	it, err := f.ws.As(admin).Interaction(ctx, waiting)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, it.State, "alice's place is kept for the transfer")
 
-	require.NoError(t, f.ws.Decline(ctx, "bob", id, "no"))
-	back, err := f.ws.Interaction(ctx, admin, id)
+	require.NoError(t, f.ws.As("bob").Decline(ctx, id, "no"))
+	back, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, "alice", back.Owner)
-	st, err := f.ws.Interactions(ctx, admin, emailflow.Query{OfferedTo: "alice"})
+	st, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{OfferedTo: "alice"})
 	require.NoError(t, err)
 	assert.Empty(t, st, "alice is at capacity, not above it")
 }
@@ -259,20 +260,20 @@ func TestOurOwnEmailEchoedBackCreatesNothing(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
-	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, emailflow.DraftContent{To: d.To, Bcc: []mail.Address{{Address: support}}, Subject: d.Subject, Text: "Bonjour"}))
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, errOf(f.ws.As("alice").ReplaceDraft(ctx, r.ID, emailflow.DraftContent{To: d.To, Bcc: []mail.Address{{Address: support}}, Subject: d.Subject, Text: "Bonjour"})))
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
-	before, err := f.ws.Interactions(ctx, admin, emailflow.Query{})
+	before, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 
 	echo, err := f.ws.Ingest(ctx, support, bytes.NewReader(f.sender.Sent()[0].Raw))
 	require.NoError(t, err)
 	assert.Equal(t, r.ID, echo.ID, "the Bcc copy is our own outbound")
-	after, err := f.ws.Interactions(ctx, admin, emailflow.Query{})
+	after, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	assert.Len(t, after, len(before))
 }
@@ -326,17 +327,17 @@ func TestPermanentRefusalIsNotRetried(t *testing.T) {
 			ctx := context.Background()
 			s := &refusingSender{err: tt.err}
 			logs := &lockedBuffer{}
-			ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: s, Clock: &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}}, &emailflow.Options{
-				Hostname: "desk.boutique.example", Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: support}, Queue: "support-fr"}},
+			ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: s, Clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))}, &emailflow.Options{
+				Hostname: "desk.boutique.example", Mailboxes: []emailflow.Mailbox{{Address: support, Queue: "support-fr"}},
 				Logger: slog.New(slog.NewTextHandler(logs, nil)),
 			})
 			require.NoError(t, err)
 			f := &fixture{ws: ws}
 			f.agent(t, "alice")
 			id := f.handled(t, "alice")
-			r, err := f.ws.Reply(ctx, "alice", id)
+			r, err := f.ws.As("alice").Reply(ctx, id)
 			require.NoError(t, err)
-			o, err := f.ws.Send(ctx, "alice", r.ID)
+			o, err := f.ws.As("alice").Send(ctx, r.ID, nil)
 			require.NoError(t, err)
 			assert.Equal(t, tt.state, o.State)
 			assert.Equal(t, 1, s.calls)
@@ -360,15 +361,15 @@ func TestReplyAllWithoutHTMLSendsNoInlineImages(t *testing.T) {
 		"--r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Voici le colis : <img src=\"cid:colis@example.org\"></p>\r\n" +
 		"--r\r\nContent-Type: image/png\r\nContent-ID: <colis@example.org>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n"
 	id := f.ingest(t, []byte(raw))
-	_, err := f.ws.Accept(ctx, "alice", id)
+	_, err := f.ws.As("alice").Accept(ctx, id)
 	require.NoError(t, err)
-	r, err := f.ws.ReplyAll(ctx, "alice", id)
+	r, err := f.ws.As("alice").ReplyAll(ctx, id)
 	require.NoError(t, err)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 	require.NotEmpty(t, d.Attachments, "the image the quoted HTML shows is carried")
-	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, emailflow.DraftContent{To: d.To, Cc: d.Cc, Subject: d.Subject, Text: "Merci, nous regardons."}))
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, errOf(f.ws.As("alice").ReplaceDraft(ctx, r.ID, emailflow.DraftContent{To: d.To, Cc: d.Cc, Subject: d.Subject, Text: "Merci, nous regardons."})))
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	sent := f.sender.Sent()
 	require.Len(t, sent, 1)

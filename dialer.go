@@ -34,7 +34,8 @@ func (w *Workspace) CanCall(ctx context.Context, contactID string) (bool, error)
 // email's handler calls its customer, not anyone. Errors: ErrNoTelephony;
 // ErrNoPhoneNumber; ErrNotFound; ErrForbidden (not the owner, no call
 // privilege, or a number the contact does not have); the Dialer's error.
-func (w *Workspace) Call(ctx context.Context, agentID, id, number string) (string, error) {
+func (ac *Actor) Call(ctx context.Context, id, number string) (string, error) {
+	w, agentID := ac.w, ac.id
 	if w.dialer == nil {
 		return "", ErrNoTelephony
 	}

@@ -31,7 +31,7 @@ func TestCallDialsOnlyTheContactsNumbers(t *testing.T) {
 			require.NoError(t, err)
 			f.agent(t, "alice")
 			id := f.handled(t, "alice")
-			it, err := ws.Interaction(ctx, "alice", id)
+			it, err := ws.As("alice").Interaction(ctx, id)
 			require.NoError(t, err)
 			c, err := ws.Contact(ctx, it.ContactID)
 			require.NoError(t, err)
@@ -39,11 +39,11 @@ func TestCallDialsOnlyTheContactsNumbers(t *testing.T) {
 			_, err = ws.PutContact(ctx, c)
 			require.NoError(t, err)
 
-			_, err = ws.Call(ctx, "alice", id, "+33140000000")
+			_, err = ws.As("alice").Call(ctx, id, "+33140000000")
 			require.NoError(t, err, "her second number, written otherwise")
-			_, err = ws.Call(ctx, "alice", id, "")
+			_, err = ws.As("alice").Call(ctx, id, "")
 			require.NoError(t, err, "her primary number")
-			_, err = ws.Call(ctx, "alice", id, "+1 900 555 0100")
+			_, err = ws.As("alice").Call(ctx, id, "+1 900 555 0100")
 			if tt.dialAny {
 				require.NoError(t, err)
 				assert.Equal(t, "alice +1 900 555 0100 "+id, d.calls[2])
@@ -51,7 +51,7 @@ func TestCallDialsOnlyTheContactsNumbers(t *testing.T) {
 			}
 			assert.ErrorIs(t, err, emailflow.ErrForbidden, "a number the contact does not have")
 			assert.Len(t, d.calls, 2, "nothing dialed")
-			it, err = ws.Interaction(ctx, "alice", id)
+			it, err = ws.As("alice").Interaction(ctx, id)
 			require.NoError(t, err)
 			assert.Equal(t, "+33 6 12 34 56 78 call-1", it.History[len(it.History)-1].Detail, "no call recorded")
 		})

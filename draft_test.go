@@ -19,9 +19,9 @@ func TestEditDraftRecipientsBodiesAttachments(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 
 	content := emailflow.DraftContent{
@@ -32,27 +32,27 @@ func TestEditDraftRecipientsBodiesAttachments(t *testing.T) {
 		Text:    "Bonjour,\n\nVoici votre bon de retour.",
 		HTML:    "<p>Bonjour,</p><p>Voici votre <b>bon de retour</b>.</p>",
 	}
-	require.NoError(t, f.ws.EditDraft(ctx, "alice", r.ID, content))
+	require.NoError(t, errOf(f.ws.As("alice").ReplaceDraft(ctx, r.ID, content)))
 	// content is still the host's: changing it now changes nothing stored.
 	content.Cc[0].Address, content.Bcc[0].Name = "mallory@evil.example", "Mallory"
-	stored, err := f.ws.Draft(ctx, "alice", r.ID)
+	stored, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 	assert.Equal(t, []mail.Address{{Name: "Marc Dupré", Address: "marc.dupre@exemple.fr"}}, stored.Cc)
 	assert.Equal(t, []mail.Address{{Address: "archive@boutique.example"}}, stored.Bcc)
-	keep, err := f.ws.AddAttachment(ctx, "alice", r.ID, "bon-retour.pdf", "application/pdf", strings.NewReader("%PDF-1.7 retour"))
+	keep, err := f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "bon-retour.pdf", ContentType: "application/pdf", Body: strings.NewReader("%PDF-1.7 retour")})
 	require.NoError(t, err)
-	drop, err := f.ws.AddAttachment(ctx, "alice", r.ID, "mauvais.txt", "", strings.NewReader("oops"))
+	drop, err := f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "mauvais.txt", ContentType: "", Body: strings.NewReader("oops")})
 	require.NoError(t, err)
-	require.NoError(t, f.ws.RemoveAttachment(ctx, "alice", r.ID, drop))
-	assert.ErrorIs(t, f.ws.RemoveAttachment(ctx, "alice", r.ID, drop), emailflow.ErrNotFound)
+	require.NoError(t, errOf(f.ws.As("alice").EditDraft(ctx, r.ID, emailflow.DraftPatch{RemoveAttachments: []string{drop.ID}})))
+	assert.ErrorIs(t, errOf(f.ws.As("alice").EditDraft(ctx, r.ID, emailflow.DraftPatch{RemoveAttachments: []string{drop.ID}})), emailflow.ErrNotFound)
 
-	d, err = f.ws.Draft(ctx, "alice", r.ID)
+	d, err = draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 	require.Len(t, d.Attachments, 1)
-	assert.Equal(t, keep, d.Attachments[0].ID)
+	assert.Equal(t, keep, d.Attachments[0], "AddAttachment returns the attachment as stored")
 	assert.Equal(t, content.Subject, d.Subject)
 
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	sent := f.sender.Sent()
 	require.Len(t, sent, 1)
@@ -75,19 +75,19 @@ func TestAttachmentLimits(t *testing.T) {
 	f := newFixture(t, &emailflow.Options{Parse: &compose.ParseOptions{MaxSize: 1 << 20, MaxAttachments: 2}})
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "big.bin", "", bytes.NewReader(make([]byte, 1<<20+1)))
+	_, err = f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "big.bin", ContentType: "", Body: bytes.NewReader(make([]byte, 1<<20+1))})
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
 	for i := 0; i < 2; i++ {
-		_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "f.txt", "text/plain", strings.NewReader("x"))
+		_, err = f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "f.txt", ContentType: "text/plain", Body: strings.NewReader("x")})
 		require.NoError(t, err)
 	}
-	_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "f.txt", "text/plain", strings.NewReader("x"))
+	_, err = f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "f.txt", ContentType: "text/plain", Body: strings.NewReader("x")})
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
-	_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "a\r\nb.txt", "text/plain", strings.NewReader("x"))
+	_, err = f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "a\r\nb.txt", ContentType: "text/plain", Body: strings.NewReader("x")})
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 	assert.Len(t, d.Attachments, 2)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"github.com/emailflow/emailflow"
@@ -22,14 +21,14 @@ func ExampleUpstreamFilter() {
 		panic(err)
 	}
 	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: &transport.Sender{}}, &emailflow.Options{
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@shop.example"}, Queue: "support"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Queue: "support"}},
 		Filters:   []emailflow.Filter{spam},
 	})
 	if err != nil {
 		panic(err)
 	}
 	_ = ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}})
-	_ = ws.SetStatus(ctx, "ana", emailflow.StatusReady)
+	_ = ws.As("ana").SetStatus(ctx, emailflow.StatusReady)
 	_ = ws.PutAgent(ctx, emailflow.Agent{ID: "sue", Queues: []string{"support"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}})
 
 	raw := "Received: from mx.shop.example ([192.0.2.25]) by desk.shop.example; Mon, 30 Nov 2026 09:00:00 +0000\r\n" +
@@ -39,10 +38,10 @@ func ExampleUpstreamFilter() {
 	reason, _ := it.CaseData.Get(emailflow.CaseQuarantine)
 	fmt.Println(it.State, "-", reason)
 
-	it, _ = ws.Release(ctx, "sue", it.ID) // a false positive
+	it, _ = ws.As("sue").Release(ctx, it.ID) // a false positive
 	fmt.Println(it.State, "to", it.OfferedTo)
 
-	_, _ = ws.PutSenderRule(ctx, "sue", emailflow.SenderRule{Pattern: "deals.example", Action: emailflow.ListReject})
+	_, _ = ws.As("sue").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "deals.example", Action: emailflow.ListReject})
 	_, err = ws.Ingest(ctx, "support@shop.example", strings.NewReader("From: promo@deals.example\r\nSubject: Deals\r\n\r\nBuy.\r\n"))
 	fmt.Println(errors.Is(err, emailflow.ErrRejected))
 	// Output:

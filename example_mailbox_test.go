@@ -3,7 +3,6 @@ package emailflow_test
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"github.com/emailflow/emailflow"
@@ -17,7 +16,7 @@ import (
 func ExampleWorkspace_IngestHeader() {
 	ctx := context.Background()
 	ws, _ := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: &transport.Sender{}}, &emailflow.Options{
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@shop.example"}, Queue: "support"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Queue: "support"}},
 	})
 
 	header := "From: Jo <jo@example.org>\r\nTo: support@shop.example\r\nSubject: Video of the broken parcel\r\n" +

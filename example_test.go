@@ -3,7 +3,6 @@ package emailflow_test
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"github.com/emailflow/emailflow"
@@ -15,30 +14,30 @@ func Example() {
 	ctx := context.Background()
 	sender := &transport.Sender{}
 	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: sender}, &emailflow.Options{
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Support", Address: "support@shop.example"}, Queue: "support"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Name: "Support", Queue: "support"}},
 	})
 	if err != nil {
 		panic(err)
 	}
 	_ = ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}})
-	_ = ws.SetStatus(ctx, "ana", emailflow.StatusReady)
+	_ = ws.As("ana").SetStatus(ctx, emailflow.StatusReady)
 
 	raw := "From: Jo <jo@example.org>\r\nTo: support@shop.example\r\nSubject: Where is my parcel?\r\n" +
 		"Message-ID: <1@example.org>\r\n\r\nHello, order 42 has not arrived.\r\n"
 	it, _ := ws.Ingest(ctx, "support@shop.example", strings.NewReader(raw))
 	fmt.Println(it.State, "to", it.OfferedTo)
 
-	it, _ = ws.Accept(ctx, "ana", it.ID)
+	ana := ws.As("ana") // every action and read names its agent once
+	it, _ = ana.Accept(ctx, it.ID)
 	fmt.Println(it.State, "by", it.Owner)
 
-	reply, _ := ws.Reply(ctx, "ana", it.ID)
-	draft, _ := ws.Draft(ctx, "ana", reply.ID)
-	_ = ws.EditDraft(ctx, "ana", reply.ID, emailflow.DraftContent{To: draft.To, Subject: draft.Subject, Text: "It ships today.\n\n" + draft.Text})
-	reply, _ = ws.Send(ctx, "ana", reply.ID)
-	fmt.Println("reply", reply.State, "to", sender.Sent()[0].To)
+	reply, _ := ana.Reply(ctx, it.ID) // the draft: interaction and email
+	reply, _ = ana.EditDraft(ctx, reply.ID, emailflow.DraftPatch{Text: new("It ships today.\n\n" + reply.Email.Text)})
+	sent, _ := ana.Send(ctx, reply.ID, nil)
+	fmt.Println("reply", sent.Delivery.State, "to", sender.Sent()[0].To)
 
-	_ = ws.MarkDone(ctx, "ana", it.ID)
-	it, _ = ws.Interaction(ctx, "ana", it.ID) // her own: done, it is in the history she may read
+	_ = ana.MarkDone(ctx, it.ID)
+	it, _ = ana.Interaction(ctx, it.ID) // her own: done, it is in the history she may read
 	fmt.Println(it.State)
 	// Output:
 	// offered to ana

@@ -15,7 +15,8 @@ import (
 // Errors: ErrNotFound; ErrForbidden (not the owner, or a read-only key);
 // ErrInvalidInput (empty key); ErrInvalidTransition when it is closed;
 // ErrTooLarge (a key or value over Limits.CaseDataBytes).
-func (w *Workspace) SetCaseData(ctx context.Context, agentID, id, key, value string) error {
+func (ac *Actor) SetCaseData(ctx context.Context, id, key, value string) error {
+	w, agentID := ac.w, ac.id
 	if err := w.checkCaseData(key, value); err != nil {
 		return err
 	}
@@ -28,7 +29,8 @@ func (w *Workspace) SetCaseData(ctx context.Context, agentID, id, key, value str
 // email, or an outbound one being written (a draft). Its history refers to
 // the note rather than copying it. Errors as for SetCaseData;
 // ErrInvalidInput for an empty note; ErrTooLarge over Limits.NoteBytes.
-func (w *Workspace) AddNote(ctx context.Context, agentID, id, text string) error {
+func (ac *Actor) AddNote(ctx context.Context, id, text string) error {
+	w, agentID := ac.w, ac.id
 	if err := w.checkNote("note", text); err != nil {
 		return err
 	}
@@ -45,7 +47,8 @@ func (w *Workspace) AddNote(ctx context.Context, agentID, id, text string) error
 // settle it (and CompleteOnReply close it, DispositionRequired included).
 // Errors as for SetCaseData; ErrInvalidInput for a code not in the list;
 // ErrTooLarge for a code over Limits.CaseDataBytes.
-func (w *Workspace) SetDisposition(ctx context.Context, agentID, id, code string) error {
+func (ac *Actor) SetDisposition(ctx context.Context, id, code string) error {
+	w, agentID := ac.w, ac.id
 	if err := tooLarge("disposition code", code, w.opts.Limits.CaseDataBytes); err != nil {
 		return err
 	}
@@ -82,7 +85,8 @@ func (w *Workspace) change(ctx context.Context, agentID, id string, fn func(*tx,
 // MarkDone closes inbound interaction id. Errors: ErrNotFound; ErrForbidden
 // (not the owner); ErrInvalidTransition (not being handled: already done,
 // parked...); ErrInvalidInput when a disposition is required and missing.
-func (w *Workspace) MarkDone(ctx context.Context, agentID, id string) error {
+func (ac *Actor) MarkDone(ctx context.Context, id string) error {
+	w, agentID := ac.w, ac.id
 	return w.update(ctx, func(t *tx) error {
 		it, err := w.acting(t, agentID, PrivilegeHandle, id)
 		if err != nil {
@@ -115,7 +119,8 @@ func (w *Workspace) MarkDone(ctx context.Context, agentID, id string) error {
 // that owner or a supervisor, and may see it (a supervisor: of its queue).
 // Errors: ErrNotFound; ErrForbidden;
 // ErrInvalidTransition (a state that cannot be deleted: offered, sent...).
-func (w *Workspace) Delete(ctx context.Context, agentID, id string) error {
+func (ac *Actor) Delete(ctx context.Context, id string) error {
+	w, agentID := ac.w, ac.id
 	return w.update(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, PrivilegeDelete)
 		if err != nil {
@@ -185,7 +190,8 @@ func toQueue(it *interaction.Interaction, queue string, now time.Time) {
 // ErrInvalidInput (no target, both targets, or the sender as target);
 // ErrUnavailable (the target agent is not ready or at capacity);
 // ErrTooLarge (a note over Limits.NoteBytes).
-func (w *Workspace) Transfer(ctx context.Context, agentID, id string, to TransferTarget) error {
+func (ac *Actor) Transfer(ctx context.Context, id string, to TransferTarget) error {
+	w, agentID := ac.w, ac.id
 	if err := to.check("transfer"); err != nil {
 		return err
 	}
@@ -257,12 +263,28 @@ const (
 	WorkbinDrafts     = "drafts"      // outbound drafts put aside
 )
 
-// SaveToWorkbin parks interaction id in one of its owner's workbins: an
-// inbound in "in-progress", an outbound draft in "drafts". It stays owned
-// by the agent but no longer counts against their capacity. Errors:
-// ErrNotFound; ErrForbidden; ErrInvalidTransition (not handling / not a
-// draft).
-func (w *Workspace) SaveToWorkbin(ctx context.Context, agentID, id string) error {
+// SaveToWorkbin parks interaction id, which the actor handles (or an
+// outbound draft they write), in workbin to. The zero WorkbinRef is the
+// actor's own personal workbin for its kind: an inbound in "in-progress",
+// an outbound draft in "drafts"; it stays theirs but no longer counts
+// against their capacity. A team workbin (WorkbinRef{Bin: name}, one of
+// Options.TeamWorkbins) takes an inbound away from the agent: any agent
+// may take it from there (TakeFromWorkbin). Errors: ErrNotFound;
+// ErrForbidden (not the owner); ErrInvalidTransition (not handling / not
+// a draft); ErrInvalidInput (another agent's workbin: a supervisor uses
+// Assign; a personal workbin that is not the one for its kind).
+func (ac *Actor) SaveToWorkbin(ctx context.Context, id string, to WorkbinRef) error {
+	if to.team(ac.w) {
+		return ac.w.parkTeam(ctx, ac.id, id, to.Bin)
+	}
+	if to.Owner != "" && to.Owner != ac.id {
+		return fmt.Errorf("%w: an agent parks in their own workbins; moving to %s's is Assign", ErrInvalidInput, to.Owner)
+	}
+	return ac.w.park(ctx, ac.id, id, to.Bin)
+}
+
+// park parks id in its owner's personal workbin for its kind.
+func (w *Workspace) park(ctx context.Context, agentID, id, want string) error {
 	return w.update(ctx, func(t *tx) error {
 		it, err := w.actingOwner(t, agentID, PrivilegeHandle, id)
 		if err != nil {
@@ -271,6 +293,9 @@ func (w *Workspace) SaveToWorkbin(ctx context.Context, agentID, id string) error
 		bin := WorkbinInProgress
 		if it.Kind == interaction.KindOutbound {
 			bin = WorkbinDrafts
+		}
+		if want != "" && want != bin {
+			return fmt.Errorf("%w: a %s interaction is parked in %q, not %q", ErrInvalidInput, it.Kind, bin, want)
 		}
 		if err := it.Fire(ctx, interaction.EventPark, agentID, t.now, bin); err != nil {
 			return err
@@ -290,7 +315,8 @@ func (w *Workspace) SaveToWorkbin(ctx context.Context, agentID, id string) error
 // again: the owner from their personal workbin, or any agent from a team
 // workbin (who then owns it). Errors: ErrNotFound; ErrForbidden (another
 // agent's workbin); ErrInvalidTransition (not parked).
-func (w *Workspace) TakeFromWorkbin(ctx context.Context, agentID, id string) error {
+func (ac *Actor) TakeFromWorkbin(ctx context.Context, id string) error {
+	w, agentID := ac.w, ac.id
 	return w.update(ctx, func(t *tx) error {
 		it, err := w.acting(t, agentID, PrivilegeHandle, id)
 		if err != nil {
@@ -338,11 +364,9 @@ func (w *Workspace) isTeamWorkbin(bin string) bool {
 	return bin != "" && slices.Contains(w.opts.TeamWorkbins, bin)
 }
 
-// SaveToTeamWorkbin parks inbound interaction id, which the agent handles,
-// in team workbin bin (one of Options.TeamWorkbins): it leaves the agent,
-// and any agent may take it from there. Errors: ErrNotFound; ErrForbidden;
-// ErrInvalidTransition (not handling); ErrInvalidInput (unknown workbin).
-func (w *Workspace) SaveToTeamWorkbin(ctx context.Context, agentID, id, bin string) error {
+// parkTeam parks inbound id, which the agent handles, in team workbin
+// bin: it leaves the agent.
+func (w *Workspace) parkTeam(ctx context.Context, agentID, id, bin string) error {
 	if !w.isTeamWorkbin(bin) {
 		return fmt.Errorf("%w: %q is not a team workbin", ErrInvalidInput, bin)
 	}
@@ -365,14 +389,30 @@ func (w *Workspace) SaveToTeamWorkbin(ctx context.Context, agentID, id, bin stri
 	})
 }
 
-// ListWorkbin lists workbin bin: agent owner's personal workbin, or the
-// team workbin bin when owner is empty. Agents list their own and the team
-// workbins; listing another agent's needs the assign privilege
-// (supervisors). Errors: ErrForbidden; ErrInvalidInput (unknown team
-// workbin).
-func (w *Workspace) ListWorkbin(ctx context.Context, actorID, owner, bin string) ([]*interaction.Interaction, error) {
-	if owner == "" && !w.isTeamWorkbin(bin) {
-		return nil, fmt.Errorf("%w: %q is not a team workbin", ErrInvalidInput, bin)
+// WorkbinRef names a workbin: Owner's personal workbin Bin
+// (WorkbinInProgress, WorkbinDrafts), or the team workbin Bin (one of
+// Options.TeamWorkbins), which has no owner. An empty Owner means the
+// acting agent's own personal workbin, unless Bin is a team workbin.
+type WorkbinRef struct {
+	Owner string
+	Bin   string
+}
+
+// team reports whether r names a team workbin of w.
+func (r WorkbinRef) team(w *Workspace) bool { return r.Owner == "" && w.isTeamWorkbin(r.Bin) }
+
+// Workbin lists the interactions parked in workbin bin: the actor's own
+// personal workbin, a team workbin, or another agent's personal workbin,
+// which needs the assign privilege (supervisors). It lists only what the
+// actor may see. Errors: ErrForbidden; ErrInvalidInput (no Bin).
+func (ac *Actor) Workbin(ctx context.Context, bin WorkbinRef) ([]*interaction.Interaction, error) {
+	w, actorID := ac.w, ac.id
+	if bin.Bin == "" {
+		return nil, fmt.Errorf("%w: a workbin needs a name", ErrInvalidInput)
+	}
+	owner := bin.Owner
+	if owner == "" && !bin.team(w) {
+		owner = actorID
 	}
 	var out []*interaction.Interaction
 	err := w.view(ctx, func(t *tx) error {
@@ -384,16 +424,20 @@ func (w *Workspace) ListWorkbin(ctx context.Context, actorID, owner, bin string)
 		if err != nil {
 			return err
 		}
-		found, err := t.FindInteractions(ctx, Query{Workbin: bin, States: []interaction.State{interaction.StateParked}})
+		found, err := t.FindInteractions(ctx, Query{Owner: owner, Workbin: bin.Bin, States: []interaction.State{interaction.StateParked}})
 		if err != nil {
 			return err
 		}
-		for _, it := range found {
-			if it.Owner == owner {
-				out = append(out, it)
+		if owner == "" { // a team workbin: only what nobody owns
+			kept := found[:0]
+			for _, it := range found {
+				if it.Owner == "" {
+					kept = append(kept, it)
+				}
 			}
+			found = kept
 		}
-		out, err = w.visibleOnly(t, a, out)
+		out, err = w.visibleOnly(t, a, found)
 		return err
 	})
 	return out, err
@@ -402,7 +446,8 @@ func (w *Workspace) ListWorkbin(ctx context.Context, actorID, owner, bin string)
 // ListQueue lists the interactions waiting in queue, in routing order. It
 // needs the assign privilege (supervisors) and lists only what the actor
 // may see: a supervisor sees the queues they serve. Errors: ErrForbidden.
-func (w *Workspace) ListQueue(ctx context.Context, actorID, queue string) ([]*interaction.Interaction, error) {
+func (ac *Actor) Queue(ctx context.Context, queue string) ([]*interaction.Interaction, error) {
+	w, actorID := ac.w, ac.id
 	var out []*interaction.Interaction
 	err := w.view(ctx, func(t *tx) error {
 		a, err := w.agent(t, actorID, PrivilegeAssign)
@@ -427,7 +472,8 @@ func (w *Workspace) ListQueue(ctx context.Context, actorID, queue string) ([]*in
 // someone: transfer it instead); ErrInvalidInput (no or two targets);
 // ErrTooLarge (a note over Limits.NoteBytes); ErrNotFound also for a queue
 // no option names and no agent serves.
-func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to TransferTarget) error {
+func (ac *Actor) Assign(ctx context.Context, id string, to TransferTarget) error {
+	w, supervisorID := ac.w, ac.id
 	if err := to.check("assign"); err != nil {
 		return err
 	}
@@ -486,10 +532,4 @@ func (w *Workspace) Assign(ctx context.Context, supervisorID, id string, to Tran
 		}
 		return w.route(t, it)
 	})
-}
-
-// Workbin lists the interactions in agentID's own personal workbin bin.
-// Errors: ErrForbidden (an unknown agent).
-func (w *Workspace) Workbin(ctx context.Context, agentID, bin string) ([]*interaction.Interaction, error) {
-	return w.Interactions(ctx, agentID, Query{Owner: agentID, Workbin: bin, States: []interaction.State{interaction.StateParked}})
 }

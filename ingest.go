@@ -605,7 +605,7 @@ func openInbound(t *tx, thread string) (*interaction.Interaction, error) {
 
 func (w *Workspace) queueFor(mailbox string) string {
 	for _, m := range w.opts.Mailboxes {
-		if strings.EqualFold(m.Address.Address, mailbox) && m.Queue != "" {
+		if strings.EqualFold(m.Address, mailbox) && m.Queue != "" {
 			return m.Queue
 		}
 	}

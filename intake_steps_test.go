@@ -116,15 +116,15 @@ func TestIntakeClassifyOrder(t *testing.T) {
 	ctx := context.Background()
 	f := spamFixture(t)
 	f.agent(t, "bruno")
-	_, err := f.ws.PutSenderRule(ctx, "sophie", emailflow.SenderRule{Pattern: "exemple.fr", Action: emailflow.ListReject})
+	_, err := f.ws.As("sophie").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "exemple.fr", Action: emailflow.ListReject})
 	require.NoError(t, err)
-	_, err = f.ws.PutSenderRule(ctx, "sophie", emailflow.SenderRule{Pattern: "boutique.example", Action: emailflow.ListQuarantine})
+	_, err = f.ws.As("sophie").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "boutique.example", Action: emailflow.ListQuarantine})
 	require.NoError(t, err)
-	require.NoError(t, f.ws.DeleteSenderRule(ctx, "sophie", "exemple.fr"))
+	require.NoError(t, f.ws.As("sophie").DeleteSenderRule(ctx, "exemple.fr"))
 	inbound, outbound, msgID := f.sentReply(t, "alice")
-	_, err = f.ws.PutSenderRule(ctx, "sophie", emailflow.SenderRule{Pattern: "exemple.fr", Action: emailflow.ListReject})
+	_, err = f.ws.As("sophie").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "exemple.fr", Action: emailflow.ListReject})
 	require.NoError(t, err)
-	sent, err := f.ws.Emails(ctx, admin, outbound)
+	sent, err := f.ws.As(admin).Emails(ctx, outbound)
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -162,7 +162,7 @@ func TestIntakeLimitCounts(t *testing.T) {
 	f := newFixture(t, &emailflow.Options{AutoMailLimit: emailflow.RateLimit{Max: 2}})
 	f.agent(t, "alice")
 	f.agent(t, "sophie", emailflow.RoleSupervisor)
-	_, err := f.ws.PutSenderRule(ctx, "sophie", emailflow.SenderRule{Pattern: "partner.example", Action: emailflow.ListAllow})
+	_, err := f.ws.As("sophie").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "partner.example", Action: emailflow.ListAllow})
 	require.NoError(t, err)
 	_, outbound, msgID := f.sentReply(t, "alice")
 	for i := range 5 {
@@ -214,7 +214,7 @@ func TestIntakeClaimOnce(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, []string{outbound, outbound, outbound, outbound}, ids)
-	emails, err := f.ws.Emails(ctx, admin, outbound)
+	emails, err := f.ws.As(admin).Emails(ctx, outbound)
 	require.NoError(t, err)
 	n := 0
 	for _, e := range emails {
@@ -237,11 +237,11 @@ func TestIntakeOnAPlainStore(t *testing.T) {
 		&emailflow.Options{AutoMailLimit: emailflow.RateLimit{Max: 2}})
 	require.NoError(t, err)
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "sup", Queues: []string{"default"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}}))
-	_, err = ws.PutSenderRule(ctx, "sup", emailflow.SenderRule{Pattern: "x.example", Action: emailflow.ListReject})
+	_, err = ws.As("sup").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "x.example", Action: emailflow.ListReject})
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
-	_, err = ws.SenderRules(ctx, "sup", 0, 0)
+	_, err = ws.As("sup").SenderRules(ctx, 0, 0)
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
-	assert.ErrorIs(t, ws.DeleteSenderRule(ctx, "sup", "x.example"), errors.ErrUnsupported)
+	assert.ErrorIs(t, ws.As("sup").DeleteSenderRule(ctx, "x.example"), errors.ErrUnsupported)
 
 	var states []interaction.State
 	for i := range 3 {

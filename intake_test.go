@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -26,26 +27,26 @@ func TestTransferToUnknownQueueRefused(t *testing.T) {
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "sam", Queues: []string{"support-fr", "billing"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}}))
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"billing"}}))
 	id := f.handled(t, "alice")
-	before, err := f.ws.Interaction(ctx, admin, id)
+	before, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 
-	err = f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Queue: "nowhere", Note: "?"})
+	err = f.ws.As("alice").Transfer(ctx, id, emailflow.TransferTarget{Queue: "nowhere", Note: "?"})
 	require.ErrorIs(t, err, emailflow.ErrNotFound)
 	assert.ErrorContains(t, err, `"nowhere"`)
-	after, err := f.ws.Interaction(ctx, admin, id)
+	after, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "a refusal changes nothing")
 
 	// A queue an agent serves (or an option names) is known.
-	require.NoError(t, f.ws.Transfer(ctx, "alice", id, emailflow.TransferTarget{Queue: "billing"}))
-	it, err := f.ws.Interaction(ctx, admin, id)
+	require.NoError(t, f.ws.As("alice").Transfer(ctx, id, emailflow.TransferTarget{Queue: "billing"}))
+	it, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, "billing", it.Queue)
 
 	// A supervisor's Assign refuses it too.
-	require.NoError(t, f.ws.Assign(ctx, "sam", id, emailflow.TransferTarget{Agent: "alice"}))
-	assert.ErrorIs(t, f.ws.Assign(ctx, "sam", id, emailflow.TransferTarget{Queue: "nowhere"}), emailflow.ErrNotFound)
-	it, err = f.ws.Interaction(ctx, admin, id)
+	require.NoError(t, f.ws.As("sam").Assign(ctx, id, emailflow.TransferTarget{Agent: "alice"}))
+	assert.ErrorIs(t, f.ws.As("sam").Assign(ctx, id, emailflow.TransferTarget{Queue: "nowhere"}), emailflow.ErrNotFound)
+	it, err = f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateParked, it.State)
 	assert.Equal(t, "alice", it.Owner)
@@ -55,18 +56,18 @@ func TestBadAttachmentTypeRefusedAtTheEdit(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", f.handled(t, "alice"))
+	r, err := f.ws.As("alice").Reply(ctx, f.handled(t, "alice"))
 	require.NoError(t, err)
 	for _, ct := range []string{"garbage", "text/", "/plain", "application/pdf; name=\"x", "a/b\r\nBcc: x@y.z"} {
-		_, err := f.ws.AddAttachment(ctx, "alice", r.ID, "bon.pdf", ct, strings.NewReader("%PDF"))
+		_, err := f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "bon.pdf", ContentType: ct, Body: strings.NewReader("%PDF")})
 		assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "content type %q", ct)
 	}
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 	assert.Empty(t, d.Attachments, "nothing attached")
-	_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "bon.pdf", "application/pdf", strings.NewReader("%PDF"))
+	_, err = f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "bon.pdf", ContentType: "application/pdf", Body: strings.NewReader("%PDF")})
 	require.NoError(t, err)
-	out, err := f.ws.Send(ctx, "alice", r.ID)
+	out, err := f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err, "what the edit accepted, Send sends")
 	assert.Equal(t, interaction.StateSent, out.State)
 }
@@ -92,13 +93,13 @@ func TestOurMessageIDsAreRandom(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	it, err := f.ws.Interaction(ctx, admin, id)
+	it, err := f.ws.As(admin).Interaction(ctx, id)
 	require.NoError(t, err)
 	seen := map[string]bool{}
 	for range 50 {
-		r, err := f.ws.Reply(ctx, "alice", id)
+		r, err := f.ws.As("alice").Reply(ctx, id)
 		require.NoError(t, err)
-		d, err := f.ws.Draft(ctx, "alice", r.ID)
+		d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 		require.NoError(t, err)
 		mid := d.MessageID
 		assert.False(t, seen[mid], "unique")
@@ -115,11 +116,11 @@ func TestOurMessageIDsAreRandom(t *testing.T) {
 		assert.NoError(t, err, "a valid id: %s", mid)
 	}
 	// And it is the one the email goes out with.
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	sent := f.sender.Sent()
 	m, err := compose.Parse(bytes.NewReader(sent[len(sent)-1].Raw), nil)
@@ -147,11 +148,11 @@ func (s *slowSender) Send(_ context.Context, _ string, _ []string, msg []byte) e
 func TestDeliveryLeaseRenewedDuringALongSend(t *testing.T) {
 	ctx := context.Background()
 	store := memory.New(nil)
-	clk := &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	sender := &slowSender{entered: make(chan struct{}, 4), release: make(chan struct{})}
 	opts := &emailflow.Options{
 		Hostname:      "desk.boutique.example",
-		Mailboxes:     []emailflow.Mailbox{{Address: mail.Address{Address: support}, Queue: "support-fr"}},
+		Mailboxes:     []emailflow.Mailbox{{Address: support, Queue: "support-fr"}},
 		DeliveryLease: 90 * time.Millisecond,
 	}
 	// Two processes on one store: the second dispatches what it finds due.
@@ -160,18 +161,18 @@ func TestDeliveryLeaseRenewedDuringALongSend(t *testing.T) {
 	ws2, err := emailflow.New(emailflow.Ports{Store: store, Sender: sender, Clock: clk}, opts)
 	require.NoError(t, err)
 	require.NoError(t, ws1.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 5}))
-	require.NoError(t, ws1.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, ws1.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	require.NoError(t, ws1.PutAgent(ctx, emailflow.Agent{ID: admin, Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	it, err := ws1.Ingest(ctx, support, bytes.NewReader(readFile(t, "testdata/french-order.eml")))
 	require.NoError(t, err)
-	_, err = ws1.Accept(ctx, "alice", it.ID)
+	_, err = ws1.As("alice").Accept(ctx, it.ID)
 	require.NoError(t, err)
-	r, err := ws1.Reply(ctx, "alice", it.ID)
+	r, err := ws1.As("alice").Reply(ctx, it.ID)
 	require.NoError(t, err)
 
 	sent := make(chan error, 1)
 	go func() {
-		_, err := ws1.Send(ctx, "alice", r.ID)
+		_, err := ws1.As("alice").Send(ctx, r.ID, nil)
 		sent <- err
 	}()
 	<-sender.entered // the Sender has it, and takes its time
@@ -191,14 +192,14 @@ func TestDeliveryLeaseRenewedDuringALongSend(t *testing.T) {
 	clk.Advance(10 * time.Minute)
 	require.Eventually(t, func() bool { return leasedUntil().After(clk.Now()) }, 20*time.Second, 5*time.Millisecond,
 		"the lease is renewed while the Sender works")
-	n, err := ws2.DispatchPending(ctx)
+	n, err := ws2.Runner(nil).Dispatch(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "no other dispatcher takes a delivery under way")
 
 	close(sender.release)
 	require.NoError(t, <-sent)
 	assert.Len(t, sender.sent, 1, "sent once")
-	out, err := ws1.Interaction(ctx, admin, r.ID)
+	out, err := ws1.As(admin).Interaction(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, out.State)
 }

@@ -36,36 +36,36 @@ func TestReplyToAThousandsOfAddressesIsCut(t *testing.T) {
 	ctx := context.Background()
 	for _, reply := range []struct {
 		name  string
-		start func(ws *emailflow.Workspace, ctx context.Context, agent, id string) (*interaction.Interaction, error)
+		start func(a *emailflow.Actor, ctx context.Context, id string) (*emailflow.Draft, error)
 	}{
-		{"Reply", (*emailflow.Workspace).Reply},
-		{"ReplyAll", (*emailflow.Workspace).ReplyAll},
+		{"Reply", (*emailflow.Actor).Reply},
+		{"ReplyAll", (*emailflow.Actor).ReplyAll},
 	} {
 		t.Run(reply.name, func(t *testing.T) {
 			f := newFixture(t, nil)
 			f.agent(t, "alice")
 			id := f.ingest(t, replyToMany(5000))
-			_, err := f.ws.Accept(ctx, "alice", id)
+			_, err := f.ws.As("alice").Accept(ctx, id)
 			require.NoError(t, err)
-			o, err := reply.start(f.ws, ctx, "alice", id)
+			o, err := reply.start(f.ws.As("alice"), ctx, id)
 			require.NoError(t, err)
 
-			d, err := f.ws.Draft(ctx, "alice", o.ID)
+			d, err := draftEmail(f.ws.As("alice").Draft(ctx, o.ID))
 			require.NoError(t, err)
 			assert.Len(t, append(append(d.To, d.Cc...), d.Bcc...), compose.DefaultMaxRecipients)
 			assert.Equal(t, "victim0@target.example", d.To[0].Address)
 			require.Len(t, d.Warnings, 1, "the agent sees the list was cut")
 			assert.Contains(t, d.Warnings[0], "5000 addresses")
-			it, err := f.ws.Interaction(ctx, "alice", o.ID)
+			it, err := f.ws.As("alice").Interaction(ctx, o.ID)
 			require.NoError(t, err)
 			assert.Equal(t, "recipients-cut", it.History[len(it.History)-1].Action)
 
 			// The agent cannot put them back.
 			more := append(d.To, mail.Address{Address: "one-more@target.example"})
-			err = f.ws.EditDraft(ctx, "alice", o.ID, emailflow.DraftContent{To: more, Subject: d.Subject, Text: "x"})
+			_, err = f.ws.As("alice").ReplaceDraft(ctx, o.ID, emailflow.DraftContent{To: more, Subject: d.Subject, Text: "x"})
 			assert.ErrorIs(t, err, emailflow.ErrTooLarge)
 
-			_, err = f.ws.Send(ctx, "alice", o.ID)
+			_, err = f.ws.As("alice").Send(ctx, o.ID, nil)
 			require.NoError(t, err)
 			sent := f.sender.Sent()
 			require.Len(t, sent, 1)
@@ -83,26 +83,26 @@ func TestSendRefusesTooManyRecipients(t *testing.T) {
 	id := f.handled(t, "alice")
 	lax, err := emailflow.New(emailflow.Ports{Store: f.store, Sender: f.sender, Clock: f.clock}, &emailflow.Options{Limits: emailflow.Limits{Recipients: 100}})
 	require.NoError(t, err)
-	o, err := lax.Reply(ctx, "alice", id)
+	o, err := lax.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
 	var to []mail.Address
 	for i := range 60 {
 		to = append(to, mail.Address{Address: fmt.Sprintf("c%d@exemple.fr", i)})
 	}
-	require.NoError(t, lax.EditDraft(ctx, "alice", o.ID, emailflow.DraftContent{To: to, Subject: "Re", Text: "x"}))
+	require.NoError(t, errOf(lax.As("alice").ReplaceDraft(ctx, o.ID, emailflow.DraftContent{To: to, Subject: "Re", Text: "x"})))
 
-	_, err = f.ws.Send(ctx, "alice", o.ID)
+	_, err = f.ws.As("alice").Send(ctx, o.ID, nil)
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
-	_, err = f.ws.SendWith(ctx, "alice", o.ID, emailflow.SendOptions{RequestReview: true})
+	_, err = f.ws.As("alice").Send(ctx, o.ID, &emailflow.SendOptions{RequestReview: true})
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge, "nor into review")
-	it, err := f.ws.Interaction(ctx, "alice", o.ID)
+	it, err := f.ws.As("alice").Interaction(ctx, o.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDraft, it.State)
 	assert.Empty(t, f.sender.Sent())
 
-	_, err = f.ws.NewEmail(ctx, "alice", emailflow.NewEmailRequest{To: to, Subject: "Info"})
+	_, err = f.ws.As("alice").NewEmail(ctx, emailflow.NewEmailRequest{To: to, Subject: "Info"})
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
-	_, err = f.ws.Forward(ctx, "alice", id, emailflow.ForwardRequest{To: to})
+	_, err = f.ws.As("alice").Forward(ctx, id, emailflow.ForwardRequest{To: to})
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
 }
 
@@ -126,27 +126,27 @@ func TestTextLimits(t *testing.T) {
 		name string
 		act  func(f *fixture, inbound, draft string) error
 	}{
-		{"AddNote", func(f *fixture, in, _ string) error { return f.ws.AddNote(ctx, "alice", in, big(11)) }},
-		{"AddNote on a draft", func(f *fixture, _, d string) error { return f.ws.AddNote(ctx, "alice", d, big(11)) }},
-		{"SetCaseData value", func(f *fixture, in, _ string) error { return f.ws.SetCaseData(ctx, "alice", in, "k", big(9)) }},
-		{"SetCaseData key", func(f *fixture, in, _ string) error { return f.ws.SetCaseData(ctx, "alice", in, big(9), "v") }},
-		{"SetDisposition", func(f *fixture, in, _ string) error { return f.ws.SetDisposition(ctx, "alice", in, big(9)) }},
+		{"AddNote", func(f *fixture, in, _ string) error { return f.ws.As("alice").AddNote(ctx, in, big(11)) }},
+		{"AddNote on a draft", func(f *fixture, _, d string) error { return f.ws.As("alice").AddNote(ctx, d, big(11)) }},
+		{"SetCaseData value", func(f *fixture, in, _ string) error { return f.ws.As("alice").SetCaseData(ctx, in, "k", big(9)) }},
+		{"SetCaseData key", func(f *fixture, in, _ string) error { return f.ws.As("alice").SetCaseData(ctx, in, big(9), "v") }},
+		{"SetDisposition", func(f *fixture, in, _ string) error { return f.ws.As("alice").SetDisposition(ctx, in, big(9)) }},
 		{"Transfer note", func(f *fixture, in, _ string) error {
-			return f.ws.Transfer(ctx, "alice", in, emailflow.TransferTarget{Queue: "billing", Note: big(11)})
+			return f.ws.As("alice").Transfer(ctx, in, emailflow.TransferTarget{Queue: "billing", Note: big(11)})
 		}},
 		{"Consult question", func(f *fixture, in, _ string) error {
-			_, err := f.ws.Consult(ctx, "alice", in, []string{"bob"}, big(11))
+			_, err := f.ws.As("alice").Consult(ctx, in, []string{"bob"}, big(11))
 			return err
 		}},
 		{"Forward instructions", func(f *fixture, in, _ string) error {
-			_, err := f.ws.Forward(ctx, "alice", in, emailflow.ForwardRequest{To: []mail.Address{{Address: "a@b.example"}}, Instructions: big(13)})
+			_, err := f.ws.As("alice").Forward(ctx, in, emailflow.ForwardRequest{To: []mail.Address{{Address: "a@b.example"}}, Instructions: big(13)})
 			return err
 		}},
 		{"EditDraft", func(f *fixture, _, d string) error {
-			return f.ws.EditDraft(ctx, "alice", d, emailflow.DraftContent{To: []mail.Address{{Address: "a@b.example"}}, Subject: big(5), Text: big(10), HTML: big(6)})
+			return errOf(f.ws.As("alice").ReplaceDraft(ctx, d, emailflow.DraftContent{To: []mail.Address{{Address: "a@b.example"}}, Subject: big(5), Text: big(10), HTML: big(6)}))
 		}},
 		{"NewEmail", func(f *fixture, _, _ string) error {
-			_, err := f.ws.NewEmail(ctx, "alice", emailflow.NewEmailRequest{To: []mail.Address{{Address: "a@b.example"}}, Text: big(21)})
+			_, err := f.ws.As("alice").NewEmail(ctx, emailflow.NewEmailRequest{To: []mail.Address{{Address: "a@b.example"}}, Text: big(21)})
 			return err
 		}},
 	}
@@ -156,19 +156,19 @@ func TestTextLimits(t *testing.T) {
 			f.agent(t, "alice")
 			in := f.handled(t, "alice")
 			f.agent(t, "bob")
-			d, err := f.ws.Reply(ctx, "alice", in)
+			d, err := f.ws.As("alice").Reply(ctx, in)
 			require.NoError(t, err)
-			before, err := f.ws.Interactions(ctx, admin, emailflow.Query{})
+			before, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{})
 			require.NoError(t, err)
-			draftBefore, err := f.ws.Draft(ctx, "alice", d.ID)
+			draftBefore, err := draftEmail(f.ws.As("alice").Draft(ctx, d.ID))
 			require.NoError(t, err)
 
 			assert.ErrorIs(t, tt.act(f, in, d.ID), emailflow.ErrTooLarge)
 
-			after, err := f.ws.Interactions(ctx, admin, emailflow.Query{})
+			after, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{})
 			require.NoError(t, err)
 			assert.Equal(t, before, after, "nothing changed")
-			draftAfter, err := f.ws.Draft(ctx, "alice", d.ID)
+			draftAfter, err := draftEmail(f.ws.As("alice").Draft(ctx, d.ID))
 			require.NoError(t, err)
 			assert.Equal(t, draftBefore, draftAfter)
 		})
@@ -182,12 +182,12 @@ func TestDefaultLimitsAndNotesStoredOnce(t *testing.T) {
 	f := newFixture(t, nil)
 	f.agent(t, "alice")
 	id := f.handled(t, "alice")
-	assert.ErrorIs(t, f.ws.AddNote(ctx, "alice", id, strings.Repeat("é", emailflow.DefaultNoteBytes/2+1)), emailflow.ErrTooLarge)
-	assert.ErrorIs(t, f.ws.SetCaseData(ctx, "alice", id, "k", strings.Repeat("x", emailflow.DefaultCaseDataBytes+1)), emailflow.ErrTooLarge)
+	assert.ErrorIs(t, f.ws.As("alice").AddNote(ctx, id, strings.Repeat("é", emailflow.DefaultNoteBytes/2+1)), emailflow.ErrTooLarge)
+	assert.ErrorIs(t, f.ws.As("alice").SetCaseData(ctx, id, "k", strings.Repeat("x", emailflow.DefaultCaseDataBytes+1)), emailflow.ErrTooLarge)
 
 	note := strings.Repeat("n", emailflow.DefaultNoteBytes)
-	require.NoError(t, f.ws.AddNote(ctx, "alice", id, note), "a note at the limit is taken")
-	it, err := f.ws.Interaction(ctx, "alice", id)
+	require.NoError(t, f.ws.As("alice").AddNote(ctx, id, note), "a note at the limit is taken")
+	it, err := f.ws.As("alice").Interaction(ctx, id)
 	require.NoError(t, err)
 	require.Len(t, it.Notes, 1)
 	last := it.History[len(it.History)-1]
@@ -209,21 +209,21 @@ func TestReviewAndConsultTextLimits(t *testing.T) {
 	f.agent(t, "alice")
 	in, _, review := f.submitted(t, "Bonjour")
 	f.reviewer(t, "rita")
-	_, err := f.ws.Accept(ctx, "rita", review)
+	_, err := f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
-	_, err = f.ws.Reject(ctx, "rita", review, "tone", strings.Repeat("r", 11))
+	_, err = f.ws.As("rita").Reject(ctx, review, "tone", strings.Repeat("r", 11))
 	assert.ErrorIs(t, err, emailflow.ErrTooLarge)
-	rv, err := f.ws.Interaction(ctx, "rita", review)
+	rv, err := f.ws.As("rita").Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateHandling, rv.State, "not decided")
 
 	f.agent(t, "bob")
-	cs, err := f.ws.Consult(ctx, "alice", in, []string{"bob"}, "Question ?")
+	cs, err := f.ws.As("alice").Consult(ctx, in, []string{"bob"}, "Question ?")
 	require.NoError(t, err)
-	_, err = f.ws.Accept(ctx, "bob", cs[0].ID)
+	_, err = f.ws.As("bob").Accept(ctx, cs[0].ID)
 	require.NoError(t, err)
-	assert.ErrorIs(t, f.ws.Answer(ctx, "bob", cs[0].ID, strings.Repeat("a", 11)), emailflow.ErrTooLarge)
-	c, err := f.ws.Interaction(ctx, "bob", cs[0].ID)
+	assert.ErrorIs(t, f.ws.As("bob").Answer(ctx, cs[0].ID, strings.Repeat("a", 11)), emailflow.ErrTooLarge)
+	c, err := f.ws.As("bob").Interaction(ctx, cs[0].ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateHandling, c.State, "not answered")
 }

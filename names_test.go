@@ -26,9 +26,9 @@ func TestAttachmentNamesAreSafe(t *testing.T) {
 		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nCi-joint.\r\n" +
 		part("../../etc/passwd") + part("invoice_\u202Efdp.exe") + part("a\x1bb.txt") + part("facture.pdf") + "--b--\r\n"
 	id := f.ingest(t, []byte(raw))
-	_, err := f.ws.Accept(ctx, "alice", id)
+	_, err := f.ws.As("alice").Accept(ctx, id)
 	require.NoError(t, err)
-	emails, err := f.ws.Emails(ctx, "alice", id)
+	emails, err := f.ws.As("alice").Emails(ctx, id)
 	require.NoError(t, err)
 	require.Len(t, emails[0].Attachments, 4)
 	type name struct{ safe, original string }
@@ -44,9 +44,9 @@ func TestAttachmentNamesAreSafe(t *testing.T) {
 	}, got)
 
 	// Forwarded, the attachments go out under their safe names.
-	fw, err := f.ws.Forward(ctx, "alice", id, emailflow.ForwardRequest{To: []mail.Address{{Address: "litiges@transport.example"}}})
+	fw, err := f.ws.As("alice").Forward(ctx, id, emailflow.ForwardRequest{To: []mail.Address{{Address: "litiges@transport.example"}}})
 	require.NoError(t, err)
-	_, err = f.ws.Send(ctx, "alice", fw.ID)
+	_, err = f.ws.As("alice").Send(ctx, fw.ID, nil)
 	require.NoError(t, err)
 	sent := string(f.sender.Sent()[0].Raw)
 	assert.Contains(t, sent, `filename=passwd`)
@@ -54,14 +54,14 @@ func TestAttachmentNamesAreSafe(t *testing.T) {
 	assert.NotContains(t, sent, "\u202E")
 
 	// An agent's attachment is named safely too.
-	r, err := f.ws.Reply(ctx, "alice", id)
+	r, err := f.ws.As("alice").Reply(ctx, id)
 	require.NoError(t, err)
-	attID, err := f.ws.AddAttachment(ctx, "alice", r.ID, `..\..\boot.ini`, "text/plain", strings.NewReader("x"))
+	attID, err := f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: `..\..\boot.ini`, ContentType: "text/plain", Body: strings.NewReader("x")})
 	require.NoError(t, err)
-	d, err := f.ws.Draft(ctx, "alice", r.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, r.ID))
 	require.NoError(t, err)
 	for _, a := range d.Attachments {
-		if a.ID == attID {
+		if a.ID == attID.ID {
 			assert.Equal(t, "boot.ini", a.Filename)
 			assert.Equal(t, `..\..\boot.ini`, a.OriginalFilename)
 		}

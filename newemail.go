@@ -88,7 +88,8 @@ const CaseVoiceInteraction = "Voice interaction"
 // address the contact does not have, a From that is not one of our
 // mailboxes, CR/LF in the subject); ErrTooLarge (over Limits.DraftBytes
 // or Limits.Recipients).
-func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRequest) (*interaction.Interaction, error) {
+func (ac *Actor) NewEmail(ctx context.Context, req NewEmailRequest) (*Draft, error) {
+	w, agentID := ac.w, ac.id
 	if err := checkHeaderText("Subject", req.Subject); err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRe
 		}
 		to = append(to, mail.Address{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Address: addr})
 	}
-	var out *interaction.Interaction
+	var out *Draft
 	err := w.update(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, PrivilegeHandle)
 		if err != nil {
@@ -174,16 +175,19 @@ func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRe
 				return err
 			}
 			// The draft was written: link the call on a fresh read of it.
-			if out, err = t.Interaction(ctx, out.ID); err != nil {
+			if out.Interaction, err = t.Interaction(ctx, out.ID); err != nil {
 				return err
 			}
 			out.CaseData.Put(CaseVoiceInteraction, req.VoiceInteractionID, true)
 			out.Record(agentID, "linked-call", t.now, req.VoiceInteractionID)
-			return t.UpdateInteraction(ctx, out)
+			return t.UpdateInteraction(ctx, out.Interaction)
 		}
 		return nil
 	})
-	return out.Clone(), err
+	if err != nil {
+		return nil, err
+	}
+	return out.copy(), nil
 }
 
 // fromMailbox resolves the From of a new email: the requested mailbox,
@@ -191,8 +195,8 @@ func (w *Workspace) NewEmail(ctx context.Context, agentID string, req NewEmailRe
 func (w *Workspace) fromMailbox(a *Agent, requested string) (mail.Address, error) {
 	if requested != "" {
 		for _, m := range w.opts.Mailboxes {
-			if strings.EqualFold(m.Address.Address, requested) {
-				return m.Address, nil
+			if strings.EqualFold(m.Address, requested) {
+				return m.mailAddress(), nil
 			}
 		}
 		return mail.Address{}, fmt.Errorf("%w: %q is not one of our mailboxes", ErrInvalidInput, requested)
@@ -200,20 +204,21 @@ func (w *Workspace) fromMailbox(a *Agent, requested string) (mail.Address, error
 	for _, q := range a.Queues {
 		for _, m := range w.opts.Mailboxes {
 			if m.Queue == q {
-				return m.Address, nil
+				return m.mailAddress(), nil
 			}
 		}
 	}
 	if len(w.opts.Mailboxes) == 0 {
 		return mail.Address{}, fmt.Errorf("%w: no mailbox is configured to send from", ErrInvalidInput)
 	}
-	return w.opts.Mailboxes[0].Address, nil
+	return w.opts.Mailboxes[0].mailAddress(), nil
 }
 
 // DiscardDraft deletes an outbound draft its author no longer wants (from
 // the editor or the drafts workbin). Errors: ErrNotFound; ErrForbidden (not
 // the author); ErrInvalidTransition (in review, queued for delivery, sent).
-func (w *Workspace) DiscardDraft(ctx context.Context, agentID, id string) error {
+func (ac *Actor) DiscardDraft(ctx context.Context, id string) error {
+	w, agentID := ac.w, ac.id
 	return w.update(ctx, func(t *tx) error {
 		o, err := w.actingOwner(t, agentID, PrivilegeHandle, id)
 		if err != nil {
@@ -241,7 +246,8 @@ func (w *Workspace) DiscardDraft(ctx context.Context, agentID, id string) error 
 // history privilege, or an interaction the agent may not see);
 // ErrInvalidInput (recipient, or a draft or consultation to forward);
 // ErrTooLarge (over Limits.InstructionsBytes or Limits.Recipients).
-func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, req ForwardRequest) (*interaction.Interaction, error) {
+func (ac *Actor) ForwardFromHistory(ctx context.Context, id string, req ForwardRequest) (*Draft, error) {
+	w, agentID := ac.w, ac.id
 	if err := w.checkForward(req); err != nil {
 		return nil, err
 	}
@@ -296,7 +302,7 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 		if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, a)); err != nil {
 			return nil, err
 		}
-		var out *interaction.Interaction
+		var out *Draft
 		err = w.update(ctx, func(t *tx) error {
 			a, err := w.agent(t, agentID, PrivilegeForward)
 			if err != nil {
@@ -315,6 +321,9 @@ func (w *Workspace) ForwardFromHistory(ctx context.Context, agentID, id string, 
 		if errors.Is(err, errStale) && attempt < 3 {
 			continue
 		}
-		return out.Clone(), err
+		if err != nil {
+			return nil, err
+		}
+		return out.copy(), nil
 	}
 }

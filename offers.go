@@ -12,7 +12,8 @@ import (
 // to them. Errors: ErrNotFound; ErrForbidden when it is not offered to this
 // agent; ErrInvalidTransition when it is no longer on offer (another accept
 // won, or the offer timed out).
-func (w *Workspace) Accept(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+func (ac *Actor) Accept(ctx context.Context, id string) (*interaction.Interaction, error) {
+	w, agentID := ac.w, ac.id
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
 		it, err := w.acting(t, agentID, PrivilegeHandle, id)
@@ -55,7 +56,8 @@ func (w *Workspace) Accept(ctx context.Context, agentID, id string) (*interactio
 // declined it the longest ago. The agent may still Pull it: that is their
 // own choice. A transfer goes back to the agent who made it. Errors as for
 // Accept.
-func (w *Workspace) Decline(ctx context.Context, agentID, id, reason string) error {
+func (ac *Actor) Decline(ctx context.Context, id, reason string) error {
+	w, agentID := ac.w, ac.id
 	return w.update(ctx, func(t *tx) error {
 		it, err := t.Interaction(ctx, id)
 		if err != nil {
@@ -112,15 +114,8 @@ func (w *Workspace) afterWithdraw(t *tx, it *interaction.Interaction, agent stri
 	return w.freed(t, agent)
 }
 
-// Tick runs the timers due at the clock's now: offers and transfers whose
-// accept timeout ran out go back (to the queue, or to the transferring
-// agent), and an agent who let an offer time out is set to not responding;
-// queued interactions whose sticky preference ran out, or that agents
-// declined, are routed again (the agents who could take them may have
-// changed: see Decline). Once a minute it also deletes the rate counters
-// no limit needs any more (RateLimit). It returns how many offers timed
-// out. Run calls it every second.
-func (w *Workspace) Tick(ctx context.Context) (int, error) {
+// tick runs the timers due at the clock's now (see Runner.Tick).
+func (w *Workspace) tick(ctx context.Context) (int, error) {
 	var due []*interaction.Interaction
 	now := w.clock.Now()
 	claims := false
@@ -283,27 +278,4 @@ func (w *Workspace) notResponding(t *tx, agentID string) error {
 		return err
 	}
 	return t.emitAgent(a.ID, "system", StatusNotResponding)
-}
-
-// Run drives the Workspace's timers and the outbox until ctx is done, and
-// returns ctx's error: every Options.TickInterval it calls Tick (accept
-// timeouts, sticky-routing expiry) and DispatchPending (outbox retries).
-// Errors are logged and retried on the next round. Run one per process;
-// several processes sharing a Store may each run one.
-func (w *Workspace) Run(ctx context.Context) error {
-	tk := time.NewTicker(w.opts.TickInterval)
-	defer tk.Stop()
-	for {
-		if _, err := w.Tick(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("emailflow: timers", "err", err)
-		}
-		if _, err := w.DispatchPending(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("emailflow: outbox", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tk.C:
-		}
-	}
 }

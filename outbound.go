@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/mail"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,13 +21,15 @@ import (
 //
 // Errors: ErrNotFound; ErrForbidden (not the owner); ErrInvalidTransition
 // (the inbound is not being handled, e.g. done).
-func (w *Workspace) Reply(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+func (ac *Actor) Reply(ctx context.Context, id string) (*Draft, error) {
+	w, agentID := ac.w, ac.id
 	return w.respond(ctx, agentID, id, interaction.PurposeReply)
 }
 
 // ReplyAll is Reply addressed also to the original's other To and Cc
 // recipients, less our own mailboxes and duplicates. Errors as for Reply.
-func (w *Workspace) ReplyAll(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+func (ac *Actor) ReplyAll(ctx context.Context, id string) (*Draft, error) {
+	w, agentID := ac.w, ac.id
 	return w.respond(ctx, agentID, id, interaction.PurposeReplyAll)
 }
 
@@ -50,7 +49,8 @@ type ForwardRequest struct {
 // and then Send. Errors as for Reply, plus ErrInvalidInput for a missing or
 // malformed recipient and ErrTooLarge over Limits.InstructionsBytes or
 // Limits.Recipients.
-func (w *Workspace) Forward(ctx context.Context, agentID, id string, req ForwardRequest) (*interaction.Interaction, error) {
+func (ac *Actor) Forward(ctx context.Context, id string, req ForwardRequest) (*Draft, error) {
+	w, agentID := ac.w, ac.id
 	if err := w.checkForward(req); err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (w *Workspace) checkForward(req ForwardRequest) error {
 	return tooLarge("forward instructions", req.Instructions, w.opts.Limits.InstructionsBytes)
 }
 
-func (w *Workspace) respond(ctx context.Context, agentID, id string, p interaction.Purpose) (*interaction.Interaction, error) {
+func (w *Workspace) respond(ctx context.Context, agentID, id string, p interaction.Purpose) (*Draft, error) {
 	return w.startDraft(ctx, agentID, id, PrivilegeHandle, p, func(parent *interaction.Interaction, orig *Email) (*compose.Draft, error) {
 		o := &compose.ReplyOptions{From: w.mailboxAddress(parent.Mailbox), Own: w.ownAddresses(parent.Mailbox), QuoteLanguage: w.opts.QuoteLanguage}
 		if p == interaction.PurposeReplyAll {
@@ -92,7 +92,7 @@ func (w *Workspace) respond(ctx context.Context, agentID, id string, p interacti
 // inbound id. The draft is built (quoting, sanitizing: the costly part)
 // outside any transaction from a snapshot, then stored in one transaction
 // provided the inbound did not change meanwhile; otherwise it starts over.
-func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Privilege, p interaction.Purpose, build func(*interaction.Interaction, *Email) (*compose.Draft, error)) (*interaction.Interaction, error) {
+func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Privilege, p interaction.Purpose, build func(*interaction.Interaction, *Email) (*compose.Draft, error)) (*Draft, error) {
 	for attempt := 0; ; attempt++ {
 		var snap *interaction.Interaction
 		var agent *Agent
@@ -119,7 +119,7 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 		if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, agent)); err != nil {
 			return nil, err
 		}
-		var out *interaction.Interaction
+		var out *Draft
 		// The version seen, kept apart from snap: a failed first try may
 		// have passed snap to the store, which may have bumped it.
 		first, version := true, snap.Version
@@ -148,7 +148,10 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 		if errors.Is(err, errStale) && attempt < 3 {
 			continue
 		}
-		return out.Clone(), err
+		if err != nil {
+			return nil, err
+		}
+		return out.copy(), nil
 	}
 }
 
@@ -185,7 +188,7 @@ func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interac
 // agent) with the draft d. A draft to more than Limits.Recipients addresses
 // (a reply to a customer's long Reply-To) keeps the first ones, with a
 // warning on the email and in the history.
-func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Interaction, p interaction.Purpose, d *compose.Draft) (*interaction.Interaction, error) {
+func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Interaction, p interaction.Purpose, d *compose.Draft) (*Draft, error) {
 	cut := w.cutRecipients(d)
 	o, err := interaction.New(w.ids.NewID(), interaction.KindOutbound, agentID, t.now)
 	if err != nil {
@@ -231,13 +234,13 @@ func (w *Workspace) createDraft(t *tx, agentID string, parent *interaction.Inter
 	if err := t.emit(EventDraft, o, agentID, agentID, string(p)); err != nil {
 		return nil, err
 	}
-	return o, nil
+	return &Draft{Interaction: o, Email: e}, nil
 }
 
 func (w *Workspace) mailboxAddress(mailbox string) mail.Address {
 	for _, m := range w.opts.Mailboxes {
-		if strings.EqualFold(m.Address.Address, mailbox) {
-			return m.Address
+		if strings.EqualFold(m.Address, mailbox) {
+			return m.mailAddress()
 		}
 	}
 	return mail.Address{Address: mailbox}
@@ -247,24 +250,9 @@ func (w *Workspace) ownAddresses(mailbox string) []string {
 	out := make([]string, 0, len(w.opts.Mailboxes)+1)
 	out = append(out, mailbox)
 	for _, m := range w.opts.Mailboxes {
-		out = append(out, m.Address.Address)
+		out = append(out, m.Address)
 	}
 	return out
-}
-
-// Draft returns the current content of outbound interaction id. Only its
-// owner may read it through this call. Errors: ErrNotFound, ErrForbidden.
-func (w *Workspace) Draft(ctx context.Context, agentID, id string) (*Email, error) {
-	var out *Email
-	err := w.view(ctx, func(t *tx) error {
-		o, err := owned(t, agentID, id)
-		if err != nil {
-			return err
-		}
-		out, err = draftEmail(t, o)
-		return err
-	})
-	return out, err
 }
 
 func draftEmail(t *tx, o *interaction.Interaction) (*Email, error) {
@@ -283,148 +271,6 @@ func draftEmail(t *tx, o *interaction.Interaction) (*Email, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: outbound %s has no email", ErrNotFound, o.ID)
-}
-
-// DraftContent is what an agent edits in a draft.
-type DraftContent struct {
-	To, Cc, Bcc []mail.Address
-	Subject     string
-	Text        string
-	HTML        string
-}
-
-// EditDraft replaces the editable content of outbound draft id (an email
-// whose delivery failed for good becomes a draft again). Errors:
-// ErrNotFound; ErrForbidden (not its owner); ErrInvalidTransition (not a
-// draft: sent, in review...); ErrInvalidInput (a malformed address, CR or LF
-// in the subject or a name); ErrTooLarge (over Limits.DraftBytes or
-// Limits.Recipients).
-func (w *Workspace) EditDraft(ctx context.Context, agentID, id string, c DraftContent) error {
-	if err := w.checkDraftContent(c); err != nil {
-		return err
-	}
-	return w.editDraft(ctx, agentID, id, "edit", func(e *Email) error {
-		// Copies: the email is the store's once written, c is the host's.
-		e.To, e.Cc, e.Bcc = slices.Clone(c.To), slices.Clone(c.Cc), slices.Clone(c.Bcc)
-		e.Subject, e.Text, e.HTML = c.Subject, c.Text, c.HTML
-		return nil
-	})
-}
-
-// AddAttachment attaches a file to outbound draft id and returns the
-// attachment's id. The file is named compose.SafeFilename(filename) (the
-// base name only, without bidirectional or invisible characters, bounded);
-// filename is kept in OriginalFilename when it differs. Errors as for
-// EditDraft, plus ErrInvalidInput for a content type that is not a media
-// type ("application/pdf") and ErrTooLarge over the per-message size or
-// attachment count.
-func (w *Workspace) AddAttachment(ctx context.Context, agentID, id, filename, contentType string, r io.Reader) (string, error) {
-	if err := checkHeaderText("filename", filename); err != nil {
-		return "", err
-	}
-	if strings.TrimSpace(filename) == "" {
-		return "", fmt.Errorf("%w: attachment file name is empty", ErrInvalidInput)
-	}
-	if contentType == "" {
-		contentType = "application/octet-stream"
-	}
-	if err := checkHeaderText("content type", contentType); err != nil {
-		return "", err
-	}
-	// What Render would refuse at Send is refused now, while the agent
-	// can still choose another.
-	if mt, _, err := mime.ParseMediaType(contentType); err != nil || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "/") || strings.HasSuffix(mt, "/") {
-		return "", fmt.Errorf("%w: attachment content type %q is not a media type (type/subtype)", ErrInvalidInput, contentType)
-	}
-	limits := w.opts.Parse
-	maxSize, maxCount := int64(compose.DefaultMaxSize), compose.DefaultMaxAttachments
-	if limits != nil && limits.MaxSize > 0 {
-		maxSize = limits.MaxSize
-	}
-	if limits != nil && limits.MaxAttachments > 0 {
-		maxCount = limits.MaxAttachments
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxSize+1))
-	if err != nil {
-		return "", fmt.Errorf("reading attachment: %w", err)
-	}
-	if int64(len(data)) > maxSize {
-		return "", fmt.Errorf("%w: attachment %q is over %d bytes", ErrTooLarge, filename, maxSize)
-	}
-	var attID string
-	err = w.editDraft(ctx, agentID, id, "attach", func(e *Email) error {
-		if len(e.Attachments) >= maxCount {
-			return fmt.Errorf("%w: a draft holds at most %d attachments", ErrTooLarge, maxCount)
-		}
-		var total int64
-		for _, a := range e.Attachments {
-			total += a.Size
-		}
-		if total+int64(len(data)) > maxSize {
-			return fmt.Errorf("%w: attachments would total over %d bytes", ErrTooLarge, maxSize)
-		}
-		attID = w.ids.NewID()
-		var name compose.Attachment
-		name.SetFilename(filename)
-		e.Attachments = append(e.Attachments, Attachment{
-			ID: attID, Filename: name.Filename, OriginalFilename: name.OriginalFilename,
-			ContentType: contentType, Size: int64(len(data)), Data: data,
-		})
-		return nil
-	})
-	return attID, err
-}
-
-// RemoveAttachment removes attachment attID from outbound draft id.
-// Errors as for EditDraft; ErrNotFound for an unknown attachment.
-func (w *Workspace) RemoveAttachment(ctx context.Context, agentID, id, attID string) error {
-	return w.editDraft(ctx, agentID, id, "detach", func(e *Email) error {
-		for i, a := range e.Attachments {
-			if a.ID == attID {
-				e.Attachments = append(e.Attachments[:i:i], e.Attachments[i+1:]...)
-				return nil
-			}
-		}
-		return fmt.Errorf("%w: draft %s has no attachment %s", ErrNotFound, id, attID)
-	})
-}
-
-// editDraft applies change to the draft email of outbound id, owned by
-// agent and in an editable state (draft, or rejected by a reviewer).
-func (w *Workspace) editDraft(ctx context.Context, agentID, id, action string, change func(*Email) error) error {
-	return w.update(ctx, func(t *tx) error {
-		o, err := owned(t, agentID, id)
-		if err != nil {
-			return err
-		}
-		if o.State == interaction.StateFailed {
-			// A delivery that failed for good comes back to be corrected
-			// and sent again.
-			if err := o.Fire(ctx, interaction.EventEdit, agentID, t.now, ""); err != nil {
-				return err
-			}
-		}
-		if o.State != interaction.StateDraft && o.State != interaction.StateRejected {
-			return fmt.Errorf("%w: outbound %s is %s; only a draft can be edited", ErrInvalidTransition, id, o.State)
-		}
-		e, err := draftEmail(t, o)
-		if err != nil {
-			return err
-		}
-		if err := change(e); err != nil {
-			return err
-		}
-		e.UpdatedAt = t.now
-		if err := t.PutEmail(ctx, e); err != nil {
-			return err
-		}
-		o.Subject = e.Subject
-		o.Record(agentID, action, t.now, "")
-		if err := t.UpdateInteraction(ctx, o); err != nil {
-			return err
-		}
-		return t.emit(EventDraft, o, agentID, agentID, action)
-	})
 }
 
 // checkHeaderText refuses CR, LF and other control characters in a value

@@ -62,7 +62,8 @@ func (w *Workspace) quarantine(t *tx, in *intake, email *Email) (*interaction.In
 // ListQuarantine returns, for agentID, the quarantined mail of queue they
 // may see, in routing order. It needs PrivilegeFilter. Errors:
 // ErrForbidden.
-func (w *Workspace) ListQuarantine(ctx context.Context, agentID, queue string) ([]*interaction.Interaction, error) {
+func (ac *Actor) Quarantine(ctx context.Context, queue string) ([]*interaction.Interaction, error) {
+	w, agentID := ac.w, ac.id
 	var out []*interaction.Interaction
 	err := w.view(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, PrivilegeFilter)
@@ -85,7 +86,8 @@ func (w *Workspace) ListQuarantine(ctx context.Context, agentID, queue string) (
 // is not quarantined). It is not acknowledged. It needs PrivilegeFilter
 // and that the agent may see it (a supervisor of its queue). Errors:
 // ErrNotFound; ErrForbidden; ErrInvalidTransition (not quarantined).
-func (w *Workspace) Release(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
+func (ac *Actor) Release(ctx context.Context, id string) (*interaction.Interaction, error) {
+	w, agentID := ac.w, ac.id
 	// The sender is identified before the write: the Directory may be a
 	// remote CRM.
 	var email *Email

@@ -32,7 +32,8 @@ type QueueStats struct {
 // offered interactions, the oldest wait, how many wait beyond the service
 // level target, the available agents, the quarantined mail and the
 // bounced emails. It needs the assign privilege. Errors: ErrForbidden.
-func (w *Workspace) QueueStats(ctx context.Context, actorID, queue string) (QueueStats, error) {
+func (ac *Actor) QueueStats(ctx context.Context, queue string) (QueueStats, error) {
+	w, actorID := ac.w, ac.id
 	st := QueueStats{Queue: queue, ServiceLevel: w.queue(queue).ServiceLevel}
 	err := w.view(ctx, func(t *tx) error {
 		if _, err := w.agent(t, actorID, PrivilegeAssign); err != nil {

@@ -55,13 +55,22 @@ func (w *Workspace) takeResourceAnswer(t *tx, p *placement, email *Email) (*inte
 	return parent, t.emit(EventResourceAnswer, parent, owner, "system", email.ID)
 }
 
-// QuoteResourceAnswer quotes external resource answer emailID (see
-// Email.ForwardID) at the top of outbound draft id, which answers the
-// inbound holding it: the agent writes above it, and the customer's quoted
-// email stays below. Errors: ErrNotFound (no such draft, or emailID is not
-// a resource answer on the inbound the draft answers); ErrForbidden (not
-// the draft's owner); ErrInvalidTransition (not a draft).
-func (w *Workspace) QuoteResourceAnswer(ctx context.Context, agentID, id, emailID string) error {
+// ResourceAnswerRef names an external resource's answer (an email with
+// Email.ForwardID set) and the draft to quote it in.
+type ResourceAnswerRef struct {
+	Draft string // the outbound draft's interaction id
+	Email string // the answer's email id
+}
+
+// QuoteResourceAnswer quotes the external resource's answer r.Email at the
+// top of outbound draft r.Draft, which answers the inbound holding it: the
+// agent writes above it, and the customer's quoted email stays below. It
+// returns the draft as it now is. Errors: ErrNotFound (no such draft, or
+// the email is not a resource answer on the inbound the draft answers);
+// ErrForbidden (not the draft's owner); ErrInvalidTransition (not a
+// draft).
+func (ac *Actor) QuoteResourceAnswer(ctx context.Context, r ResourceAnswerRef) (*Draft, error) {
+	w, agentID, id, emailID := ac.w, ac.id, r.Draft, r.Email
 	var answer *Email
 	err := w.view(ctx, func(t *tx) error {
 		o, err := owned(t, agentID, id)
@@ -79,11 +88,11 @@ func (w *Workspace) QuoteResourceAnswer(ctx context.Context, agentID, id, emailI
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Quoted as a reply quotes: "On <date>, <resource> wrote:" and the text.
 	q := compose.Reply(emailMessage(answer), &compose.ReplyOptions{QuoteLanguage: w.opts.QuoteLanguage})
-	return w.editDraft(ctx, agentID, id, "quote-resource-answer", func(e *Email) error {
+	return w.editDraft(ctx, agentID, id, "quote-resource-answer", func(_ *tx, _ *interaction.Interaction, e *Email) error {
 		d := &compose.Draft{Text: e.Text, HTML: e.HTML}
 		d.Prepend(q.Text+"\n", q.HTML)
 		e.Text, e.HTML = d.Text, d.HTML

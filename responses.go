@@ -11,20 +11,29 @@ import (
 	"github.com/emailflow/emailflow/interaction"
 )
 
-// InsertResponse puts standard response templateID (from
-// Options.Responses) into outbound draft id, above the quoted message, with
+// ResponseRef names a standard response (of Options.Responses) and the
+// draft to insert it into.
+type ResponseRef struct {
+	Draft    string // the outbound draft's interaction id
+	Response string // the standard response's id
+}
+
+// InsertResponse puts standard response r.Response into outbound draft
+// r.Draft, above the quoted message, with
 // its field codes filled from the interaction (contact names, agent name,
 // interaction id, subject, case data of the email it answers). Errors:
 // ErrNotFound (no such response); ErrForbidden; ErrInvalidTransition (not a
 // draft); ErrInvalidInput naming a field code without a value; ErrTooLarge
-// when the draft would be over Limits.DraftBytes.
-func (w *Workspace) InsertResponse(ctx context.Context, agentID, id, templateID string) error {
+// when the draft would be over Limits.DraftBytes. It returns the draft as
+// it now is.
+func (ac *Actor) InsertResponse(ctx context.Context, r ResponseRef) (*Draft, error) {
+	w, agentID, id := ac.w, ac.id, r.Draft
 	if w.opts.Responses == nil {
-		return fmt.Errorf("%w: no standard responses are configured", ErrNotFound)
+		return nil, fmt.Errorf("%w: no standard responses are configured", ErrNotFound)
 	}
-	tmpl, ok := w.opts.Responses.Get(templateID)
+	tmpl, ok := w.opts.Responses.Get(r.Response)
 	if !ok {
-		return fmt.Errorf("%w: no standard response %q", ErrNotFound, templateID)
+		return nil, fmt.Errorf("%w: no standard response %q", ErrNotFound, r.Response)
 	}
 	// Read what the fields need, then fill them outside the transaction:
 	// the contact comes from the Directory, which may be a remote CRM.
@@ -46,7 +55,7 @@ func (w *Workspace) InsertResponse(ctx context.Context, agentID, id, templateID 
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f := w.fields(ctx, o, a)
 	if parent != nil {
@@ -56,7 +65,7 @@ func (w *Workspace) InsertResponse(ctx context.Context, agentID, id, templateID 
 			}
 		}
 	}
-	return w.editDraft(ctx, agentID, id, "response", func(e *Email) error {
+	return w.editDraft(ctx, agentID, id, "response", func(_ *tx, _ *interaction.Interaction, e *Email) error {
 		d := &compose.Draft{Subject: e.Subject, Text: e.Text, HTML: e.HTML}
 		if err := tmpl.Apply(d, f); err != nil {
 			return domainErr(err)
@@ -123,11 +132,12 @@ func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *com
 		parent.Record("system", "ack-skipped", t.now, err.Error())
 		return nil, parent, t.UpdateInteraction(t.ctx, parent)
 	}
-	o, err := w.createDraft(t, "system", parent, interaction.PurposeAutoReply, d)
+	created, err := w.createDraft(t, "system", parent, interaction.PurposeAutoReply, d)
 	if err != nil {
 		return nil, nil, err
 	}
-	if o, err = t.Interaction(t.ctx, o.ID); err != nil {
+	o, err := t.Interaction(t.ctx, created.ID)
+	if err != nil {
 		return nil, nil, err
 	}
 	e, err := draftEmail(t, o)

@@ -36,11 +36,11 @@ func TestDeliveryBackoffSchedule(t *testing.T) {
 			f := newFixture(t, &opts)
 			f.agent(t, "alice")
 			id := f.handled(t, "alice")
-			r, err := f.ws.Reply(ctx, "alice", id)
+			r, err := f.ws.As("alice").Reply(ctx, id)
 			require.NoError(t, err)
 			f.sender.Fail(errors.New("421 try again later"))
 			start := f.clock.Now()
-			_, err = f.ws.Send(ctx, "alice", r.ID)
+			_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 			require.NoError(t, err)
 
 			// Step the clock in quarters of the first backoff, well past the
@@ -54,7 +54,7 @@ func TestDeliveryBackoffSchedule(t *testing.T) {
 			require.Equal(t, 1, len(f.sender.Attempts()), "tried once at Send")
 			for f.clock.Now().Sub(start) < 2*last+8*step {
 				f.clock.Advance(step)
-				n, err := f.ws.DispatchPending(ctx)
+				n, err := f.ws.Runner(nil).Dispatch(ctx)
 				require.NoError(t, err)
 				assert.Zero(t, n, "nothing was delivered")
 				for len(got) < len(f.sender.Attempts()) {
@@ -70,7 +70,7 @@ func TestDeliveryBackoffSchedule(t *testing.T) {
 				assert.EqualError(t, a.Err, "421 try again later")
 			}
 			assert.Empty(t, f.sender.Sent())
-			o, err := f.ws.Interaction(ctx, admin, r.ID)
+			o, err := f.ws.As(admin).Interaction(ctx, r.ID)
 			require.NoError(t, err)
 			assert.Equal(t, interaction.StateFailed, o.State, "back to its agent")
 			assert.Equal(t, "alice", o.Owner)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"slices"
 	"time"
 
 	"github.com/emailflow/emailflow/interaction"
@@ -23,18 +22,13 @@ const CaseQAStatus = "QA status"
 // Options.ReviewQueue is empty.
 const DefaultReviewQueue = "review"
 
-// SendOptions change how SendWith sends.
+// SendOptions change how Send sends; the zero value (or nil) sends as the
+// review policy says.
 type SendOptions struct {
 	// RequestReview asks for a reviewer's approval before the email goes
 	// out. The review policy decides (qa.OnRequest honours the request;
 	// it is the default policy).
 	RequestReview bool
-}
-
-// SendWith is Send with options: with RequestReview the author asks for a
-// review of the email. Errors as for Send.
-func (w *Workspace) SendWith(ctx context.Context, agentID, id string, so SendOptions) (*interaction.Interaction, error) {
-	return w.send(ctx, agentID, id, so)
 }
 
 func (w *Workspace) reviewQueue() string {
@@ -274,7 +268,8 @@ func qaErr(err error) error {
 // or already decided or withdrawn); ErrConflict (the email's content is
 // not the version under review: nothing is sent); ErrInvalidInput (not a
 // review, no recipient, or content Render refuses).
-func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*interaction.Interaction, error) {
+func (ac *Actor) Approve(ctx context.Context, reviewID string) (*interaction.Interaction, error) {
+	w, reviewerID := ac.w, ac.id
 	var out *interaction.Interaction
 	var item *OutboxItem
 	err := w.update(ctx, func(t *tx) error {
@@ -297,7 +292,9 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 		if item, err = w.queueForDelivery(t, o, e, interaction.EventApprove, reviewerID, nil); err != nil {
 			return err
 		}
-		if err := t.emit(EventApproved, o, o.Owner, reviewerID, detail); err != nil {
+		rc := r.Clone()
+		if err := t.appendEvent(Event{Type: EventApproved, InteractionID: o.ID, Agent: o.Owner, Actor: reviewerID,
+			State: o.State, At: t.now, Detail: detail, Review: &rc}); err != nil {
 			return err
 		}
 		parent, err := parentOf(t, o)
@@ -337,7 +334,8 @@ func (w *Workspace) Approve(ctx context.Context, reviewerID, reviewID string) (*
 // Errors: ErrNotFound; ErrForbidden and ErrInvalidTransition as for
 // Approve; ErrInvalidInput (not a review, a reason not in the list, no
 // remarks); ErrTooLarge (remarks over Limits.NoteBytes).
-func (w *Workspace) Reject(ctx context.Context, reviewerID, reviewID, reason, remarks string) (*interaction.Interaction, error) {
+func (ac *Actor) Reject(ctx context.Context, reviewID, reason, remarks string) (*interaction.Interaction, error) {
+	w, reviewerID := ac.w, ac.id
 	if err := w.checkNote("remarks", remarks); err != nil {
 		return nil, err
 	}
@@ -360,7 +358,9 @@ func (w *Workspace) Reject(ctx context.Context, reviewerID, reviewID, reason, re
 		if err := t.UpdateInteraction(t.ctx, o); err != nil {
 			return err
 		}
-		if err := t.emit(EventRejected, o, o.Owner, reviewerID, reason); err != nil {
+		rc := r.Clone()
+		if err := t.appendEvent(Event{Type: EventRejected, InteractionID: o.ID, Agent: o.Owner, Actor: reviewerID,
+			State: o.State, At: t.now, Detail: reason, Review: &rc}); err != nil {
 			return err
 		}
 		parent, err := parentOf(t, o)
@@ -376,8 +376,9 @@ func (w *Workspace) Reject(ctx context.Context, reviewerID, reviewID, reason, re
 	return out.Clone(), err
 }
 
-// ReviewEdit replaces the editable content of the email of review
-// reviewID, which the reviewer handles, while it is in review. The change
+// ReviewEdit changes the email of review reviewID as EditDraft does (the
+// fields p sets; a From among those its queue allows), while the reviewer
+// handles the review and the email is in review. The change
 // is recorded in the round (who, when, content before and after) and the
 // round's hash follows it, so a later Approve sends the edited version.
 // Content equal to the current one records nothing.
@@ -386,13 +387,8 @@ func (w *Workspace) Reject(ctx context.Context, reviewerID, reviewID, reason, re
 // Approve; ErrInvalidInput (not a review, no recipient, a malformed
 // address, CR or LF in the subject or a name); ErrTooLarge (over
 // Limits.DraftBytes or Limits.Recipients).
-func (w *Workspace) ReviewEdit(ctx context.Context, reviewerID, reviewID string, c DraftContent) error {
-	if err := w.checkDraftContent(c); err != nil {
-		return err
-	}
-	if len(c.To)+len(c.Cc)+len(c.Bcc) == 0 {
-		return fmt.Errorf("%w: the edited email has no recipient", ErrInvalidInput)
-	}
+func (ac *Actor) ReviewEdit(ctx context.Context, reviewID string, p DraftPatch) error {
+	w, reviewerID := ac.w, ac.id
 	return w.update(ctx, func(t *tx) error {
 		_, o, r, err := w.decision(t, reviewerID, reviewID)
 		if err != nil {
@@ -403,9 +399,12 @@ func (w *Workspace) ReviewEdit(ctx context.Context, reviewerID, reviewID string,
 			return err
 		}
 		before := contentOf(e)
-		// Copies: the email is the store's once written, c is the host's.
-		e.To, e.Cc, e.Bcc = slices.Clone(c.To), slices.Clone(c.Cc), slices.Clone(c.Bcc)
-		e.Subject, e.Text, e.HTML = c.Subject, c.Text, c.HTML
+		if err := w.applyPatch(o, e, p); err != nil {
+			return err
+		}
+		if !hasRecipient(e) {
+			return fmt.Errorf("%w: the edited email has no recipient", ErrInvalidInput)
+		}
 		changed, err := qa.EditContent(r, reviewerID, before, contentOf(e), t.now)
 		if err != nil || !changed {
 			return err
@@ -456,7 +455,8 @@ func (w *Workspace) checkDraftContent(c DraftContent) error {
 //
 // Errors: ErrNotFound; ErrForbidden (not its author); ErrInvalidTransition
 // (not in review: already decided, or never submitted).
-func (w *Workspace) Withdraw(ctx context.Context, authorID, id string) (*interaction.Interaction, error) {
+func (ac *Actor) Withdraw(ctx context.Context, id string) (*interaction.Interaction, error) {
+	w, authorID := ac.w, ac.id
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
 		o, err := w.actingOwner(t, authorID, PrivilegeHandle, id)
@@ -539,7 +539,8 @@ type ReviewItem struct {
 // reviewer (offered it, handling it, or serving its queue), never its
 // author. Errors: ErrNotFound; ErrForbidden (no review privilege, or a
 // review the reviewer may not see); ErrInvalidInput (not a review).
-func (w *Workspace) Review(ctx context.Context, reviewerID, reviewID string) (*ReviewItem, error) {
+func (ac *Actor) Review(ctx context.Context, reviewID string) (*ReviewItem, error) {
+	w, reviewerID := ac.w, ac.id
 	var out *ReviewItem
 	err := w.view(ctx, func(t *tx) error {
 		a, err := w.agent(t, reviewerID, PrivilegeReview)

@@ -52,16 +52,16 @@ func TestApproveRefusesAnyChangeBehindTheReview(t *testing.T) {
 			f.agent(t, "alice")
 			f.reviewer(t, "rita")
 			inbound := f.handled(t, "alice")
-			r, err := f.ws.Reply(ctx, "alice", inbound)
+			r, err := f.ws.As("alice").Reply(ctx, inbound)
 			require.NoError(t, err)
 			setText(t, f, "alice", r.ID, "Voici votre bon de commande.")
-			_, err = f.ws.AddAttachment(ctx, "alice", r.ID, "bon.pdf", "application/pdf", bytes.NewReader(pdf))
+			_, err = f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "bon.pdf", ContentType: "application/pdf", Body: bytes.NewReader(pdf)})
 			require.NoError(t, err)
-			o, err := f.ws.Send(ctx, "alice", r.ID)
+			o, err := f.ws.As("alice").Send(ctx, r.ID, nil)
 			require.NoError(t, err)
 			require.Equal(t, interaction.StateInReview, o.State)
 			review := f.reviewOf(t, r.ID)
-			_, err = f.ws.Accept(ctx, "rita", review)
+			_, err = f.ws.As("rita").Accept(ctx, review)
 			require.NoError(t, err)
 
 			if tt.tamper != nil {
@@ -77,14 +77,14 @@ func TestApproveRefusesAnyChangeBehindTheReview(t *testing.T) {
 					return tx.PutEmail(ctx, e)
 				}))
 				before := []string{snapshot(t, f, r.ID), snapshot(t, f, review)}
-				_, err = f.ws.Approve(ctx, "rita", review)
+				_, err = f.ws.As("rita").Approve(ctx, review)
 				assert.ErrorIs(t, err, emailflow.ErrConflict)
 				assert.Empty(t, f.sender.Sent(), "nothing is sent")
 				assert.Equal(t, before, []string{snapshot(t, f, r.ID), snapshot(t, f, review)}, "a refused approval changes nothing")
 				return
 			}
 
-			_, err = f.ws.Approve(ctx, "rita", review)
+			_, err = f.ws.As("rita").Approve(ctx, review)
 			require.NoError(t, err)
 			require.Len(t, f.sender.Sent(), 1)
 			m, err := compose.Parse(bytes.NewReader(f.sender.Sent()[0].Raw), nil)

@@ -27,13 +27,13 @@ func (f *fixture) reviewer(t testing.TB, id string, roles ...emailflow.Role) {
 		roles = []emailflow.Role{emailflow.RoleReviewer}
 	}
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: id, Name: id, Queues: []string{"review"}, Capacity: 1000, Roles: roles}))
-	require.NoError(t, f.ws.SetStatus(ctx, id, emailflow.StatusReady))
+	require.NoError(t, f.ws.As(id).SetStatus(ctx, emailflow.StatusReady))
 }
 
 // reviewOf returns the id of the pending review of outbound id.
 func (f *fixture) reviewOf(t testing.TB, id string) string {
 	t.Helper()
-	rounds, err := f.ws.Rounds(context.Background(), admin, id)
+	rounds, err := f.ws.As(admin).Rounds(context.Background(), id)
 	require.NoError(t, err)
 	require.NotEmpty(t, rounds)
 	r := rounds[len(rounds)-1]
@@ -48,10 +48,10 @@ func (f *fixture) submitted(t testing.TB, text string) (inbound, outbound, revie
 	t.Helper()
 	ctx := context.Background()
 	inbound = f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", inbound)
+	r, err := f.ws.As("alice").Reply(ctx, inbound)
 	require.NoError(t, err)
 	setText(t, f, "alice", r.ID, text)
-	o, err := f.ws.Send(ctx, "alice", r.ID)
+	o, err := f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	require.Equal(t, interaction.StateInReview, o.State)
 	return inbound, r.ID, f.reviewOf(t, r.ID)
@@ -59,16 +59,16 @@ func (f *fixture) submitted(t testing.TB, text string) (inbound, outbound, revie
 
 func setText(t testing.TB, f *fixture, agent, id, text string) {
 	t.Helper()
-	d, err := f.ws.Draft(context.Background(), agent, id)
+	d, err := draftEmail(f.ws.As(agent).Draft(context.Background(), id))
 	require.NoError(t, err)
-	require.NoError(t, f.ws.EditDraft(context.Background(), agent, id, emailflow.DraftContent{To: d.To, Cc: d.Cc, Bcc: d.Bcc, Subject: d.Subject, Text: text}))
+	require.NoError(t, errOf(f.ws.As(agent).ReplaceDraft(context.Background(), id, emailflow.DraftContent{To: d.To, Cc: d.Cc, Bcc: d.Bcc, Subject: d.Subject, Text: text})))
 }
 
 func reviewAll() *emailflow.Options { return &emailflow.Options{ReviewPolicy: qa.All()} }
 
 func qaStatus(t testing.TB, f *fixture, id string) interaction.Field {
 	t.Helper()
-	data, err := f.ws.CaseData(context.Background(), admin, id)
+	data, err := f.ws.As(admin).CaseData(context.Background(), id)
 	require.NoError(t, err)
 	fd, ok := data.Field(emailflow.CaseQAStatus)
 	require.True(t, ok, "%s has a QA status", id)
@@ -86,27 +86,27 @@ func TestReviewScenario(t *testing.T) {
 	inbound, out, review := f.submitted(t, "Votre colis arrive.")
 
 	assert.Empty(t, f.sender.Sent(), "nothing is sent before approval")
-	rv, err := f.ws.Interaction(ctx, admin, review)
+	rv, err := f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.KindReview, rv.Kind)
 	assert.Equal(t, out, rv.ParentID)
 	assert.Equal(t, "review", rv.Queue)
 	assert.Equal(t, interaction.StateOffered, rv.State)
 	assert.Equal(t, "rita", rv.OfferedTo, "routed to the ready reviewer")
-	o, err := f.ws.Interaction(ctx, admin, out)
+	o, err := f.ws.As(admin).Interaction(ctx, out)
 	require.NoError(t, err)
 	assert.Equal(t, rv.ThreadID, o.ThreadID)
 	assert.Equal(t, interaction.Field{Key: emailflow.CaseQAStatus, Value: qa.StatusInReview, ReadOnly: true}, qaStatus(t, f, out))
 
 	// Round 1: rejected with remarks.
-	_, err = f.ws.Accept(ctx, "rita", review)
+	_, err = f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
-	item, err := f.ws.Review(ctx, "rita", review)
+	item, err := f.ws.As("rita").Review(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, "Votre colis arrive.", item.Email.Text)
 	assert.Equal(t, 1, item.Round.Number)
 	f.clock.Advance(10 * time.Minute)
-	o, err = f.ws.Reject(ctx, "rita", review, "exactitude", "Donnez le numéro de suivi et la date de livraison.")
+	o, err = f.ws.As("rita").Reject(ctx, review, "exactitude", "Donnez le numéro de suivi et la date de livraison.")
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateRejected, o.State)
 	assert.Equal(t, "alice", o.Owner, "back with its author")
@@ -116,7 +116,7 @@ func TestReviewScenario(t *testing.T) {
 	for _, id := range []string{out, inbound} {
 		assert.Equal(t, interaction.Field{Key: emailflow.CaseQAStatus, Value: qa.StatusRejected, ReadOnly: true}, qaStatus(t, f, id))
 	}
-	rv, err = f.ws.Interaction(ctx, admin, review)
+	rv, err = f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, rv.State)
 	assert.Empty(t, f.sender.Sent())
@@ -124,15 +124,15 @@ func TestReviewScenario(t *testing.T) {
 	// The author edits (allowed in rejected) and sends again: round 2.
 	const final = "Votre colis (suivi 6A123) sera livré jeudi."
 	setText(t, f, "alice", out, final)
-	o, err = f.ws.Send(ctx, "alice", out)
+	o, err = interactionOf(f.ws.As("alice").Send(ctx, out, nil))
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateInReview, o.State)
 	review2 := f.reviewOf(t, out)
 	assert.NotEqual(t, review, review2)
-	_, err = f.ws.Accept(ctx, "rita", review2)
+	_, err = f.ws.As("rita").Accept(ctx, review2)
 	require.NoError(t, err)
 	f.clock.Advance(5 * time.Minute)
-	o, err = f.ws.Approve(ctx, "rita", review2)
+	o, err = f.ws.As("rita").Approve(ctx, review2)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, o.State)
 	for _, id := range []string{out, inbound} {
@@ -150,7 +150,7 @@ func TestReviewScenario(t *testing.T) {
 	assert.Contains(t, msg.References, "CAF3x9-helene-2291@mail.exemple.fr")
 	assert.Equal(t, "Re: Commande FR-2291 : colis non reçu", msg.Subject)
 
-	rounds, err := f.ws.Rounds(ctx, admin, out)
+	rounds, err := f.ws.As(admin).Rounds(ctx, out)
 	require.NoError(t, err)
 	require.Len(t, rounds, 2)
 	assert.Equal(t, []qa.Decision{qa.Rejected, qa.Approved}, []qa.Decision{rounds[0].Decision, rounds[1].Decision})
@@ -168,16 +168,16 @@ func TestReviewEditThenApprove(t *testing.T) {
 	f.agent(t, "alice")
 	f.reviewer(t, "rita")
 	_, out, review := f.submitted(t, "Bonjour, c'est en route")
-	_, err := f.ws.Accept(ctx, "rita", review)
+	_, err := f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
-	item, err := f.ws.Review(ctx, "rita", review)
+	item, err := f.ws.As("rita").Review(ctx, review)
 	require.NoError(t, err)
 	e := item.Email
 	edited := emailflow.DraftContent{To: e.To, Cc: e.Cc, Subject: e.Subject, Text: "Bonjour, votre colis est en route."}
-	require.NoError(t, f.ws.ReviewEdit(ctx, "rita", review, edited))
-	require.NoError(t, f.ws.ReviewEdit(ctx, "rita", review, edited), "the same content again records nothing")
+	require.NoError(t, f.ws.As("rita").ReviewEdit(ctx, review, edited.Patch()))
+	require.NoError(t, f.ws.As("rita").ReviewEdit(ctx, review, edited.Patch()), "the same content again records nothing")
 
-	rounds, err := f.ws.Rounds(ctx, admin, out)
+	rounds, err := f.ws.As(admin).Rounds(ctx, out)
 	require.NoError(t, err)
 	require.Len(t, rounds, 1)
 	require.Len(t, rounds[0].Edits, 1)
@@ -188,14 +188,14 @@ func TestReviewEditThenApprove(t *testing.T) {
 	assert.Equal(t, qa.Hash(ed.After), rounds[0].Hash)
 	assert.Equal(t, qa.Hash(ed.Before), rounds[0].SubmittedHash)
 
-	_, err = f.ws.Approve(ctx, "rita", review)
+	_, err = f.ws.As("rita").Approve(ctx, review)
 	require.NoError(t, err)
 	sent := f.sender.Sent()
 	require.Len(t, sent, 1)
 	msg, err := compose.Parse(bytes.NewReader(sent[0].Raw), nil)
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "Bonjour, votre colis est en route.", "the reviewer's version is sent")
-	d, err := f.ws.Draft(ctx, "alice", out)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, out))
 	require.NoError(t, err)
 	assert.Equal(t, "Bonjour, votre colis est en route.", d.Text, "the author sees what was sent")
 	m, err := f.ws.Metrics(ctx, qa.Window{})
@@ -209,27 +209,27 @@ func TestWithdraw(t *testing.T) {
 	f.agent(t, "alice")
 	f.reviewer(t, "rita")
 	inbound, out, review := f.submitted(t, "Premier jet")
-	_, err := f.ws.Accept(ctx, "rita", review)
+	_, err := f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
 
-	o, err := f.ws.Withdraw(ctx, "alice", out)
+	o, err := f.ws.As("alice").Withdraw(ctx, out)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDraft, o.State)
-	rv, err := f.ws.Interaction(ctx, admin, review)
+	rv, err := f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, rv.State, "the review is cancelled")
 	assert.Equal(t, "cancel", rv.History[len(rv.History)-1].Action)
-	_, err = f.ws.Approve(ctx, "rita", review)
+	_, err = f.ws.As("rita").Approve(ctx, review)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidTransition, "a withdrawn email cannot be approved")
 	for _, id := range []string{out, inbound} {
 		assert.Equal(t, qa.StatusWithdrawn, qaStatus(t, f, id).Value)
 	}
 
 	setText(t, f, "alice", out, "Second jet")
-	o, err = f.ws.Send(ctx, "alice", out)
+	o, err = interactionOf(f.ws.As("alice").Send(ctx, out, nil))
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateInReview, o.State)
-	rounds, err := f.ws.Rounds(ctx, admin, out)
+	rounds, err := f.ws.As(admin).Rounds(ctx, out)
 	require.NoError(t, err)
 	require.Len(t, rounds, 2)
 	assert.Equal(t, qa.Withdrawn, rounds[0].Decision)
@@ -247,26 +247,26 @@ func TestRejectedIsReviewedAgain(t *testing.T) {
 	f.agent(t, "alice")
 	f.reviewer(t, "rita")
 	inbound := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", inbound)
+	r, err := f.ws.As("alice").Reply(ctx, inbound)
 	require.NoError(t, err)
-	o, err := f.ws.SendWith(ctx, "alice", r.ID, emailflow.SendOptions{RequestReview: true})
+	o, err := f.ws.As("alice").Send(ctx, r.ID, &emailflow.SendOptions{RequestReview: true})
 	require.NoError(t, err)
 	require.Equal(t, interaction.StateInReview, o.State)
 	review := f.reviewOf(t, r.ID)
-	_, err = f.ws.Accept(ctx, "rita", review)
+	_, err = f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
-	_, err = f.ws.Reject(ctx, "rita", review, "tone", "Trop sec.")
+	_, err = f.ws.As("rita").Reject(ctx, review, "tone", "Trop sec.")
 	require.NoError(t, err)
 
-	o, err = f.ws.Send(ctx, "alice", r.ID)
+	o, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateInReview, o.State, "rejected: reviewed again without a request")
-	_, err = f.ws.Withdraw(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Withdraw(ctx, r.ID)
 	require.NoError(t, err)
-	o, err = f.ws.Send(ctx, "alice", r.ID)
+	o, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateInReview, o.State, "withdrawing does not lift the rejection")
-	rounds, err := f.ws.Rounds(ctx, admin, r.ID)
+	rounds, err := f.ws.As(admin).Rounds(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Len(t, rounds, 3)
 	assert.True(t, rounds[0].Requested)
@@ -300,11 +300,11 @@ func TestReviewPolicyDecidesAtSend(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, &emailflow.Options{ReviewPolicy: tt.policy})
 			require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 5, Groups: []string{"new-hires"}, Roles: tt.roles}))
-			require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+			require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 			inbound := f.handled(t, "alice")
-			r, err := f.ws.Reply(ctx, "alice", inbound)
+			r, err := f.ws.As("alice").Reply(ctx, inbound)
 			require.NoError(t, err)
-			o, err := f.ws.SendWith(ctx, "alice", r.ID, emailflow.SendOptions{RequestReview: tt.request})
+			o, err := f.ws.As("alice").Send(ctx, r.ID, &emailflow.SendOptions{RequestReview: tt.request})
 			require.NoError(t, err)
 			if tt.review {
 				assert.Equal(t, interaction.StateInReview, o.State)
@@ -325,29 +325,29 @@ func TestReviewQueueNeedsReviewers(t *testing.T) {
 	// An agent without the reviewer role serving the review queue is never
 	// offered a review, nor may they pull one.
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"review"}, Capacity: 5}))
-	require.NoError(t, f.ws.SetStatus(ctx, "bob", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("bob").SetStatus(ctx, emailflow.StatusReady))
 	_, _, review := f.submitted(t, "Texte")
-	rv, err := f.ws.Interaction(ctx, admin, review)
+	rv, err := f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, rv.State)
-	_, err = f.ws.Pull(ctx, "bob", "review")
+	_, err = f.ws.As("bob").Pull(ctx, "review")
 	assert.ErrorIs(t, err, emailflow.ErrNotFound)
 
 	// A reviewer becoming ready is offered it; one who pulls takes it.
 	f.reviewer(t, "rita")
-	rv, err = f.ws.Interaction(ctx, admin, review)
+	rv, err = f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, "rita", rv.OfferedTo)
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "paul", Queues: []string{"review"}, Capacity: 5, Roles: []emailflow.Role{emailflow.RoleReviewer}}))
-	require.NoError(t, f.ws.SetStatus(ctx, "paul", emailflow.StatusNotReady))
-	require.NoError(t, f.ws.Decline(ctx, "rita", review, "busy"))
-	rv, err = f.ws.Interaction(ctx, admin, review)
+	require.NoError(t, f.ws.As("paul").SetStatus(ctx, emailflow.StatusNotReady))
+	require.NoError(t, f.ws.As("rita").Decline(ctx, review, "busy"))
+	rv, err = f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, rv.State, "declined: back in the review queue, waiting for paul, who has not declined it")
-	got, err := f.ws.Pull(ctx, "paul", "review")
+	got, err := f.ws.As("paul").Pull(ctx, "review")
 	require.NoError(t, err)
 	assert.Equal(t, review, got.ID)
-	_, err = f.ws.Approve(ctx, "paul", review)
+	_, err = f.ws.As("paul").Approve(ctx, review)
 	require.NoError(t, err)
 	assert.Len(t, f.sender.Sent(), 1)
 }
@@ -359,15 +359,15 @@ func TestReviewAcceptTimeoutRequeues(t *testing.T) {
 	f.reviewer(t, "rita")
 	f.reviewer(t, "paul")
 	_, _, review := f.submitted(t, "Texte")
-	rv, err := f.ws.Interaction(ctx, admin, review)
+	rv, err := f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	first := rv.OfferedTo
 	require.NotEmpty(t, first)
 	f.clock.Advance(10 * time.Second)
-	n, err := f.ws.Tick(ctx)
+	n, err := f.ws.Runner(nil).Tick(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	rv, err = f.ws.Interaction(ctx, admin, review)
+	rv, err = f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateOffered, rv.State)
 	assert.NotEqual(t, first, rv.OfferedTo, "offered to the other reviewer")
@@ -380,25 +380,25 @@ func TestFourEyes(t *testing.T) {
 	f := newFixture(t, reviewAll())
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr", "review"}, Capacity: 5,
 		Roles: []emailflow.Role{emailflow.RoleAgent, emailflow.RoleReviewer}}))
-	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	_, out, review := f.submitted(t, "Texte")
-	rv, err := f.ws.Interaction(ctx, admin, review)
+	rv, err := f.ws.As(admin).Interaction(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, rv.State, "not offered to its author")
-	_, err = f.ws.Pull(ctx, "alice", "review")
+	_, err = f.ws.As("alice").Pull(ctx, "review")
 	assert.ErrorIs(t, err, emailflow.ErrNotFound, "nor pulled by them")
 	for name, decide := range map[string]func() error{
-		"approve": func() error { _, err := f.ws.Approve(ctx, "alice", review); return err },
-		"reject":  func() error { _, err := f.ws.Reject(ctx, "alice", review, "tone", "x"); return err },
+		"approve": func() error { _, err := f.ws.As("alice").Approve(ctx, review); return err },
+		"reject":  func() error { _, err := f.ws.As("alice").Reject(ctx, review, "tone", "x"); return err },
 		"edit": func() error {
-			return f.ws.ReviewEdit(ctx, "alice", review, emailflow.DraftContent{To: []mail.Address{{Address: "a@b.example"}}, Text: "x"})
+			return f.ws.As("alice").ReviewEdit(ctx, review, emailflow.DraftContent{To: []mail.Address{{Address: "a@b.example"}}, Text: "x"}.Patch())
 		},
 	} {
 		err := decide()
 		assert.ErrorIs(t, err, emailflow.ErrForbidden, name)
 		assert.Contains(t, err.Error(), "four eyes", name)
 	}
-	o, err := f.ws.Interaction(ctx, admin, out)
+	o, err := f.ws.As(admin).Interaction(ctx, out)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateInReview, o.State)
 }
@@ -414,13 +414,13 @@ func TestReviewRefusals(t *testing.T) {
 	}
 	accepted := func(t *testing.T, f *fixture) ids {
 		x := inReview(t, f)
-		_, err := f.ws.Accept(ctx, "rita", x.review)
+		_, err := f.ws.As("rita").Accept(ctx, x.review)
 		require.NoError(t, err)
 		return x
 	}
 	decided := func(t *testing.T, f *fixture) ids {
 		x := accepted(t, f)
-		_, err := f.ws.Reject(ctx, "rita", x.review, "tone", "Trop sec.")
+		_, err := f.ws.As("rita").Reject(ctx, x.review, "tone", "Trop sec.")
 		require.NoError(t, err)
 		return x
 	}
@@ -432,66 +432,75 @@ func TestReviewRefusals(t *testing.T) {
 		want   error
 	}{
 		{"author sends while in review", inReview,
-			func(f *fixture, x ids) error { _, err := f.ws.Send(ctx, "alice", x.out); return err }, emailflow.ErrInvalidTransition},
+			func(f *fixture, x ids) error { _, err := f.ws.As("alice").Send(ctx, x.out, nil); return err }, emailflow.ErrInvalidTransition},
 		{"author edits while in review", inReview,
 			func(f *fixture, x ids) error {
-				return f.ws.EditDraft(ctx, "alice", x.out, emailflow.DraftContent{To: to, Text: "changed"})
+				return errOf(f.ws.As("alice").ReplaceDraft(ctx, x.out, emailflow.DraftContent{To: to, Text: "changed"}))
 			}, emailflow.ErrInvalidTransition},
 		{"author attaches while in review", inReview,
 			func(f *fixture, x ids) error {
-				_, err := f.ws.AddAttachment(ctx, "alice", x.out, "a.txt", "text/plain", bytes.NewReader([]byte("x")))
+				_, err := f.ws.As("alice").AddAttachment(ctx, x.out, emailflow.NewAttachment{Filename: "a.txt", ContentType: "text/plain", Body: bytes.NewReader([]byte("x"))})
 				return err
 			}, emailflow.ErrInvalidTransition},
 		{"approve before accepting", inReview,
-			func(f *fixture, x ids) error { _, err := f.ws.Approve(ctx, "rita", x.review); return err }, emailflow.ErrInvalidTransition},
+			func(f *fixture, x ids) error { _, err := f.ws.As("rita").Approve(ctx, x.review); return err }, emailflow.ErrInvalidTransition},
 		{"approve without the review privilege", accepted,
-			func(f *fixture, x ids) error { _, err := f.ws.Approve(ctx, "bob", x.review); return err }, emailflow.ErrForbidden},
+			func(f *fixture, x ids) error { _, err := f.ws.As("bob").Approve(ctx, x.review); return err }, emailflow.ErrForbidden},
 		{"reject without the review privilege", accepted,
-			func(f *fixture, x ids) error { _, err := f.ws.Reject(ctx, "bob", x.review, "tone", "x"); return err }, emailflow.ErrForbidden},
+			func(f *fixture, x ids) error { _, err := f.ws.As("bob").Reject(ctx, x.review, "tone", "x"); return err }, emailflow.ErrForbidden},
 		{"edit without the review privilege", accepted,
 			func(f *fixture, x ids) error {
-				return f.ws.ReviewEdit(ctx, "bob", x.review, emailflow.DraftContent{To: to, Text: "x"})
+				return f.ws.As("bob").ReviewEdit(ctx, x.review, emailflow.DraftContent{To: to, Text: "x"}.Patch())
 			}, emailflow.ErrForbidden},
 		{"approve another reviewer's review", accepted,
-			func(f *fixture, x ids) error { _, err := f.ws.Approve(ctx, "paul", x.review); return err }, emailflow.ErrForbidden},
+			func(f *fixture, x ids) error { _, err := f.ws.As("paul").Approve(ctx, x.review); return err }, emailflow.ErrForbidden},
 		{"reject with a reason not in the list", accepted,
-			func(f *fixture, x ids) error { _, err := f.ws.Reject(ctx, "rita", x.review, "mood", "x"); return err }, emailflow.ErrInvalidInput},
+			func(f *fixture, x ids) error {
+				_, err := f.ws.As("rita").Reject(ctx, x.review, "mood", "x")
+				return err
+			}, emailflow.ErrInvalidInput},
 		{"reject without remarks", accepted,
-			func(f *fixture, x ids) error { _, err := f.ws.Reject(ctx, "rita", x.review, "tone", "  "); return err }, emailflow.ErrInvalidInput},
+			func(f *fixture, x ids) error {
+				_, err := f.ws.As("rita").Reject(ctx, x.review, "tone", "  ")
+				return err
+			}, emailflow.ErrInvalidInput},
 		{"reviewer edit with header injection", accepted,
 			func(f *fixture, x ids) error {
-				return f.ws.ReviewEdit(ctx, "rita", x.review, emailflow.DraftContent{To: to, Subject: "a\r\nBcc: v@x.example"})
+				return f.ws.As("rita").ReviewEdit(ctx, x.review, emailflow.DraftContent{To: to, Subject: "a\r\nBcc: v@x.example"}.Patch())
 			}, emailflow.ErrInvalidInput},
 		{"reviewer edit without recipients", accepted,
 			func(f *fixture, x ids) error {
-				return f.ws.ReviewEdit(ctx, "rita", x.review, emailflow.DraftContent{Text: "x"})
+				return f.ws.As("rita").ReviewEdit(ctx, x.review, emailflow.DraftContent{Text: "x"}.Patch())
 			}, emailflow.ErrInvalidInput},
 		{"approve an inbound", accepted,
-			func(f *fixture, x ids) error { _, err := f.ws.Approve(ctx, "rita", x.inbound); return err }, emailflow.ErrInvalidInput},
+			func(f *fixture, x ids) error { _, err := f.ws.As("rita").Approve(ctx, x.inbound); return err }, emailflow.ErrInvalidInput},
 		{"approve an unknown review", accepted,
-			func(f *fixture, x ids) error { _, err := f.ws.Approve(ctx, "rita", "nope"); return err }, emailflow.ErrNotFound},
+			func(f *fixture, x ids) error { _, err := f.ws.As("rita").Approve(ctx, "nope"); return err }, emailflow.ErrNotFound},
 		{"approve twice", decided,
-			func(f *fixture, x ids) error { _, err := f.ws.Approve(ctx, "rita", x.review); return err }, emailflow.ErrInvalidTransition},
+			func(f *fixture, x ids) error { _, err := f.ws.As("rita").Approve(ctx, x.review); return err }, emailflow.ErrInvalidTransition},
 		{"reject a decided round", decided,
-			func(f *fixture, x ids) error { _, err := f.ws.Reject(ctx, "rita", x.review, "tone", "x"); return err }, emailflow.ErrInvalidTransition},
+			func(f *fixture, x ids) error {
+				_, err := f.ws.As("rita").Reject(ctx, x.review, "tone", "x")
+				return err
+			}, emailflow.ErrInvalidTransition},
 		{"edit a decided round", decided,
 			func(f *fixture, x ids) error {
-				return f.ws.ReviewEdit(ctx, "rita", x.review, emailflow.DraftContent{To: to, Text: "x"})
+				return f.ws.As("rita").ReviewEdit(ctx, x.review, emailflow.DraftContent{To: to, Text: "x"}.Patch())
 			}, emailflow.ErrInvalidTransition},
 		{"withdraw by another agent", inReview,
-			func(f *fixture, x ids) error { _, err := f.ws.Withdraw(ctx, "bob", x.out); return err }, emailflow.ErrForbidden},
+			func(f *fixture, x ids) error { _, err := f.ws.As("bob").Withdraw(ctx, x.out); return err }, emailflow.ErrForbidden},
 		{"withdraw a rejected email", decided,
-			func(f *fixture, x ids) error { _, err := f.ws.Withdraw(ctx, "alice", x.out); return err }, emailflow.ErrInvalidTransition},
+			func(f *fixture, x ids) error { _, err := f.ws.As("alice").Withdraw(ctx, x.out); return err }, emailflow.ErrInvalidTransition},
 		{"agent edits the QA status", decided,
 			func(f *fixture, x ids) error {
-				return f.ws.SetCaseData(ctx, "alice", x.inbound, emailflow.CaseQAStatus, qa.StatusApproved)
+				return f.ws.As("alice").SetCaseData(ctx, x.inbound, emailflow.CaseQAStatus, qa.StatusApproved)
 			}, emailflow.ErrForbidden},
 		{"mark a review done without a decision", accepted,
-			func(f *fixture, x ids) error { return f.ws.MarkDone(ctx, "rita", x.review) }, emailflow.ErrInvalidTransition},
+			func(f *fixture, x ids) error { return f.ws.As("rita").MarkDone(ctx, x.review) }, emailflow.ErrInvalidTransition},
 		{"rounds of an inbound", inReview,
-			func(f *fixture, x ids) error { _, err := f.ws.Rounds(ctx, admin, x.inbound); return err }, emailflow.ErrInvalidInput},
+			func(f *fixture, x ids) error { _, err := f.ws.As(admin).Rounds(ctx, x.inbound); return err }, emailflow.ErrInvalidInput},
 		{"review seen by a non-reviewer", inReview,
-			func(f *fixture, x ids) error { _, err := f.ws.Review(ctx, "bob", x.review); return err }, emailflow.ErrForbidden},
+			func(f *fixture, x ids) error { _, err := f.ws.As("bob").Review(ctx, x.review); return err }, emailflow.ErrForbidden},
 		{"approve content changed behind the review", func(t *testing.T, f *fixture) ids {
 			x := accepted(t, f)
 			// A writer bypassing the Workspace changes the frozen email.
@@ -505,7 +514,7 @@ func TestReviewRefusals(t *testing.T) {
 				return tx.PutEmail(ctx, e)
 			}))
 			return x
-		}, func(f *fixture, x ids) error { _, err := f.ws.Approve(ctx, "rita", x.review); return err }, emailflow.ErrConflict},
+		}, func(f *fixture, x ids) error { _, err := f.ws.As("rita").Approve(ctx, x.review); return err }, emailflow.ErrConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -534,36 +543,36 @@ func TestApproveRejectRace(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, reviewAll())
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 1000}))
-	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	f.reviewer(t, "rita")
 	approved := 0
 	for round := 0; round < 100; round++ {
 		raw := bytes.Replace(readFile(t, "testdata/french-order.eml"), []byte("CAF3x9-helene-2291"), []byte(fmt.Sprintf("race-%d", round)), 1)
 		in := f.ingest(t, raw)
-		_, err := f.ws.Accept(ctx, "alice", in)
+		_, err := f.ws.As("alice").Accept(ctx, in)
 		require.NoError(t, err)
-		r, err := f.ws.Reply(ctx, "alice", in)
+		r, err := f.ws.As("alice").Reply(ctx, in)
 		require.NoError(t, err)
-		_, err = f.ws.Send(ctx, "alice", r.ID)
+		_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 		require.NoError(t, err)
 		review := f.reviewOf(t, r.ID)
-		_, err = f.ws.Accept(ctx, "rita", review)
+		_, err = f.ws.As("rita").Accept(ctx, review)
 		require.NoError(t, err)
 
 		var wg sync.WaitGroup
 		var errApprove, errReject error
 		wg.Add(2)
-		go func() { defer wg.Done(); _, errApprove = f.ws.Approve(ctx, "rita", review) }()
-		go func() { defer wg.Done(); _, errReject = f.ws.Reject(ctx, "rita", review, "tone", "Non.") }()
+		go func() { defer wg.Done(); _, errApprove = f.ws.As("rita").Approve(ctx, review) }()
+		go func() { defer wg.Done(); _, errReject = f.ws.As("rita").Reject(ctx, review, "tone", "Non.") }()
 		wg.Wait()
 		require.True(t, (errApprove == nil) != (errReject == nil), "round %d: exactly one wins (approve %v, reject %v)", round, errApprove, errReject)
 		loser := errors.Join(errApprove, errReject)
 		assert.ErrorIs(t, loser, emailflow.ErrInvalidTransition)
 
-		rounds, err := f.ws.Rounds(ctx, admin, r.ID)
+		rounds, err := f.ws.As(admin).Rounds(ctx, r.ID)
 		require.NoError(t, err)
 		require.Len(t, rounds, 1)
-		o, err := f.ws.Interaction(ctx, admin, r.ID)
+		o, err := f.ws.As(admin).Interaction(ctx, r.ID)
 		require.NoError(t, err)
 		if errApprove == nil {
 			approved++
@@ -589,34 +598,34 @@ func TestReviewMetrics(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, reviewAll())
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 100}))
-	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	f.reviewer(t, "rita")
 	send := func(n int) string {
 		in := f.ingest(t, newMail(fmt.Sprintf("metrics-%d", n)))
-		_, err := f.ws.Accept(ctx, "alice", in)
+		_, err := f.ws.As("alice").Accept(ctx, in)
 		require.NoError(t, err)
-		r, err := f.ws.Reply(ctx, "alice", in)
+		r, err := f.ws.As("alice").Reply(ctx, in)
 		require.NoError(t, err)
-		_, err = f.ws.Send(ctx, "alice", r.ID)
+		_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 		require.NoError(t, err)
 		return r.ID
 	}
 	decide := func(out string, wait time.Duration, reason string) {
 		review := f.reviewOf(t, out)
-		_, err := f.ws.Accept(ctx, "rita", review)
+		_, err := f.ws.As("rita").Accept(ctx, review)
 		require.NoError(t, err)
 		f.clock.Advance(wait)
 		if reason == "" {
-			_, err = f.ws.Approve(ctx, "rita", review)
+			_, err = f.ws.As("rita").Approve(ctx, review)
 		} else {
-			_, err = f.ws.Reject(ctx, "rita", review, reason, "À revoir.")
+			_, err = f.ws.As("rita").Reject(ctx, review, reason, "À revoir.")
 		}
 		require.NoError(t, err)
 	}
 	// Email 1: rejected once, then approved; email 2: approved at once.
 	e1 := send(1)
 	decide(e1, 4*time.Minute, "tone")
-	_, err := f.ws.Send(ctx, "alice", e1)
+	_, err := f.ws.As("alice").Send(ctx, e1, nil)
 	require.NoError(t, err)
 	decide(e1, 2*time.Minute, "")
 	e2 := send(2)
@@ -653,23 +662,23 @@ func TestWithdrawCancelsTheReviewWherever(t *testing.T) {
 			}
 			_, out, review := f.submitted(t, "Texte")
 			if where == interaction.StateHandling {
-				_, err := f.ws.Accept(ctx, "rita", review)
+				_, err := f.ws.As("rita").Accept(ctx, review)
 				require.NoError(t, err)
 			}
-			rv, err := f.ws.Interaction(ctx, admin, review)
+			rv, err := f.ws.As(admin).Interaction(ctx, review)
 			require.NoError(t, err)
 			require.Equal(t, where, rv.State)
 
-			_, err = f.ws.Withdraw(ctx, "alice", out)
+			_, err = f.ws.As("alice").Withdraw(ctx, out)
 			require.NoError(t, err)
-			rv, err = f.ws.Interaction(ctx, admin, review)
+			rv, err = f.ws.As(admin).Interaction(ctx, review)
 			require.NoError(t, err)
 			assert.Equal(t, interaction.StateDone, rv.State)
 			assert.Empty(t, rv.OfferedTo)
-			mine, err := f.ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindReview, States: []interaction.State{interaction.StateOffered, interaction.StateHandling}})
+			mine, err := f.ws.As(admin).Interactions(ctx, emailflow.Query{Kind: interaction.KindReview, States: []interaction.State{interaction.StateOffered, interaction.StateHandling}})
 			require.NoError(t, err)
 			assert.Empty(t, mine, "nothing left on a reviewer's desk")
-			_, err = f.ws.Withdraw(ctx, "alice", out)
+			_, err = f.ws.As("alice").Withdraw(ctx, out)
 			assert.ErrorIs(t, err, emailflow.ErrInvalidTransition, "a draft cannot be withdrawn")
 		})
 	}
@@ -685,9 +694,9 @@ func TestReviewEvents(t *testing.T) {
 	sub := f.ws.Subscribe(ctx, nil)
 	defer sub.Close()
 	_, out, review := f.submitted(t, "Texte")
-	_, err := f.ws.Accept(ctx, "rita", review)
+	_, err := f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
-	_, err = f.ws.Reject(ctx, "rita", review, "tone", "Non.")
+	_, err = f.ws.As("rita").Reject(ctx, review, "tone", "Non.")
 	require.NoError(t, err)
 	var got []string
 	for len(sub.C) > 0 {
@@ -708,27 +717,27 @@ func TestApprovalCompletesTheInbound(t *testing.T) {
 	f.agent(t, "alice")
 	f.reviewer(t, "rita")
 	inbound := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", inbound)
+	r, err := f.ws.As("alice").Reply(ctx, inbound)
 	require.NoError(t, err)
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidInput, "the disposition is needed before review")
-	o, err := f.ws.Interaction(ctx, admin, r.ID)
+	o, err := f.ws.As(admin).Interaction(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDraft, o.State)
 	assert.Empty(t, o.Rounds)
 
-	require.NoError(t, f.ws.SetDisposition(ctx, "alice", inbound, "answered"))
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	require.NoError(t, f.ws.As("alice").SetDisposition(ctx, inbound, "answered"))
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
-	it, err := f.ws.Interaction(ctx, admin, inbound)
+	it, err := f.ws.As(admin).Interaction(ctx, inbound)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateHandling, it.State, "still open while in review")
 	review := f.reviewOf(t, r.ID)
-	_, err = f.ws.Accept(ctx, "rita", review)
+	_, err = f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
-	_, err = f.ws.Approve(ctx, "rita", review)
+	_, err = f.ws.As("rita").Approve(ctx, review)
 	require.NoError(t, err)
-	it, err = f.ws.Interaction(ctx, admin, inbound)
+	it, err = f.ws.As(admin).Interaction(ctx, inbound)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, it.State, "the approved reply closes the inbound")
 }
@@ -739,16 +748,16 @@ func TestApproveWithManualDispatch(t *testing.T) {
 	f.agent(t, "alice")
 	f.reviewer(t, "rita")
 	_, out, review := f.submitted(t, "Texte")
-	_, err := f.ws.Accept(ctx, "rita", review)
+	_, err := f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
-	o, err := f.ws.Approve(ctx, "rita", review)
+	o, err := f.ws.As("rita").Approve(ctx, review)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateOutbox, o.State)
 	assert.Empty(t, f.sender.Sent())
-	n, err := f.ws.DispatchPending(ctx)
+	n, err := f.ws.Runner(nil).Dispatch(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	o, err = f.ws.Interaction(ctx, admin, out)
+	o, err = f.ws.As(admin).Interaction(ctx, out)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, o.State)
 }
@@ -759,30 +768,30 @@ func TestApproveWithdrawRace(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, reviewAll())
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 1000}))
-	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	f.reviewer(t, "rita")
 	approved := 0
 	for round := 0; round < 50; round++ {
 		in := f.ingest(t, newMail(fmt.Sprintf("withdraw-race-%d", round)))
-		_, err := f.ws.Accept(ctx, "alice", in)
+		_, err := f.ws.As("alice").Accept(ctx, in)
 		require.NoError(t, err)
-		r, err := f.ws.Reply(ctx, "alice", in)
+		r, err := f.ws.As("alice").Reply(ctx, in)
 		require.NoError(t, err)
-		_, err = f.ws.Send(ctx, "alice", r.ID)
+		_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 		require.NoError(t, err)
 		review := f.reviewOf(t, r.ID)
-		_, err = f.ws.Accept(ctx, "rita", review)
+		_, err = f.ws.As("rita").Accept(ctx, review)
 		require.NoError(t, err)
 
 		var wg sync.WaitGroup
 		var errApprove, errWithdraw error
 		wg.Add(2)
-		go func() { defer wg.Done(); _, errApprove = f.ws.Approve(ctx, "rita", review) }()
-		go func() { defer wg.Done(); _, errWithdraw = f.ws.Withdraw(ctx, "alice", r.ID) }()
+		go func() { defer wg.Done(); _, errApprove = f.ws.As("rita").Approve(ctx, review) }()
+		go func() { defer wg.Done(); _, errWithdraw = f.ws.As("alice").Withdraw(ctx, r.ID) }()
 		wg.Wait()
 		require.True(t, (errApprove == nil) != (errWithdraw == nil), "round %d: exactly one wins (approve %v, withdraw %v)", round, errApprove, errWithdraw)
 		assert.ErrorIs(t, errors.Join(errApprove, errWithdraw), emailflow.ErrInvalidTransition)
-		o, err := f.ws.Interaction(ctx, admin, r.ID)
+		o, err := f.ws.As(admin).Interaction(ctx, r.ID)
 		require.NoError(t, err)
 		if errApprove == nil {
 			approved++
@@ -802,20 +811,20 @@ func TestReviewFreezesAttachments(t *testing.T) {
 	f.agent(t, "alice")
 	f.reviewer(t, "rita")
 	in := f.handled(t, "alice")
-	r, err := f.ws.Reply(ctx, "alice", in)
+	r, err := f.ws.As("alice").Reply(ctx, in)
 	require.NoError(t, err)
-	attID, err := f.ws.AddAttachment(ctx, "alice", r.ID, "bon-de-retour.pdf", "application/pdf", bytes.NewReader([]byte("%PDF-1.4 retour")))
+	attID, err := f.ws.As("alice").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "bon-de-retour.pdf", ContentType: "application/pdf", Body: bytes.NewReader([]byte("%PDF-1.4 retour"))})
 	require.NoError(t, err)
-	_, err = f.ws.Send(ctx, "alice", r.ID)
+	_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 	require.NoError(t, err)
 	review := f.reviewOf(t, r.ID)
-	assert.ErrorIs(t, f.ws.RemoveAttachment(ctx, "alice", r.ID, attID), emailflow.ErrInvalidTransition, "frozen in review")
-	_, err = f.ws.Accept(ctx, "rita", review)
+	assert.ErrorIs(t, errOf(f.ws.As("alice").EditDraft(ctx, r.ID, emailflow.DraftPatch{RemoveAttachments: []string{attID.ID}})), emailflow.ErrInvalidTransition, "frozen in review")
+	_, err = f.ws.As("rita").Accept(ctx, review)
 	require.NoError(t, err)
-	item, err := f.ws.Review(ctx, "rita", review)
+	item, err := f.ws.As("rita").Review(ctx, review)
 	require.NoError(t, err)
 	require.Len(t, item.Email.Attachments, 1)
-	_, err = f.ws.Approve(ctx, "rita", review)
+	_, err = f.ws.As("rita").Approve(ctx, review)
 	require.NoError(t, err)
 	sent := f.sender.Sent()
 	require.Len(t, sent, 1)
@@ -831,33 +840,33 @@ func TestDecidingFreesTheReviewer(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, &emailflow.Options{ReviewPolicy: qa.All(), ReviewQueue: "qa-fr"})
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "alice", Queues: []string{"support-fr"}, Capacity: 10}))
-	require.NoError(t, f.ws.SetStatus(ctx, "alice", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("alice").SetStatus(ctx, emailflow.StatusReady))
 	require.NoError(t, f.ws.PutAgent(ctx, emailflow.Agent{ID: "rita", Queues: []string{"qa-fr"}, Capacity: 1, Roles: []emailflow.Role{emailflow.RoleReviewer}}))
-	require.NoError(t, f.ws.SetStatus(ctx, "rita", emailflow.StatusReady))
+	require.NoError(t, f.ws.As("rita").SetStatus(ctx, emailflow.StatusReady))
 	var reviews []string
 	for i := range 2 {
 		in := f.ingest(t, newMail(fmt.Sprintf("free-%d", i)))
-		_, err := f.ws.Accept(ctx, "alice", in)
+		_, err := f.ws.As("alice").Accept(ctx, in)
 		require.NoError(t, err)
-		r, err := f.ws.Reply(ctx, "alice", in)
+		r, err := f.ws.As("alice").Reply(ctx, in)
 		require.NoError(t, err)
-		_, err = f.ws.Send(ctx, "alice", r.ID)
+		_, err = f.ws.As("alice").Send(ctx, r.ID, nil)
 		require.NoError(t, err)
 		reviews = append(reviews, f.reviewOf(t, r.ID))
 	}
-	first, err := f.ws.Interaction(ctx, admin, reviews[0])
+	first, err := f.ws.As(admin).Interaction(ctx, reviews[0])
 	require.NoError(t, err)
 	assert.Equal(t, "qa-fr", first.Queue, "Options.ReviewQueue")
 	assert.Equal(t, "rita", first.OfferedTo)
-	second, err := f.ws.Interaction(ctx, admin, reviews[1])
+	second, err := f.ws.As(admin).Interaction(ctx, reviews[1])
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, second.State, "rita is at capacity")
 
-	_, err = f.ws.Accept(ctx, "rita", reviews[0])
+	_, err = f.ws.As("rita").Accept(ctx, reviews[0])
 	require.NoError(t, err)
-	_, err = f.ws.Reject(ctx, "rita", reviews[0], "other", "Voir la procédure.")
+	_, err = f.ws.As("rita").Reject(ctx, reviews[0], "other", "Voir la procédure.")
 	require.NoError(t, err)
-	second, err = f.ws.Interaction(ctx, admin, reviews[1])
+	second, err = f.ws.As(admin).Interaction(ctx, reviews[1])
 	require.NoError(t, err)
 	assert.Equal(t, "rita", second.OfferedTo, "offered once rita decided")
 }

@@ -354,7 +354,8 @@ func (w *Workspace) freed(t *tx, agentID string) error {
 // review of their own email). Errors: ErrForbidden (no pull privilege, or
 // a queue the agent does not serve); ErrNotFound when nothing is waiting
 // for them.
-func (w *Workspace) Pull(ctx context.Context, agentID, queue string) (*interaction.Interaction, error) {
+func (ac *Actor) Pull(ctx context.Context, queue string) (*interaction.Interaction, error) {
+	w, agentID := ac.w, ac.id
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, PrivilegePull)

@@ -15,8 +15,13 @@ import (
 // transaction the draft becomes "outbox", the rendered bytes go to the
 // outbox and, with Options.CompleteOnReply, the inbound it answers is
 // marked done. Unless Options.ManualDispatch, delivery is then tried at
-// once; a failed delivery stays in the outbox and is retried with backoff
-// (same bytes, same Message-ID) by DispatchPending or Run.
+// once. It returns the outbound, the email as rendered (with its
+// Message-ID) and what became of its delivery (Sent.Delivery): sent; in
+// the outbox, to be retried with backoff (same bytes, same Message-ID) by
+// a Runner; failed for good at once (a permanent refusal: the email is
+// back with its agent as failed); or, under review, queued for a reviewer.
+// A delivery that failed is not an error of Send: the email was accepted.
+// opts may be nil.
 //
 // Errors: ErrNotFound; ErrForbidden (not the owner); ErrInvalidTransition
 // (not a draft); ErrInvalidInput (no recipient, or content Render refuses);
@@ -24,17 +29,18 @@ import (
 // ErrTooLarge (more recipients than Limits.Recipients); ErrConflict when
 // the draft kept changing while it was rendered.
 //
-// Under review (Options.ReviewPolicy, or an email rejected before) the
-// email goes to review instead: its content is frozen in a new round, a
-// review is queued for the reviewers and nothing is sent until Approve;
-// the returned interaction is then in state in-review.
-func (w *Workspace) Send(ctx context.Context, agentID, id string) (*interaction.Interaction, error) {
-	return w.send(ctx, agentID, id, SendOptions{})
-}
-
-func (w *Workspace) send(ctx context.Context, agentID, id string, so SendOptions) (*interaction.Interaction, error) {
+// Under review (Options.ReviewPolicy, RequestReview, or an email rejected
+// before) the email goes to review instead: its content is frozen in a new
+// round, a review is queued for the reviewers and nothing is sent until
+// Approve; the outbound is then in state in-review and the delivery
+// DeliveryInReview.
+func (ac *Actor) Send(ctx context.Context, id string, opts *SendOptions) (*Sent, error) {
+	var so SendOptions
+	if opts != nil {
+		so = *opts
+	}
 	for attempt := 0; ; attempt++ {
-		out, err := w.trySend(ctx, agentID, id, so)
+		out, err := ac.w.trySend(ctx, ac.id, id, so)
 		if errors.Is(err, errStale) && attempt < 3 {
 			continue
 		}
@@ -51,7 +57,7 @@ var errStale = fmt.Errorf("%w: the interaction changed while its email was prepa
 // costly part, and a long transaction holds locks), then queues exactly
 // those bytes in one transaction, provided the draft did not change
 // meanwhile.
-func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOptions) (*interaction.Interaction, error) {
+func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOptions) (*Sent, error) {
 	var rendered *Email
 	var raw []byte
 	var snap *interaction.Interaction
@@ -81,6 +87,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		}
 	}
 	var out *interaction.Interaction
+	var sent *Email
 	var item *OutboxItem
 	first := true
 	err = w.update(ctx, func(t *tx) error {
@@ -100,7 +107,11 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		}
 		first = false
 		if submitted, err := w.submitForReview(t, a, o, so); submitted || err != nil {
+			if err != nil {
+				return err
+			}
 			out = o
+			sent, err = draftEmail(t, o)
 			return err
 		}
 		if !o.Can(interaction.EventSend) {
@@ -125,22 +136,32 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID, pre); err != nil {
 			return err
 		}
-		out = o
+		out, sent = o, e
 		return w.afterSend(t, o, agentID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if item != nil && !w.opts.ManualDispatch {
-		it, err := w.attempt(ctx, item)
-		if err != nil {
-			w.logAttempt("delivery", id, it, err)
-		}
-		if it != nil {
-			out = it // as it now stands: sent, failed, or waiting for a retry
-		}
+	// Written, so the store's: the host gets copies.
+	res := &Sent{Interaction: out.Clone(), Email: sent.Clone()}
+	if item == nil {
+		res.Delivery = Delivery{State: DeliveryInReview}
+		return res, nil
 	}
-	return out.Clone(), nil // written, so the store's: the host gets a copy
+	res.Delivery = Delivery{State: DeliveryQueued, Attempts: item.Attempts, NextAttempt: item.NextAttempt}
+	if w.opts.ManualDispatch {
+		res.Delivery.Attempts, res.Delivery.NextAttempt = 0, item.NextAttempt
+		return res, nil
+	}
+	it, rec, sendErr := w.attemptOutcome(ctx, item)
+	if sendErr != nil {
+		w.logAttempt("delivery", id, it, sendErr)
+	}
+	if it != nil {
+		res.Interaction = it // as it now stands: sent, failed, or waiting for a retry
+	}
+	res.Delivery = deliveryOf(res.Interaction, rec, sendErr)
+	return res, nil
 }
 
 // render renders e as sent at now, setting e.Date.
@@ -231,9 +252,9 @@ func (w *Workspace) afterSend(t *tx, o *interaction.Interaction, actor string) e
 	return w.freed(t, parent.Owner)
 }
 
-// DispatchPending delivers the outbox items that are due and returns how
-// many were delivered. Run calls it every round.
-func (w *Workspace) DispatchPending(ctx context.Context) (int, error) {
+// dispatch delivers the outbox items that are due and returns how many
+// were delivered (Runner.Dispatch).
+func (w *Workspace) dispatch(ctx context.Context) (int, error) {
 	var due []*OutboxItem
 	claims := false
 	err := w.view(ctx, func(t *tx) error {
@@ -330,6 +351,13 @@ func (w *Workspace) lease(t *tx, o *OutboxItem) error {
 // agent), or due again after a backoff. It returns the outbound as it now
 // stands and the Sender's error.
 func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction.Interaction, error) {
+	it, _, err := w.attemptOutcome(ctx, item)
+	return it, err
+}
+
+// attemptOutcome is attempt, also returning the outbox item as recorded
+// (nil when another dispatcher's outcome counts).
+func (w *Workspace) attemptOutcome(ctx context.Context, item *OutboxItem) (*interaction.Interaction, *OutboxItem, error) {
 	stop := w.keepLease(ctx, item)
 	sendErr := w.sender.Send(ctx, item.From, item.To, item.Raw)
 	stop()
@@ -337,7 +365,9 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 	// Sender took must not be sent again for want of a commit.
 	ctx = context.WithoutCancel(ctx)
 	var out *interaction.Interaction
+	var rec *OutboxItem
 	err := w.update(ctx, func(t *tx) error {
+		rec = nil
 		o, err := t.OutboxItem(ctx, item.ID)
 		if err != nil {
 			return err
@@ -351,7 +381,7 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 		if err != nil {
 			return err
 		}
-		out = it
+		out, rec = it, o
 		o.UpdatedAt = t.now
 		var ev interaction.Event
 		switch {
@@ -389,12 +419,12 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 		return t.emit(EventFailed, it, it.Owner, "system", sendErr.Error())
 	})
 	if errors.Is(err, errSkip) {
-		return nil, sendErr
+		return nil, nil, sendErr
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, sendErr
+	return out.Clone(), rec.Clone(), sendErr
 }
 
 // keepLease renews the lease on item every third of Options.DeliveryLease

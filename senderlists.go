@@ -120,7 +120,8 @@ func senderRule(t *tx, addr string) (*SenderRule, error) {
 // pattern that is no address or domain, an unknown action); ErrTooLarge
 // (a note over Limits.NoteBytes); one wrapping errors.ErrUnsupported when
 // the Store keeps no sender lists (see SenderListTx).
-func (w *Workspace) PutSenderRule(ctx context.Context, agentID string, r SenderRule) (SenderRule, error) {
+func (ac *Actor) PutSenderRule(ctx context.Context, r SenderRule) (SenderRule, error) {
+	w, agentID := ac.w, ac.id
 	p, err := normalizePattern(r.Pattern)
 	if err != nil {
 		return SenderRule{}, err
@@ -153,7 +154,8 @@ func (w *Workspace) PutSenderRule(ctx context.Context, agentID string, r SenderR
 // needs PrivilegeFilter. Errors: ErrForbidden; ErrInvalidInput (no
 // address or domain); ErrNotFound (no rule for it); one wrapping
 // errors.ErrUnsupported when the Store keeps no sender lists.
-func (w *Workspace) DeleteSenderRule(ctx context.Context, agentID, pattern string) error {
+func (ac *Actor) DeleteSenderRule(ctx context.Context, pattern string) error {
+	w, agentID := ac.w, ac.id
 	p, err := normalizePattern(pattern)
 	if err != nil {
 		return err
@@ -174,7 +176,8 @@ func (w *Workspace) DeleteSenderRule(ctx context.Context, agentID, pattern strin
 // pattern (a limit of 0 means all of them). It needs PrivilegeFilter.
 // Errors: ErrForbidden; one wrapping errors.ErrUnsupported when the Store
 // keeps no sender lists.
-func (w *Workspace) SenderRules(ctx context.Context, agentID string, offset, limit int) ([]SenderRule, error) {
+func (ac *Actor) SenderRules(ctx context.Context, offset, limit int) ([]SenderRule, error) {
+	w, agentID := ac.w, ac.id
 	var out []SenderRule
 	err := w.view(ctx, func(t *tx) error {
 		if _, err := w.agent(t, agentID, PrivilegeFilter); err != nil {

@@ -35,11 +35,18 @@ type Ports struct {
 	Dialer Dialer
 }
 
-// Mailbox is one of the centre's own addresses.
+// Mailbox is one of the centre's own addresses. A mailbox is named by its
+// address, a plain string, everywhere: here, in Ingest, Email.Mailbox,
+// Interaction.Mailbox and a draft's From; the display name is
+// configuration, given here once.
 type Mailbox struct {
-	Address mail.Address
+	Address string // "support@boutique.example"
+	Name    string // the display name mail from it carries: "Service Client"
 	Queue   string // the queue its mail goes to; empty means Options.DefaultQueue
 }
+
+// mailAddress is the mailbox as the From of mail it sends.
+func (m Mailbox) mailAddress() mail.Address { return mail.Address{Name: m.Name, Address: m.Address} }
 
 // CaseField declares a case data key every new inbound interaction gets.
 type CaseField struct {
@@ -151,12 +158,9 @@ type Options struct {
 	Parse *compose.ParseOptions
 	// QuoteLanguage is the language of the "On … wrote:" line of replies.
 	QuoteLanguage string
-	// ManualDispatch leaves sent mail in the outbox for DispatchPending or
-	// Run instead of delivering it right after Send.
+	// ManualDispatch leaves sent mail in the outbox for a Runner (Dispatch
+	// or Run) instead of delivering it right after Send.
 	ManualDispatch bool
-	// TickInterval is how often Run checks timers and the outbox. Default
-	// one second.
-	TickInterval time.Duration
 	// MaxAttempts is how many deliveries are tried before an outbound
 	// fails back to its agent. Default 8.
 	MaxAttempts int
@@ -264,9 +268,6 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 	if o.AcceptTimeout < 7*time.Second {
 		return nil, fmt.Errorf("%w: Options.AcceptTimeout %v is under the 7 s minimum", ErrInvalidInput, o.AcceptTimeout)
 	}
-	if o.TickInterval <= 0 {
-		o.TickInterval = time.Second
-	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
 	}
@@ -315,17 +316,18 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 	}
 	w.own = map[string]bool{}
 	for _, m := range o.Mailboxes {
-		if _, err := mail.ParseAddress(m.Address.Address); err != nil {
-			return nil, fmt.Errorf("%w: mailbox address %q: %v", ErrInvalidInput, m.Address.Address, err)
+		if _, err := mail.ParseAddress(m.Address); err != nil {
+			return nil, fmt.Errorf("%w: mailbox address %q: %v", ErrInvalidInput, m.Address, err)
 		}
-		w.own[strings.ToLower(m.Address.Address)] = true
+		w.own[strings.ToLower(m.Address)] = true
 	}
 	return w, nil
 }
 
 type systemClock struct{}
 
-func (systemClock) Now() time.Time { return time.Now() }
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // idGenerator makes ids from a random per-process prefix and a counter:
 // unique across processes, cheap, and sortable within one process.

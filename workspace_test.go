@@ -36,15 +36,15 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	assert.Equal(t, "Hélène", c.FirstName)
 	assert.Equal(t, "Dupré", c.LastName)
 
-	it, err = f.ws.Accept(ctx, "alice", it.ID)
+	it, err = f.ws.As("alice").Accept(ctx, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateHandling, it.State)
 	assert.Equal(t, "alice", it.Owner)
 
-	require.NoError(t, f.ws.SetCaseData(ctx, "alice", it.ID, "Order", "FR-2291"))
-	require.NoError(t, f.ws.AddNote(ctx, "alice", it.ID, "Colis bloqué au dépôt de Lyon."))
+	require.NoError(t, f.ws.As("alice").SetCaseData(ctx, it.ID, "Order", "FR-2291"))
+	require.NoError(t, f.ws.As("alice").AddNote(ctx, it.ID, "Colis bloqué au dépôt de Lyon."))
 
-	reply, err := f.ws.Reply(ctx, "alice", it.ID)
+	reply, err := f.ws.As("alice").Reply(ctx, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.KindOutbound, reply.Kind)
 	assert.Equal(t, interaction.PurposeReply, reply.Purpose)
@@ -52,21 +52,21 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	assert.Equal(t, it.ThreadID, reply.ThreadID)
 	assert.Equal(t, interaction.StateDraft, reply.State)
 
-	d, err := f.ws.Draft(ctx, "alice", reply.ID)
+	d, err := draftEmail(f.ws.As("alice").Draft(ctx, reply.ID))
 	require.NoError(t, err)
 	assert.Equal(t, []mail.Address{{Name: "Hélène Dupré", Address: "helene.dupre@exemple.fr"}}, d.To)
 	assert.Equal(t, "Re: Commande FR-2291 : colis non reçu", d.Subject)
 	assert.Contains(t, d.Text, "> Pouvez-vous vérifier où en est mon colis ?")
 	assert.Equal(t, []string{"CAF3x9-helene-2291@mail.exemple.fr"}, d.InReplyTo)
 
-	require.NoError(t, f.ws.EditDraft(ctx, "alice", reply.ID, emailflow.DraftContent{
+	require.NoError(t, errOf(f.ws.As("alice").ReplaceDraft(ctx, reply.ID, emailflow.DraftContent{
 		To: d.To, Subject: d.Subject,
 		Text: "Bonjour Hélène,\n\nVotre colis part demain.\n\n" + d.Text,
-	}))
-	_, err = f.ws.AddAttachment(ctx, "alice", reply.ID, "étiquette.pdf", "application/pdf", strings.NewReader("%PDF-1.4 fake"))
+	})))
+	_, err = f.ws.As("alice").AddAttachment(ctx, reply.ID, emailflow.NewAttachment{Filename: "étiquette.pdf", ContentType: "application/pdf", Body: strings.NewReader("%PDF-1.4 fake")})
 	require.NoError(t, err)
 
-	sent, err := f.ws.Send(ctx, "alice", reply.ID)
+	sent, err := f.ws.As("alice").Send(ctx, reply.ID, nil)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, sent.State)
 
@@ -84,11 +84,11 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	require.Len(t, msg.Attachments, 1)
 	assert.Equal(t, "étiquette.pdf", msg.Attachments[0].Filename)
 
-	assert.ErrorIs(t, f.ws.MarkDone(ctx, "alice", it.ID), emailflow.ErrInvalidInput, "disposition is mandatory")
-	require.NoError(t, f.ws.SetDisposition(ctx, "alice", it.ID, "resolved"))
-	require.NoError(t, f.ws.MarkDone(ctx, "alice", it.ID))
+	assert.ErrorIs(t, f.ws.As("alice").MarkDone(ctx, it.ID), emailflow.ErrInvalidInput, "disposition is mandatory")
+	require.NoError(t, f.ws.As("alice").SetDisposition(ctx, it.ID, "resolved"))
+	require.NoError(t, f.ws.As("alice").MarkDone(ctx, it.ID))
 
-	final, err := f.ws.Interaction(ctx, admin, it.ID)
+	final, err := f.ws.As(admin).Interaction(ctx, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, final.State)
 	assert.Equal(t, "resolved", final.Disposition)
@@ -128,9 +128,9 @@ func TestReturnedInteractionsAreTheHosts(t *testing.T) {
 		act  func() (*interaction.Interaction, error)
 	}{
 		{"Ingest", func() (*interaction.Interaction, error) { return f.ws.Ingest(ctx, support, bytes.NewReader(raw)) }},
-		{"Accept", func() (*interaction.Interaction, error) { return f.ws.Accept(ctx, "bob", id) }},
-		{"Reply", func() (*interaction.Interaction, error) { return f.ws.Reply(ctx, "bob", id) }},
-		{"Send", func() (*interaction.Interaction, error) { return f.ws.Send(ctx, "bob", draft) }},
+		{"Accept", func() (*interaction.Interaction, error) { return f.ws.As("bob").Accept(ctx, id) }},
+		{"Reply", func() (*interaction.Interaction, error) { return interactionOf(f.ws.As("bob").Reply(ctx, id)) }},
+		{"Send", func() (*interaction.Interaction, error) { return interactionOf(f.ws.As("bob").Send(ctx, draft, nil)) }},
 	}
 	for _, s := range steps {
 		got, err := s.act()
@@ -148,7 +148,7 @@ func TestReturnedInteractionsAreTheHosts(t *testing.T) {
 		if len(got.CaseData) > 0 {
 			got.CaseData[0].Value = "tampered"
 		}
-		stored, err := f.ws.Interaction(ctx, admin, want.ID)
+		stored, err := f.ws.As(admin).Interaction(ctx, want.ID)
 		require.NoError(t, err, s.name)
 		assert.Equal(t, want, stored, "%s: the stored interaction is unchanged", s.name)
 	}
@@ -161,7 +161,7 @@ func TestIngestReturnsTheAcknowledgedInbound(t *testing.T) {
 	f := newFixture(t, &emailflow.Options{AutoAcknowledge: &compose.Template{Text: "Bien reçu.\n"}})
 	got, err := f.ws.Ingest(ctx, support, bytes.NewReader(readFile(t, "testdata/french-order.eml")))
 	require.NoError(t, err)
-	stored, err := f.ws.Interaction(ctx, admin, got.ID)
+	stored, err := f.ws.As(admin).Interaction(ctx, got.ID)
 	require.NoError(t, err)
 	assert.Equal(t, stored, got)
 	assert.Equal(t, string(interaction.PurposeAutoReply), got.History[len(got.History)-1].Action)

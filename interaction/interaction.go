@@ -53,8 +53,12 @@ type Interaction struct {
 	Disposition string
 	History     []Entry
 	// Rounds are the quality-review rounds of an outbound email, oldest
-	// first.
+	// first: who reviewed, the decision, the reason and remarks of a
+	// rejection (see LastReview).
 	Rounds []Round
+	// Answers are colleagues' answers to consultations about this
+	// interaction, oldest first.
+	Answers []Answer
 
 	// Version is the optimistic-concurrency version: the store refuses a
 	// write whose Version is not the stored one, and increments it on
@@ -152,5 +156,6 @@ func (it *Interaction) Clone() *Interaction {
 	// the history once more.
 	c.History = append(make([]Entry, 0, len(it.History)+2), it.History...)
 	c.Rounds = cloneRounds(it.Rounds)
+	c.Answers = append([]Answer(nil), it.Answers...)
 	return &c
 }

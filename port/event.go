@@ -88,4 +88,9 @@ type Event struct {
 	State         interaction.State
 	At            time.Time
 	Detail        string
+	// Answer is the colleague's answer of an EventAnswered; nil otherwise.
+	Answer *interaction.Answer
+	// Review is the decided round of an EventApproved or EventRejected
+	// (reviewer, decision, reason, remarks); nil otherwise.
+	Review *interaction.Round
 }

@@ -169,9 +169,14 @@ type Dialer interface {
 	Dial(ctx context.Context, agent, number, interaction string) (callID string, err error)
 }
 
-// Clock tells the time; inject one to drive timers in tests.
+// Clock tells the time and wakes who waits on it; inject one to drive
+// timers in tests. github.com/jonboulle/clockwork's FakeClock is one:
+// advancing it wakes a Runner waiting on After.
 type Clock interface {
 	Now() time.Time
+	// After returns a channel that receives the clock's time once d has
+	// passed on the clock.
+	After(d time.Duration) <-chan time.Time
 }
 
 // IDGenerator makes unique ids for interactions, emails, outbox items.

@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 	"os/signal"
 	"strings"
@@ -158,7 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 
 	opts := &emailflow.Options{
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: c.mailbox}, Queue: c.queue}},
+		Mailboxes: []emailflow.Mailbox{{Address: c.mailbox, Queue: c.queue}},
 	}
 	if c.ack != "" {
 		opts.AutoAcknowledge = &compose.Template{Text: c.ack}
@@ -198,7 +197,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return in.Sync(ctx)
 	}
 	fmt.Fprintf(out, "mailroom: watching %s/%s for %s (Ctrl-C stops)\n", c.imapAddr, c.folder, c.mailbox)
-	go func() { _ = ws.Run(ctx) }() // outbox retries, offer timeouts
+	go func() { _ = ws.Runner(nil).Run(ctx) }() // outbox retries, offer timeouts
 	if err := in.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -218,12 +217,12 @@ func show(ctx context.Context, ws *emailflow.Workspace, e emailflow.Event, out i
 	default:
 		return
 	}
-	it, err := ws.Interaction(ctx, printer, e.InteractionID)
+	it, err := ws.As(printer).Interaction(ctx, e.InteractionID)
 	if err != nil {
 		fmt.Fprintf(out, "%s  %s: %v\n", e.At.Format("15:04:05"), e.InteractionID, err)
 		return
 	}
-	emails, err := ws.Emails(ctx, printer, it.ID)
+	emails, err := ws.As(printer).Emails(ctx, it.ID)
 	if err != nil || len(emails) == 0 {
 		return
 	}

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net/mail"
 	"os"
 	"strings"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/emailflow/emailflow/qa"
 	"github.com/emailflow/emailflow/store/memory"
 	transport "github.com/emailflow/emailflow/transport/memory"
+	"github.com/jonboulle/clockwork"
 )
 
 const customerEmail = "From: Hélène Dupré <helene.dupre@exemple.fr>\r\n" +
@@ -39,12 +39,6 @@ const customerEmail = "From: Hélène Dupré <helene.dupre@exemple.fr>\r\n" +
 type ids struct{ n int }
 
 func (g *ids) NewID() string { g.n++; return fmt.Sprintf("id-%d", g.n) }
-
-// clock is a manual clock, so the times in review are reproducible.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time          { return c.now }
-func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
@@ -81,11 +75,11 @@ func run(w io.Writer) *desk {
 	ctx := context.Background()
 	step := func(format string, args ...any) { fmt.Fprintf(w, "• "+format+"\n", args...) }
 	line := func(s string) { fmt.Fprintln(w, s) }
-	clk := &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)) // so the times in review are reproducible
 	sender := &transport.Sender{}
 	ws := must(emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: sender, Clock: clk, IDs: &ids{}}, &emailflow.Options{
 		Hostname:  "desk.boutique.example",
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: "support@boutique.example"}, Queue: "support-fr"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@boutique.example", Name: "Service Client", Queue: "support-fr"}},
 		// New hires are always reviewed; supervisors never; anyone may ask.
 		ReviewPolicy:  qa.First(qa.Exempt("supervisor"), qa.Any(qa.ByGroup("new-hires"), qa.OnRequest())),
 		RejectReasons: []string{"exactitude", "ton", "orthographe"},
@@ -93,58 +87,59 @@ func run(w io.Writer) *desk {
 
 	check(ws.PutAgent(ctx, emailflow.Agent{ID: "camille", Name: "Camille Laurent", Queues: []string{"support-fr"}, Groups: []string{"new-hires"}, Capacity: 3}))
 	check(ws.PutAgent(ctx, emailflow.Agent{ID: "rita", Name: "Rita Moreau", Queues: []string{"review"}, Roles: []emailflow.Role{emailflow.RoleReviewer}, Capacity: 5}))
-	check(ws.SetStatus(ctx, "camille", emailflow.StatusReady))
-	check(ws.SetStatus(ctx, "rita", emailflow.StatusReady))
+	camille, rita := ws.As("camille"), ws.As("rita")
+	check(camille.SetStatus(ctx, emailflow.StatusReady))
+	check(rita.SetStatus(ctx, emailflow.StatusReady))
 	step("camille (new hire) serves support-fr; rita (reviewer) serves the review queue")
 
 	in := must(ws.Ingest(ctx, "support@boutique.example", strings.NewReader(customerEmail)))
-	in = must(ws.Accept(ctx, "camille", in.ID))
+	in = must(camille.Accept(ctx, in.ID))
 	step("customer email %q accepted by camille", in.Subject)
 
-	reply := must(ws.Reply(ctx, "camille", in.ID))
+	reply := must(camille.Reply(ctx, in.ID))
 	edit := func(text string) {
-		d := must(ws.Draft(ctx, "camille", reply.ID))
-		check(ws.EditDraft(ctx, "camille", reply.ID, emailflow.DraftContent{To: d.To, Cc: d.Cc, Subject: d.Subject, Text: text}))
+		// Only the text changes: recipients and subject stay as they are.
+		must(camille.EditDraft(ctx, reply.ID, emailflow.DraftPatch{Text: &text, HTML: new("")}))
 	}
 	edit("Bonjour, votre colis arrive bientôt.")
-	out := must(ws.Send(ctx, "camille", reply.ID))
-	step("camille sends her reply → %s; messages sent so far: %d", out.State, len(sender.Sent()))
+	sent := must(camille.Send(ctx, reply.ID, nil))
+	step("camille sends her reply → %s; messages sent so far: %d", sent.Delivery.State, len(sender.Sent()))
 
 	// Round 1: rejected with remarks.
 	review := lastRound(ctx, ws, reply.ID).ReviewID
-	rv := must(ws.Interaction(ctx, "rita", review)) // offered to her
+	rv := must(rita.Interaction(ctx, review)) // offered to her
 	step("review %s is %s to %s in queue %q", rv.ID, rv.State, rv.OfferedTo, rv.Queue)
-	must(ws.Accept(ctx, "rita", review))
+	must(rita.Accept(ctx, review))
 	clk.Advance(12 * time.Minute)
-	out = must(ws.Reject(ctx, "rita", review, "exactitude", "Donne le numéro de suivi et la date de livraison prévue."))
+	out := must(rita.Reject(ctx, review, "exactitude", "Donne le numéro de suivi et la date de livraison prévue."))
 	step("rita rejects: the reply is %s, back with %s", out.State, out.Owner)
-	line(indent("note: " + out.Notes[len(out.Notes)-1].Text))
-	status, _ := must(ws.CaseData(ctx, "camille", in.ID)).Get(emailflow.CaseQAStatus)
+	if r, ok := out.LastReview(); ok { // the outcome's typed place
+		line(indent(fmt.Sprintf("review: %s by %s, reason %s: %s", r.Decision, r.Reviewer, r.Reason, r.Remarks)))
+	}
+	status, _ := must(camille.CaseData(ctx, in.ID)).Get(emailflow.CaseQAStatus)
 	line(indent("case data of the customer's interaction: " + emailflow.CaseQAStatus + " = " + status))
 
 	// Round 2: the agent edits, the reviewer fixes a detail and approves.
 	clk.Advance(20 * time.Minute)
 	edit("Bonjour Hélène,\n\nVotre colis (suivi 6A12345) sera livré jeudi 27 novembre.\n\nCamille")
-	out = must(ws.Send(ctx, "camille", reply.ID))
-	step("camille edits and sends again → %s (round %d)", out.State, lastRound(ctx, ws, reply.ID).Number)
+	sent = must(camille.Send(ctx, reply.ID, nil))
+	step("camille edits and sends again → %s (round %d)", sent.State, lastRound(ctx, ws, reply.ID).Number)
 	review = lastRound(ctx, ws, reply.ID).ReviewID
-	must(ws.Accept(ctx, "rita", review))
-	item := must(ws.Review(ctx, "rita", review))
-	e := item.Email
+	must(rita.Accept(ctx, review))
+	item := must(rita.Review(ctx, review))
 	clk.Advance(5 * time.Minute)
-	check(ws.ReviewEdit(ctx, "rita", review, emailflow.DraftContent{To: e.To, Cc: e.Cc, Subject: e.Subject,
-		Text: strings.Replace(e.Text, "Camille", "Camille Laurent\nService Client", 1)}))
+	check(rita.ReviewEdit(ctx, review, emailflow.DraftPatch{Text: new(strings.Replace(item.Email.Text, "Camille", "Camille Laurent\nService Client", 1))}))
 	step("rita adds the signature herself (a reviewer edit)")
-	out = must(ws.Approve(ctx, "rita", review))
+	out = must(rita.Approve(ctx, review))
 	step("rita approves → %s", out.State)
 
-	sent := sender.Sent()
-	step("the customer received %d message:", len(sent))
-	msg := must(compose.Parse(bytes.NewReader(sent[0].Raw), nil))
-	line(indent(fmt.Sprintf("To: %v\nSubject: %s\nIn-Reply-To: <%s>\n\n%s", sent[0].To, msg.Subject, strings.Join(msg.InReplyTo, "> <"), msg.Text)))
+	delivered := sender.Sent()
+	step("the customer received %d message:", len(delivered))
+	msg := must(compose.Parse(bytes.NewReader(delivered[0].Raw), nil))
+	line(indent(fmt.Sprintf("To: %v\nSubject: %s\nIn-Reply-To: <%s>\n\n%s", delivered[0].To, msg.Subject, strings.Join(msg.InReplyTo, "> <"), msg.Text)))
 
 	step("rounds of the reply:")
-	for _, r := range must(ws.Rounds(ctx, "camille", reply.ID)) {
+	for _, r := range must(camille.Rounds(ctx, reply.ID)) {
 		fmt.Fprintf(w, "    round %d by %s: %s by %s after %v", r.Number, r.Author, r.Decision, r.Reviewer, r.DecidedAt.Sub(r.SubmittedAt))
 		if r.Reason != "" {
 			fmt.Fprintf(w, " (%s: %s)", r.Reason, r.Remarks)
@@ -169,6 +164,6 @@ func run(w io.Writer) *desk {
 
 // lastRound returns the latest review round of camille's email id.
 func lastRound(ctx context.Context, ws *emailflow.Workspace, id string) qa.Round {
-	rounds := must(ws.Rounds(ctx, "camille", id))
+	rounds := must(ws.As("camille").Rounds(ctx, id))
 	return rounds[len(rounds)-1]
 }

@@ -43,7 +43,7 @@ func TestRun(t *testing.T) {
 	// Two rounds: the first rejected with its reason and remarks, the
 	// second approved after one reviewer edit, whose content is the one
 	// the approval froze.
-	rounds, err := d.ws.Rounds(ctx, "camille", d.reply)
+	rounds, err := d.ws.As("camille").Rounds(ctx, d.reply)
 	require.NoError(t, err)
 	require.Len(t, rounds, 2)
 	r1, r2 := rounds[0], rounds[1]
@@ -75,7 +75,7 @@ func TestRun(t *testing.T) {
 	// The rejection went back to its author, visibly: the reply moved to
 	// rejected with the reason, and the remarks are a note from the
 	// reviewer; the customer's interaction showed the QA status.
-	reply, err := d.ws.Interaction(ctx, "camille", d.reply)
+	reply, err := d.ws.As("camille").Interaction(ctx, d.reply)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateSent, reply.State)
 	assert.Equal(t, "camille", reply.Owner)
@@ -94,7 +94,7 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, "rita", reply.Notes[0].Author)
 	assert.Equal(t, "QA rejected (exactitude): "+remarks, reply.Notes[0].Text)
 
-	inbound, err := d.ws.Interaction(ctx, "camille", d.inbound)
+	inbound, err := d.ws.As("camille").Interaction(ctx, d.inbound)
 	require.NoError(t, err)
 	var statuses []string
 	for _, e := range inbound.History {
@@ -110,7 +110,7 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{
 		"camille sends her reply → in-review; messages sent so far: 0",
 		"rita rejects: the reply is rejected, back with camille",
-		"note: QA rejected (exactitude): " + remarks,
+		"review: rejected by rita, reason exactitude: " + remarks,
 		"QA status = rejected",
 		"camille edits and sends again → in-review (round 2)",
 		"rita approves → sent",

@@ -12,7 +12,6 @@ import (
 	_ "embed"
 	"fmt"
 	"log"
-	"net/mail"
 	"os"
 	"strings"
 
@@ -34,7 +33,7 @@ func run(ctx context.Context) error {
 	sender := &transport.Sender{}
 	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: sender}, &emailflow.Options{
 		Hostname:            "desk.boutique.example",
-		Mailboxes:           []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: "support@boutique.example"}, Queue: "support-fr"}},
+		Mailboxes:           []emailflow.Mailbox{{Address: "support@boutique.example", Name: "Service Client", Queue: "support-fr"}},
 		Dispositions:        []string{"résolu", "escaladé", "sans suite"},
 		DispositionRequired: true,
 		QuoteLanguage:       "fr",
@@ -48,7 +47,8 @@ func run(ctx context.Context) error {
 	if err := ws.PutAgent(ctx, emailflow.Agent{ID: "camille", Name: "Camille Laurent", Address: "camille@boutique.example", Queues: []string{"support-fr"}, Capacity: 3}); err != nil {
 		return err
 	}
-	if err := ws.SetStatus(ctx, "camille", emailflow.StatusReady); err != nil {
+	camille := ws.As("camille") // every action and read names its agent once
+	if err := camille.SetStatus(ctx, emailflow.StatusReady); err != nil {
 		return err
 	}
 	step("agent camille is ready on queue support-fr")
@@ -60,18 +60,18 @@ func run(ctx context.Context) error {
 	from, _ := it.CaseData.Get(emailflow.CaseFrom)
 	step("ingested %q from %s → %s in queue %s, offered to %s", it.Subject, from, it.State, it.Queue, it.OfferedTo)
 
-	if it, err = ws.Accept(ctx, "camille", it.ID); err != nil {
+	if it, err = camille.Accept(ctx, it.ID); err != nil {
 		return err
 	}
 	step("camille accepted: state %s, owner %s", it.State, it.Owner)
 
-	if err := ws.SetCaseData(ctx, "camille", it.ID, "Commande", "FR-2291"); err != nil {
+	if err := camille.SetCaseData(ctx, it.ID, "Commande", "FR-2291"); err != nil {
 		return err
 	}
-	if err := ws.AddNote(ctx, "camille", it.ID, "Colis bloqué au dépôt de Lyon, relancé le transporteur."); err != nil {
+	if err := camille.AddNote(ctx, it.ID, "Colis bloqué au dépôt de Lyon, relancé le transporteur."); err != nil {
 		return err
 	}
-	data, err := ws.CaseData(ctx, "camille", it.ID)
+	data, err := camille.CaseData(ctx, it.ID)
 	if err != nil {
 		return err
 	}
@@ -83,35 +83,32 @@ func run(ctx context.Context) error {
 		step("case data %s = %s%s", f.Key, f.Value, ro)
 	}
 
-	reply, err := ws.Reply(ctx, "camille", it.ID)
+	reply, err := camille.Reply(ctx, it.ID) // the draft: interaction and email
 	if err != nil {
 		return err
 	}
-	draft, err := ws.Draft(ctx, "camille", reply.ID)
+	step("reply draft %s to %s, subject %q", reply.ID, reply.Email.To[0].Address, reply.Email.Subject)
+
+	// Only the text changes; the HTML follows it, the quoted original kept.
+	reply, err = camille.EditDraft(ctx, reply.ID, emailflow.DraftPatch{
+		Text: new("Bonjour Hélène,\n\nVotre colis était bloqué au dépôt de Lyon ; il vous sera livré demain avant 13 h.\n\nBien cordialement,\nCamille, Service Client\n\n" + reply.Email.Text),
+	})
 	if err != nil {
 		return err
 	}
-	step("reply draft %s to %s, subject %q", reply.ID, draft.To[0].Address, draft.Subject)
+	sent, err := camille.Send(ctx, reply.ID, nil)
+	if err != nil {
+		return err
+	}
+	step("reply %s, Message-ID <%s>", sent.Delivery.State, sent.Email.MessageID)
 
-	if err := ws.EditDraft(ctx, "camille", reply.ID, emailflow.DraftContent{
-		To: draft.To, Cc: draft.Cc, Subject: draft.Subject,
-		Text: "Bonjour Hélène,\n\nVotre colis était bloqué au dépôt de Lyon ; il vous sera livré demain avant 13 h.\n\nBien cordialement,\nCamille, Service Client\n\n" + draft.Text,
-		HTML: "<p>Bonjour Hélène,</p><p>Votre colis était bloqué au dépôt de Lyon ; il vous sera livré demain avant 13 h.</p><p>Bien cordialement,<br>Camille, Service Client</p>" + draft.HTML,
-	}); err != nil {
+	if err := camille.SetDisposition(ctx, it.ID, "résolu"); err != nil {
 		return err
 	}
-	if reply, err = ws.Send(ctx, "camille", reply.ID); err != nil {
+	if err := camille.MarkDone(ctx, it.ID); err != nil {
 		return err
 	}
-	step("reply %s", reply.State)
-
-	if err := ws.SetDisposition(ctx, "camille", it.ID, "résolu"); err != nil {
-		return err
-	}
-	if err := ws.MarkDone(ctx, "camille", it.ID); err != nil {
-		return err
-	}
-	if it, err = ws.Interaction(ctx, "camille", it.ID); err != nil {
+	if it, err = camille.Interaction(ctx, it.ID); err != nil {
 		return err
 	}
 	step("marked done with disposition %q; history:", it.Disposition)
@@ -123,11 +120,11 @@ func run(ctx context.Context) error {
 		fmt.Printf("    %s  %-8s %-12s %s → %s %s\n", h.At.Format("15:04:05"), h.Actor, h.Action, h.From, h.To, detail)
 	}
 
-	sent := sender.Sent()
-	if len(sent) != 1 {
-		return fmt.Errorf("expected one sent message, got %d", len(sent))
+	out := sender.Sent()
+	if len(out) != 1 {
+		return fmt.Errorf("expected one sent message, got %d", len(out))
 	}
-	fmt.Printf("\n--- rendered reply (envelope from %s to %s) ---\n", sent[0].From, strings.Join(sent[0].To, ", "))
-	_, err = os.Stdout.Write(sent[0].Raw)
+	fmt.Printf("\n--- rendered reply (envelope from %s to %s) ---\n", out[0].From, strings.Join(out[0].To, ", "))
+	_, err = os.Stdout.Write(out[0].Raw)
 	return err
 }

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"sort"
 
 	"github.com/emailflow/emailflow/interaction"
@@ -36,7 +37,7 @@ func (r *ring) push(e port.Event) {
 		// one minute): keep the instant, in UTC.
 		at, _ = e.At.UTC().AppendBinary(buf[:0])
 	}
-	fields := [...]string{string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), e.Detail}
+	fields := [...]string{string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), e.Detail, payload(e)}
 	size := 8 + 1 + len(at)
 	for _, f := range fields {
 		size += uvarintLen(len(f)) + len(f)
@@ -122,8 +123,9 @@ func (r *ring) after(seq int64, limit int) []port.Event {
 }
 
 // An event is written as its Seq (8 bytes), At (a length byte and
-// time.Time's binary form), then Type, InteractionID, Agent, Actor, State
-// and Detail, each as a length and its bytes.
+// time.Time's binary form), then Type, InteractionID, Agent, Actor, State,
+// Detail and the payload (Answer and Review in JSON, empty for most
+// events), each as a length and its bytes.
 
 func decodeEvent(b []byte) port.Event {
 	e := port.Event{Seq: int64(binary.LittleEndian.Uint64(b))}
@@ -141,5 +143,29 @@ func decodeEvent(b []byte) port.Event {
 	e.InteractionID, e.Agent, e.Actor = next(), next(), next()
 	e.State = interaction.State(next())
 	e.Detail = next()
+	if p := next(); p != "" {
+		var v eventPayload
+		if json.Unmarshal([]byte(p), &v) == nil {
+			e.Answer, e.Review = v.Answer, v.Review
+		}
+	}
 	return e
+}
+
+// eventPayload holds the typed parts of an event that few events have.
+type eventPayload struct {
+	Answer *interaction.Answer `json:",omitempty"`
+	Review *interaction.Round  `json:",omitempty"`
+}
+
+// payload encodes e's typed parts, or returns "" when it has none.
+func payload(e port.Event) string {
+	if e.Answer == nil && e.Review == nil {
+		return ""
+	}
+	b, err := json.Marshal(eventPayload{Answer: e.Answer, Review: e.Review})
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/mail"
 	"os"
 	"slices"
 	"strconv"
@@ -36,7 +35,7 @@ func benchWorkspace(b *testing.B) (*emailflow.Workspace, *countSender) {
 	s := &countSender{}
 	ws, err := emailflow.New(emailflow.Ports{Store: freshStore(b), Sender: s}, &emailflow.Options{
 		Hostname:        "desk.boutique.example",
-		Mailboxes:       []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: benchMailbox}, Queue: "support-fr"}},
+		Mailboxes:       []emailflow.Mailbox{{Address: benchMailbox, Name: "Service Client", Queue: "support-fr"}},
 		CompleteOnReply: true,
 	})
 	if err != nil {
@@ -47,7 +46,7 @@ func benchWorkspace(b *testing.B) (*emailflow.Workspace, *countSender) {
 		if err := ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"support-fr"}, Capacity: 1 << 20}); err != nil {
 			b.Fatal(err)
 		}
-		if err := ws.SetStatus(ctx, id, emailflow.StatusReady); err != nil {
+		if err := ws.As(id).SetStatus(ctx, emailflow.StatusReady); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -78,14 +77,14 @@ func lifecycle(ctx context.Context, ws *emailflow.Workspace, raw []byte) error {
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	if _, err := ws.Accept(ctx, it.OfferedTo, it.ID); err != nil {
+	if _, err := ws.As(it.OfferedTo).Accept(ctx, it.ID); err != nil {
 		return fmt.Errorf("accept: %w", err)
 	}
-	r, err := ws.Reply(ctx, it.OfferedTo, it.ID)
+	r, err := ws.As(it.OfferedTo).Reply(ctx, it.ID)
 	if err != nil {
 		return fmt.Errorf("reply: %w", err)
 	}
-	if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
+	if _, err := ws.As(it.OfferedTo).Send(ctx, r.ID, nil); err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
 	return nil
@@ -341,17 +340,17 @@ func BenchmarkIngestReferences(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := ws.Accept(ctx, it.OfferedTo, it.ID); err != nil {
+			if _, err := ws.As(it.OfferedTo).Accept(ctx, it.ID); err != nil {
 				b.Fatal(err)
 			}
-			r, err := ws.Reply(ctx, it.OfferedTo, it.ID)
+			r, err := ws.As(it.OfferedTo).Reply(ctx, it.ID)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := ws.Send(ctx, it.OfferedTo, r.ID); err != nil {
+			if _, err := ws.As(it.OfferedTo).Send(ctx, r.ID, nil); err != nil {
 				b.Fatal(err)
 			}
-			d, err := ws.Draft(ctx, r.Owner, r.ID)
+			d, err := draftEmail(ws.As(r.Owner).Draft(ctx, r.ID))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -109,7 +109,7 @@ func crashChild() int {
 	say("ready")
 	for i := start; ; i++ {
 		// What a killed predecessor left leased is due again by now.
-		if _, err := ws.DispatchPending(ctx); err != nil {
+		if _, err := ws.Runner(nil).Dispatch(ctx); err != nil {
 			return fail(err)
 		}
 		say("try %d", i)
@@ -119,18 +119,18 @@ func crashChild() int {
 		}
 		say("in %d", i)
 		if it.State == interaction.StateOffered && it.OfferedTo == "ann" {
-			if it, err = ws.Accept(ctx, "ann", it.ID); err != nil {
+			if it, err = ws.As("ann").Accept(ctx, it.ID); err != nil {
 				return fail(err)
 			}
 		}
 		if it.State != interaction.StateHandling {
 			continue // answered before this process started
 		}
-		r, err := ws.Reply(ctx, "ann", it.ID)
+		r, err := ws.As("ann").Reply(ctx, it.ID)
 		if err != nil {
 			return fail(err)
 		}
-		if _, err := ws.Send(ctx, "ann", r.ID); err != nil {
+		if _, err := ws.As("ann").Send(ctx, r.ID, nil); err != nil {
 			return fail(err)
 		}
 		say("sent %s", r.ID)
@@ -221,7 +221,7 @@ func TestCrashIngestAndDispatch(t *testing.T) {
 	if err := ws.PutAgent(ctx, emailflow.Agent{ID: "ann", Queues: []string{"default"}, Capacity: 1_000_000}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ws.SetStatus(ctx, "ann", emailflow.StatusReady); err != nil {
+	if err := ws.As("ann").SetStatus(ctx, emailflow.StatusReady); err != nil {
 		t.Fatal(err)
 	}
 	// The checks below read as the host's administrator, who sees all.
@@ -253,7 +253,7 @@ func TestCrashIngestAndDispatch(t *testing.T) {
 	// outbox is delivered from here.
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if _, err := ws.DispatchPending(ctx); err != nil {
+		if _, err := ws.Runner(nil).Dispatch(ctx); err != nil {
 			t.Fatal(err)
 		}
 		pending := 0
@@ -274,14 +274,14 @@ func TestCrashIngestAndDispatch(t *testing.T) {
 	}
 
 	// Every confirmed message is findable once, whole; none twice.
-	its, err := ws.Interactions(ctx, "admin", emailflow.Query{})
+	its, err := ws.As("admin").Interactions(ctx, emailflow.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stored := map[string]int{}      // raw bytes of inbound emails → how many
 	outbound := map[string]string{} // Message-ID → outbound interaction
 	for _, it := range its {
-		emails, err := ws.Emails(ctx, "admin", it.ID)
+		emails, err := ws.As("admin").Emails(ctx, it.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/mail"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,7 +42,7 @@ func instances(t *testing.T, n int) []instance {
 		}
 		ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &transport.Sender{}}, &emailflow.Options{
 			// Mail to sales@ waits in queue "sales", the rest in "default".
-			Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "sales@boutique.example"}, Queue: "sales"}},
+			Mailboxes: []emailflow.Mailbox{{Address: "sales@boutique.example", Queue: "sales"}},
 		})
 		if err != nil {
 			t.Fatalf("emailflow.New: %v", err)
@@ -82,7 +81,7 @@ func TestCrossProcessAccept(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := in[1].ws.SetStatus(ctx, "ann", emailflow.StatusReady); err != nil {
+	if err := in[1].ws.As("ann").SetStatus(ctx, emailflow.StatusReady); err != nil {
 		t.Fatal(err)
 	}
 	type racer struct {
@@ -102,7 +101,7 @@ func TestCrossProcessAccept(t *testing.T) {
 		for i, rc := range racers {
 			wg.Go(func() {
 				<-start
-				_, errs[i] = rc.ws.Accept(ctx, rc.agent, it.ID)
+				_, errs[i] = rc.ws.As(rc.agent).Accept(ctx, it.ID)
 			})
 		}
 		close(start)
@@ -127,7 +126,7 @@ func TestCrossProcessAccept(t *testing.T) {
 			t.Fatalf("round %d: nobody accepted", r)
 		}
 		wins[winner]++
-		got, err := in[(r+1)%2].ws.Interaction(ctx, "ann", it.ID)
+		got, err := in[(r+1)%2].ws.As("ann").Interaction(ctx, it.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +163,7 @@ func TestCrossProcessCapacity(t *testing.T) {
 			if err := in[0].ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"default", "sales"}, Capacity: c}); err != nil {
 				t.Fatal(err)
 			}
-			if err := in[1].ws.SetStatus(ctx, id, emailflow.StatusReady); err != nil {
+			if err := in[1].ws.As(id).SetStatus(ctx, emailflow.StatusReady); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -247,7 +246,7 @@ func TestCrossProcessRouting(t *testing.T) {
 		if err := in[i%2].ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"default"}, Capacity: capacity[id]}); err != nil {
 			t.Fatal(err)
 		}
-		if err := in[(i+1)%2].ws.SetStatus(ctx, id, emailflow.StatusReady); err != nil {
+		if err := in[(i+1)%2].ws.As(id).SetStatus(ctx, emailflow.StatusReady); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -302,7 +301,7 @@ func TestCrossProcessRouting(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(i), 11))
 			for k := 0; done.Load() < int64(mails) && ctx.Err() == nil; k++ {
 				ws := in[k%2].ws // each action through either instance
-				offers, err := ws.Interactions(ctx, id, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
+				offers, err := ws.As(id).Interactions(ctx, emailflow.Query{OfferedTo: id, States: []interaction.State{interaction.StateOffered}})
 				if err != nil {
 					t.Error(err)
 					return
@@ -313,16 +312,16 @@ func TestCrossProcessRouting(t *testing.T) {
 				}
 				for _, o := range offers {
 					if rng.IntN(5) == 0 {
-						if err := ws.Decline(ctx, id, o.ID, "busy"); err != nil && !errors.Is(err, emailflow.ErrInvalidTransition) {
+						if err := ws.As(id).Decline(ctx, o.ID, "busy"); err != nil && !errors.Is(err, emailflow.ErrInvalidTransition) {
 							t.Errorf("%s declines %s: %v", id, o.ID, err)
 						}
 						continue
 					}
-					if _, err := ws.Accept(ctx, id, o.ID); err != nil {
+					if _, err := ws.As(id).Accept(ctx, o.ID); err != nil {
 						t.Errorf("%s accepts %s: %v", id, o.ID, err)
 						continue
 					}
-					if err := in[(k+1)%2].ws.MarkDone(ctx, id, o.ID); err != nil {
+					if err := in[(k+1)%2].ws.As(id).MarkDone(ctx, o.ID); err != nil {
 						t.Errorf("%s completes %s: %v", id, o.ID, err)
 						continue
 					}
@@ -337,7 +336,7 @@ func TestCrossProcessRouting(t *testing.T) {
 	if err := ctx.Err(); err != nil {
 		t.Fatalf("only %d of %d interactions done in time", done.Load(), mails)
 	}
-	all, err := in[1].ws.Interactions(ctx, "admin", emailflow.Query{Kind: interaction.KindInbound})
+	all, err := in[1].ws.As("admin").Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
 	if err != nil {
 		t.Fatal(err)
 	}

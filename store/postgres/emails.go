@@ -360,6 +360,12 @@ func (t *txn) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*port.
 	return out, nil
 }
 
+// eventPayload holds the typed parts of an event that few events have.
+type eventPayload struct {
+	Answer *interaction.Answer `json:",omitempty"`
+	Review *interaction.Round  `json:",omitempty"`
+}
+
 // AppendEvent implements port.Tx: Seq comes from an identity column,
 // so it increases across processes (with gaps where transactions rolled
 // back).
@@ -368,9 +374,16 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 		return err
 	}
 	var seq int64
-	err := t.tx.QueryRow(ctx, t.s.sql(`INSERT INTO {s}.events (type, interaction_id, agent, actor, state, at, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`),
-		string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), utc(e.At), e.Detail).Scan(&seq)
+	var payload []byte
+	if e.Answer != nil || e.Review != nil {
+		var err error
+		if payload, err = json.Marshal(eventPayload{Answer: e.Answer, Review: e.Review}); err != nil {
+			return fmt.Errorf("postgres: append event: %w", err)
+		}
+	}
+	err := t.tx.QueryRow(ctx, t.s.sql(`INSERT INTO {s}.events (type, interaction_id, agent, actor, state, at, detail, payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq`),
+		string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), utc(e.At), e.Detail, payload).Scan(&seq)
 	if err != nil {
 		return mapErr("append event", err)
 	}
@@ -383,7 +396,7 @@ func (t *txn) Events(ctx context.Context, after int64, limit int) ([]port.Event,
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	q := `SELECT seq, type, interaction_id, agent, actor, state, at, detail FROM {s}.events
+	q := `SELECT seq, type, interaction_id, agent, actor, state, at, detail, payload FROM {s}.events
 		WHERE seq > $1 ORDER BY seq`
 	args := []any{after}
 	if limit > 0 {
@@ -397,9 +410,18 @@ func (t *txn) Events(ctx context.Context, after int64, limit int) ([]port.Event,
 	var out []port.Event
 	var e port.Event
 	var typ, state string
-	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &typ, &e.InteractionID, &e.Agent, &e.Actor, &state, &e.At, &e.Detail}, func() error {
+	var payload []byte
+	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &typ, &e.InteractionID, &e.Agent, &e.Actor, &state, &e.At, &e.Detail, &payload}, func() error {
 		e.Type, e.State = port.EventType(typ), interaction.State(state)
 		e.At = e.At.UTC()
+		e.Answer, e.Review = nil, nil
+		if len(payload) > 0 {
+			var v eventPayload
+			if err := json.Unmarshal(payload, &v); err != nil {
+				return fmt.Errorf("event %d: %w", e.Seq, err)
+			}
+			e.Answer, e.Review = v.Answer, v.Review
+		}
 		out = append(out, e)
 		return nil
 	})

@@ -38,7 +38,7 @@ func Example() {
 	if err := ws.PutAgent(ctx, emailflow.Agent{ID: "ann", Queues: []string{"default"}}); err != nil {
 		log.Fatal(err)
 	}
-	if err := ws.SetStatus(ctx, "ann", emailflow.StatusReady); err != nil {
+	if err := ws.As("ann").SetStatus(ctx, emailflow.StatusReady); err != nil {
 		log.Fatal(err)
 	}
 
@@ -49,7 +49,7 @@ func Example() {
 	}
 	fmt.Println(it.Subject, "is", it.State, "to", it.OfferedTo)
 
-	it, err = ws.Accept(ctx, "ann", it.ID)
+	it, err = ws.As("ann").Accept(ctx, it.ID)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"strings"
 	"testing"
 
@@ -57,26 +56,26 @@ func TestReplyAfterAFailedTryReadsTheInboundAgain(t *testing.T) {
 	store := &flaky{Store: pg}
 	ws, err := emailflow.New(emailflow.Ports{Store: store, Directory: pg, Sender: &transport.Sender{}}, &emailflow.Options{
 		Hostname:  "desk.boutique.example",
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@boutique.example"}, Queue: "support-fr"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@boutique.example", Queue: "support-fr"}},
 	})
 	require.NoError(t, err)
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "bob", Queues: []string{"support-fr"}, Capacity: 5}))
-	require.NoError(t, ws.SetStatus(ctx, "bob", emailflow.StatusReady))
+	require.NoError(t, ws.As("bob").SetStatus(ctx, emailflow.StatusReady))
 	it, err := ws.Ingest(ctx, "support@boutique.example", strings.NewReader("From: Ana <ana@example.org>\r\nTo: support@boutique.example\r\nSubject: Colis\r\nMessage-ID: <retry@example.org>\r\n\r\nOù est mon colis ?\r\n"))
 	require.NoError(t, err)
-	_, err = ws.Accept(ctx, "bob", it.ID)
+	_, err = ws.As("bob").Accept(ctx, it.ID)
 	require.NoError(t, err)
 
 	store.on = emailflow.EventDraft // after the draft and the inbound were written
-	store.between = func() { require.NoError(t, ws.MarkDone(ctx, "bob", it.ID)) }
-	_, err = ws.Reply(ctx, "bob", it.ID)
+	store.between = func() { require.NoError(t, ws.As("bob").MarkDone(ctx, it.ID)) }
+	_, err = ws.As("bob").Reply(ctx, it.ID)
 	assert.ErrorIs(t, err, emailflow.ErrInvalidTransition, "the inbound is done now")
 
-	inbound, err := ws.Interaction(ctx, "bob", it.ID)
+	inbound, err := ws.As("bob").Interaction(ctx, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateDone, inbound.State)
 	assert.Equal(t, "complete", inbound.History[len(inbound.History)-1].Action, "no reply recorded after done")
-	drafts, err := ws.Interactions(ctx, "bob", emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
+	drafts, err := ws.As("bob").Interactions(ctx, emailflow.Query{ThreadID: inbound.ThreadID, Kind: interaction.KindOutbound})
 	require.NoError(t, err)
 	assert.Empty(t, drafts)
 }

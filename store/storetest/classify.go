@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"net/mail"
 	"strings"
 	"testing"
 
@@ -42,9 +41,9 @@ func bounceOf(id string) string {
 // Message-ID.
 func (d *desk) reply(t *testing.T, in *interaction.Interaction) (*interaction.Interaction, string) {
 	t.Helper()
-	r, err := d.ws.Reply(t.Context(), "ann", in.ID)
+	r, err := d.ws.As("ann").Reply(t.Context(), in.ID)
 	require.NoError(t, err)
-	return r, d.send(t, r.ID)
+	return r.Interaction, d.send(t, r.ID)
 }
 
 func testBounceLinked(t *testing.T, newStore newFunc) {
@@ -69,7 +68,7 @@ func testBounceLinked(t *testing.T, newStore newFunc) {
 	assert.Equal(t, []compose.RecipientStatus{{Recipient: "helene@exemple.fr", Action: compose.ActionFailed, Status: "5.1.1", Diagnostic: "550 5.1.1 boîte inconnue"}}, e.Report.Recipients)
 	assert.Equal(t, compose.ReturnedHeaders, e.Report.Returned)
 	assert.Contains(t, historyDetails(t, d, out.ID, string(interaction.EventBounce)), "helene@exemple.fr: failed 5.1.1")
-	draft, err := d.ws.Draft(t.Context(), "ann", out.ID)
+	draft, err := draftEmail(d.ws.As("ann").Draft(t.Context(), out.ID))
 	require.NoError(t, err)
 	assert.Equal(t, emailflow.Outbound, draft.Direction, "the draft is the reply, not its report")
 }
@@ -106,19 +105,19 @@ func testQuarantineAndRelease(t *testing.T, newStore newFunc) {
 	require.Len(t, got, 1)
 	require.NotNil(t, got[0].Verdict)
 	assert.Equal(t, emailflow.Verdict{Action: emailflow.VerdictQuarantine, Reason: "loterie", Score: 7.5, Scored: true, Filter: "maison"}, *got[0].Verdict)
-	list, err := d.ws.ListQuarantine(ctx, "sup", "support")
+	list, err := d.ws.As("sup").Quarantine(ctx, "support")
 	require.NoError(t, err)
 	require.Len(t, list, 1)
-	st, err := d.ws.QueueStats(ctx, "sup", "support")
+	st, err := d.ws.As("sup").QueueStats(ctx, "support")
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Quarantined)
 	assert.Zero(t, st.Waiting)
 
-	rel, err := d.ws.Release(ctx, "sup", it.ID)
+	rel, err := d.ws.As("sup").Release(ctx, it.ID)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateOffered, rel.State)
 	assert.Equal(t, "ann", rel.OfferedTo)
-	list, err = d.ws.ListQuarantine(ctx, "sup", "support")
+	list, err = d.ws.As("sup").Quarantine(ctx, "support")
 	require.NoError(t, err)
 	assert.Empty(t, list)
 }
@@ -134,16 +133,16 @@ func testSharedListsAndCounters(t *testing.T, newStore newFunc) {
 	rateCounters(t, d.store)
 	o := *opts
 	o.Hostname = deskHost
-	o.Mailboxes = []emailflow.Mailbox{{Address: mail.Address{Name: "Support", Address: deskMailbox}, Queue: "support"}}
+	o.Mailboxes = []emailflow.Mailbox{{Address: deskMailbox, Name: "Support", Queue: "support"}}
 	other, err := emailflow.New(emailflow.Ports{Store: d.store, Sender: &transport.Sender{}, Directory: d.dir, Clock: d.clock}, &o)
 	require.NoError(t, err)
 	require.NoError(t, d.ws.PutAgent(ctx, emailflow.Agent{ID: "sup", Queues: []string{"support"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}}))
 
-	_, err = d.ws.PutSenderRule(ctx, "sup", emailflow.SenderRule{Pattern: "spam.example", Action: emailflow.ListReject})
+	_, err = d.ws.As("sup").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "spam.example", Action: emailflow.ListReject})
 	require.NoError(t, err)
 	_, err = other.Ingest(ctx, deskMailbox, strings.NewReader(customerMail("rejected", "x@spam.example")))
 	assert.ErrorIs(t, err, emailflow.ErrRejected, "the rule set through one Workspace")
-	rules, err := other.SenderRules(ctx, "sup", 0, 0)
+	rules, err := other.As("sup").SenderRules(ctx, 0, 0)
 	require.NoError(t, err)
 	assert.Len(t, rules, 1)
 

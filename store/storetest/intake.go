@@ -8,9 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unicode/utf8"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -33,18 +33,6 @@ const (
 	deskAdmin = "admin"
 )
 
-// deskClock is the desk's clock, stopped at base.
-type deskClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *deskClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
 // desk is a Workspace on the store under test, with agent ann serving the
 // mailbox's queue.
 type desk struct {
@@ -52,13 +40,13 @@ type desk struct {
 	store  *watched
 	dir    emailflow.Directory
 	sender *transport.Sender
-	clock  *deskClock
+	clock  *clockwork.FakeClock
 }
 
 func newDesk(t *testing.T, newStore newFunc, opts *emailflow.Options) *desk {
 	t.Helper()
 	s := fresh(t, newStore)
-	d := &desk{store: &watched{Store: s}, sender: &transport.Sender{}, clock: &deskClock{now: base}}
+	d := &desk{store: &watched{Store: s}, sender: &transport.Sender{}, clock: clockwork.NewFakeClockAt(base)}
 	var ok bool
 	if d.dir, ok = s.(emailflow.Directory); !ok {
 		d.dir = memory.New(nil) // contacts from elsewhere, as from a CRM
@@ -68,13 +56,13 @@ func newDesk(t *testing.T, newStore newFunc, opts *emailflow.Options) *desk {
 		o = *opts
 	}
 	o.Hostname = deskHost
-	o.Mailboxes = []emailflow.Mailbox{{Address: mail.Address{Name: "Support", Address: deskMailbox}, Queue: "support"}}
+	o.Mailboxes = []emailflow.Mailbox{{Address: deskMailbox, Name: "Support", Queue: "support"}}
 	ws, err := emailflow.New(emailflow.Ports{Store: d.store, Sender: d.sender, Directory: d.dir, Clock: d.clock}, &o)
 	require.NoError(t, err)
 	d.ws = ws
 	ctx := t.Context()
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ann", Name: "Ann", Address: "ann@shop.example", Queues: []string{"support"}, Capacity: 50}))
-	require.NoError(t, ws.SetStatus(ctx, "ann", emailflow.StatusReady))
+	require.NoError(t, ws.As("ann").SetStatus(ctx, emailflow.StatusReady))
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: deskAdmin, Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	return d
 }
@@ -91,7 +79,7 @@ func (d *desk) ingest(t *testing.T, raw string) *interaction.Interaction {
 // emails returns the emails of interaction id.
 func (d *desk) emails(t *testing.T, id string) []*emailflow.Email {
 	t.Helper()
-	es, err := d.ws.Emails(t.Context(), deskAdmin, id)
+	es, err := d.ws.As(deskAdmin).Emails(t.Context(), id)
 	require.NoError(t, err)
 	return es
 }
@@ -99,7 +87,7 @@ func (d *desk) emails(t *testing.T, id string) []*emailflow.Email {
 // inbounds returns the inbound interactions.
 func (d *desk) inbounds(t *testing.T) []*interaction.Interaction {
 	t.Helper()
-	its, err := d.ws.Interactions(t.Context(), deskAdmin, emailflow.Query{Kind: interaction.KindInbound})
+	its, err := d.ws.As(deskAdmin).Interactions(t.Context(), emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	return its
 }
@@ -124,7 +112,7 @@ func (d *desk) stored(t *testing.T, raw string) []*emailflow.Email {
 func (d *desk) handled(t *testing.T, id string) *interaction.Interaction {
 	t.Helper()
 	it := d.ingest(t, customerMail(id, "Hélène Dupont <helene@exemple.fr>", "Cc: Paul <paul@exemple.fr>\r\n"))
-	it, err := d.ws.Accept(t.Context(), "ann", it.ID)
+	it, err := d.ws.As("ann").Accept(t.Context(), it.ID)
 	require.NoError(t, err)
 	return it
 }
@@ -132,7 +120,7 @@ func (d *desk) handled(t *testing.T, id string) *interaction.Interaction {
 // send sends draft id and returns the Message-ID it went out with.
 func (d *desk) send(t *testing.T, id string) string {
 	t.Helper()
-	out, err := d.ws.Send(t.Context(), "ann", id)
+	out, err := d.ws.As("ann").Send(t.Context(), id, nil)
 	require.NoError(t, err)
 	require.Equal(t, interaction.StateSent, out.State)
 	es := d.emails(t, id)
@@ -343,7 +331,7 @@ func testDeduplication(t *testing.T, newStore newFunc) {
 	t.Run("OurMessageIDs", func(t *testing.T) {
 		d := newDesk(t, newStore, nil)
 		in := d.handled(t, "dedup")
-		r, err := d.ws.Reply(ctx, "ann", in.ID)
+		r, err := d.ws.As("ann").Reply(ctx, in.ID)
 		require.NoError(t, err)
 		mid := d.send(t, r.ID)
 		sent := d.sender.Sent()
@@ -368,7 +356,7 @@ func testDeduplication(t *testing.T, newStore newFunc) {
 // with action.
 func historyDetails(t *testing.T, d *desk, id, action string) string {
 	t.Helper()
-	it, err := d.ws.Interaction(t.Context(), deskAdmin, id)
+	it, err := d.ws.As(deskAdmin).Interaction(t.Context(), id)
 	require.NoError(t, err)
 	var out []string
 	for _, h := range it.History {
@@ -412,7 +400,7 @@ func testManyReferences(t *testing.T, newStore newFunc) {
 	d := newDesk(t, newStore, nil)
 	ctx := t.Context()
 	in := d.handled(t, "refs")
-	r, err := d.ws.Reply(ctx, "ann", in.ID)
+	r, err := d.ws.As("ann").Reply(ctx, in.ID)
 	require.NoError(t, err)
 	mid := d.send(t, r.ID)
 	refs := func(n int, ours string, first bool) string {
@@ -515,7 +503,7 @@ func testThreadingParties(t *testing.T, newStore newFunc) {
 	ctx := t.Context()
 	d := newDesk(t, newStore, nil)
 	in := d.handled(t, "thread")
-	r, err := d.ws.ReplyAll(ctx, "ann", in.ID)
+	r, err := d.ws.As("ann").ReplyAll(ctx, in.ID)
 	require.NoError(t, err)
 	mid := d.send(t, r.ID)
 
@@ -570,7 +558,7 @@ func testThreadingParties(t *testing.T, newStore newFunc) {
 		assert.Equal(t, in.ID, it.ID)
 	})
 	t.Run("ResourceOfAForward", func(t *testing.T) {
-		fwd, err := d.ws.Forward(ctx, "ann", in.ID, emailflow.ForwardRequest{To: []mail.Address{{Address: "expert@partner.example"}}, Instructions: "Votre avis ?"})
+		fwd, err := d.ws.As("ann").Forward(ctx, in.ID, emailflow.ForwardRequest{To: []mail.Address{{Address: "expert@partner.example"}}, Instructions: "Votre avis ?"})
 		require.NoError(t, err)
 		fmid := d.send(t, fwd.ID)
 		it := follow("expert-1", "expert@partner.example", "In-Reply-To: <"+fmid+">\r\n")
@@ -592,7 +580,7 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 	// forward forwards in to the expert, sends it, and returns the
 	// expert's answer.
 	forward := func(t *testing.T, d *desk, in *interaction.Interaction, n int) string {
-		fwd, err := d.ws.Forward(ctx, "ann", in.ID, emailflow.ForwardRequest{To: []mail.Address{{Name: "Expert", Address: "expert@partner.example"}}, Instructions: "Le transporteur peut-il confirmer ?"})
+		fwd, err := d.ws.As("ann").Forward(ctx, in.ID, emailflow.ForwardRequest{To: []mail.Address{{Name: "Expert", Address: "expert@partner.example"}}, Instructions: "Le transporteur peut-il confirmer ?"})
 		require.NoError(t, err)
 		fmid := d.send(t, fwd.ID)
 		return "From: Expert <expert@partner.example>\r\nTo: " + deskMailbox + "\r\nSubject: Re: Fwd: Commande\r\nMessage-ID: <answer-" + fmt.Sprint(n) + "@partner.example>\r\n" +
@@ -602,7 +590,7 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 	t.Run("OwnerSeesItAndReplyGoesToTheCustomer", func(t *testing.T) {
 		d := newDesk(t, newStore, nil)
 		in := d.handled(t, "res-1")
-		events, err := d.ws.Events(ctx, deskAdmin, 0, 0)
+		events, err := d.ws.As(deskAdmin).Events(ctx, 0, 0)
 		require.NoError(t, err)
 		after := events[len(events)-1].Seq
 		answer := forward(t, d, in, 1)
@@ -615,7 +603,7 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 		e := got[0]
 		assert.True(t, e.IsResourceAnswer(), "a resource answer, not customer mail")
 		assert.NotEmpty(t, historyDetails(t, d, in.ID, "resource-answer"))
-		events, err = d.ws.Events(ctx, deskAdmin, after, 0)
+		events, err = d.ws.As(deskAdmin).Events(ctx, after, 0)
 		require.NoError(t, err)
 		var seen bool
 		for _, ev := range events {
@@ -630,10 +618,10 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 		require.NoError(t, err)
 		assert.Empty(t, cs, "no customer contact for the resource")
 
-		for _, reply := range []func(context.Context, string, string) (*interaction.Interaction, error){d.ws.Reply, d.ws.ReplyAll} {
-			r, err := reply(ctx, "ann", in.ID)
+		for _, reply := range []func(context.Context, string) (*emailflow.Draft, error){d.ws.As("ann").Reply, d.ws.As("ann").ReplyAll} {
+			r, err := reply(ctx, in.ID)
 			require.NoError(t, err)
-			draft, err := d.ws.Draft(ctx, "ann", r.ID)
+			draft, err := draftEmail(d.ws.As("ann").Draft(ctx, r.ID))
 			require.NoError(t, err)
 			require.NotEmpty(t, draft.To)
 			assert.Equal(t, "helene@exemple.fr", draft.To[0].Address, "the customer is answered")
@@ -641,19 +629,19 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 				assert.NotEqual(t, "expert@partner.example", a.Address)
 			}
 			assert.NotContains(t, draft.Text, "Lyon", "the answer is not quoted unless asked")
-			require.NoError(t, d.ws.QuoteResourceAnswer(ctx, "ann", r.ID, e.ID))
-			draft, err = d.ws.Draft(ctx, "ann", r.ID)
+			require.NoError(t, errOf(d.ws.As("ann").QuoteResourceAnswer(ctx, emailflow.ResourceAnswerRef{Draft: r.ID, Email: e.ID})))
+			draft, err = draftEmail(d.ws.As("ann").Draft(ctx, r.ID))
 			require.NoError(t, err)
 			assert.Contains(t, draft.Text, "> Le colis est à Lyon, livraison demain.", "quoted on request")
 			assert.Contains(t, draft.Text, "Bonjour, res-1.", "the customer's email stays quoted")
 		}
 		// Only a resource answer of the draft's inbound is quoted.
-		r, err := d.ws.Reply(ctx, "ann", in.ID)
+		r, err := d.ws.As("ann").Reply(ctx, in.ID)
 		require.NoError(t, err)
 		customer := d.stored(t, customerMail("res-1", "Hélène Dupont <helene@exemple.fr>", "Cc: Paul <paul@exemple.fr>\r\n"))
 		require.Len(t, customer, 1)
-		assert.ErrorIs(t, d.ws.QuoteResourceAnswer(ctx, "ann", r.ID, customer[0].ID), emailflow.ErrNotFound)
-		assert.ErrorIs(t, d.ws.QuoteResourceAnswer(ctx, "bob", r.ID, e.ID), emailflow.ErrForbidden)
+		assert.ErrorIs(t, errOf(d.ws.As("ann").QuoteResourceAnswer(ctx, emailflow.ResourceAnswerRef{Draft: r.ID, Email: customer[0].ID})), emailflow.ErrNotFound)
+		assert.ErrorIs(t, errOf(d.ws.As("bob").QuoteResourceAnswer(ctx, emailflow.ResourceAnswerRef{Draft: r.ID, Email: e.ID})), emailflow.ErrForbidden)
 	})
 
 	t.Run("ParkedOrDone", func(t *testing.T) {
@@ -664,9 +652,9 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 					in := d.handled(t, "res-2")
 					answer := forward(t, d, in, 2)
 					if state == interaction.StateParked {
-						require.NoError(t, d.ws.SaveToWorkbin(ctx, "ann", in.ID))
+						require.NoError(t, d.ws.As("ann").SaveToWorkbin(ctx, in.ID, emailflow.WorkbinRef{}))
 					} else {
-						require.NoError(t, d.ws.MarkDone(ctx, "ann", in.ID))
+						require.NoError(t, d.ws.As("ann").MarkDone(ctx, in.ID))
 					}
 					it := d.ingest(t, answer)
 					assert.Equal(t, in.ID, it.ID)
@@ -676,7 +664,7 @@ func testResourceAnswer(t *testing.T, newStore newFunc) {
 						assert.Equal(t, interaction.StateHandling, it.State, "back with its owner")
 						assert.Equal(t, "ann", it.Owner)
 						assert.Empty(t, it.Workbin)
-						_, err := d.ws.Reply(ctx, "ann", in.ID)
+						_, err := d.ws.As("ann").Reply(ctx, in.ID)
 						assert.NoError(t, err, "the owner can answer the customer")
 					} else {
 						assert.Equal(t, state, it.State, "left where it was (the default)")

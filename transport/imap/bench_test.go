@@ -117,10 +117,10 @@ func report(b *testing.B, prefix string, took time.Duration, bytes int64) {
 // folderBytes is the size of every raw message the desk stored.
 func folderBytes(b *testing.B, d *desk) int64 {
 	var n int64
-	its, err := d.ws.Interactions(context.Background(), admin, emailflow.Query{})
+	its, err := d.ws.As(admin).Interactions(context.Background(), emailflow.Query{})
 	require.NoError(b, err)
 	for _, it := range its {
-		emails, err := d.ws.Emails(context.Background(), admin, it.ID)
+		emails, err := d.ws.As(admin).Emails(context.Background(), it.ID)
 		require.NoError(b, err)
 		for _, e := range emails {
 			n += int64(len(e.Raw))

@@ -179,13 +179,13 @@ var efmsg = regexp.MustCompile(`\[efmsg (\d+)\]`)
 func emailsByNumber(t testing.TB, d *desk, n int) (map[int]int, *emailflow.Email, []string) {
 	t.Helper()
 	ctx := context.Background()
-	its, err := d.ws.Interactions(ctx, admin, emailflow.Query{})
+	its, err := d.ws.As(admin).Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	count := map[int]int{}
 	var found *emailflow.Email
 	var notes []string
 	for _, it := range its {
-		emails, err := d.ws.Emails(ctx, admin, it.ID)
+		emails, err := d.ws.As(admin).Emails(ctx, it.ID)
 		require.NoError(t, err)
 		for _, e := range emails {
 			if e.Direction != emailflow.Inbound {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/mail"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -43,7 +42,7 @@ func Example() {
 
 	// The desk.
 	ws, _ := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: &transport.Sender{}}, &emailflow.Options{
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@boutique.example"}, Queue: "support-fr"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@boutique.example", Queue: "support-fr"}},
 	})
 	in, err := eimap.NewIngester(ws, []eimap.Mailbox{{
 		Addr: l.Addr().String(), TLS: eimap.TLSNone, InsecureLoopbackAuth: true, // a server on this machine
@@ -63,7 +62,7 @@ func Example() {
 	}
 	// Read as the desk's administrator, who sees every interaction.
 	_ = ws.PutAgent(context.Background(), emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}})
-	its, _ := ws.Interactions(context.Background(), "admin", emailflow.Query{})
+	its, _ := ws.As("admin").Interactions(context.Background(), emailflow.Query{})
 	for _, it := range its {
 		fmt.Println(it.Subject, "→", it.Queue, it.State)
 	}

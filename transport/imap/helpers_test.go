@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
-	"net/mail"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -329,7 +328,7 @@ func newDeskWith(t testing.TB, dir func(emailflow.Directory) emailflow.Directory
 	}
 	ws, err := emailflow.New(emailflow.Ports{Store: st, Sender: &transport.Sender{}, Directory: directory}, &emailflow.Options{
 		Hostname:  "desk.boutique.example",
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service Client", Address: deliver}, Queue: "support-fr"}},
+		Mailboxes: []emailflow.Mailbox{{Address: deliver, Name: "Service Client", Queue: "support-fr"}},
 	})
 	require.NoError(t, err)
 	require.NoError(t, ws.PutAgent(context.Background(), emailflow.Agent{ID: admin, Roles: []emailflow.Role{emailflow.RoleAdmin}}))
@@ -341,11 +340,11 @@ func newDeskWith(t testing.TB, dir func(emailflow.Directory) emailflow.Directory
 func (d *desk) taken(t testing.TB) (map[string]int, []*interaction.Interaction) {
 	t.Helper()
 	ctx := context.Background()
-	its, err := d.ws.Interactions(ctx, admin, emailflow.Query{Kind: interaction.KindInbound})
+	its, err := d.ws.As(admin).Interactions(ctx, emailflow.Query{Kind: interaction.KindInbound})
 	require.NoError(t, err)
 	count := map[string]int{}
 	for _, it := range its {
-		emails, err := d.ws.Emails(ctx, admin, it.ID)
+		emails, err := d.ws.As(admin).Emails(ctx, it.ID)
 		require.NoError(t, err)
 		for _, e := range emails {
 			count[e.MessageID]++

@@ -198,7 +198,7 @@ func TestOversize(t *testing.T) {
 			_, its := d.taken(t)
 			var large *emailflow.Email
 			for _, it := range its {
-				emails, err := d.ws.Emails(t.Context(), admin, it.ID)
+				emails, err := d.ws.As(admin).Emails(t.Context(), it.ID)
 				require.NoError(t, err)
 				if emails[0].MessageID != msgID(2) {
 					assert.Empty(t, it.Notes)

@@ -52,7 +52,7 @@ func TestLiteralCutShort(t *testing.T) {
 		assert.Equal(t, len(raw), lit.Len())
 		it, err := d.ws.Ingest(context.Background(), deliver, lit)
 		require.NoError(t, err)
-		emails, err := d.ws.Emails(context.Background(), admin, it.ID)
+		emails, err := d.ws.As(admin).Emails(context.Background(), it.ID)
 		require.NoError(t, err)
 		assert.Equal(t, raw, emails[0].Raw)
 		assert.Zero(t, lit.Len())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/mail"
 	"os"
 	"testing"
 
@@ -60,7 +59,7 @@ func TestRestartOnPostgres(t *testing.T) {
 			d = dir(st)
 		}
 		ws, err := emailflow.New(emailflow.Ports{Store: st, Sender: &transport.Sender{}, Directory: d}, &emailflow.Options{
-			Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: deliver}, Queue: "support-fr"}},
+			Mailboxes: []emailflow.Mailbox{{Address: deliver, Queue: "support-fr"}},
 		})
 		require.NoError(t, err)
 		return ws

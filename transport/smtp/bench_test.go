@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -134,7 +133,7 @@ func BenchmarkServerLargeMessages(b *testing.B) {
 			for range b.N {
 				st := mode.store(b)
 				ws, err := emailflow.New(emailflow.Ports{Store: st, Directory: st.(emailflow.Directory), Sender: &transport.Sender{}}, &emailflow.Options{
-					Hostname: "shop.example", Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@shop.example"}}},
+					Hostname: "shop.example", Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example"}},
 				})
 				require.NoError(b, err)
 				s := smtp.NewServer(smtp.IngestInto(ws), []string{"support@shop.example"}, &smtp.ServerOptions{Logger: quiet, SpoolThreshold: mode.threshold})

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +48,7 @@ func TestServerUpstreamVerdictAndRejection(t *testing.T) {
 			require.NoError(t, err)
 			ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: recorderSender{}}, &emailflow.Options{
 				Hostname:  "shop.example",
-				Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@shop.example"}, Queue: "support"}},
+				Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Queue: "support"}},
 				Filters:   []emailflow.Filter{up},
 			})
 			require.NoError(t, err)
@@ -70,12 +69,12 @@ func TestServerUpstreamVerdictAndRejection(t *testing.T) {
 		st := memory.New(nil)
 		ws, err := emailflow.New(emailflow.Ports{Store: st, Sender: recorderSender{}}, &emailflow.Options{
 			Hostname:  "shop.example",
-			Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@shop.example"}, Queue: "support"}},
+			Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Queue: "support"}},
 		})
 		require.NoError(t, err)
 		require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 		require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "sup", Queues: []string{"support"}, Roles: []emailflow.Role{emailflow.RoleSupervisor}}))
-		_, err = ws.PutSenderRule(ctx, "sup", emailflow.SenderRule{Pattern: "deals.example", Action: emailflow.ListReject})
+		_, err = ws.As("sup").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "deals.example", Action: emailflow.ListReject})
 		require.NoError(t, err)
 		addr := startServer(t, smtp.NewServer(smtp.IngestInto(ws), []string{"support@shop.example"}, &smtp.ServerOptions{Domain: "mx.shop.example", Logger: quiet}))
 		err = deliver(t, addr, "promo@deals.example", []string{"support@shop.example"}, strings.Replace(spamMessage, "%s", "r", 1))
@@ -105,7 +104,7 @@ func TestPostfixBounceLinkedToOurReply(t *testing.T) {
 		Sender: smtp.NewSender(postfixAddr, &smtp.SenderOptions{TLSConfig: &tls.Config{RootCAs: pool}}),
 	}, &emailflow.Options{
 		Hostname:  "shop.example",
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service client", Address: "support@shop.example"}, Queue: "support"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Name: "Service client", Queue: "support"}},
 	})
 	require.NoError(t, err)
 	srv := smtp.NewServer(smtp.IngestInto(ws), []string{"support@shop.example"}, &smtp.ServerOptions{Domain: "mx.shop.example", Logger: quiet})
@@ -114,7 +113,7 @@ func TestPostfixBounceLinkedToOurReply(t *testing.T) {
 	serve(t, func() error { return srv.Serve(l) }, srv.Close)
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}, Capacity: 5}))
-	require.NoError(t, ws.SetStatus(ctx, "ana", emailflow.StatusReady))
+	require.NoError(t, ws.As("ana").SetStatus(ctx, emailflow.StatusReady))
 	sub := ws.Subscribe(ctx, &emailflow.SubscribeOptions{Agent: "ana"})
 	defer sub.Close()
 
@@ -132,18 +131,18 @@ func TestPostfixBounceLinkedToOurReply(t *testing.T) {
 				"Message-ID: <q-" + tt.name[:1] + "-" + stamp + "@bounce.example>\r\n\r\nHello?\r\n"
 			in, err := ws.Ingest(ctx, "support@shop.example", strings.NewReader(customer))
 			require.NoError(t, err)
-			_, err = ws.Accept(ctx, "ana", in.ID)
+			_, err = ws.As("ana").Accept(ctx, in.ID)
 			require.NoError(t, err)
-			r, err := ws.Reply(ctx, "ana", in.ID)
+			r, err := ws.As("ana").Reply(ctx, in.ID)
 			require.NoError(t, err)
 			if tt.attach > 0 {
-				_, err = ws.AddAttachment(ctx, "ana", r.ID, "scan.bin", "application/octet-stream", strings.NewReader(strings.Repeat("x", tt.attach)))
+				_, err = ws.As("ana").AddAttachment(ctx, r.ID, emailflow.NewAttachment{Filename: "scan.bin", ContentType: "application/octet-stream", Body: strings.NewReader(strings.Repeat("x", tt.attach))})
 				require.NoError(t, err)
 			}
-			sent, err := ws.Send(ctx, "ana", r.ID)
+			sent, err := ws.As("ana").Send(ctx, r.ID, nil)
 			require.NoError(t, err)
 			require.Equal(t, interaction.StateSent, sent.State, "Postfix took it")
-			emails, err := ws.Emails(ctx, "admin", r.ID)
+			emails, err := ws.As("admin").Emails(ctx, r.ID)
 			require.NoError(t, err)
 			ours := emails[0]
 			before := len(interactions(t, ws))
@@ -161,10 +160,10 @@ func TestPostfixBounceLinkedToOurReply(t *testing.T) {
 				}
 			}
 			assert.Contains(t, bounced.Detail, "nobody@bounce.example: failed 5.1.1")
-			o, err := ws.Interaction(ctx, "ana", r.ID)
+			o, err := ws.As("ana").Interaction(ctx, r.ID)
 			require.NoError(t, err)
 			assert.Equal(t, interaction.StateFailed, o.State, "back with its agent")
-			emails, err = ws.Emails(ctx, "admin", r.ID)
+			emails, err = ws.As("admin").Emails(ctx, r.ID)
 			require.NoError(t, err)
 			require.Len(t, emails, 2, "the reply and its report")
 			report := emails[1]

@@ -31,7 +31,7 @@ func TestEndToEnd(t *testing.T) {
 		Sender: smtp.NewSender(mxAddr, &smtp.SenderOptions{TLS: smtp.TLSNone, HeloName: "shop.example"}),
 	}, &emailflow.Options{
 		Hostname:  "shop.example",
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Support", Address: "support@shop.example"}, Queue: "support"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Name: "Support", Queue: "support"}},
 	})
 	require.NoError(t, err)
 	sub := ws.Subscribe(ctx, nil)
@@ -51,7 +51,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}}))
-	it, err := ws.Interaction(ctx, "admin", id)
+	it, err := ws.As("admin").Interaction(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, interaction.StateQueued, it.State)
 	assert.Equal(t, "support", it.Queue)
@@ -64,17 +64,17 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, id, again.ID)
 
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}}))
-	require.NoError(t, ws.SetStatus(ctx, "ana", emailflow.StatusReady))
-	_, err = ws.Accept(ctx, "ana", id)
+	require.NoError(t, ws.As("ana").SetStatus(ctx, emailflow.StatusReady))
+	_, err = ws.As("ana").Accept(ctx, id)
 	require.NoError(t, err)
-	reply, err := ws.Reply(ctx, "ana", id)
+	reply, err := ws.As("ana").Reply(ctx, id)
 	require.NoError(t, err)
-	draft, err := ws.Draft(ctx, "ana", reply.ID)
+	reply, err = ws.As("ana").EditDraft(ctx, reply.ID, emailflow.DraftPatch{Text: new("It ships today.\n\n" + reply.Email.Text)})
 	require.NoError(t, err)
-	require.NoError(t, ws.EditDraft(ctx, "ana", reply.ID, emailflow.DraftContent{To: draft.To, Subject: draft.Subject, Text: "It ships today.\n\n" + draft.Text}))
-	reply, err = ws.Send(ctx, "ana", reply.ID)
+	sent, err := ws.As("ana").Send(ctx, reply.ID, nil)
 	require.NoError(t, err)
-	assert.Equal(t, interaction.StateSent, reply.State)
+	assert.Equal(t, interaction.StateSent, sent.State)
+	assert.Equal(t, emailflow.DeliverySent, sent.Delivery.State)
 
 	got := customerMX.received()
 	require.Len(t, got, 1)
@@ -84,7 +84,7 @@ func TestEndToEnd(t *testing.T) {
 	assert.Contains(t, raw, "In-Reply-To: <1@example.org>\r\n")
 	assert.Contains(t, raw, "References: <1@example.org>\r\n")
 	assert.Contains(t, raw, "It ships today.")
-	_, emails, err := ws.OpenInteraction(ctx, "ana", reply.ID)
+	_, emails, err := ws.As("ana").OpenInteraction(ctx, reply.ID)
 	require.NoError(t, err)
 	require.NotEmpty(t, emails)
 	assert.Equal(t, string(emails[len(emails)-1].Raw), raw, "the customer gets exactly the bytes stored")
@@ -102,7 +102,7 @@ func TestForwardAsAttachmentSendsTheStoredBytes(t *testing.T) {
 			Sender: smtp.NewSender(serveRecorder(t, partner, nil, false, false), &smtp.SenderOptions{TLS: smtp.TLSNone, HeloName: "shop.example"}),
 		}, &emailflow.Options{
 			Hostname:  "shop.example",
-			Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@shop.example"}, Queue: "support"}},
+			Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Queue: "support"}},
 		})
 		require.NoError(t, err)
 		original := "From: Jo <jo@example.org>\nTo: support@shop.example\nSubject: Colis\nMessage-ID: <lf.1@example.org>\n" +
@@ -110,19 +110,17 @@ func TestForwardAsAttachmentSendsTheStoredBytes(t *testing.T) {
 		in, err := ws.Ingest(ctx, "support@shop.example", strings.NewReader(original))
 		require.NoError(t, err)
 		require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}}))
-		require.NoError(t, ws.SetStatus(ctx, "ana", emailflow.StatusReady))
-		_, err = ws.Accept(ctx, "ana", in.ID)
+		require.NoError(t, ws.As("ana").SetStatus(ctx, emailflow.StatusReady))
+		_, err = ws.As("ana").Accept(ctx, in.ID)
 		require.NoError(t, err)
-		fwd, err := ws.Forward(ctx, "ana", in.ID, emailflow.ForwardRequest{To: []mail.Address{{Address: "logistics@partner.example"}}, Instructions: "Please check.", AsAttachment: true})
+		fwd, err := ws.As("ana").Forward(ctx, in.ID, emailflow.ForwardRequest{To: []mail.Address{{Address: "logistics@partner.example"}}, Instructions: "Please check.", AsAttachment: true})
 		require.NoError(t, err)
-		fwd, err = ws.Send(ctx, "ana", fwd.ID)
+		sent, err := ws.As("ana").Send(ctx, fwd.ID, nil)
 		require.NoError(t, err)
-		require.Equal(t, interaction.StateSent, fwd.State)
-		emails, err := ws.Emails(ctx, "ana", fwd.ID)
-		require.NoError(t, err)
+		require.Equal(t, interaction.StateSent, sent.State)
 		got := partner.received()
 		require.Len(t, got, 1)
-		assert.Equal(t, string(emails[len(emails)-1].Raw), string(got[0].Data), "the partner gets exactly the bytes stored")
+		assert.Equal(t, string(sent.Email.Raw), string(got[0].Data), "the partner gets exactly the bytes stored")
 		assert.NotContains(t, strings.ReplaceAll(string(got[0].Data), "\r\n", ""), "\n")
 	}
 }

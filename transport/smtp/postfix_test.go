@@ -135,7 +135,7 @@ func TestPostfixDeliversOurMail(t *testing.T) {
 		Sender: smtp.NewSender(postfixAddr, &smtp.SenderOptions{TLSConfig: &tls.Config{RootCAs: pool}}),
 	}, &emailflow.Options{
 		Hostname:  "shop.example",
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Name: "Service client", Address: "support@shop.example"}, Queue: "support"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Name: "Service client", Queue: "support"}},
 	})
 	require.NoError(t, err)
 	customer := "From: =?utf-8?q?Fran=C3=A7oise_Dupr=C3=A9?= <francoise@customer.example>\r\n" +
@@ -147,23 +147,23 @@ func TestPostfixDeliversOurMail(t *testing.T) {
 	in, err := ws.Ingest(ctx, "support@shop.example", strings.NewReader(customer))
 	require.NoError(t, err)
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ana", Queues: []string{"support"}}))
-	require.NoError(t, ws.SetStatus(ctx, "ana", emailflow.StatusReady))
-	_, err = ws.Accept(ctx, "ana", in.ID)
+	require.NoError(t, ws.As("ana").SetStatus(ctx, emailflow.StatusReady))
+	_, err = ws.As("ana").Accept(ctx, in.ID)
 	require.NoError(t, err)
-	reply, err := ws.ReplyAll(ctx, "ana", in.ID)
+	reply, err := ws.As("ana").ReplyAll(ctx, in.ID)
 	require.NoError(t, err)
-	draft, err := ws.Draft(ctx, "ana", reply.ID)
+	draft, err := draftEmail(ws.As("ana").Draft(ctx, reply.ID))
 	require.NoError(t, err)
-	require.NoError(t, ws.EditDraft(ctx, "ana", reply.ID, emailflow.DraftContent{
+	require.NoError(t, errOf(ws.As("ana").ReplaceDraft(ctx, reply.ID, emailflow.DraftContent{
 		To: draft.To, Cc: draft.Cc, Bcc: []mail.Address{{Name: "Archives", Address: "archives@customer.example"}},
 		Subject: draft.Subject, Text: "Bonjour Françoise,\n\nnous vous envoyons un nouveau colis dès aujourd'hui.\n\n" + draft.Text,
-	}))
-	_, err = ws.AddAttachment(ctx, "ana", reply.ID, "reçu détaillé — commande n° 1234.pdf", "application/pdf", strings.NewReader("%PDF-1.4 reçu"))
+	})))
+	_, err = ws.As("ana").AddAttachment(ctx, reply.ID, emailflow.NewAttachment{Filename: "reçu détaillé — commande n° 1234.pdf", ContentType: "application/pdf", Body: strings.NewReader("%PDF-1.4 reçu")})
 	require.NoError(t, err)
-	sent, err := ws.Send(ctx, "ana", reply.ID)
+	sent, err := ws.As("ana").Send(ctx, reply.ID, nil)
 	require.NoError(t, err)
 	require.Equal(t, interaction.StateSent, sent.State, "delivered through Postfix at once")
-	emails, err := ws.Emails(ctx, "ana", reply.ID)
+	emails, err := ws.As("ana").Emails(ctx, reply.ID)
 	require.NoError(t, err)
 	stored := emails[len(emails)-1].Raw
 
@@ -202,7 +202,7 @@ func TestPostfixRelaysToOurServer(t *testing.T) {
 	serverTLS, _ := testTLS(t)
 	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: &recorderSender{}}, &emailflow.Options{
 		Hostname:  "shop.example",
-		Mailboxes: []emailflow.Mailbox{{Address: mail.Address{Address: "support@shop.example"}, Queue: "support"}},
+		Mailboxes: []emailflow.Mailbox{{Address: "support@shop.example", Queue: "support"}},
 	})
 	require.NoError(t, err)
 	srv := smtp.NewServer(smtp.IngestInto(ws), []string{"support@shop.example"}, &smtp.ServerOptions{Domain: "mx.shop.example", TLSConfig: serverTLS, Logger: quiet})
@@ -249,7 +249,7 @@ func TestPostfixRelaysToOurServer(t *testing.T) {
 	require.Len(t, its, 3, "one interaction each")
 	bySubject := map[string]*emailflow.Email{}
 	for _, it := range its {
-		es, err := ws.Emails(ctx, "admin", it.ID)
+		es, err := ws.As("admin").Emails(ctx, it.ID)
 		require.NoError(t, err)
 		require.Len(t, es, 1)
 		bySubject[it.Subject] = es[0]

@@ -2,7 +2,6 @@ package smtp_test
 
 import (
 	"context"
-	"net/mail"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,8 +24,8 @@ func inboxWorkspace(t *testing.T) *emailflow.Workspace {
 	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: &transport.Sender{}}, &emailflow.Options{
 		Hostname: "shop.example",
 		Mailboxes: []emailflow.Mailbox{
-			{Address: mail.Address{Address: "support@shop.example"}, Queue: "support"},
-			{Address: mail.Address{Address: "postmaster@shop.example"}, Queue: "it"},
+			{Address: "support@shop.example", Queue: "support"},
+			{Address: "postmaster@shop.example", Queue: "it"},
 		},
 	})
 	require.NoError(t, err)
@@ -39,7 +38,7 @@ func interactions(t testing.TB, ws *emailflow.Workspace) []*interaction.Interact
 	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}}))
-	its, err := ws.Interactions(ctx, "admin", emailflow.Query{})
+	its, err := ws.As("admin").Interactions(ctx, emailflow.Query{})
 	require.NoError(t, err)
 	return its
 }
@@ -51,7 +50,7 @@ func stored(t *testing.T, ws *emailflow.Workspace) map[string][]*emailflow.Email
 	its := interactions(t, ws)
 	out := map[string][]*emailflow.Email{}
 	for _, it := range its {
-		es, err := ws.Emails(ctx, "admin", it.ID)
+		es, err := ws.As("admin").Emails(ctx, it.ID)
 		require.NoError(t, err)
 		out[it.Queue] = append(out[it.Queue], es...)
 	}
