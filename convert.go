@@ -113,3 +113,12 @@ func addressedTo(e *Email, addr string) bool {
 	}
 	return false
 }
+
+// composeAttachments is atts as stored attachments, for the limits.
+func composeAttachments(atts []compose.Attachment) []Attachment {
+	out := make([]Attachment, len(atts))
+	for i, a := range atts {
+		out[i] = fromComposeAttachment("", i, a)
+	}
+	return out
+}

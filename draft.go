@@ -3,7 +3,6 @@ package emailflow
 import (
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"mime"
 	"net/mail"
@@ -140,8 +139,16 @@ func (w *Workspace) applyPatch(o *interaction.Interaction, e *Email, p DraftPatc
 			c.HTML = htmlInStep(e.HTML, c.Text)
 		}
 	}
+	var images []compose.Attachment
 	if p.HTML != nil {
 		c.HTML = *p.HTML
+		if err := checkBodyText("HTML", c.HTML); err != nil {
+			return err
+		}
+		var err error
+		if c.HTML, images, err = w.agentHTML(c.HTML); err != nil {
+			return err
+		}
 	}
 	if err := w.checkDraftContent(c); err != nil {
 		return err
@@ -160,6 +167,14 @@ func (w *Workspace) applyPatch(o *interaction.Interaction, e *Email, p DraftPatc
 			return fmt.Errorf("%w: draft %s has no attachment %s", ErrNotFound, o.ID, id)
 		}
 		atts = append(atts[:i:i], atts[i+1:]...)
+	}
+	for _, a := range images {
+		att := fromComposeAttachment(e.ID, 0, a)
+		att.ID = w.ids.NewID()
+		atts = append(slices.Clip(atts), att)
+	}
+	if err := w.checkAttachments(atts); err != nil {
+		return err
 	}
 	// Copies: the email is the store's once written, p is the host's.
 	e.To, e.Cc, e.Bcc = slices.Clone(c.To), slices.Clone(c.Cc), slices.Clone(c.Bcc)
@@ -202,7 +217,50 @@ func (w *Workspace) allowedFrom(o *interaction.Interaction, addr string) (mail.A
 func htmlInStep(oldHTML, text string) string {
 	_, quoted := compose.SplitQuotedHTML(oldHTML)
 	own, _ := compose.SplitQuoted(text)
-	return "<div>" + textHTML(own) + "</div>\n" + quoted
+	return compose.TextToHTML(own) + "\n" + quoted
+}
+
+// agentHTML makes HTML an agent wrote fit to store and send: images
+// pasted as data: URLs become inline parts the HTML shows by cid:, then
+// the HTML is sanitized as customer HTML is (compose.SanitizeHTML).
+func (w *Workspace) agentHTML(h string) (string, []compose.Attachment, error) {
+	maxSize, maxCount := w.attachmentLimits()
+	h, images, err := compose.ExtractDataImages(h, &compose.ImageOptions{MaxSize: maxSize, MaxImages: maxCount, Hostname: w.opts.Hostname})
+	if err != nil {
+		return "", nil, domainErr(err)
+	}
+	return compose.SanitizeHTML(h), images, nil
+}
+
+// attachmentLimits are the size of all attachments of one message and
+// their number, as Options.Parse sets them for inbound mail.
+func (w *Workspace) attachmentLimits() (maxSize int64, maxCount int) {
+	maxSize, maxCount = int64(compose.DefaultMaxSize), compose.DefaultMaxAttachments
+	if l := w.opts.Parse; l != nil {
+		if l.MaxSize > 0 {
+			maxSize = l.MaxSize
+		}
+		if l.MaxAttachments > 0 {
+			maxCount = l.MaxAttachments
+		}
+	}
+	return maxSize, maxCount
+}
+
+// checkAttachments refuses a draft's attachments over the limits.
+func (w *Workspace) checkAttachments(atts []Attachment) error {
+	maxSize, maxCount := w.attachmentLimits()
+	if len(atts) > maxCount {
+		return fmt.Errorf("%w: a draft holds at most %d attachments", ErrTooLarge, maxCount)
+	}
+	var total int64
+	for _, a := range atts {
+		total += a.Size
+	}
+	if total > maxSize {
+		return fmt.Errorf("%w: attachments would total over %d bytes", ErrTooLarge, maxSize)
+	}
+	return nil
 }
 
 // NewAttachment is a file to attach to a draft.
@@ -262,14 +320,7 @@ func (ac *Actor) AddAttachment(ctx context.Context, id string, f NewAttachment) 
 	if f.Body == nil {
 		return Attachment{}, fmt.Errorf("%w: attachment %q has no body", ErrInvalidInput, f.Filename)
 	}
-	limits := w.opts.Parse
-	maxSize, maxCount := int64(compose.DefaultMaxSize), compose.DefaultMaxAttachments
-	if limits != nil && limits.MaxSize > 0 {
-		maxSize = limits.MaxSize
-	}
-	if limits != nil && limits.MaxAttachments > 0 {
-		maxCount = limits.MaxAttachments
-	}
+	maxSize, _ := w.attachmentLimits()
 	data, err := io.ReadAll(io.LimitReader(f.Body, maxSize+1))
 	if err != nil {
 		return Attachment{}, fmt.Errorf("reading attachment: %w", err)
@@ -279,16 +330,6 @@ func (ac *Actor) AddAttachment(ctx context.Context, id string, f NewAttachment) 
 	}
 	var att Attachment
 	_, err = w.editDraft(ctx, ac.id, id, "attach", func(t *tx, o *interaction.Interaction, e *Email) error {
-		if len(e.Attachments) >= maxCount {
-			return fmt.Errorf("%w: a draft holds at most %d attachments", ErrTooLarge, maxCount)
-		}
-		var total int64
-		for _, a := range e.Attachments {
-			total += a.Size
-		}
-		if total+int64(len(data)) > maxSize {
-			return fmt.Errorf("%w: attachments would total over %d bytes", ErrTooLarge, maxSize)
-		}
 		var name compose.Attachment
 		name.SetFilename(f.Filename)
 		att = Attachment{
@@ -304,7 +345,11 @@ func (ac *Actor) AddAttachment(ctx context.Context, id string, f NewAttachment) 
 				return fmt.Errorf("%w: draft %s already has a part with Content-ID %s", ErrInvalidInput, id, att.ContentID)
 			}
 		}
-		e.Attachments = append(slices.Clip(e.Attachments), att)
+		atts := append(slices.Clip(e.Attachments), att)
+		if err := w.checkAttachments(atts); err != nil {
+			return err
+		}
+		e.Attachments = atts
 		return nil
 	})
 	if err != nil {
@@ -363,6 +408,3 @@ func (w *Workspace) editDraft(ctx context.Context, agentID, id, action string, c
 func (d *Draft) copy() *Draft {
 	return &Draft{Interaction: d.Interaction.Clone(), Email: d.Email.Clone()}
 }
-
-// textHTML is a placeholder for compose's text-to-HTML conversion.
-func textHTML(s string) string { return strings.ReplaceAll(html.EscapeString(s), "\n", "<br>\n") }

@@ -75,7 +75,9 @@ type NewEmailRequest struct {
 	From    string
 	Subject string
 	Text    string
-	HTML    string
+	// HTML is sanitized as DraftPatch.HTML is, and images pasted in it as
+	// data: URLs become inline parts.
+	HTML string
 }
 
 // CaseVoiceInteraction is the case data key linking a new email to the
@@ -108,6 +110,13 @@ func (ac *Actor) NewEmail(ctx context.Context, req NewEmailRequest) (*Draft, err
 	if err := checkAddresses("To", req.To); err != nil {
 		return nil, err
 	}
+	html, images, err := w.agentHTML(req.HTML)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.checkAttachments(composeAttachments(images)); err != nil {
+		return nil, err
+	}
 	to := slices.Clone(req.To)
 	var c contact.Contact
 	if req.ContactID != "" {
@@ -128,7 +137,7 @@ func (ac *Actor) NewEmail(ctx context.Context, req NewEmailRequest) (*Draft, err
 		to = append(to, mail.Address{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Address: addr})
 	}
 	var out *Draft
-	err := w.update(ctx, func(t *tx) error {
+	err = w.update(ctx, func(t *tx) error {
 		a, err := w.agent(t, agentID, PrivilegeHandle)
 		if err != nil {
 			return err
@@ -157,7 +166,7 @@ func (ac *Actor) NewEmail(ctx context.Context, req NewEmailRequest) (*Draft, err
 		if err != nil {
 			return err
 		}
-		d := &compose.Draft{From: from, To: rcpt, Subject: req.Subject, Text: req.Text, HTML: req.HTML}
+		d := &compose.Draft{From: from, To: rcpt, Subject: req.Subject, Text: req.Text, HTML: html, Attachments: images}
 		f := compose.Fields{AgentName: a.Name, Subject: req.Subject, ContactFirstName: c.FirstName, ContactLastName: c.LastName}
 		if err := w.sign(d, agentID, from.Address, false, f); err != nil {
 			return err

@@ -81,7 +81,7 @@ func (w *Workspace) tickClaiming(ctx context.Context, now time.Time) (int, error
 	return n, w.pruneRates(ctx, now)
 }
 
-// dispatchClaiming is DispatchPending on a Store whose Tx claims outbox
+// dispatchClaiming is dispatch on a Store whose Tx claims outbox
 // items (OutboxClaimTx): at most 100 deliveries a call, as without.
 func (w *Workspace) dispatchClaiming(ctx context.Context) (int, error) {
 	n := 0

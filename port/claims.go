@@ -33,7 +33,7 @@ type TimerTx interface {
 // OutboxClaimTx is an optional ability of a Tx (found by type
 // assertion): it claims the outbox item due first, so that dispatchers in
 // several processes each lease a different one. store/postgres has it;
-// without it DispatchPending reads a page of due items and leases each in
+// without it Dispatch reads a page of due items and leases each in
 // a transaction that checks it again.
 type OutboxClaimTx interface {
 	// ClaimOutbox returns the pending item whose NextAttempt is the

@@ -191,7 +191,7 @@ func TestStartUnderLoad(t *testing.T) {
 	for i := range 6 {
 		id := fmt.Sprintf("agent%d", i)
 		require.NoError(t, in[0].ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"default"}, Capacity: 1000}))
-		require.NoError(t, in[i%3].ws.SetStatus(ctx, id, emailflow.StatusReady))
+		require.NoError(t, in[i%3].ws.As(id).SetStatus(ctx, emailflow.StatusReady))
 	}
 	schema := in[0].store.Schema()
 

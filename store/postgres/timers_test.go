@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -15,24 +16,6 @@ import (
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/store/postgres"
 )
-
-// fakeClock is a Clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // countingSender counts the deliveries of each Message-ID.
 type countingSender struct {
@@ -75,11 +58,11 @@ func clockInstances(t *testing.T, n int, clock emailflow.Clock, sender emailflow
 // (one history entry, one event), and the ticks together report 500.
 func TestTimersAcrossInstances(t *testing.T) {
 	const offers = 500
-	clock := &fakeClock{now: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
 	in := clockInstances(t, 3, clock, &countingSender{})
 	ctx := t.Context()
 	require.NoError(t, in[0].ws.PutAgent(ctx, emailflow.Agent{ID: "ann", Queues: []string{"default"}, Capacity: offers}))
-	require.NoError(t, in[0].ws.SetStatus(ctx, "ann", emailflow.StatusReady))
+	require.NoError(t, in[0].ws.As("ann").SetStatus(ctx, emailflow.StatusReady))
 	var wg sync.WaitGroup
 	errs := make(chan error, offers)
 	for w := range in {
@@ -102,7 +85,7 @@ func TestTimersAcrossInstances(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	n, err := in[1].ws.Tick(ctx)
+	n, err := in[1].ws.Runner(nil).Tick(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n, "nothing is due before the timeout")
 	clock.Advance(31 * time.Second)
@@ -111,7 +94,7 @@ func TestTimersAcrossInstances(t *testing.T) {
 	fired := 0
 	for w := range 2 * len(in) {
 		wg.Go(func() {
-			n, err := in[w%len(in)].ws.Tick(ctx)
+			n, err := in[w%len(in)].ws.Runner(nil).Tick(ctx)
 			assert.NoError(t, err, "tick %d", w)
 			mu.Lock()
 			fired += n
@@ -150,7 +133,7 @@ func TestTimersAcrossInstances(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
-	n, err = in[0].ws.Tick(ctx)
+	n, err = in[0].ws.Runner(nil).Tick(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "a timeout fires once")
 }
@@ -160,7 +143,7 @@ func TestTimersAcrossInstances(t *testing.T) {
 // once, and its outbound is sent once.
 func TestOutboxAcrossInstances(t *testing.T) {
 	const items = 500
-	clock := &fakeClock{now: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
 	sender := &countingSender{}
 	in := clockInstances(t, 3, clock, sender)
 	ctx := t.Context()
@@ -193,7 +176,7 @@ func TestOutboxAcrossInstances(t *testing.T) {
 	for w := range 2 * len(in) {
 		wg.Go(func() {
 			for {
-				n, err := in[w%len(in)].ws.DispatchPending(ctx)
+				n, err := in[w%len(in)].ws.Runner(nil).Dispatch(ctx)
 				if !assert.NoError(t, err, "dispatcher %d", w) || n == 0 {
 					return
 				}

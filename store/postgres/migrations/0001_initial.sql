@@ -88,9 +88,6 @@ CREATE TABLE IF NOT EXISTS {s}.events (
 	at             timestamptz NOT NULL,
 	detail         text NOT NULL
 );
--- The typed parts few events have (a consultation's answer, a review's
--- outcome), as JSON; NULL for the others.
-ALTER TABLE {s}.events ADD COLUMN IF NOT EXISTS payload jsonb;
 
 CREATE TABLE IF NOT EXISTS {s}.agents (
 	id         text COLLATE "C" PRIMARY KEY,
