@@ -59,9 +59,8 @@ func (f *fixture) submitted(t testing.TB, text string) (inbound, outbound, revie
 
 func setText(t testing.TB, f *fixture, agent, id, text string) {
 	t.Helper()
-	d, err := draftEmail(f.ws.As(agent).Draft(context.Background(), id))
+	_, err := f.ws.As(agent).EditDraft(context.Background(), id, emailflow.DraftPatch{Text: &text, HTML: new("")})
 	require.NoError(t, err)
-	require.NoError(t, errOf(f.ws.As(agent).ReplaceDraft(context.Background(), id, emailflow.DraftContent{To: d.To, Cc: d.Cc, Bcc: d.Bcc, Subject: d.Subject, Text: text})))
 }
 
 func reviewAll() *emailflow.Options { return &emailflow.Options{ReviewPolicy: qa.All()} }

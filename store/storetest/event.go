@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
 )
 
 // events returns Events(after, limit).
@@ -42,6 +43,26 @@ func testEvent(t *testing.T, newStore newFunc) {
 	t.Run("EmptyLog", func(t *testing.T) {
 		s := fresh(t, newStore)
 		assert.Empty(t, events(t, s, 0, 10))
+	})
+
+	t.Run("TypedParts", func(t *testing.T) {
+		s := fresh(t, newStore)
+		answered := event(emailflow.EventAnswered, "parent", 1)
+		answered.Answer = &interaction.Answer{ConsultID: "consult", Colleague: "bob", Text: "Oui, sous 30 jours.", At: at(1)}
+		rejected := event(emailflow.EventRejected, "outbound", 2)
+		rejected.Review = &interaction.Round{Number: 1, ReviewID: "review", Author: "ann", Reviewer: "rita",
+			Decision: interaction.DecisionRejected, Reason: "ton", Remarks: "Plus aimable.", SubmittedAt: at(0), DecidedAt: at(2), Hash: "sha256:ab"}
+		plain := event(emailflow.EventUpdated, "other", 3)
+		update(t, s, func(ctx context.Context, tx emailflow.Tx) {
+			for _, e := range []*emailflow.Event{answered, rejected, plain} {
+				require.NoError(t, tx.AppendEvent(ctx, e))
+			}
+		})
+		got := events(t, s, 0, 10)
+		require.Len(t, got, 3)
+		same(t, []emailflow.Event{*answered, *rejected, *plain}, got, "a consultation's answer and a review's outcome come back whole")
+		assert.Nil(t, got[2].Answer)
+		assert.Nil(t, got[2].Review)
 	})
 
 	t.Run("SeqIncreases", func(t *testing.T) {
