@@ -143,24 +143,23 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		return nil, err
 	}
 	// Written, so the store's: the host gets copies.
-	res := &Sent{Interaction: out.Clone(), Email: sent.Clone()}
-	if item == nil {
+	res := &Sent{Email: sent.Clone()}
+	switch {
+	case item == nil:
 		res.Delivery = Delivery{State: DeliveryInReview}
-		return res, nil
+	case w.opts.ManualDispatch:
+		res.Delivery = Delivery{State: DeliveryQueued, NextAttempt: item.NextAttempt}
+	default:
+		it, rec, sendErr := w.attemptOutcome(ctx, item)
+		if sendErr != nil {
+			w.logAttempt("delivery", id, it, sendErr)
+		}
+		if it != nil {
+			out = it // as it now stands: sent, failed, or waiting for a retry
+		}
+		res.Delivery = deliveryOf(out, rec, sendErr)
 	}
-	res.Delivery = Delivery{State: DeliveryQueued, Attempts: item.Attempts, NextAttempt: item.NextAttempt}
-	if w.opts.ManualDispatch {
-		res.Delivery.Attempts, res.Delivery.NextAttempt = 0, item.NextAttempt
-		return res, nil
-	}
-	it, rec, sendErr := w.attemptOutcome(ctx, item)
-	if sendErr != nil {
-		w.logAttempt("delivery", id, it, sendErr)
-	}
-	if it != nil {
-		res.Interaction = it // as it now stands: sent, failed, or waiting for a retry
-	}
-	res.Delivery = deliveryOf(res.Interaction, rec, sendErr)
+	res.Interaction = out.Clone()
 	return res, nil
 }
 
@@ -356,7 +355,8 @@ func (w *Workspace) attempt(ctx context.Context, item *OutboxItem) (*interaction
 }
 
 // attemptOutcome is attempt, also returning the outbox item as recorded
-// (nil when another dispatcher's outcome counts).
+// (nil when another dispatcher's outcome counts). Both are the store's:
+// the caller copies what it hands on.
 func (w *Workspace) attemptOutcome(ctx context.Context, item *OutboxItem) (*interaction.Interaction, *OutboxItem, error) {
 	stop := w.keepLease(ctx, item)
 	sendErr := w.sender.Send(ctx, item.From, item.To, item.Raw)
@@ -424,7 +424,7 @@ func (w *Workspace) attemptOutcome(ctx context.Context, item *OutboxItem) (*inte
 	if err != nil {
 		return nil, nil, err
 	}
-	return out.Clone(), rec.Clone(), sendErr
+	return out, rec, sendErr
 }
 
 // keepLease renews the lease on item every third of Options.DeliveryLease

@@ -347,13 +347,11 @@ func BenchmarkIngestReferences(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := ws.As(it.OfferedTo).Send(ctx, r.ID, nil); err != nil {
-				b.Fatal(err)
-			}
-			d, err := draftEmail(ws.As(r.Owner).Draft(ctx, r.ID))
+			sent, err := ws.As(it.OfferedTo).Send(ctx, r.ID, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
+			d := sent.Email
 			var refs bytes.Buffer
 			refs.WriteString("References:")
 			for i := range tc.n - 1 {

@@ -152,12 +152,12 @@ func TestPostfixDeliversOurMail(t *testing.T) {
 	require.NoError(t, err)
 	reply, err := ws.As("ana").ReplyAll(ctx, in.ID)
 	require.NoError(t, err)
-	draft, err := draftEmail(ws.As("ana").Draft(ctx, reply.ID))
+	bcc := []mail.Address{{Name: "Archives", Address: "archives@customer.example"}}
+	_, err = ws.As("ana").EditDraft(ctx, reply.ID, emailflow.DraftPatch{
+		Bcc: &bcc, HTML: new(""),
+		Text: new("Bonjour Françoise,\n\nnous vous envoyons un nouveau colis dès aujourd'hui.\n\n" + reply.Email.Text),
+	})
 	require.NoError(t, err)
-	require.NoError(t, errOf(ws.As("ana").ReplaceDraft(ctx, reply.ID, emailflow.DraftContent{
-		To: draft.To, Cc: draft.Cc, Bcc: []mail.Address{{Name: "Archives", Address: "archives@customer.example"}},
-		Subject: draft.Subject, Text: "Bonjour Françoise,\n\nnous vous envoyons un nouveau colis dès aujourd'hui.\n\n" + draft.Text,
-	})))
 	_, err = ws.As("ana").AddAttachment(ctx, reply.ID, emailflow.NewAttachment{Filename: "reçu détaillé — commande n° 1234.pdf", ContentType: "application/pdf", Body: strings.NewReader("%PDF-1.4 reçu")})
 	require.NoError(t, err)
 	sent, err := ws.As("ana").Send(ctx, reply.ID, nil)
