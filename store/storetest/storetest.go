@@ -165,6 +165,7 @@ func full(id string) *interaction.Interaction {
 			{Key: "reason", Value: "late delivery"},
 		},
 		Notes:       []interaction.Note{{Author: "ann", At: at(4), Text: "called the carrier"}},
+		Answers:     []interaction.Answer{{ConsultID: "consult-" + id, Colleague: "bob", Text: "Refund the shipping.", At: at(5)}},
 		Disposition: "resolved",
 		ParentID:    "parent-" + id,
 		// Review rounds belong to outbound email, but a store keeps every
