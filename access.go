@@ -208,7 +208,7 @@ func (w *Workspace) read(ctx context.Context, agentID, id string, fn func(t *tx,
 	})
 }
 
-// Interaction returns interaction id as agentID may see it (see the
+// Interaction returns interaction id as the actor may see it (see the
 // security model in docs/design.md: its owner, the agent offered it, a
 // party of a consultation about it, its reviewer, a supervisor of its
 // queue, the admin; past interactions with the history privilege).
@@ -223,7 +223,7 @@ func (ac *Actor) Interaction(ctx context.Context, id string) (*interaction.Inter
 	return out, err
 }
 
-// Emails returns the emails of interaction id, oldest first, for agentID
+// Emails returns the emails of interaction id, oldest first, for the actor
 // (who must be allowed to see it, as for Interaction). The HTML of a
 // received email is the sanitized form (no scripts, handlers, forms or
 // remote content); UnsafeHTML gives it as received. Errors: ErrNotFound;
@@ -253,7 +253,7 @@ func handOutEmails(es []*Email) []*Email {
 }
 
 // UnsafeHTML returns the HTML body of email emailID exactly as it was
-// received, for agentID (who must be allowed to see its interaction):
+// received, for the actor (who must be allowed to see its interaction):
 // scripts, event handlers, forms and remote images included. Never put it
 // in a page as it is: Emails gives the sanitized form for display. It is
 // meant for archiving, or for a sandboxed frame on a separate origin.
@@ -279,7 +279,7 @@ func (ac *Actor) UnsafeHTML(ctx context.Context, emailID string) (string, error)
 	return out, err
 }
 
-// Interactions returns the interactions matching q that agentID may see
+// Interactions returns the interactions matching q that the actor may see
 // (see Interaction): q's Offset and Limit count those only. Errors:
 // ErrForbidden (an unknown agent).
 func (ac *Actor) Interactions(ctx context.Context, q Query) ([]*interaction.Interaction, error) {
@@ -315,7 +315,7 @@ func (ac *Actor) Interactions(ctx context.Context, q Query) ([]*interaction.Inte
 }
 
 // CaseData returns the case data of interaction id, in order, with each
-// key's read-only flag, for agentID (as for Interaction). Errors:
+// key's read-only flag, for the actor (as for Interaction). Errors:
 // ErrNotFound; ErrForbidden.
 func (ac *Actor) CaseData(ctx context.Context, id string) (interaction.CaseData, error) {
 	it, err := ac.Interaction(ctx, id)
@@ -326,7 +326,7 @@ func (ac *Actor) CaseData(ctx context.Context, id string) (interaction.CaseData,
 }
 
 // Rounds returns the review rounds of outbound email id, oldest first, for
-// agentID (as for Interaction). Errors: ErrNotFound; ErrForbidden;
+// the actor (as for Interaction). Errors: ErrNotFound; ErrForbidden;
 // ErrInvalidInput (not an outbound email).
 func (ac *Actor) Rounds(ctx context.Context, id string) ([]qa.Round, error) {
 	it, err := ac.Interaction(ctx, id)

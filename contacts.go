@@ -105,7 +105,7 @@ type HistoryItem struct {
 }
 
 // ContactHistory returns a page of contact id's interactions, newest first,
-// and how many there are: those agentID may see (past interactions, with
+// and how many there are: those the actor may see (past interactions, with
 // the history privilege, and their own; see Interaction). Reading it needs
 // the history privilege. Errors: ErrForbidden.
 func (ac *Actor) ContactHistory(ctx context.Context, contactID string, page contact.Page) ([]HistoryItem, int, error) {

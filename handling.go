@@ -11,7 +11,7 @@ import (
 	"github.com/emailflow/emailflow/interaction"
 )
 
-// SetCaseData edits one case data key of interaction id, owned by agentID.
+// SetCaseData edits one case data key of interaction id, owned by the actor.
 // Errors: ErrNotFound; ErrForbidden (not the owner, or a read-only key);
 // ErrInvalidInput (empty key); ErrInvalidTransition when it is closed;
 // ErrTooLarge (a key or value over Limits.CaseDataBytes).
@@ -25,7 +25,7 @@ func (ac *Actor) SetCaseData(ctx context.Context, id, key, value string) error {
 	})
 }
 
-// AddNote adds a note to interaction id, owned by agentID: an inbound
+// AddNote adds a note to interaction id, owned by the actor: an inbound
 // email, or an outbound one being written (a draft). Its history refers to
 // the note rather than copying it. Errors as for SetCaseData;
 // ErrInvalidInput for an empty note; ErrTooLarge over Limits.NoteBytes.
@@ -443,7 +443,7 @@ func (ac *Actor) Workbin(ctx context.Context, bin WorkbinRef) ([]*interaction.In
 	return out, err
 }
 
-// ListQueue lists the interactions waiting in queue, in routing order. It
+// Queue lists the interactions waiting in queue, in routing order. It
 // needs the assign privilege (supervisors) and lists only what the actor
 // may see: a supervisor sees the queues they serve. Errors: ErrForbidden.
 func (ac *Actor) Queue(ctx context.Context, queue string) ([]*interaction.Interaction, error) {

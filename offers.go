@@ -8,7 +8,7 @@ import (
 	"github.com/emailflow/emailflow/interaction"
 )
 
-// Accept makes agentID the owner of an interaction offered or transferred
+// Accept makes the actor the owner of an interaction offered or transferred
 // to them. Errors: ErrNotFound; ErrForbidden when it is not offered to this
 // agent; ErrInvalidTransition when it is no longer on offer (another accept
 // won, or the offer timed out).

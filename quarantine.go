@@ -59,7 +59,7 @@ func (w *Workspace) quarantine(t *tx, in *intake, email *Email) (*interaction.In
 	return it, nil
 }
 
-// ListQuarantine returns, for agentID, the quarantined mail of queue they
+// Quarantine returns, for the actor, the quarantined mail of queue they
 // may see, in routing order. It needs PrivilegeFilter. Errors:
 // ErrForbidden.
 func (ac *Actor) Quarantine(ctx context.Context, queue string) ([]*interaction.Interaction, error) {
@@ -80,7 +80,7 @@ func (ac *Actor) Quarantine(ctx context.Context, queue string) ([]*interaction.I
 	return out, err
 }
 
-// Release lets quarantined mail id through, as agentID: it is queued in
+// Release lets quarantined mail id through, as the actor: it is queued in
 // the queue its mail routes to, offered like other mail, and its sender
 // identified (a contact made as Options.ContactRules allow for mail that
 // is not quarantined). It is not acknowledged. It needs PrivilegeFilter

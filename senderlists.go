@@ -113,7 +113,7 @@ func senderRule(t *tx, addr string) (*SenderRule, error) {
 	return nil, nil
 }
 
-// PutSenderRule adds or replaces, as agentID, the sender rule for
+// PutSenderRule adds or replaces, as the actor, the sender rule for
 // r.Pattern (an address or a domain; see SenderRule). It needs
 // PrivilegeFilter. It applies to mail taken in from then on, by every
 // Workspace on the Store. Errors: ErrForbidden; ErrInvalidInput (a
@@ -150,7 +150,7 @@ func (ac *Actor) PutSenderRule(ctx context.Context, r SenderRule) (SenderRule, e
 	return r, nil
 }
 
-// DeleteSenderRule removes, as agentID, the sender rule for pattern. It
+// DeleteSenderRule removes, as the actor, the sender rule for pattern. It
 // needs PrivilegeFilter. Errors: ErrForbidden; ErrInvalidInput (no
 // address or domain); ErrNotFound (no rule for it); one wrapping
 // errors.ErrUnsupported when the Store keeps no sender lists.
@@ -172,7 +172,7 @@ func (ac *Actor) DeleteSenderRule(ctx context.Context, pattern string) error {
 	})
 }
 
-// SenderRules returns, for agentID, a page of the sender rules ordered by
+// SenderRules returns, for the actor, a page of the sender rules ordered by
 // pattern (a limit of 0 means all of them). It needs PrivilegeFilter.
 // Errors: ErrForbidden; one wrapping errors.ErrUnsupported when the Store
 // keeps no sender lists.
