@@ -260,7 +260,9 @@ func qaErr(err error) error {
 // handles (offered and accepted, or pulled): exactly the reviewed version,
 // including the reviewer's own edits, is rendered and queued for delivery
 // in the same transaction, the review is done, and the inbound it answers
-// is updated as Send does. Delivery then follows as for Send.
+// is updated as Send does. Delivery then follows as for Send, and the
+// result tells it as Send's does: the outbound, the email as sent and its
+// Delivery.
 //
 // Errors: ErrNotFound; ErrForbidden (no review privilege, the reviewer is
 // the email's author, or the review is not handled by this reviewer);
@@ -268,9 +270,10 @@ func qaErr(err error) error {
 // or already decided or withdrawn); ErrConflict (the email's content is
 // not the version under review: nothing is sent); ErrInvalidInput (not a
 // review, no recipient, or content Render refuses).
-func (ac *Actor) Approve(ctx context.Context, reviewID string) (*interaction.Interaction, error) {
+func (ac *Actor) Approve(ctx context.Context, reviewID string) (*Sent, error) {
 	w, reviewerID := ac.w, ac.id
 	var out *interaction.Interaction
+	var sent *Email
 	var item *OutboxItem
 	err := w.update(ctx, func(t *tx) error {
 		rv, o, r, err := w.decision(t, reviewerID, reviewID)
@@ -292,6 +295,7 @@ func (ac *Actor) Approve(ctx context.Context, reviewID string) (*interaction.Int
 		if item, err = w.queueForDelivery(t, o, e, interaction.EventApprove, reviewerID, nil); err != nil {
 			return err
 		}
+		sent = e
 		rc := r.Clone()
 		if err := t.appendEvent(Event{Type: EventApproved, InteractionID: o.ID, Agent: o.Owner, Actor: reviewerID,
 			State: o.State, At: t.now, Detail: detail, Review: &rc}); err != nil {
@@ -313,16 +317,7 @@ func (ac *Actor) Approve(ctx context.Context, reviewID string) (*interaction.Int
 	if err != nil {
 		return nil, err
 	}
-	if !w.opts.ManualDispatch {
-		it, err := w.attempt(ctx, item)
-		if err != nil {
-			w.logAttempt("delivery", out.ID, it, err)
-		}
-		if it != nil {
-			out = it // as it now stands: sent, failed, or waiting for a retry
-		}
-	}
-	return out.Clone(), nil
+	return w.deliver1(ctx, out, sent, item), nil
 }
 
 // Reject sends the email of review reviewID back to its author, in state

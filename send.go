@@ -142,8 +142,16 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 	if err != nil {
 		return nil, err
 	}
-	// Written, so the store's: the host gets copies.
-	res := &Sent{Email: sent.Clone()}
+	return w.deliver1(ctx, out, sent, item), nil
+}
+
+// deliver1 makes the first delivery attempt of the outbox item an action
+// (Send, Approve) just queued for outbound out with email e, unless
+// dispatch is manual or nothing was queued (in review), and returns what
+// the action tells its caller. out and e were written, so they are the
+// store's: the caller gets copies.
+func (w *Workspace) deliver1(ctx context.Context, out *interaction.Interaction, e *Email, item *OutboxItem) *Sent {
+	res := &Sent{Email: e.Clone()}
 	switch {
 	case item == nil:
 		res.Delivery = Delivery{State: DeliveryInReview}
@@ -152,7 +160,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 	default:
 		it, rec, sendErr := w.attemptOutcome(ctx, item)
 		if sendErr != nil {
-			w.logAttempt("delivery", id, it, sendErr)
+			w.logAttempt("delivery", out.ID, it, sendErr)
 		}
 		if it != nil {
 			out = it // as it now stands: sent, failed, or waiting for a retry
@@ -160,7 +168,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		res.Delivery = deliveryOf(out, rec, sendErr)
 	}
 	res.Interaction = out.Clone()
-	return res, nil
+	return res
 }
 
 // render renders e as sent at now, setting e.Date.

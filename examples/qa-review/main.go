@@ -130,8 +130,8 @@ func run(w io.Writer) *desk {
 	clk.Advance(5 * time.Minute)
 	check(rita.ReviewEdit(ctx, review, emailflow.DraftPatch{Text: new(strings.Replace(item.Email.Text, "Camille", "Camille Laurent\nService Client", 1))}))
 	step("rita adds the signature herself (a reviewer edit)")
-	out = must(rita.Approve(ctx, review))
-	step("rita approves → %s", out.State)
+	sent = must(rita.Approve(ctx, review))
+	step("rita approves → %s", sent.Delivery.State)
 
 	delivered := sender.Sent()
 	step("the customer received %d message:", len(delivered))
