@@ -3,6 +3,7 @@ package emailflow
 import (
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"mime"
 	"net/mail"
@@ -136,7 +137,7 @@ func (w *Workspace) applyPatch(o *interaction.Interaction, e *Email, p DraftPatc
 	if p.Text != nil {
 		c.Text = *p.Text
 		if p.HTML == nil && e.HTML != "" {
-			c.HTML = htmlInStep(e.HTML, c.Text)
+			c.HTML = htmlInStep(e.HTML, e.Text, c.Text)
 		}
 	}
 	var images []compose.Attachment
@@ -211,13 +212,31 @@ func (w *Workspace) allowedFrom(o *interaction.Interaction, addr string) (mail.A
 	return m.mailAddress(), nil
 }
 
-// htmlInStep returns the HTML body of a draft whose text became text: the
-// agent's part made again from the text's own part, above the quoted
-// original's HTML, which is kept as it was.
-func htmlInStep(oldHTML, text string) string {
-	_, quoted := compose.SplitQuotedHTML(oldHTML)
+// htmlInStep returns the HTML body of a draft whose text went from
+// oldText to text: the agent's part made again from the new text's own
+// part, above the quoted or forwarded original's HTML, kept as it was.
+func htmlInStep(oldHTML, oldText, text string) string {
 	own, _ := compose.SplitQuoted(text)
-	return compose.TextToHTML(own) + "\n" + quoted
+	return compose.TextToHTML(own) + "\n" + quotedHTML(oldHTML, oldText)
+}
+
+// quotedHTML returns the part of a draft's HTML where the original starts
+// (a reply's "On … wrote:" line and quote, a forward's header and
+// message): found by the first line of the text's quoted part, which the
+// builders write escaped in a div of their own, else by the quote markers
+// of compose.SplitQuotedHTML; "" when there is no original.
+func quotedHTML(h, text string) string {
+	_, q := compose.SplitQuoted(text)
+	if first, _, _ := strings.Cut(q, "\n"); strings.TrimSpace(first) != "" {
+		if i := strings.Index(h, html.EscapeString(first)); i >= 0 {
+			if j := strings.LastIndex(h[:i], "<div"); j >= 0 {
+				return h[j:]
+			}
+			return h[i:]
+		}
+	}
+	_, hq := compose.SplitQuotedHTML(h)
+	return hq
 }
 
 // agentHTML makes HTML an agent wrote fit to store and send: images

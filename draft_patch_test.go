@@ -75,24 +75,49 @@ func TestEditDraftPatchesOnlyTheFieldsGiven(t *testing.T) {
 }
 
 // Editing the text of an HTML draft keeps the HTML in step: the agent's
-// part is made again from the text, the quoted original stays.
+// part is made again from the text, and the original (a reply's "On …
+// wrote:" line and quote, a forward's header and message) stays as it was.
 func TestEditDraftTextKeepsTheHTMLInStep(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, nil)
-	d := replyDraft(t, f)
-	_, quoted := compose.SplitQuotedHTML(d.Email.HTML)
-	require.NotEmpty(t, quoted)
+	starters := []struct {
+		name     string
+		start    func(a *emailflow.Actor, id string) (*emailflow.Draft, error)
+		original []string
+	}{
+		{"reply", func(a *emailflow.Actor, id string) (*emailflow.Draft, error) { return a.Reply(ctx, id) },
+			[]string{"wrote:</div>", `<blockquote type="cite"`, "une bouilloire le 12 novembre"}},
+		{"forward", func(a *emailflow.Actor, id string) (*emailflow.Draft, error) {
+			return a.Forward(ctx, id, emailflow.ForwardRequest{To: []mail.Address{{Address: "transporteur@partner.example"}}, Instructions: "Où est ce colis ?"})
+		}, []string{"Forwarded message", "<b>From:</b>", "une bouilloire le 12 novembre"}},
+	}
+	for _, s := range starters {
+		t.Run(s.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.agent(t, "alice")
+			id := f.handled(t, "alice")
+			d, err := s.start(f.ws.As("alice"), id)
+			require.NoError(t, err)
+			require.NotEmpty(t, d.Email.HTML)
+			_, quotedText := compose.SplitQuoted(d.Email.Text)
 
-	text := "Bonjour,\n\nVotre bouilloire <neuve> part demain.\n\n" + d.Email.Text
-	got, err := f.ws.As("alice").EditDraft(ctx, d.ID, emailflow.DraftPatch{Text: &text})
-	require.NoError(t, err)
-	assert.Equal(t, text, got.Email.Text)
-	own, kept := compose.SplitQuotedHTML(got.Email.HTML)
-	assert.Contains(t, own, "Votre bouilloire &lt;neuve&gt; part demain.", "the new text, escaped")
-	assert.Equal(t, quoted, kept, "the customer's quoted HTML is kept as it was")
+			text := "Bonjour,\n\nVotre bouilloire <neuve> part demain.\n\n" + quotedText
+			got, err := f.ws.As("alice").EditDraft(ctx, d.ID, emailflow.DraftPatch{Text: &text})
+			require.NoError(t, err)
+			assert.Equal(t, text, got.Email.Text)
+			h := got.Email.HTML
+			assert.Contains(t, h, "Votre bouilloire &lt;neuve&gt; part demain.", "the new text, escaped")
+			assert.NotContains(t, h, "Où est ce colis", "the old own part is gone")
+			for _, o := range s.original {
+				assert.Contains(t, h, o, "the original's HTML is kept")
+			}
+			assert.Less(t, strings.Index(h, "part demain"), strings.Index(h, s.original[0]), "the agent writes above it")
+		})
+	}
 
 	// Given both, the HTML is the agent's own.
-	got, err = f.ws.As("alice").EditDraft(ctx, d.ID, emailflow.DraftPatch{Text: new("Court."), HTML: new("<p>Court.</p>")})
+	f := newFixture(t, nil)
+	d := replyDraft(t, f)
+	got, err := f.ws.As("alice").EditDraft(ctx, d.ID, emailflow.DraftPatch{Text: new("Court."), HTML: new("<p>Court.</p>")})
 	require.NoError(t, err)
 	assert.Equal(t, "<p>Court.</p>", got.Email.HTML)
 }
