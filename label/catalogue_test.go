@@ -61,8 +61,9 @@ func constValues(t *testing.T, dir, typeName string) []string {
 }
 
 // TestDomainCovered: every state and review decision declared in package
-// interaction, and every default reject reason of package qa, has a label
-// in both catalogues.
+// interaction, every event type of package port, every privilege of the
+// Workspace and every default reject reason of package qa has a label in
+// both catalogues.
 func TestDomainCovered(t *testing.T) {
 	states := constValues(t, "../interaction", "State")
 	decisions := constValues(t, "../interaction", "Decision")
@@ -81,10 +82,20 @@ func TestDomainCovered(t *testing.T) {
 			assert.ElementsMatch(t, keys, Keys(c), "%s: the catalogue labels exactly what the domain declares", c)
 		}
 	}
-	// Events and privileges are declared by the Workspace, which this
-	// package does not import: its tests compare them with Keys.
-	assert.Contains(t, Keys(Events), "rejected")
-	assert.Contains(t, Keys(Privileges), "review")
+	// Event types (package port) and privileges (the root package) are
+	// read from their sources: this package imports neither.
+	wire := map[Category][]string{Events: constValues(t, "../port", "EventType"), Privileges: constValues(t, "..", "Privilege")}
+	require.Contains(t, wire[Events], "rejected")
+	require.Contains(t, wire[Privileges], "dial-any")
+	for _, cat := range []*Catalogue{French(), English()} {
+		for c, keys := range wire {
+			for _, k := range keys {
+				_, ok := cat.Lookup(c, k)
+				assert.True(t, ok, "%s: %s %q has no label", cat.Language, c, k)
+			}
+			assert.ElementsMatch(t, keys, Keys(c), "%s: the catalogue labels exactly what is declared", c)
+		}
+	}
 }
 
 // TestCataloguesAgree: both catalogues label the same keys, none blank.
