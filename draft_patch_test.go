@@ -157,12 +157,18 @@ func TestEditDraftRefusedChangesNothing(t *testing.T) {
 			d := replyDraft(t, f)
 			_, err := f.ws.As("alice").EditDraft(ctx, d.ID, tt.patch)
 			require.ErrorIs(t, err, tt.want)
-			after, err := f.ws.As("alice").Draft(ctx, d.ID)
-			require.NoError(t, err)
-			assert.Equal(t, d.Email, after.Email)
-			assert.Equal(t, d.Version, after.Version)
+			assertStored(t, f, "alice", d)
 		})
 	}
+}
+
+// assertStored checks that draft d is as agent's Draft reads it.
+func assertStored(t *testing.T, f *fixture, agent string, d *emailflow.Draft) {
+	t.Helper()
+	read, err := f.ws.As(agent).Draft(context.Background(), d.ID)
+	require.NoError(t, err)
+	assert.Equal(t, d.Email, read.Email)
+	assert.Equal(t, d.Version, read.Version)
 }
 
 // The agent's HTML is sanitized with the policy of customer HTML:

@@ -100,10 +100,7 @@ func TestStartersReturnTheDraft(t *testing.T) {
 			require.NotEmpty(t, d.Email.To)
 			assert.Equal(t, s.to, d.Email.To[0].Address)
 			assert.NotEmpty(t, d.Email.MessageID)
-			read, err := f.ws.As("alice").Draft(ctx, d.ID)
-			require.NoError(t, err)
-			assert.Equal(t, read.Email, d.Email)
-			assert.Equal(t, read.Version, d.Version)
+			assertStored(t, f, "alice", d)
 		})
 	}
 }
