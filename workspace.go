@@ -216,6 +216,8 @@ type Workspace struct {
 
 	subMu sync.RWMutex
 	subs  map[*Subscription]struct{}
+	feed  EventFeed // the store's, when it has one
+	fol   follower  // guarded by subMu
 
 	// creating serializes the creation of one sender's contact, for a
 	// Directory that cannot (see ContactEnsurer).
@@ -236,6 +238,7 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 		return nil, fmt.Errorf("%w: Ports.Sender is required", ErrInvalidInput)
 	}
 	w := &Workspace{store: p.Store, sender: p.Sender, dir: p.Directory, clock: p.Clock, ids: p.IDs, dialer: p.Dialer, subs: map[*Subscription]struct{}{}}
+	w.feed, _ = p.Store.(EventFeed)
 	if w.dir == nil {
 		d, ok := p.Store.(Directory)
 		if !ok {

@@ -80,7 +80,13 @@ func (t EventType) String() string { return string(t) }
 // Event tells user interfaces what happened. Events are written to the
 // store in the action's transaction and published after its commit.
 type Event struct {
-	Seq           int64
+	Seq int64
+	// Cursor is the event's place in the feed of a Store that has one
+	// (EventFeed): increasing in the order events were committed, across
+	// every process sharing the store. A subscriber that keeps the last
+	// one it got resumes after it (SubscribeOptions.After) without a gap.
+	// 0 without a feed.
+	Cursor        int64
 	Type          EventType
 	InteractionID string
 	Agent         string // the agent concerned: the one offered to, accepting, transferred to...

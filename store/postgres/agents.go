@@ -30,22 +30,44 @@ func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	q := `SELECT data, max_load FROM {s}.agents WHERE id = $1`
-	if !t.readOnly {
-		q += ` FOR UPDATE`
-	}
 	var data []byte
 	var capacity int
-	err := t.tx.QueryRow(ctx, t.s.sql(q), id).Scan(&data, &capacity)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("agent", id)
+	if t.readOnly {
+		err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, max_load FROM {s}.agents WHERE id = $1`), id).Scan(&data, &capacity)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, notFound("agent", id)
+		}
+		if err != nil {
+			return nil, mapErr("agent", err)
+		}
+		return decodeAgent(data)
 	}
-	if err != nil {
+	// Locked, and its load counted in the same round trip by a statement
+	// after the lock: while this transaction holds the lock, no other can
+	// commit a change of the agent's load (see guardLoad and moved), so
+	// Load and guardLoad need not count again.
+	found := false
+	var n int
+	b := &pgx.Batch{}
+	b.Queue(t.s.sql(`SELECT data, max_load FROM {s}.agents WHERE id = $1 FOR UPDATE`), id).QueryRow(func(r pgx.Row) error {
+		err := r.Scan(&data, &capacity)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	b.Queue(t.s.sql(`SELECT count(*) FROM {s}.interactions WHERE load_agent = $1`), id).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&n)
+	})
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, mapErr("agent", err)
 	}
-	if !t.readOnly {
-		t.setLocked(id, capacity)
+	if !found {
+		return nil, notFound("agent", id)
 	}
+	t.setLocked(id, capacity)
+	t.counted(id, n)
 	return decodeAgent(data)
 }
 
@@ -220,10 +242,8 @@ func (t *txn) lockQueue(ctx context.Context, queue string) error {
 	if t.readOnly || t.queues[queue] {
 		return nil
 	}
-	_, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow routing "+t.s.schema+" "+queue)
-	if err != nil {
-		return mapErr("lock queue", err)
-	}
+	// Taken with the query that follows (see pipe), which runs after it.
+	t.tx.later("lock queue", `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow routing "+t.s.schema+" "+queue)
 	if t.queues == nil {
 		t.queues = map[string]bool{}
 	}

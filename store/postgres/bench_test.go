@@ -33,11 +33,7 @@ const benchMailbox = "support@boutique.example"
 func benchWorkspace(b *testing.B) (*emailflow.Workspace, *countSender) {
 	b.Helper()
 	s := &countSender{}
-	ws, err := emailflow.New(emailflow.Ports{Store: freshStore(b), Sender: s}, &emailflow.Options{
-		Hostname:        "desk.boutique.example",
-		Mailboxes:       []emailflow.Mailbox{{Address: benchMailbox, Name: "Service Client", Queue: "support-fr"}},
-		CompleteOnReply: true,
-	})
+	ws, err := emailflow.New(emailflow.Ports{Store: freshStore(b), Sender: s}, benchOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,8 +49,17 @@ func benchWorkspace(b *testing.B) (*emailflow.Workspace, *countSender) {
 	return ws, s
 }
 
+// benchOptions are the Workspace options of the lifecycle benchmarks.
+func benchOptions() *emailflow.Options {
+	return &emailflow.Options{
+		Hostname:        "desk.boutique.example",
+		Mailboxes:       []emailflow.Mailbox{{Address: benchMailbox, Name: "Service Client", Queue: "support-fr"}},
+		CompleteOnReply: true,
+	}
+}
+
 // benchOrder reads the French email the lifecycle benchmarks take in.
-func benchOrder(b *testing.B) []byte {
+func benchOrder(b testing.TB) []byte {
 	b.Helper()
 	raw, err := os.ReadFile("../../testdata/french-order.eml")
 	if err != nil {

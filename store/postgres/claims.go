@@ -23,6 +23,23 @@ var (
 // re-wrote after the statement began is checked again against the WHERE
 // clause (READ COMMITTED), so a timer handled elsewhere is not claimed.
 
+// The claims, each the first row of a partial index on its due time
+// (TestClaimsReadIndexes checks the plans).
+const (
+	claimOfferSQL = `SELECT data, version FROM {s}.interactions
+		WHERE state IN ('offered', 'transferred') AND offered_at <= $1 AND id <> ALL($2)
+		ORDER BY offered_at LIMIT 1 FOR UPDATE SKIP LOCKED`
+	claimPreferenceSQL = `SELECT data, version FROM {s}.interactions
+		WHERE state = 'queued' AND preferred <> '' AND prefer_until <= $1 AND id <> ALL($2)
+		ORDER BY prefer_until LIMIT 1 FOR UPDATE SKIP LOCKED`
+	claimDeclinedSQL = `SELECT data, version FROM {s}.interactions
+		WHERE state = 'queued' AND cardinality(declined) > 0 AND id <> ALL($1)
+		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`
+	claimOutboxSQL = `SELECT data, raw FROM {s}.outbox
+		WHERE state = 'pending' AND next_attempt <= $1
+		ORDER BY next_attempt, id LIMIT 1 FOR UPDATE SKIP LOCKED`
+)
+
 // claimInteraction runs q, a SELECT of data and version … LIMIT 1 FOR
 // UPDATE SKIP LOCKED, and returns the interaction it locked, or nil.
 func (t *txn) claimInteraction(ctx context.Context, what, q string, args ...any) (*interaction.Interaction, error) {
@@ -50,27 +67,21 @@ func (t *txn) claimInteraction(ctx context.Context, what, q string, args ...any)
 // interactions_offer_due (offered_at) WHERE state IN ('offered',
 // 'transferred').
 func (t *txn) ClaimDueOffer(ctx context.Context, offeredBefore time.Time, skip []string) (*interaction.Interaction, error) {
-	return t.claimInteraction(ctx, "claim due offer", `SELECT data, version FROM {s}.interactions
-		WHERE state IN ('offered', 'transferred') AND offered_at <= $1 AND id <> ALL($2)
-		ORDER BY offered_at LIMIT 1 FOR UPDATE SKIP LOCKED`, utc(offeredBefore), nonNil(skip))
+	return t.claimInteraction(ctx, "claim due offer", claimOfferSQL, utc(offeredBefore), nonNil(skip))
 }
 
 // ClaimExpiredPreference implements port.TimerTx, on the index
 // interactions_prefer_due (prefer_until) of the queued interactions
 // kept for a preferred agent.
 func (t *txn) ClaimExpiredPreference(ctx context.Context, now time.Time, skip []string) (*interaction.Interaction, error) {
-	return t.claimInteraction(ctx, "claim expired preference", `SELECT data, version FROM {s}.interactions
-		WHERE state = 'queued' AND preferred <> '' AND prefer_until <= $1 AND id <> ALL($2)
-		ORDER BY prefer_until LIMIT 1 FOR UPDATE SKIP LOCKED`, utc(now), nonNil(skip))
+	return t.claimInteraction(ctx, "claim expired preference", claimPreferenceSQL, utc(now), nonNil(skip))
 }
 
 // ClaimDeclined implements port.TimerTx, on the index
 // interactions_declined (id) WHERE state = 'queued' AND
 // cardinality(declined) > 0.
 func (t *txn) ClaimDeclined(ctx context.Context, skip []string) (*interaction.Interaction, error) {
-	return t.claimInteraction(ctx, "claim declined", `SELECT data, version FROM {s}.interactions
-		WHERE state = 'queued' AND cardinality(declined) > 0 AND id <> ALL($1)
-		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, nonNil(skip))
+	return t.claimInteraction(ctx, "claim declined", claimDeclinedSQL, nonNil(skip))
 }
 
 // ClaimOutbox implements port.OutboxClaimTx, on the index outbox_due
@@ -80,16 +91,18 @@ func (t *txn) ClaimOutbox(ctx context.Context, now time.Time) (*port.OutboxItem,
 		return nil, err
 	}
 	var data, raw []byte
-	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, raw FROM {s}.outbox
-		WHERE state = 'pending' AND next_attempt <= $1
-		ORDER BY next_attempt, id LIMIT 1 FOR UPDATE SKIP LOCKED`), utc(now)).Scan(&data, &raw)
+	err := t.tx.QueryRow(ctx, t.s.sql(claimOutboxSQL), utc(now)).Scan(&data, &raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, mapErr("claim outbox", err)
 	}
-	return decodeOutbox(data, raw)
+	o, err := decodeOutbox(data, raw)
+	if err == nil {
+		t.holdOutbox(o.ID)
+	}
+	return o, err
 }
 
 // nonNil returns ids, or an empty list for nil: id <> ALL(NULL) is NULL,

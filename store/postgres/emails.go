@@ -263,7 +263,18 @@ func (t *txn) Enqueue(ctx context.Context, o *port.OutboxItem) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("%w: outbox item %q exists", port.ErrConflict, o.ID)
 	}
+	t.holdOutbox(o.ID)
 	return nil
+}
+
+// holdOutbox records that this transaction holds outbox item id's row
+// (it wrote it, or read it FOR UPDATE): an update of it cannot miss it,
+// so it need not wait for its answer (see UpdateOutbox).
+func (t *txn) holdOutbox(id string) {
+	if t.outboxHeld == nil {
+		t.outboxHeld = map[string]bool{}
+	}
+	t.outboxHeld[id] = true
 }
 
 func encodeOutbox(o *port.OutboxItem) ([]byte, time.Time, error) {
@@ -305,6 +316,9 @@ func (t *txn) OutboxItem(ctx context.Context, id string) (*port.OutboxItem, erro
 	if err != nil {
 		return nil, mapErr("outbox item", err)
 	}
+	if !t.readOnly {
+		t.holdOutbox(id)
+	}
 	return decodeOutbox(data, raw)
 }
 
@@ -317,8 +331,12 @@ func (t *txn) UpdateOutbox(ctx context.Context, o *port.OutboxItem) error {
 	if err != nil {
 		return err
 	}
-	tag, err := t.tx.Exec(ctx, t.s.sql(`UPDATE {s}.outbox SET state = $2, next_attempt = $3, data = $4, raw = $5
-		WHERE id = $1`), o.ID, string(o.State), next, data, o.Raw)
+	const update = `UPDATE {s}.outbox SET state = $2, next_attempt = $3, data = $4, raw = $5 WHERE id = $1`
+	if t.outboxHeld[o.ID] {
+		t.tx.later("update outbox", t.s.sql(update), o.ID, string(o.State), next, data, o.Raw)
+		return nil
+	}
+	tag, err := t.tx.Exec(ctx, t.s.sql(update), o.ID, string(o.State), next, data, o.Raw)
 	if err != nil {
 		return mapErr("update outbox", err)
 	}
@@ -373,7 +391,11 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	var seq int64
+	// No NOTIFY here: a transaction that notifies holds a lock of the
+	// whole database from its NOTIFY through its commit, so that writers
+	// would commit one at a time. The store's sequencer, nudged after the
+	// commit (see Update), numbers the events and notifies once.
+	t.appended = true
 	var payload []byte
 	if e.Answer != nil || e.Review != nil {
 		var err error
@@ -381,14 +403,55 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 			return fmt.Errorf("postgres: append event: %w", err)
 		}
 	}
+	if len(t.seqs) > 0 {
+		// A number taken ahead: the insert's result is not needed, and it
+		// rides with the next statement (see pipe).
+		seq := t.seqs[0]
+		t.seqs = t.seqs[1:]
+		t.tx.later("append event", t.s.sql(`INSERT INTO {s}.events (seq, type, interaction_id, agent, actor, state, at, detail, payload)
+			OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+			seq, string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), utc(e.At), e.Detail, payload)
+		e.Seq = seq
+		return nil
+	}
+	var seq int64
 	err := t.tx.QueryRow(ctx, t.s.sql(`INSERT INTO {s}.events (type, interaction_id, agent, actor, state, at, detail, payload)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq`),
 		string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), utc(e.At), e.Detail, payload).Scan(&seq)
 	if err != nil {
 		return mapErr("append event", err)
 	}
+	// Numbers taken ahead with this statement are lower than seq: unused,
+	// so that Seq keeps increasing within the transaction.
+	t.seqs = nil
 	e.Seq = seq
 	return nil
+}
+
+// seqsAhead is how many event numbers a read-write transaction takes
+// ahead, with its first statement: most actions write up to four events.
+const seqsAhead = 4
+
+// prefetchSeqs takes seqsAhead numbers of the events' sequence with the
+// transaction's first statement, so that AppendEvent knows its Seq
+// without waiting for the insert. Numbers not used are gaps, as those of
+// a transaction rolled back.
+func (t *txn) prefetchSeqs() {
+	t.tx.prefetch("take event numbers", t.s.sql(`SELECT nextval(pg_get_serial_sequence($1, 'seq')) FROM generate_series(1, `+fmt.Sprint(seqsAhead)+`)`),
+		func(br pgx.BatchResults) error {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			seqs := make([]int64, 0, seqsAhead)
+			var n int64
+			_, err = pgx.ForEachRow(rows, []any{&n}, func() error {
+				seqs = append(seqs, n)
+				return nil
+			})
+			t.seqs = seqs
+			return err
+		}, t.s.schema+".events")
 }
 
 // Events implements port.Tx.

@@ -271,12 +271,25 @@ func (t *txn) Load(ctx context.Context, agent string) (int, error) {
 	if err := t.readable(); err != nil {
 		return 0, err
 	}
+	if t.exact[agent] {
+		return t.seen[agent], nil
+	}
 	n, err := t.count(ctx, agent)
 	if err != nil {
 		return 0, err
 	}
 	t.saw(agent, n)
 	return n, nil
+}
+
+// counted records agent's load as counted under its row lock, which this
+// transaction holds: exact until it ends, with its own changes (moved).
+func (t *txn) counted(agent string, n int) {
+	t.saw(agent, n)
+	if t.exact == nil {
+		t.exact = map[string]bool{}
+	}
+	t.exact[agent] = true
 }
 
 func (t *txn) count(ctx context.Context, agent string) (int, error) {
@@ -362,8 +375,10 @@ func (t *txn) refreshRoom(ctx context.Context, agent string) error {
 		(SELECT count(*) FROM {s}.interactions WHERE load_agent = $1) < max_load WHERE agent_id = $1`
 	delete(t.dirty, agent)
 	if _, ok := t.locked[agent]; ok {
-		_, err := t.tx.Exec(ctx, t.s.sql(refresh), agent)
-		return mapErr("refresh agent", err)
+		// Nothing reads its result: it rides with the next statement or
+		// the COMMIT (see pipe), still after the lock and before the end.
+		t.tx.later("refresh agent", t.s.sql(refresh), agent)
+		return nil
 	}
 	b := &pgx.Batch{}
 	var capacity int
@@ -392,22 +407,43 @@ func (t *txn) guardLoad(ctx context.Context, agent string) error {
 	if agent == "" {
 		return nil
 	}
-	capacity, err := t.lockAgent(ctx, agent)
-	if err != nil || capacity == 0 {
+	exp, seen := t.seen[agent]
+	_, locked := t.locked[agent]
+	if t.exact[agent] || !seen {
+		// Counted under the lock already (nothing to compare), or never
+		// read (nothing decided on a stale load).
+		_, err := t.lockAgent(ctx, agent)
 		return err
 	}
-	exp, ok := t.seen[agent]
-	if !ok {
+	var capacity, n int
+	if locked {
+		capacity = t.locked[agent]
+		var err error
+		if n, err = t.count(ctx, agent); err != nil {
+			return err
+		}
+	} else {
+		// The lock and the count in one round trip, the count a
+		// statement after the lock.
+		b := &pgx.Batch{}
+		b.Queue(t.s.sql(`SELECT coalesce((SELECT max_load FROM {s}.agents WHERE id = $1 FOR UPDATE), 0)`), agent).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&capacity)
+		})
+		b.Queue(t.s.sql(`SELECT count(*) FROM {s}.interactions WHERE load_agent = $1`), agent).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&n)
+		})
+		if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+			return mapErr("lock agent", err)
+		}
+		t.setLocked(agent, capacity)
+	}
+	if capacity == 0 {
 		return nil
-	}
-	n, err := t.count(ctx, agent)
-	if err != nil {
-		return err
 	}
 	if n != exp && n >= capacity {
 		return fmt.Errorf("%w: agent %s took other work meanwhile (load %d, read as %d, capacity %d)", port.ErrConflict, agent, n, exp, capacity)
 	}
-	t.seen[agent] = n
+	t.counted(agent, n)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -59,9 +60,13 @@ type Store struct {
 	name   string // Options.Schema as given
 	owned  bool   // Close closes the pool
 	serial bool   // Options.OrderedEvents
+	notify string // the feed's LISTEN/NOTIFY channel
 
 	mu      sync.RWMutex
 	queries map[string]string // template → SQL with the schema filled in
+
+	// The sequencer run after commits (see nudgeSequencer).
+	sequencing, again atomic.Bool
 }
 
 // New returns a Store on pool and, unless opts.NoMigrate, runs Migrate.
@@ -77,7 +82,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	if o.Schema == "" {
 		o.Schema = "public"
 	}
-	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), name: o.Schema, serial: o.OrderedEvents, queries: map[string]string{}}
+	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), name: o.Schema, serial: o.OrderedEvents, notify: channelOf(o.Schema), queries: map[string]string{}}
 	if !o.NoMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			return nil, err
@@ -145,10 +150,11 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	ptx, err := begin(ctx, s.pool, "BEGIN ISOLATION LEVEL READ COMMITTED")
 	if err != nil {
 		return mapErr("begin", err)
 	}
+	defer ptx.release()
 	t := &txn{s: s, tx: ptx, ctx: ctx}
 	committed := false
 	defer func() {
@@ -156,14 +162,13 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 		if !committed {
 			// Also when fn panics: the connection goes back to the pool
 			// clean.
-			_ = ptx.Rollback(context.WithoutCancel(ctx))
+			ptx.rollback(context.WithoutCancel(ctx))
 		}
 	}()
 	if s.serial {
-		if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow writes "+s.schema); err != nil {
-			return mapErr("lock the store", err)
-		}
+		ptx.later("lock the store", `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow writes "+s.schema)
 	}
+	t.prefetchSeqs()
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -174,8 +179,12 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 	}
 	t.done = true
 	committed = true
-	if err := ptx.Commit(ctx); err != nil {
+	if err := ptx.commit(ctx); err != nil {
+		committed = false // roll back whatever is left
 		return mapErr("commit", err)
+	}
+	if t.appended {
+		s.nudgeSequencer()
 	}
 	return nil
 }
@@ -186,14 +195,15 @@ func (s *Store) View(ctx context.Context, fn func(port.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	ptx, err := begin(ctx, s.pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 	if err != nil {
 		return mapErr("begin", err)
 	}
+	defer ptx.release()
 	t := &txn{s: s, tx: ptx, ctx: ctx, readOnly: true}
 	defer func() {
 		t.done = true
-		_ = ptx.Rollback(context.WithoutCancel(ctx))
+		ptx.rollback(context.WithoutCancel(ctx))
 	}()
 	return fn(t)
 }
@@ -201,7 +211,7 @@ func (s *Store) View(ctx context.Context, fn func(port.Tx) error) error {
 // txn is one transaction.
 type txn struct {
 	s        *Store
-	tx       pgx.Tx
+	tx       *pipe
 	ctx      context.Context
 	readOnly bool
 	done     bool
@@ -211,6 +221,7 @@ type txn struct {
 	// holds a row lock on, with their capacity (0 when the agent has no
 	// record); and the load agent of each interaction it read.
 	seen   map[string]int
+	exact  map[string]bool // seen counted under the agent's lock
 	locked map[string]int
 	readLA map[string]string
 	// queues are the queues whose routing lock it holds (see lockQueue).
@@ -218,6 +229,12 @@ type txn struct {
 	// dirty are the agents whose has_room flag is refreshed at commit
 	// (see moved).
 	dirty map[string]bool
+	// seqs are event numbers taken ahead (see prefetchSeqs).
+	seqs []int64
+	// outboxHeld are the outbox items whose rows it holds (holdOutbox).
+	outboxHeld map[string]bool
+	// appended tells that it wrote events (see nudgeSequencer).
+	appended bool
 }
 
 func (t *txn) readable() error {

@@ -1,0 +1,249 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pipe is a transaction on a pooled connection that saves round trips:
+// statements whose result nobody reads (BEGIN, a lock taken before a
+// read, a cache refresh, the last writes before COMMIT) wait in pending
+// and go to the server in one batch with the next statement that is
+// read, or with COMMIT. PostgreSQL runs them in order, so the read sees
+// them done. An error of a pending statement is returned by the
+// statement it rode with (naming it), and the transaction is then
+// aborted, as it would have been.
+type pipe struct {
+	c       *pgxpool.Conn
+	pending []pendingStmt
+	begun   bool // BEGIN has reached the server
+}
+
+type pendingStmt struct {
+	what string
+	sql  string
+	args []any
+	// read, when set, reads the statement's result (else it is skipped).
+	read func(pgx.BatchResults) error
+	// optional statements need not run when nothing else does (BEGIN,
+	// a prefetch).
+	optional bool
+}
+
+// begin opens a pipe whose BEGIN rides with the first statement.
+func begin(ctx context.Context, pool *pgxpool.Pool, beginSQL string) (*pipe, error) {
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipe{c: c}
+	p.pending = append(p.pending, pendingStmt{what: "begin", sql: beginSQL, optional: true})
+	return p, nil
+}
+
+// prefetch queues a statement whose result read reads, when the next
+// statement goes; it need not run if nothing else does.
+func (p *pipe) prefetch(what, sql string, read func(pgx.BatchResults) error, args ...any) {
+	p.pending = append(p.pending, pendingStmt{what: what, sql: sql, args: args, read: read, optional: true})
+}
+
+// later queues a statement whose result is not read.
+func (p *pipe) later(what, sql string, args ...any) {
+	p.pending = append(p.pending, pendingStmt{what: what, sql: sql, args: args})
+}
+
+// send sends the pending statements and then b's in one batch, and reads
+// the pending ones' results. On error the results are closed.
+func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
+	if len(p.pending) == 0 {
+		return p.c.SendBatch(ctx, b), nil
+	}
+	all := &pgx.Batch{}
+	for _, s := range p.pending {
+		all.Queue(s.sql, s.args...)
+	}
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	pending := p.pending
+	p.pending = nil
+	br := p.c.SendBatch(ctx, all)
+	for _, s := range pending {
+		var err error
+		if s.read != nil {
+			err = s.read(br)
+		} else {
+			_, err = br.Exec()
+		}
+		if err != nil {
+			_ = br.Close()
+			return nil, fmt.Errorf("%s: %w", s.what, err)
+		}
+		if s.what == "begin" {
+			p.begun = true
+		}
+	}
+	return br, nil
+}
+
+// Exec runs sql, with the pending statements.
+func (p *pipe) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if len(p.pending) == 0 {
+		return p.c.Exec(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br, err := p.send(ctx, b)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+// QueryRow runs sql, with the pending statements.
+func (p *pipe) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if len(p.pending) == 0 {
+		return p.c.QueryRow(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br, err := p.send(ctx, b)
+	if err != nil {
+		return errRow{err}
+	}
+	return &batchRow{row: br.QueryRow(), br: br}
+}
+
+// Query runs sql, with the pending statements.
+func (p *pipe) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if len(p.pending) == 0 {
+		return p.c.Query(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br, err := p.send(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+// SendBatch sends b after the pending statements; the caller reads b's
+// results and closes them.
+func (p *pipe) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	br, err := p.send(ctx, b)
+	if err != nil {
+		return errBatch{err}
+	}
+	return br
+}
+
+// errTxRolledBack is COMMIT answered ROLLBACK: a statement had failed.
+var errTxRolledBack = errors.New("the transaction was rolled back")
+
+// commit sends COMMIT with the pending statements.
+func (p *pipe) commit(ctx context.Context) error {
+	if !p.begun && p.idle() {
+		p.pending = nil // nothing was done: nothing to commit
+		return nil
+	}
+	b := &pgx.Batch{}
+	b.Queue("COMMIT")
+	br, err := p.send(ctx, b)
+	if err != nil {
+		return err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() == "ROLLBACK" {
+		err = errTxRolledBack
+	}
+	return err
+}
+
+// idle reports whether the pending statements are all optional.
+func (p *pipe) idle() bool {
+	for _, s := range p.pending {
+		if !s.optional {
+			return false
+		}
+	}
+	return true
+}
+
+// rollback ends the transaction, if it reached the server, and gives the
+// connection back to the pool.
+func (p *pipe) rollback(ctx context.Context) {
+	p.pending = nil
+	if p.begun {
+		_, _ = p.c.Exec(ctx, "ROLLBACK")
+	}
+}
+
+// release gives the connection back (the pool closes it if it is still
+// in a transaction).
+func (p *pipe) release() { p.c.Release() }
+
+// batchRow is a row read from a batch: Scan closes the batch.
+type batchRow struct {
+	row pgx.Row
+	br  pgx.BatchResults
+}
+
+func (r *batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// batchRows are rows read from a batch: Close closes the batch.
+type batchRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	closed bool
+	cerr   error
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	if !r.closed {
+		r.closed = true
+		r.cerr = r.br.Close()
+	}
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.cerr
+}
+
+// errBatch is a batch that failed before its first statement.
+type errBatch struct{ err error }
+
+func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
+func (b errBatch) Query() (pgx.Rows, error)         { return nil, b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow(b) }
+func (b errBatch) Close() error                     { return b.err }
+func (b errBatch) Tx() pgx.Tx                       { return nil }

@@ -1,0 +1,178 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/store/postgres"
+)
+
+// lifecycleTrips is the round trips of a lifecycle as measured.
+const lifecycleTrips = 41
+
+// tripCounter is a pgx tracer counting round trips to the server: a
+// query or Exec is one (BEGIN and COMMIT included), a batch is one
+// however many statements it carries, a prepare is one. With
+// statement caching, a statement seen before is not prepared again.
+type tripCounter struct {
+	trips      atomic.Int64
+	statements atomic.Int64 // statements, batched ones counted one by one
+
+	mu  sync.Mutex
+	log []string // the statements, when logging
+	on  bool
+}
+
+func (c *tripCounter) note(sql string) {
+	c.mu.Lock()
+	if c.on {
+		c.log = append(c.log, strings.Join(strings.Fields(sql), " "))
+	}
+	c.mu.Unlock()
+}
+
+// counting marks the contexts of the actions counted: the store's
+// background work (numbering events after a commit) is not on their path.
+type counting struct{}
+
+func counted(ctx context.Context) bool { return ctx.Value(counting{}) != nil }
+
+func (c *tripCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if !counted(ctx) {
+		return ctx
+	}
+	c.trips.Add(1)
+	c.statements.Add(1)
+	c.note(d.SQL)
+	return ctx
+}
+
+func (c *tripCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *tripCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	if !counted(ctx) {
+		return ctx
+	}
+	c.trips.Add(1)
+	c.note("-- batch")
+	return ctx
+}
+
+func (c *tripCounter) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	if !counted(ctx) {
+		return
+	}
+	c.statements.Add(1)
+	c.note("   " + d.SQL)
+}
+
+func (c *tripCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func (c *tripCounter) TracePrepareStart(ctx context.Context, _ *pgx.Conn, d pgx.TracePrepareStartData) context.Context {
+	if !counted(ctx) {
+		return ctx
+	}
+	c.trips.Add(1)
+	return ctx
+}
+
+func (c *tripCounter) TracePrepareEnd(context.Context, *pgx.Conn, pgx.TracePrepareEndData) {}
+
+// counted returns the round trips and statements fn makes.
+func (c *tripCounter) counted(fn func() error) (trips, statements int64, err error) {
+	t0, s0 := c.trips.Load(), c.statements.Load()
+	err = fn()
+	return c.trips.Load() - t0, c.statements.Load() - s0, err
+}
+
+// tracedWorkspace is benchWorkspace on a pool of its own whose round
+// trips c counts.
+func tracedWorkspace(t testing.TB, c *tripCounter) *emailflow.Workspace {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(dsn())
+	require.NoError(t, err)
+	cfg.MaxConns = 4
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	cfg.ConnConfig.Tracer = c
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s, err := postgres.New(context.Background(), pool, &postgres.Options{Schema: freshSchema(t)})
+	require.NoError(t, err)
+	ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &countSender{}}, benchOptions())
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, id := range []string{"alice", "bob"} {
+		require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: id, Queues: []string{"support-fr"}, Capacity: 1 << 20}))
+		require.NoError(t, ws.As(id).SetStatus(ctx, emailflow.StatusReady))
+	}
+	return ws
+}
+
+// lifecycleSteps is lifecycle, step by step, for counting.
+func lifecycleSteps(ctx context.Context, ws *emailflow.Workspace, raw []byte) []func() error {
+	var id, agent, reply string
+	return []func() error{
+		func() error {
+			it, err := ws.Ingest(ctx, benchMailbox, bytes.NewReader(raw))
+			if err == nil {
+				id, agent = it.ID, it.OfferedTo
+			}
+			return err
+		},
+		func() error { _, err := ws.As(agent).Accept(ctx, id); return err },
+		func() error {
+			r, err := ws.As(agent).Reply(ctx, id)
+			if err == nil {
+				reply = r.ID
+			}
+			return err
+		},
+		func() error { _, err := ws.As(agent).Send(ctx, reply, nil); return err },
+	}
+}
+
+// TestRoundTrips counts the round trips of each action of a lifecycle
+// (ingest → accept → reply → send with delivery), once the statements
+// are prepared, and keeps the lifecycle within the count measured, so
+// that a change adding round trips is seen (docs/postgres.md has the
+// figures, statement by statement with -v).
+func TestRoundTrips(t *testing.T) {
+	c := &tripCounter{}
+	ws := tracedWorkspace(t, c)
+	ctx := context.WithValue(t.Context(), counting{}, true)
+	raw := benchOrder(t)
+	for i := range 2 { // prepares every statement
+		for _, step := range lifecycleSteps(ctx, ws, benchMail(raw, int64(i))) {
+			require.NoError(t, step())
+		}
+	}
+	c.mu.Lock()
+	c.on = testing.Verbose()
+	c.mu.Unlock()
+	names := []string{"Ingest", "Accept", "Reply", "Send"}
+	var total, totalStatements int64
+	report := ""
+	for i, step := range lifecycleSteps(ctx, ws, benchMail(raw, 99)) {
+		trips, statements, err := c.counted(step)
+		require.NoError(t, err, names[i])
+		total += trips
+		totalStatements += statements
+		report += fmt.Sprintf("%s %d (%d statements); ", names[i], trips, statements)
+	}
+	t.Logf("round trips: %slifecycle %d (%d statements)", report, total, totalStatements)
+	if testing.Verbose() {
+		t.Log("\n" + strings.Join(c.log, "\n"))
+	}
+	require.LessOrEqual(t, total, int64(lifecycleTrips), "round trips of a lifecycle")
+}
