@@ -428,31 +428,9 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 	return nil
 }
 
-// seqsAhead is how many event numbers a read-write transaction takes
-// ahead, with its first statement: most actions write up to four events.
+// seqsAhead is how many event numbers a write of an interaction takes
+// ahead (see takeSeqs): an action writes up to three events about it.
 const seqsAhead = 4
-
-// prefetchSeqs takes seqsAhead numbers of the events' sequence with the
-// transaction's first statement, so that AppendEvent knows its Seq
-// without waiting for the insert. Numbers not used are gaps, as those of
-// a transaction rolled back.
-func (t *txn) prefetchSeqs() {
-	t.tx.prefetch("take event numbers", t.s.sql(`SELECT nextval(pg_get_serial_sequence($1, 'seq')) FROM generate_series(1, `+fmt.Sprint(seqsAhead)+`)`),
-		func(br pgx.BatchResults) error {
-			rows, err := br.Query()
-			if err != nil {
-				return err
-			}
-			seqs := make([]int64, 0, seqsAhead)
-			var n int64
-			_, err = pgx.ForEachRow(rows, []any{&n}, func() error {
-				seqs = append(seqs, n)
-				return nil
-			})
-			t.seqs = seqs
-			return err
-		}, t.s.schema+".events")
-}
 
 // Events implements port.Tx.
 func (t *txn) Events(ctx context.Context, after int64, limit int) ([]port.Event, error) {

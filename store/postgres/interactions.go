@@ -65,19 +65,31 @@ func decodeInteraction(data []byte, version int64) (*interaction.Interaction, er
 	return it, nil
 }
 
-const insertInteraction = `INSERT INTO {s}.interactions (id, kind, state, owner, offered_to, queue,
+var insertInteraction = `INSERT INTO {s}.interactions (id, kind, state, owner, offered_to, queue,
 	workbin, thread_id, contact_id, priority, queued_at, created_at, skills, language, declined,
 	preferred, prefer_until, version, data, offered_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-ON CONFLICT (id) DO NOTHING`
+ON CONFLICT (id) DO NOTHING
+RETURNING ` + takeSeqs(21)
 
-const updateInteraction = `UPDATE {s}.interactions i SET kind = $2, state = $3, owner = $4,
+var updateInteraction = `UPDATE {s}.interactions i SET kind = $2, state = $3, owner = $4,
 	offered_to = $5, queue = $6, workbin = $7, contact_id = $9, priority = $10, queued_at = $11,
 	created_at = $12, skills = $13, language = $14, declined = $15, preferred = $16,
 	prefer_until = $17, version = $18, data = $19, offered_at = $20
 FROM (SELECT load_agent FROM {s}.interactions WHERE id = $1) o
 WHERE i.id = $1 AND i.version = $21 AND i.thread_id = $8
-RETURNING coalesce(o.load_agent, '')`
+RETURNING coalesce(o.load_agent, ''), ` + takeSeqs(22)
+
+// takeSeqs is the expression of seqsAhead numbers of the events'
+// sequence, the events table's name being parameter $n. A write of an
+// interaction returns them, so that the events of the action, appended
+// next, need not wait for their numbers (see AppendEvent). They are taken
+// once the write holds the interaction's row: two transactions writing
+// one interaction take them in the order they commit, and so an
+// interaction's events are in Seq order as they were committed.
+func takeSeqs(n int) string {
+	return fmt.Sprintf(`ARRAY(SELECT nextval(pg_get_serial_sequence($%d, 'seq')) FROM generate_series(1, %d))`, n, seqsAhead)
+}
 
 func interactionArgs(r interactionRow) []any {
 	c := r.it
@@ -144,13 +156,15 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 	if err := t.guardLoad(ctx, to); err != nil {
 		return err
 	}
-	tag, err := t.tx.Exec(ctx, t.s.sql(insertInteraction), interactionArgs(r)...)
+	var seqs []int64
+	err = t.tx.QueryRow(ctx, t.s.sql(insertInteraction), append(interactionArgs(r), t.s.schema+".events")...).Scan(&seqs)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: interaction %q exists", port.ErrConflict, it.ID)
+	}
 	if err != nil {
 		return mapErr("create interaction", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: interaction %q exists", port.ErrConflict, it.ID)
-	}
+	t.seqs = seqs
 	it.Version = 1
 	return t.moved(ctx, it.ID, "", to)
 }
@@ -170,9 +184,10 @@ func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction
 			return err
 		}
 	}
-	args := append(interactionArgs(r), it.Version)
+	args := append(interactionArgs(r), it.Version, t.s.schema+".events")
 	var from string
-	err = t.tx.QueryRow(ctx, t.s.sql(updateInteraction), args...).Scan(&from)
+	var seqs []int64
+	err = t.tx.QueryRow(ctx, t.s.sql(updateInteraction), args...).Scan(&from, &seqs)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t.whyNotUpdated(ctx, it)
 	}
@@ -180,6 +195,7 @@ func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction
 		return mapErr("update interaction", err)
 	}
 	it.Version++
+	t.seqs = seqs
 	return t.moved(ctx, it.ID, from, to)
 }
 

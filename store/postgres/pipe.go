@@ -28,10 +28,7 @@ type pendingStmt struct {
 	what string
 	sql  string
 	args []any
-	// read, when set, reads the statement's result (else it is skipped).
-	read func(pgx.BatchResults) error
-	// optional statements need not run when nothing else does (BEGIN,
-	// a prefetch).
+	// optional statements need not run when nothing else does (BEGIN).
 	optional bool
 }
 
@@ -44,12 +41,6 @@ func begin(ctx context.Context, pool *pgxpool.Pool, beginSQL string) (*pipe, err
 	p := &pipe{c: c}
 	p.pending = append(p.pending, pendingStmt{what: "begin", sql: beginSQL, optional: true})
 	return p, nil
-}
-
-// prefetch queues a statement whose result read reads, when the next
-// statement goes; it need not run if nothing else does.
-func (p *pipe) prefetch(what, sql string, read func(pgx.BatchResults) error, args ...any) {
-	p.pending = append(p.pending, pendingStmt{what: what, sql: sql, args: args, read: read, optional: true})
 }
 
 // later queues a statement whose result is not read.
@@ -72,13 +63,7 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error)
 	p.pending = nil
 	br := p.c.SendBatch(ctx, all)
 	for _, s := range pending {
-		var err error
-		if s.read != nil {
-			err = s.read(br)
-		} else {
-			_, err = br.Exec()
-		}
-		if err != nil {
+		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			return nil, fmt.Errorf("%s: %w", s.what, err)
 		}

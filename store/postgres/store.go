@@ -168,7 +168,6 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 	if s.serial {
 		ptx.later("lock the store", `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow writes "+s.schema)
 	}
-	t.prefetchSeqs()
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -229,7 +228,7 @@ type txn struct {
 	// dirty are the agents whose has_room flag is refreshed at commit
 	// (see moved).
 	dirty map[string]bool
-	// seqs are event numbers taken ahead (see prefetchSeqs).
+	// seqs are event numbers taken ahead (see takeSeqs).
 	seqs []int64
 	// outboxHeld are the outbox items whose rows it holds (holdOutbox).
 	outboxHeld map[string]bool
