@@ -14,6 +14,7 @@ import (
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/sla"
 )
 
 // System case data keys, set read-only on every inbound interaction.
@@ -366,10 +367,21 @@ func (w *Workspace) addFollowUp(t *tx, open *interaction.Interaction, email *Ema
 	}
 	open.Record("system", "message", t.now, email.ID)
 	recordWarnings(open, t.now, parse, intake)
-	if err := t.UpdateInteraction(t.ctx, open); err != nil {
+	moved, err := w.slaApply(t, open, sla.Event{Kind: sla.CustomerMessage, At: t.now})
+	if err != nil {
 		return nil, err
 	}
-	return open, t.emit(EventMessage, open, open.Owner, "system", email.ID)
+	if err := t.emit(EventMessage, open, open.Owner, "system", email.ID); err != nil {
+		return nil, err
+	}
+	// The customer answered: a pending interaction goes back to work.
+	if err := w.wake(t, open, "customer"); err != nil {
+		return nil, err
+	}
+	if moved {
+		return open, w.route(t, open)
+	}
+	return open, nil
 }
 
 // newInbound returns the inbound interaction a message starts, not yet
@@ -411,7 +423,7 @@ func (w *Workspace) applyRoute(it *interaction.Interaction, mailbox string, addr
 	}
 	// Skills: the interaction's own map, not the route's (Options are the host's).
 	it.Queue, it.QueuedAt, it.Skills, it.Language = r.Queue, now, maps.Clone(r.Skills), r.Language
-	it.Priority = r.Priority
+	it.Priority, it.SLA.Route = r.Priority, r.Name
 	if it.Priority == 0 {
 		it.Priority = w.queue(r.Queue).Priority
 	}

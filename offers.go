@@ -135,12 +135,20 @@ func (w *Workspace) tick(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if claims {
-		return w.tickClaiming(ctx, now)
+		n, err := w.tickClaiming(ctx, now)
+		if err != nil {
+			return n, err
+		}
+		_, err = w.tickDeadlines(ctx, now)
+		return n, err
 	}
 	if err := w.expirePreferences(ctx, now); err != nil {
 		return 0, err
 	}
 	if err := w.pruneRates(ctx, now); err != nil {
+		return 0, err
+	}
+	if _, err := w.tickDeadlines(ctx, now); err != nil {
 		return 0, err
 	}
 	n := 0

@@ -177,4 +177,10 @@ const (
 	EventRejected       = port.EventRejected
 	EventReviewEdited   = port.EventReviewEdited
 	EventWithdrawn      = port.EventWithdrawn
+	EventSLAWarning     = port.EventSLAWarning
+	EventSLABreached    = port.EventSLABreached
+	EventSLAEscalated   = port.EventSLAEscalated
+	EventSLANotify      = port.EventSLANotify
+	EventPending        = port.EventPending
+	EventWoken          = port.EventWoken
 )

@@ -26,6 +26,13 @@ type QueueStats struct {
 	// and their agents have not taken up again (outbound, failed by a
 	// bounce: see EventBounced).
 	Bounced int
+	// AtRisk counts the queue's open inbound interactions with a deadline
+	// that warned and is neither met nor breached; Breached those with an
+	// open deadline breached (Options.ServiceLevels). NextDue is the
+	// earliest due time among their running deadlines (zero: none runs).
+	AtRisk   int
+	Breached int
+	NextDue  time.Time
 }
 
 // QueueStats reports the state of queue for a supervisor: waiting and
@@ -65,6 +72,9 @@ func (ac *Actor) QueueStats(ctx context.Context, queue string) (QueueStats, erro
 				st.Offered++
 			}
 		}
+		if err := serviceStats(t, queue, &st); err != nil {
+			return err
+		}
 		aside, err := t.FindInteractions(ctx, Query{Queue: queue, States: []interaction.State{interaction.StateQuarantined, interaction.StateFailed}})
 		if err != nil {
 			return err
@@ -92,6 +102,39 @@ func (ac *Actor) QueueStats(ctx context.Context, queue string) (QueueStats, erro
 }
 
 const statsPage = 1000
+
+// inboundOpen lists the states of an inbound that still owes an answer.
+var inboundOpen = []interaction.State{interaction.StateQueued, interaction.StateOffered,
+	interaction.StateHandling, interaction.StateParked, interaction.StateTransferred}
+
+// serviceStats counts the queue's open inbound interactions at risk and
+// breached and finds the earliest due time, from the values stored with
+// each (see slaSync), not recomputed.
+func serviceStats(t *tx, queue string, st *QueueStats) error {
+	if queue == "" {
+		return nil
+	}
+	for offset := 0; ; offset += statsPage {
+		page, err := t.FindInteractions(t.ctx, Query{Kind: interaction.KindInbound, Queue: queue, States: inboundOpen, Offset: offset, Limit: statsPage})
+		if err != nil {
+			return err
+		}
+		for _, it := range page {
+			switch it.SLA.Risk {
+			case interaction.RiskAtRisk:
+				st.AtRisk++
+			case interaction.RiskBreached:
+				st.Breached++
+			}
+			if d := it.SLA.Due; !d.IsZero() && (st.NextDue.IsZero() || d.Before(st.NextDue)) {
+				st.NextDue = d
+			}
+		}
+		if len(page) < statsPage {
+			return nil
+		}
+	}
+}
 
 // bounced reports whether outbound it failed because of a bounce (its
 // latest transition is one), not a delivery the Sender gave up on.

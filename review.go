@@ -9,6 +9,7 @@ import (
 
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/qa"
+	"github.com/emailflow/emailflow/sla"
 )
 
 // CaseQAStatus is the read-only case data key the Workspace keeps on an
@@ -180,6 +181,13 @@ func (w *Workspace) parentQAStatus(t *tx, parent *interaction.Interaction, statu
 	}
 	setQAStatus(p, status)
 	p.Record(actor, "qa-status", t.now, status)
+	kind := sla.ReviewEnded
+	if status == qa.StatusInReview {
+		kind = sla.ReviewStarted
+	}
+	if _, err := w.slaApply(t, p, sla.Event{Kind: kind, At: t.now}); err != nil {
+		return err
+	}
 	if err := t.UpdateInteraction(t.ctx, p); err != nil {
 		return err
 	}

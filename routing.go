@@ -27,12 +27,21 @@ type Queue struct {
 	// The review queue without one requires a role holding the review
 	// privilege (reviewers and supervisors by default).
 	Role Role
+	// OrderByDue routes its interactions by service-level due time, the
+	// earliest first (those without a running deadline last), instead of
+	// by priority and arrival; ties keep that order. It needs a Store
+	// whose Tx is a ServiceLevelTx; across several queues an agent still
+	// gets the highest priority, then oldest, of each queue's first.
+	OrderByDue bool
 }
 
 // Route sends inbound mail to a queue. Pattern is matched (path.Match
 // syntax, case-insensitive) against the mailbox the mail came to and its
 // To and Cc addresses: "sales@shop.example", "*@billing.shop.example".
 type Route struct {
+	// Name names the route for service-level rules (sla.Rule.Route);
+	// empty: rules cannot single it out.
+	Name     string
 	Pattern  string
 	Queue    string
 	Priority int
@@ -243,7 +252,7 @@ func (w *Workspace) offer(t *tx, it *interaction.Interaction, agentID string) er
 func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string, pull bool) (*routing.Item, error) {
 	q := w.routingQueue(queue)
 	for offset, size := 0, firstPage; ; offset, size = offset+size, min(size*2, maxPage) {
-		page, err := t.Waiting(t.ctx, queue, offset, size)
+		page, err := w.waiting(t, queue, offset, size)
 		if err != nil {
 			return nil, err
 		}
@@ -262,6 +271,17 @@ func (w *Workspace) nextFor(t *tx, a *routing.Agent, queue string, pull bool) (*
 			return nil, nil
 		}
 	}
+}
+
+// waiting returns a page of queue's waiting interactions in the queue's
+// routing order.
+func (w *Workspace) waiting(t *tx, queue string, offset, limit int) ([]routing.Item, error) {
+	if w.queue(queue).OrderByDue {
+		if s, ok := t.Tx.(ServiceLevelTx); ok {
+			return s.WaitingByDue(t.ctx, queue, offset, limit)
+		}
+	}
+	return t.Waiting(t.ctx, queue, offset, limit)
 }
 
 // nextAcross returns the best waiting interaction for a across its

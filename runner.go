@@ -36,9 +36,14 @@ func (w *Workspace) Runner(opts *RunnerOptions) *Runner {
 // agent), and an agent who let an offer time out is set to not responding;
 // queued interactions whose sticky preference ran out, or that agents
 // declined, are routed again (the agents who could take them may have
-// changed: see Actor.Decline). Once a minute it also deletes the rate
-// counters no limit needs any more (RateLimit). It returns how many offers
-// timed out.
+// changed: see Actor.Decline). Service levels fire
+// (Options.ServiceLevels): each deadline's warning and breach once, as
+// events, with the escalations of its policy; pending interactions whose
+// time came wake (Actor.SetPending). Those are read from the Store's
+// deadline index (ServiceLevelTx), so their cost follows how many are due,
+// not how many are open. Once a minute it also deletes the rate counters
+// no limit needs any more (RateLimit). It returns how many offers timed
+// out.
 func (r *Runner) Tick(ctx context.Context) (int, error) { return r.w.tick(ctx) }
 
 // Dispatch delivers the outbox items that are due at the clock's now and

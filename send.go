@@ -9,6 +9,7 @@ import (
 
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/sla"
 )
 
 // Send renders outbound draft id and queues it for delivery: in one
@@ -232,6 +233,14 @@ func (w *Workspace) afterSend(t *tx, o *interaction.Interaction, actor string) e
 		return err
 	}
 	parent.Record(actor, "sent", t.now, o.ID)
+	if o.Purpose == interaction.PurposeReply || o.Purpose == interaction.PurposeReplyAll {
+		// Only an answer to the customer meets a response deadline: not a
+		// forward to a third party nor a new email. Escalations that fire
+		// on the way (a reply sent after its breach) no longer move it.
+		if _, err := w.slaApply(t, parent, sla.Event{Kind: sla.ReplySent, At: t.now}); err != nil {
+			return err
+		}
+	}
 	if o.Disposition != "" && parent.Disposition == "" && parent.State.Open() {
 		// The disposition set in the reply's window settles the inbound.
 		parent.Disposition = o.Disposition

@@ -16,10 +16,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emailflow/emailflow/businesstime"
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/qa"
+	"github.com/emailflow/emailflow/sla"
 )
 
 // Ports are the host's implementations of what the Workspace needs.
@@ -192,6 +194,18 @@ type Options struct {
 	Privileges map[Role][]Privilege
 	// Limits bound what agents write; the zero value means the defaults.
 	Limits Limits
+	// Calendars are the business calendars service-level targets count
+	// in, each named by its Name (see package businesstime).
+	Calendars []businesstime.Config
+	// ServiceLevels are the policies that set an inbound's deadlines
+	// (first response, next response, resolution) and the rules that
+	// choose one by queue, route (Route.Name) and priority (see package
+	// sla and docs/sla.md). The zero value sets no deadline; pending
+	// periods still wake.
+	ServiceLevels sla.Config
+	// WakeToQueue sends a pending interaction back to its queue when its
+	// period ends, rather than to its owner (see SetPending).
+	WakeToQueue bool
 	// Logger receives what cannot be returned (delivery failures in the
 	// background). Nil discards.
 	Logger *slog.Logger
@@ -226,6 +240,8 @@ type Workspace struct {
 	pruned atomic.Int64
 	// rates count in memory for a Store that keeps no counters (RateTx).
 	rates localRates
+	// sl holds the service-level policies.
+	sl serviceLevels
 }
 
 // New returns a Workspace on the given ports. It fails with ErrInvalidInput
@@ -313,6 +329,11 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 	}
 	o.AutoMailLimit = o.AutoMailLimit.withDefault(DefaultAutoMailLimit)
 	o.AckLimit = o.AckLimit.withDefault(DefaultAckLimit)
+	sl, err := newServiceLevels(o)
+	if err != nil {
+		return nil, err
+	}
+	w.sl = sl
 	w.log = o.Logger
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -357,9 +378,28 @@ func (g *idGenerator) NewID() string {
 // the events to publish after the commit.
 type tx struct {
 	Tx
+	w      *Workspace
 	ctx    context.Context
 	now    time.Time
 	events []Event
+}
+
+// CreateInteraction stores a new interaction, its service levels brought
+// up to date first (see slaSync).
+func (t *tx) CreateInteraction(ctx context.Context, it *interaction.Interaction) error {
+	if err := t.w.slaSync(t, it); err != nil {
+		return err
+	}
+	return t.Tx.CreateInteraction(ctx, it)
+}
+
+// UpdateInteraction writes an interaction, its service levels brought up
+// to date first (see slaSync).
+func (t *tx) UpdateInteraction(ctx context.Context, it *interaction.Interaction) error {
+	if err := t.w.slaSync(t, it); err != nil {
+		return err
+	}
+	return t.Tx.UpdateInteraction(ctx, it)
 }
 
 // emit writes an event in the transaction and keeps it for publishing.
@@ -405,7 +445,7 @@ func (w *Workspace) update(ctx context.Context, fn func(t *tx) error) error {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
 		err = w.store.Update(ctx, func(stx Tx) error {
-			t = &tx{Tx: stx, ctx: ctx, now: w.clock.Now()}
+			t = &tx{Tx: stx, w: w, ctx: ctx, now: w.clock.Now()}
 			return fn(t)
 		})
 		// errStale and qa.ErrChanged are conflicts with a snapshot taken
@@ -424,7 +464,7 @@ func (w *Workspace) update(ctx context.Context, fn func(t *tx) error) error {
 // view runs fn in a read-only transaction.
 func (w *Workspace) view(ctx context.Context, fn func(t *tx) error) error {
 	return w.store.View(ctx, func(stx Tx) error {
-		return fn(&tx{Tx: stx, ctx: ctx, now: w.clock.Now()})
+		return fn(&tx{Tx: stx, w: w, ctx: ctx, now: w.clock.Now()})
 	})
 }
 

@@ -13,8 +13,8 @@
 #	bench/figures.sh lifecycle parse # some groups
 #	COUNT=3 bench/figures.sh routing # fewer runs, for a quick look
 #
-# Groups: lifecycle parse compose routing contact businesstime sla smtp
-# postgres imap. postgres needs PostgreSQL on 127.0.0.1:5432 (as for the
+# Groups: lifecycle parse compose routing contact businesstime sla tick
+# smtp postgres imap. postgres needs PostgreSQL on 127.0.0.1:5432 (as for the
 # tests); imap needs the Dovecot of .ci/dovecot.sh, which the group starts
 # and stops itself when EMAILFLOW_DOVECOT_ADDR is unset.
 set -euo pipefail
@@ -129,6 +129,14 @@ group_sla() {
 	summarize sla "go test -run '^\$' -bench . -benchmem ./sla"
 }
 
+group_tick() {
+	local cmd="go test -run '^\$' -bench '^BenchmarkTickDeadlines\$' -benchmem -benchtime 300x ."
+	run tick . '^BenchmarkTickDeadlines$' -benchtime 300x
+	summarize tick "$cmd"
+	{ echo; echo "ratio (the same work at both sizes; the collector marking the larger heap adds to the 100,000):"; } >>"$out_dir/tick.txt"
+	ratio tick "100,000 open / 1,000 open" 'BenchmarkTickDeadlines/open=100000/due=100' 'BenchmarkTickDeadlines/open=1000/due=100'
+}
+
 group_smtp() {
 	run smtp transport/smtp '^BenchmarkServerLargeMessages$' -benchtime 3x
 	summarize smtp "go test -run '^\$' -bench '^BenchmarkServerLargeMessages\$' -benchmem -benchtime 3x ./transport/smtp"
@@ -160,7 +168,7 @@ group_imap() {
 
 groups=("$@")
 if [ ${#groups[@]} -eq 0 ]; then
-	groups=(lifecycle parse compose routing contact businesstime sla smtp postgres imap)
+	groups=(lifecycle parse compose routing contact businesstime sla tick smtp postgres imap)
 fi
 for g in "${groups[@]}"; do
 	if ! declare -F "group_$g" >/dev/null; then

@@ -59,6 +59,9 @@ type Interaction struct {
 	// Answers are colleagues' answers to consultations about this
 	// interaction, oldest first.
 	Answers []Answer
+	// SLA is an inbound interaction's service-level state (see package
+	// sla), kept by the Workspace.
+	SLA ServiceLevel `json:",omitzero"`
 
 	// Version is the optimistic-concurrency version: the store refuses a
 	// write whose Version is not the stored one, and increments it on

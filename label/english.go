@@ -56,6 +56,12 @@ var english = map[Category]map[string]string{
 		"rejected":        "Rejected",
 		"review-edited":   "Edited by the reviewer",
 		"withdrawn":       "Withdrawn from review",
+		"sla-warning":     "Deadline at risk",
+		"sla-breached":    "Deadline missed",
+		"sla-escalated":   "Escalated",
+		"sla-notify":      "Supervisor alerted",
+		"pending":         "Pending",
+		"woken":           "Back from pending",
 	},
 	Privileges: {
 		"handle":    "Handle interactions",

@@ -56,6 +56,12 @@ var french = map[Category]map[string]string{
 		"rejected":        "Refusé",
 		"review-edited":   "Modifié par le réviseur",
 		"withdrawn":       "Retiré de la révision",
+		"sla-warning":     "Échéance bientôt dépassée",
+		"sla-breached":    "Échéance dépassée",
+		"sla-escalated":   "Escaladé",
+		"sla-notify":      "Superviseur alerté",
+		"pending":         "En attente",
+		"woken":           "Fin de l'attente",
 	},
 	Privileges: {
 		"handle":    "Traiter les interactions",

@@ -74,6 +74,32 @@ const (
 	EventWithdrawn    EventType = "withdrawn"     // the author took an outbound back from review
 )
 
+// Event types of service levels (see the Workspace's Options.ServiceLevels).
+const (
+	// EventSLAWarning: a deadline is at risk: its warning share of time
+	// is used (Agent: the owner; Deadline: which; Detail: the same as
+	// text).
+	EventSLAWarning EventType = "sla-warning"
+	// EventSLABreached: a deadline's time is used up before it was met
+	// (Agent: the owner; Deadline: which; Detail: the same as text).
+	EventSLABreached EventType = "sla-breached"
+	// EventSLAEscalated: a policy's escalation was carried out: its
+	// priority raised or its queue changed (Detail: the action and its
+	// value, "raise-priority 9", "move-to-queue escalated").
+	EventSLAEscalated EventType = "sla-escalated"
+	// EventSLANotify: a policy's escalation asks to tell a supervisor
+	// (Agent: the supervisor, one event each; Deadline and Detail: as for
+	// the warning or breach that asks it). The host turns it into a
+	// notification.
+	EventSLANotify EventType = "sla-notify"
+	// EventPending: an agent set an inbound pending (Agent: its owner;
+	// Detail: what it waits on, and until when).
+	EventPending EventType = "pending"
+	// EventWoken: a pending inbound went back to work (Agent: its owner
+	// when it went back to them; Detail: "time", "customer").
+	EventWoken EventType = "woken"
+)
+
 // String returns the event type's name.
 func (t EventType) String() string { return string(t) }
 
@@ -99,4 +125,8 @@ type Event struct {
 	// Review is the decided round of an EventApproved or EventRejected
 	// (reviewer, decision, reason, remarks); nil otherwise.
 	Review *interaction.Round
+	// Deadline is the deadline of an EventSLAWarning, EventSLABreached
+	// or EventSLANotify (which, when it fell due, under which policy);
+	// nil otherwise.
+	Deadline *interaction.Firing
 }

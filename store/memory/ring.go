@@ -124,7 +124,7 @@ func (r *ring) after(seq int64, limit int) []port.Event {
 
 // An event is written as its Seq (8 bytes), At (a length byte and
 // time.Time's binary form), then Type, InteractionID, Agent, Actor, State,
-// Detail and the payload (Answer and Review in JSON, empty for most
+// Detail and the payload (Answer, Review, Deadline in JSON, empty for most
 // events), each as a length and its bytes.
 
 func decodeEvent(b []byte) port.Event {
@@ -146,7 +146,7 @@ func decodeEvent(b []byte) port.Event {
 	if p := next(); p != "" {
 		var v eventPayload
 		if json.Unmarshal([]byte(p), &v) == nil {
-			e.Answer, e.Review = v.Answer, v.Review
+			e.Answer, e.Review, e.Deadline = v.Answer, v.Review, v.Deadline
 		}
 	}
 	return e
@@ -154,16 +154,17 @@ func decodeEvent(b []byte) port.Event {
 
 // eventPayload holds the typed parts of an event that few events have.
 type eventPayload struct {
-	Answer *interaction.Answer `json:",omitempty"`
-	Review *interaction.Round  `json:",omitempty"`
+	Answer   *interaction.Answer `json:",omitempty"`
+	Review   *interaction.Round  `json:",omitempty"`
+	Deadline *interaction.Firing `json:",omitempty"`
 }
 
 // payload encodes e's typed parts, or returns "" when it has none.
 func payload(e port.Event) string {
-	if e.Answer == nil && e.Review == nil {
+	if e.Answer == nil && e.Review == nil && e.Deadline == nil {
 		return ""
 	}
-	b, err := json.Marshal(eventPayload{Answer: e.Answer, Review: e.Review})
+	b, err := json.Marshal(eventPayload{Answer: e.Answer, Review: e.Review, Deadline: e.Deadline})
 	if err != nil {
 		return ""
 	}

@@ -55,19 +55,19 @@ func readyLess(a, b readyKey) bool {
 const btreeDegree = 32
 
 func (s *Store) waitingTree(queue string) *btree.BTreeG[waitKey] {
-	t, ok := s.waiting[queue]
-	if !ok {
-		t = btree.NewG(btreeDegree, waitLess)
-		s.waiting[queue] = t
-	}
-	return t
+	return treeOf(s.waiting, queue, waitLess)
 }
 
 func (s *Store) readyTree(queue string) *btree.BTreeG[readyKey] {
-	t, ok := s.ready[queue]
+	return treeOf(s.ready, queue, readyLess)
+}
+
+// treeOf returns queue's tree in trees, made when missing.
+func treeOf[K any](trees map[string]*btree.BTreeG[K], queue string, less btree.LessFunc[K]) *btree.BTreeG[K] {
+	t, ok := trees[queue]
 	if !ok {
-		t = btree.NewG(btreeDegree, readyLess)
-		s.ready[queue] = t
+		t = btree.NewG(btreeDegree, less)
+		trees[queue] = t
 	}
 	return t
 }
@@ -137,24 +137,33 @@ func (t *txn) Waiting(_ context.Context, queue string, offset, limit int) ([]rou
 	if !ok {
 		return nil, nil
 	}
+	return itemsOf(t.s, tree, func(k waitKey) string { return k.id }, offset, limit), nil
+}
+
+// itemsOf returns a page of the interactions of tree, in its order, as
+// routing sees them.
+func itemsOf[K any](s *Store, tree *btree.BTreeG[K], id func(K) string, offset, limit int) []routing.Item {
 	out := make([]routing.Item, 0, pageSize(tree.Len(), offset, limit))
-	tree.Ascend(func(k waitKey) bool {
+	tree.Ascend(func(k K) bool {
 		if offset > 0 {
 			offset--
 			return true
 		}
-		it := t.s.interactions[k.id]
-		// Skills, Declined and Excluded are shared, read-only, with the
-		// stored value: a stored interaction is replaced on update, never
-		// changed.
-		out = append(out, routing.Item{
-			ID: it.ID, Queue: it.Queue, Priority: it.Priority, QueuedAt: it.QueuedAt,
-			Skills: it.Skills, Language: it.Language, Declined: it.Declined, Excluded: it.Excluded,
-			Preferred: it.PreferredAgent, PreferUntil: it.PreferUntil,
-		})
+		out = append(out, itemOf(s.interactions[id(k)]))
 		return limit <= 0 || len(out) < limit
 	})
-	return out, nil
+	return out
+}
+
+// itemOf returns a stored interaction as routing sees it. Skills,
+// Declined and Excluded are shared, read-only, with the stored value: a
+// stored interaction is replaced on update, never changed.
+func itemOf(it *interaction.Interaction) routing.Item {
+	return routing.Item{
+		ID: it.ID, Queue: it.Queue, Priority: it.Priority, QueuedAt: it.QueuedAt,
+		Skills: it.Skills, Language: it.Language, Declined: it.Declined, Excluded: it.Excluded,
+		Preferred: it.PreferredAgent, PreferUntil: it.PreferUntil,
+	}
 }
 
 // AvailableAgents implements port.Tx.

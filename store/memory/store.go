@@ -65,6 +65,10 @@ type Store struct {
 
 	waiting map[string]*btree.BTreeG[waitKey]  // queued interactions per queue
 	ready   map[string]*btree.BTreeG[readyKey] // ready agents per queue
+	// due holds the interactions with a next service-level instant;
+	// dueWaiting each queue's waiting interactions by due time.
+	due        *btree.BTreeG[dueKey]
+	dueWaiting map[string]*btree.BTreeG[dueWaitKey]
 
 	senderRules map[string]port.SenderRule
 	rates       map[rateKey]int
@@ -103,6 +107,8 @@ func New(opts *Options) *Store {
 		roles:        map[string][]string{},
 		waiting:      map[string]*btree.BTreeG[waitKey]{},
 		ready:        map[string]*btree.BTreeG[readyKey]{},
+		due:          btree.NewG(btreeDegree, dueLess),
+		dueWaiting:   map[string]*btree.BTreeG[dueWaitKey]{},
 		senderRules:  map[string]port.SenderRule{},
 		rates:        map[rateKey]int{},
 		contacts:     contact.NewIndex(),
@@ -349,6 +355,7 @@ func active(it *interaction.Interaction) string {
 // nil).
 func (s *Store) index(old, c *interaction.Interaction) {
 	s.indexWaiting(old, c)
+	s.indexDeadlines(old, c)
 	// An update that keeps what an index is keyed on leaves that index
 	// alone: most updates only add history.
 	sameState := old != nil && c != nil && old.State == c.State && old.Owner == c.Owner

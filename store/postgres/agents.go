@@ -254,12 +254,18 @@ func (t *txn) lockQueue(ctx context.Context, queue string) error {
 // Waiting implements port.Tx: a range of the partial index
 // interactions_waiting.
 func (t *txn) Waiting(ctx context.Context, queue string, offset, limit int) ([]routing.Item, error) {
+	return t.waiting(ctx, queue, "", offset, limit)
+}
+
+// waiting reads a page of queue's waiting interactions ordered by first,
+// then in routing order.
+func (t *txn) waiting(ctx context.Context, queue, first string, offset, limit int) ([]routing.Item, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
 	q, args := page(`SELECT id, priority, queued_at, skills, language, declined, data->'Excluded', preferred, prefer_until
 		FROM {s}.interactions WHERE queue = $1 AND state = 'queued'
-		ORDER BY priority DESC, queued_at, created_at, id`, []any{queue}, offset, limit)
+		ORDER BY `+first+`priority DESC, queued_at, created_at, id`, []any{queue}, offset, limit)
 	rows, err := t.tx.Query(ctx, t.s.sql(q), args...)
 	if err != nil {
 		return nil, mapErr("waiting", err)

@@ -380,8 +380,9 @@ func (t *txn) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*port.
 
 // eventPayload holds the typed parts of an event that few events have.
 type eventPayload struct {
-	Answer *interaction.Answer `json:",omitempty"`
-	Review *interaction.Round  `json:",omitempty"`
+	Answer   *interaction.Answer `json:",omitempty"`
+	Review   *interaction.Round  `json:",omitempty"`
+	Deadline *interaction.Firing `json:",omitempty"`
 }
 
 // AppendEvent implements port.Tx: Seq comes from an identity column,
@@ -397,9 +398,9 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 	// commit (see Update), numbers the events and notifies once.
 	t.appended = true
 	var payload []byte
-	if e.Answer != nil || e.Review != nil {
+	if e.Answer != nil || e.Review != nil || e.Deadline != nil {
 		var err error
-		if payload, err = json.Marshal(eventPayload{Answer: e.Answer, Review: e.Review}); err != nil {
+		if payload, err = json.Marshal(eventPayload{Answer: e.Answer, Review: e.Review, Deadline: e.Deadline}); err != nil {
 			return fmt.Errorf("postgres: append event: %w", err)
 		}
 	}
@@ -455,13 +456,13 @@ func (t *txn) Events(ctx context.Context, after int64, limit int) ([]port.Event,
 	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &typ, &e.InteractionID, &e.Agent, &e.Actor, &state, &e.At, &e.Detail, &payload}, func() error {
 		e.Type, e.State = port.EventType(typ), interaction.State(state)
 		e.At = e.At.UTC()
-		e.Answer, e.Review = nil, nil
+		e.Answer, e.Review, e.Deadline = nil, nil, nil
 		if len(payload) > 0 {
 			var v eventPayload
 			if err := json.Unmarshal(payload, &v); err != nil {
 				return fmt.Errorf("event %d: %w", e.Seq, err)
 			}
-			e.Answer, e.Review = v.Answer, v.Review
+			e.Answer, e.Review, e.Deadline = v.Answer, v.Review, v.Deadline
 		}
 		out = append(out, e)
 		return nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -67,18 +68,18 @@ func decodeInteraction(data []byte, version int64) (*interaction.Interaction, er
 
 var insertInteraction = `INSERT INTO {s}.interactions (id, kind, state, owner, offered_to, queue,
 	workbin, thread_id, contact_id, priority, queued_at, created_at, skills, language, declined,
-	preferred, prefer_until, version, data, offered_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+	preferred, prefer_until, version, data, offered_at, sla_next, sla_due)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 ON CONFLICT (id) DO NOTHING
-RETURNING ` + takeSeqs(21)
+RETURNING ` + takeSeqs(23)
 
 var updateInteraction = `UPDATE {s}.interactions i SET kind = $2, state = $3, owner = $4,
 	offered_to = $5, queue = $6, workbin = $7, contact_id = $9, priority = $10, queued_at = $11,
 	created_at = $12, skills = $13, language = $14, declined = $15, preferred = $16,
-	prefer_until = $17, version = $18, data = $19, offered_at = $20
+	prefer_until = $17, version = $18, data = $19, offered_at = $20, sla_next = $21, sla_due = $22
 FROM (SELECT load_agent FROM {s}.interactions WHERE id = $1) o
-WHERE i.id = $1 AND i.version = $21 AND i.thread_id = $8
-RETURNING coalesce(o.load_agent, ''), ` + takeSeqs(22)
+WHERE i.id = $1 AND i.version = $23 AND i.thread_id = $8
+RETURNING coalesce(o.load_agent, ''), ` + takeSeqs(24)
 
 // takeSeqs is the expression of seqsAhead numbers of the events'
 // sequence, the events table's name being parameter $n. A write of an
@@ -95,7 +96,7 @@ func interactionArgs(r interactionRow) []any {
 	c := r.it
 	return []any{c.ID, string(c.Kind), string(c.State), c.Owner, c.OfferedTo, c.Queue,
 		c.Workbin, c.ThreadID, c.ContactID, c.Priority, c.QueuedAt, c.CreatedAt, r.skills, c.Language,
-		c.Declined, c.PreferredAgent, c.PreferUntil, c.Version, r.data, offeredAt(c)}
+		c.Declined, c.PreferredAgent, c.PreferUntil, c.Version, r.data, offeredAt(c), nullTime(c.SLA.Next), nullTime(c.SLA.Due)}
 }
 
 // offeredAt is the offered_at column of it: when it was offered, NULL when
@@ -105,6 +106,15 @@ func offeredAt(it *interaction.Interaction) any {
 		return nil
 	}
 	return it.OfferedAt
+}
+
+// nullTime is t, or SQL NULL for the zero time: the deadline indexes
+// leave out the interactions without one.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // Interaction implements port.Tx.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/sla"
 )
 
 // events returns Events(after, limit).
@@ -53,16 +54,19 @@ func testEvent(t *testing.T, newStore newFunc) {
 		rejected.Review = &interaction.Round{Number: 1, ReviewID: "review", Author: "ann", Reviewer: "rita",
 			Decision: interaction.DecisionRejected, Reason: "ton", Remarks: "Plus aimable.", SubmittedAt: at(0), DecidedAt: at(2), Hash: "sha256:ab"}
 		plain := event(emailflow.EventUpdated, "other", 3)
+		breached := event(emailflow.EventSLABreached, "late", 4)
+		breached.Deadline = &interaction.Firing{Deadline: sla.NextResponse, Seq: 3, Trigger: sla.Breach, At: at(4), Policy: "standard"}
 		update(t, s, func(ctx context.Context, tx emailflow.Tx) {
-			for _, e := range []*emailflow.Event{answered, rejected, plain} {
+			for _, e := range []*emailflow.Event{answered, rejected, plain, breached} {
 				require.NoError(t, tx.AppendEvent(ctx, e))
 			}
 		})
 		got := events(t, s, 0, 10)
-		require.Len(t, got, 3)
-		same(t, []emailflow.Event{*answered, *rejected, *plain}, got, "a consultation's answer and a review's outcome come back whole")
+		require.Len(t, got, 4)
+		same(t, []emailflow.Event{*answered, *rejected, *plain, *breached}, got, "a consultation's answer, a review's outcome and a deadline come back whole")
 		assert.Nil(t, got[2].Answer)
 		assert.Nil(t, got[2].Review)
+		assert.Nil(t, got[2].Deadline)
 	})
 
 	t.Run("SeqIncreases", func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emailflow/emailflow"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/sla"
 )
 
 // newFunc makes an empty store for one subtest.
@@ -44,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) emailflow.Store) {
 		{"Agent", testAgent},
 		{"AvailableAgents", testAvailableAgents},
 		{"Waiting", testWaiting},
+		{"Deadlines", testDeadlines},
 		{"Directory", testDirectory},
 		{"SenderRules", testSenderRules},
 		{"RateCounters", testRates},
@@ -186,6 +188,16 @@ func full(id string) *interaction.Interaction {
 			{At: at(2), Actor: "system", Action: "offer", From: interaction.StateQueued, To: interaction.StateOffered, Detail: "ann"},
 			{At: at(3), Actor: "ann", Action: "accept", From: interaction.StateOffered, To: interaction.StateHandling},
 			{At: at(4), Actor: "ann", Action: "note", From: interaction.StateHandling, To: interaction.StateHandling, Note: 1},
+		},
+		SLA: interaction.ServiceLevel{
+			Policy: "standard", Route: "key-accounts",
+			State: sla.State{
+				Arrived: at(0), Last: at(4), Pendings: 1, Reviews: 1,
+				Pending:       sla.Pending{Reason: sla.WaitingOnThirdParty, Since: at(4), Until: at(600)},
+				FirstResponse: sla.Timer{Seq: 1, Started: at(0), Used: 4 * time.Minute, Met: at(4), Warned: true},
+				Resolution:    sla.Timer{Seq: 1, Started: at(0), Used: time.Minute, Running: at(3)},
+			},
+			Next: at(600), Due: at(900), Risk: interaction.RiskAtRisk, WakeToQueue: true,
 		},
 		CreatedAt: at(0),
 		UpdatedAt: at(4),
