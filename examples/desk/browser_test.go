@@ -102,19 +102,27 @@ func TestBrowserScenario(t *testing.T) {
 		return s
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	// submit clicks a button that loads a new page and waits for then on
+	// that page, not on the one being left: the page is marked first.
+	submit := func(button, then string) chromedp.Action[chromedp.Void] {
+		mark := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`(document.body.dataset.stale = "1", true)`)(ctx, t)
+			return err
+		})
+		return chromedp.Steps(mark, chromedp.Click(css(button)), chromedp.WaitVisible(css(`body:not([data-stale]) `+then)))
+	}
 	login := func(agent, landing string) {
 		t.Helper()
 		do("log in as "+agent,
 			chromedp.Navigate(d.srv.URL+"/login"),
 			chromedp.WaitVisible(css("#agent")),
 			chromedp.SetValue(css("#agent"), agent),
-			chromedp.Click(css("#login")),
-			chromedp.WaitVisible(css(landing)),
+			submit("#login", landing),
 		)
 	}
 	logout := func() {
 		t.Helper()
-		do("log out", chromedp.Click(css(`form[action="/logout"] button`)), chromedp.WaitVisible(css("#login")))
+		do("log out", submit(`form[action="/logout"] button`, "#login"))
 	}
 
 	// The login screen says it is a demo.
@@ -137,8 +145,7 @@ func TestBrowserScenario(t *testing.T) {
 
 	// She accepts Hélène's email and reads it.
 	do("accept",
-		chromedp.Click(css(`li.offer[data-id="`+helene+`"] button.accept`)),
-		chromedp.WaitVisible(css(`article.window[data-state="handling"]`)),
+		submit(`li.offer[data-id="`+helene+`"] button.accept`, `article.window[data-state="handling"]`),
 		chromedp.WaitVisible(css("iframe.mail-html")),
 	)
 	assert.Equal(t, labelsFor[french].State(interaction.StateHandling), text("#state"))
@@ -207,13 +214,11 @@ func TestBrowserScenario(t *testing.T) {
 	// Case data and a note.
 	do("case data",
 		chromedp.SendKeys(css(`input[aria-label="Commande"]`), "FR-2291"),
-		chromedp.Click(css(`form:has(input[aria-label="Commande"]) button`)),
-		chromedp.WaitVisible(css(`input[aria-label="Commande"][value="FR-2291"]`)),
+		submit(`form:has(input[aria-label="Commande"]) button`, `input[aria-label="Commande"][value="FR-2291"]`),
 	)
 	do("note",
 		chromedp.SendKeys(css(`.notes textarea[name="note"]`), "Colis bloqué au dépôt de Lyon, transporteur relancé."),
-		chromedp.Click(css(`.notes button`)),
-		chromedp.WaitVisible(css(`.notes li`)),
+		submit(`.notes button`, `.notes li`),
 	)
 	assert.Contains(t, text(".notes li"), "Colis bloqué au dépôt de Lyon")
 	assert.Contains(t, text(".casedata"), "lecture seule")
@@ -221,11 +226,9 @@ func TestBrowserScenario(t *testing.T) {
 
 	// She replies with a standard response and sends: it goes to review.
 	do("reply",
-		chromedp.Click(css(`button.act-reply`)),
-		chromedp.WaitVisible(css(`#editor`)),
+		submit(`button.act-reply`, `#editor`),
 		chromedp.SetValue(css(`select[name="response"]`), "retard"),
-		chromedp.Click(css(`button.act-response`)),
-		chromedp.WaitVisible(css(`#editor`)),
+		submit(`button.act-response`, `#editor`),
 	)
 	draftURL, err := chromedp.Run(ctx, chromedp.Location())
 	require.NoError(t, err)
@@ -235,8 +238,7 @@ func TestBrowserScenario(t *testing.T) {
 	assert.Contains(t, body, "Bonjour Hélène,")
 	assert.Contains(t, body, "Votre commande FR-2291 a pris du retard")
 	do("send",
-		chromedp.Click(css(`button.act-send`)),
-		chromedp.WaitVisible(css(`article.window[data-state="in-review"]`)),
+		submit(`button.act-send`, `article.window[data-state="in-review"]`),
 	)
 	assert.Equal(t, labelsFor[french].State(interaction.StateInReview), text("#state"))
 	assert.Empty(t, d.sender.Sent())
@@ -245,13 +247,12 @@ func TestBrowserScenario(t *testing.T) {
 	logout()
 	login("rita", `li.review`)
 	do("take the review",
-		chromedp.Click(css(`li.review button.accept`)),
-		chromedp.WaitVisible(css(`button.act-reject`)),
+		submit(`li.review button.accept`, `button.act-reject`),
 		chromedp.SetValue(css(`select[name="reason"]`), "tone"),
 		chromedp.SendKeys(css(`textarea[name="remarks"]`), "Présentez d'abord des excuses pour le retard."),
 	)
 	screenshot(t, ctx, "desk-review.png")
-	do("reject", chromedp.Click(css(`button.act-reject`)), chromedp.WaitVisible(css(`h1`)))
+	do("reject", submit(`button.act-reject`, `h1`))
 
 	// Camille sees "Refusé" and the remarks, corrects, sends again.
 	logout()
@@ -264,18 +265,15 @@ func TestBrowserScenario(t *testing.T) {
 	assert.Contains(t, text("#rejected"), "Présentez d'abord des excuses pour le retard.")
 	do("correct and send",
 		chromedp.SetValue(css(`textarea[name="text"]`), "Bonjour Hélène,\n\nToutes nos excuses pour ce retard : votre commande FR-2291 vous sera livrée sous 48 heures.\n\nCamille Laurent, Service Client"),
-		chromedp.Click(css(`button.act-send`)),
-		chromedp.WaitVisible(css(`article.window[data-state="in-review"]`)),
+		submit(`button.act-send`, `article.window[data-state="in-review"]`),
 	)
 
 	// Rita approves; the customer's copy is in the Sender.
 	logout()
 	login("rita", `li.review`)
 	do("approve",
-		chromedp.Click(css(`li.review button.accept`)),
-		chromedp.WaitVisible(css(`button.act-approve`)),
-		chromedp.Click(css(`button.act-approve`)),
-		chromedp.WaitNotPresent(css(`button.act-approve`)),
+		submit(`li.review button.accept`, `button.act-approve`),
+		submit(`button.act-approve`, `h1`),
 	)
 	sent := d.sender.Sent()
 	require.Len(t, sent, 1)
@@ -292,10 +290,8 @@ func TestBrowserScenario(t *testing.T) {
 		chromedp.Navigate(d.srv.URL+"/i/"+helene),
 		chromedp.WaitVisible(css(`article.window[data-state="handling"]`)),
 		chromedp.SetValue(css(`select[name="disposition"]`), "résolu"),
-		chromedp.Click(css(`.disposition button`)),
-		chromedp.WaitVisible(css(`#disposition-code`)),
-		chromedp.Click(css(`button.act-done`)),
-		chromedp.WaitVisible(css(`article.window[data-state="done"]`)),
+		submit(`.disposition button`, `#disposition-code`),
+		submit(`button.act-done`, `article.window[data-state="done"]`),
 	)
 	assert.Equal(t, labelsFor[french].State(interaction.StateDone), text("#state"))
 	assert.Equal(t, "résolu", text("#disposition-code"))
