@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/emailflow/emailflow"
+	"github.com/emailflow/emailflow/interaction"
 )
 
 // received is what one subscriber got, with when.
@@ -193,4 +194,80 @@ func TestFeedResume(t *testing.T) {
 	again.Close()
 	_, open := <-again.C
 	assert.False(t, open)
+}
+
+// TestEventSeqFollowsInteractionCommits: a transaction that took event
+// numbers writing one interaction, then writes another after a second
+// transaction committed an event about it, gives its event about that
+// one a higher Seq, and the feed keeps that order: an interaction's events
+// come in the order their transactions committed.
+func TestEventSeqFollowsInteractionCommits(t *testing.T) {
+	s := freshStore(t)
+	ctx := t.Context()
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	require.NoError(t, s.Update(ctx, func(tx emailflow.Tx) error {
+		for _, id := range []string{"x", "y"} {
+			it, err := interaction.New(id, interaction.KindInbound, "system", at)
+			if err != nil {
+				return err
+			}
+			it.State, it.Queue = interaction.StateQueued, "q"
+			if err := tx.CreateInteraction(ctx, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	touch := func(tx emailflow.Tx, id, what string) (int64, error) {
+		it, err := tx.Interaction(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		it.Priority++
+		if err := tx.UpdateInteraction(ctx, it); err != nil {
+			return 0, err
+		}
+		e := &emailflow.Event{Type: emailflow.EventUpdated, InteractionID: id, Actor: "system", State: it.State, At: at, Detail: what}
+		err = tx.AppendEvent(ctx, e)
+		return e.Seq, err
+	}
+	wroteY, firstDone := make(chan struct{}), make(chan struct{})
+	var second int64
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx, func(tx emailflow.Tx) error {
+			if _, err := touch(tx, "y", "second: y"); err != nil {
+				return err
+			}
+			close(wroteY)
+			<-firstDone
+			var err error
+			second, err = touch(tx, "x", "second: x")
+			return err
+		})
+	}()
+	<-wroteY
+	var first int64
+	require.NoError(t, s.Update(ctx, func(tx emailflow.Tx) error {
+		var err error
+		first, err = touch(tx, "x", "first: x")
+		return err
+	}))
+	close(firstDone)
+	require.NoError(t, <-done)
+	assert.Greater(t, second, first, "the later commit's event about x has the higher Seq")
+
+	var feed []emailflow.Event
+	require.Eventually(t, func() bool {
+		var err error
+		feed, err = s.FeedAfter(ctx, 0, 100)
+		return err == nil && len(feed) == 3
+	}, 5*time.Second, 10*time.Millisecond)
+	var xs []string
+	for _, e := range feed {
+		if e.InteractionID == "x" {
+			xs = append(xs, e.Detail)
+		}
+	}
+	assert.Equal(t, []string{"first: x", "second: x"}, xs)
 }
