@@ -48,15 +48,20 @@ func channelOf(schema string) string {
 // sequenceBatch bounds the events one sequencer run numbers.
 const sequenceBatch = 10000
 
-// sequence numbers the committed events that have no pos yet, when no
-// other process is doing it. It is one round trip.
-func (s *Store) sequence(ctx context.Context) error {
+// sequence numbers the committed events that have no pos yet: when no
+// other process is doing it, or, with wait, after the run under way. It
+// is one round trip.
+func (s *Store) sequence(ctx context.Context, wait bool) error {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	// The lock is tried in a statement of its own, so that the next
 	// statement's snapshot is taken under it; a setting remembers whether
 	// it was got.
-	b.Queue(`SELECT set_config('emailflow.sequencer', pg_try_advisory_xact_lock(hashtextextended($1, 0))::text, true)`, "emailflow sequencer "+s.schema)
+	lock := `SELECT set_config('emailflow.sequencer', pg_try_advisory_xact_lock(hashtextextended($1, 0))::text, true)`
+	if wait {
+		lock = `SELECT set_config('emailflow.sequencer', 'true', true) FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) l`
+	}
+	b.Queue(lock, "emailflow sequencer "+s.schema)
 	b.Queue(s.sql(`WITH next AS (
 			SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM {s}.events
 			WHERE pos IS NULL AND current_setting('emailflow.sequencer') = 'true'
@@ -93,7 +98,7 @@ func (s *Store) nudgeSequencer() {
 			time.Sleep(sequenceDelay)
 			for s.again.Swap(false) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_ = s.sequence(ctx) // a follower runs it again when it reads
+				_ = s.sequence(ctx, false) // a follower runs it again when it reads
 				cancel()
 			}
 			s.sequencing.Store(false)
@@ -114,7 +119,7 @@ const feedSQL = `SELECT pos, seq, type, interaction_id, agent, actor, state, at,
 // cursor, in feed order, with Cursor set. It first numbers the events
 // committed since the last run (see sequence).
 func (s *Store) FeedAfter(ctx context.Context, cursor int64, limit int) ([]port.Event, error) {
-	if err := s.sequence(ctx); err != nil {
+	if err := s.sequence(ctx, false); err != nil {
 		return nil, err
 	}
 	if limit <= 0 {
@@ -149,9 +154,11 @@ func (s *Store) FeedAfter(ctx context.Context, cursor int64, limit int) ([]port.
 }
 
 // FeedHead implements port.EventFeed: the cursor of the newest event
-// in the feed.
+// in the feed. It waits for a sequencer run under way and numbers what
+// is left, so that every event committed before the call is at or before
+// the cursor it returns (a subscription from now does not get them).
 func (s *Store) FeedHead(ctx context.Context) (int64, error) {
-	if err := s.sequence(ctx); err != nil {
+	if err := s.sequence(ctx, true); err != nil {
 		return 0, err
 	}
 	var head int64
