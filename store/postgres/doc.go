@@ -37,5 +37,19 @@
 // transaction that changes an agent's load, from a count made under the
 // agent's row lock, so it cannot drift from the load.
 //
+// Several instances share the work and see each other's events: the
+// Store's Tx claims due timers and outbox items (FOR UPDATE SKIP LOCKED on
+// partial indexes of the due time, see port.TimerTx and
+// port.OutboxClaimTx), so each is handled once; and the Store is a
+// port.EventFeed: committed events are numbered in commit order by a
+// sequencer under an advisory lock, the events table being the source and
+// LISTEN/NOTIFY the wake-up, so that Subscribe on any instance gets the
+// events of all, with a cursor to resume after.
+//
+// A transaction sends the statements whose answer it does not read (its
+// BEGIN, locks taken before a read, cache refreshes, inserts of events
+// whose numbers it took ahead) with the next statement, in one batch: a
+// lifecycle is 43 round trips.
+//
 // See docs/postgres.md for the schema and figures.
 package postgres
