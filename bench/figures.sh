@@ -14,8 +14,10 @@
 #	COUNT=3 bench/figures.sh routing # fewer runs, for a quick look
 #
 # Groups: lifecycle parse compose routing contact businesstime sla tick
-# smtp postgres imap. postgres needs PostgreSQL on 127.0.0.1:5432 (as for the
-# tests); imap needs the Dovecot of .ci/dovecot.sh, which the group starts
+# smtp postgres scene imap. postgres needs PostgreSQL on 127.0.0.1:5432 (as
+# for the tests); scene runs bench/pgscale.sh (several instances beside
+# pgbench, one run of each measurement: pgbench's own figures are the
+# yardstick of the same minute) and needs pgbench too; imap needs the Dovecot of .ci/dovecot.sh, which the group starts
 # and stops itself when EMAILFLOW_DOVECOT_ADDR is unset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -147,6 +149,15 @@ group_postgres() {
 	summarize postgres "go test -run '^\$' -bench . -benchmem ./store/postgres"
 }
 
+group_scene() {
+	{
+		echo "# scene"
+		echo "command: bench/pgscale.sh (SECONDS_EACH=${SECONDS_EACH:-20})"
+		echo "load:    $(cut -d" " -f1-3 /proc/loadavg) (1, 5, 15 min, as the group started)"
+		bash bench/pgscale.sh
+	} >"$out_dir/scene.txt"
+}
+
 group_imap() {
 	local dir="" started=0
 	if [ -z "${EMAILFLOW_DOVECOT_ADDR:-}" ]; then
@@ -168,7 +179,7 @@ group_imap() {
 
 groups=("$@")
 if [ ${#groups[@]} -eq 0 ]; then
-	groups=(lifecycle parse compose routing contact businesstime sla tick smtp postgres imap)
+	groups=(lifecycle parse compose routing contact businesstime sla tick smtp postgres scene imap)
 fi
 for g in "${groups[@]}"; do
 	if ! declare -F "group_$g" >/dev/null; then
