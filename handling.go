@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/routing"
 )
 
 // SetCaseData edits one case data key of interaction id, owned by the actor.
@@ -443,23 +444,46 @@ func (ac *Actor) Workbin(ctx context.Context, bin WorkbinRef) ([]*interaction.In
 	return out, err
 }
 
-// Queue lists the interactions waiting in queue, in routing order. It
-// needs the assign privilege (supervisors) and lists only what the actor
-// may see: a supervisor sees the queues they serve. Errors: ErrForbidden.
+// Queue lists the interactions waiting in queue, in routing order. A
+// supervisor (the assign privilege) lists what they may see: the queues
+// they serve. A reviewer (the review privilege) lists the review queue,
+// if they serve it: the reviews they may take, as Pull would give them
+// (with the role, skills and language they need), never the review of
+// their own email. Errors: ErrForbidden.
 func (ac *Actor) Queue(ctx context.Context, queue string) ([]*interaction.Interaction, error) {
 	w, actorID := ac.w, ac.id
 	var out []*interaction.Interaction
 	err := w.view(ctx, func(t *tx) error {
-		a, err := w.agent(t, actorID, PrivilegeAssign)
+		a, err := w.agent(t, actorID, "")
 		if err != nil {
 			return err
+		}
+		supervisor := w.may(a, PrivilegeAssign)
+		if !supervisor {
+			if queue != w.reviewQueue() || !w.may(a, PrivilegeReview) {
+				return fmt.Errorf("%w: agent %s may not list queue %q (the assign privilege, or the review privilege for the review queue)", ErrForbidden, actorID, queue)
+			}
+			if !a.Serves(queue) {
+				return fmt.Errorf("%w: agent %s does not serve queue %q", ErrForbidden, actorID, queue)
+			}
 		}
 		found, err := t.FindInteractions(ctx, Query{Queue: queue, States: []interaction.State{interaction.StateQueued}})
 		if err != nil {
 			return err
 		}
-		out, err = w.visibleOnly(t, a, found)
-		return err
+		if out, err = w.visibleOnly(t, a, found); err != nil || supervisor {
+			return err
+		}
+		ra, err := w.routingAgent(t, a)
+		if err != nil {
+			return err
+		}
+		q := w.routingQueue(queue)
+		out = slices.DeleteFunc(out, func(it *interaction.Interaction) bool {
+			item := routingItem(it)
+			return routing.CheckPull(&q, &ra, &item, t.now) != routing.Eligible
+		})
+		return nil
 	})
 	return out, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,4 +151,58 @@ func (w *Workspace) autoAcknowledge(t *tx, it *interaction.Interaction, msg *com
 		return nil, nil, err
 	}
 	return item, parent, nil // createDraft recorded the draft on parent
+}
+
+// ResponseQuery selects the standard responses to list; the zero value
+// lists them all.
+type ResponseQuery struct {
+	// Category keeps the responses of one category; empty: every category.
+	Category string
+	// Offset skips that many matches; Limit bounds the page (0: no bound).
+	Offset, Limit int
+}
+
+// ResponsePage is a page of the standard responses.
+type ResponsePage struct {
+	// Responses are the page, sorted by category, then name.
+	Responses []compose.Template
+	// Categories are every category of the library, sorted, whatever the
+	// query: what a picker offers to narrow the list.
+	Categories []string
+	// Total is how many responses match the query, over all pages.
+	Total int
+}
+
+// Responses lists the standard responses (Options.Responses) the actor may
+// insert with InsertResponse: all of them, one category's, a page at a
+// time. A Workspace without a library lists none. Errors: ErrForbidden (an
+// unknown agent); ErrInvalidInput (a negative Offset or Limit).
+func (ac *Actor) Responses(ctx context.Context, q ResponseQuery) (*ResponsePage, error) {
+	w := ac.w
+	if q.Offset < 0 || q.Limit < 0 {
+		return nil, fmt.Errorf("%w: a page of responses needs a non-negative offset and limit (got %d, %d)", ErrInvalidInput, q.Offset, q.Limit)
+	}
+	if err := w.view(ctx, func(t *tx) error {
+		_, err := w.agent(t, ac.id, "")
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	out := &ResponsePage{}
+	if w.opts.Responses == nil {
+		return out, nil
+	}
+	out.Categories = w.opts.Responses.Categories()
+	all := w.opts.Responses.Templates()
+	if q.Category != "" {
+		all = slices.DeleteFunc(all, func(t compose.Template) bool { return t.Category != q.Category })
+	}
+	out.Total = len(all)
+	start := min(q.Offset, len(all))
+	end := len(all)
+	if q.Limit > 0 {
+		end = min(start+q.Limit, end)
+	}
+	out.Responses = all[start:end:end]
+	return out, nil
 }

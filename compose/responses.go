@@ -256,6 +256,27 @@ func (l *Library) InCategory(category string) []Template {
 	return out
 }
 
+// Templates returns every template, sorted by category, then name (then
+// ID, so that the order is stable): the library as a picker lists it.
+func (l *Library) Templates() []Template {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := make([]Template, 0, len(l.byID))
+	for _, t := range l.byID {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b Template) int {
+		if c := strings.Compare(a.Category, b.Category); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
 // Signature is the closing block added to outbound mail.
 type Signature struct {
 	Text string

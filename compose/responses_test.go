@@ -98,12 +98,19 @@ func TestLibrary(t *testing.T) {
 	billing := l.InCategory("billing")
 	require.Len(t, billing, 2)
 	assert.Equal(t, "Apology", billing[0].Name)
+	var all []string
+	for _, x := range l.Templates() {
+		all = append(all, x.ID)
+	}
+	assert.Equal(t, []string{"t1", "t2", "t3"}, all, "by category, then name")
 	got, ok := l.Get("t2")
 	require.True(t, ok)
 	assert.Equal(t, "Refund", got.Name)
 	l.Remove("t2")
 	_, ok = l.Get("t2")
 	assert.False(t, ok)
+	assert.Len(t, l.Templates(), 2)
+	assert.Empty(t, (&Library{}).Templates(), "the zero value is empty")
 }
 
 func TestSignaturesAndApply(t *testing.T) {

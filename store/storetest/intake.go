@@ -140,6 +140,8 @@ type watched struct {
 	emailflow.Store
 	mu      sync.Mutex
 	lookups []lookup
+	// views and updates count the transactions run on the store.
+	views, updates int
 }
 
 // lookup is one Message-ID look-up: how many ids, in which transaction.
@@ -154,11 +156,19 @@ func (w *watched) record(write bool, ids int) {
 	w.mu.Unlock()
 }
 
-// reset forgets the look-ups recorded so far.
+// reset forgets the look-ups and transactions recorded so far.
 func (w *watched) reset() {
 	w.mu.Lock()
-	w.lookups = nil
+	w.lookups, w.views, w.updates = nil, 0, 0
 	w.mu.Unlock()
+}
+
+// transactions returns how many read and write transactions ran since the
+// last reset.
+func (w *watched) transactions() (views, updates int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.views, w.updates
 }
 
 func (w *watched) seen() []lookup {
@@ -168,10 +178,16 @@ func (w *watched) seen() []lookup {
 }
 
 func (w *watched) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
+	w.mu.Lock()
+	w.updates++
+	w.mu.Unlock()
 	return w.Store.Update(ctx, func(tx emailflow.Tx) error { return fn(w.wrap(tx, true)) })
 }
 
 func (w *watched) View(ctx context.Context, fn func(emailflow.Tx) error) error {
+	w.mu.Lock()
+	w.views++
+	w.mu.Unlock()
 	return w.Store.View(ctx, func(tx emailflow.Tx) error { return fn(w.wrap(tx, false)) })
 }
 

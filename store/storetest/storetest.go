@@ -24,7 +24,9 @@ type newFunc = func(t *testing.T) emailflow.Store
 // store (hostile bytes, duplicates, deep nesting, threading), so what
 // Ingest accepted must be findable, whole, and its Classification group
 // mail that is not a customer writing (bounces, automatic answers,
-// quarantine, sender lists and rate counters shared by two Workspaces). Each subtest gets a fresh, empty store from newStore, called
+// quarantine, sender lists and rate counters shared by two Workspaces), and its Desk group what
+// an agent's desk reads (the inbox in one read transaction, the review
+// queue as a reviewer lists it). Each subtest gets a fresh, empty store from newStore, called
 // with that subtest's *testing.T.
 func Run(t *testing.T, newStore func(t *testing.T) emailflow.Store) {
 	t.Helper()
@@ -51,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) emailflow.Store) {
 		{"RateCounters", testRates},
 		{"Intake", testIntake},
 		{"Classification", testClassification},
+		{"Desk", testDesk},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })
