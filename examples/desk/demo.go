@@ -37,10 +37,9 @@ var dispositions = []string{"résolu", "escaladé", "sans suite"}
 
 // demo is a running demo centre.
 type demo struct {
-	ws        *emailflow.Workspace
-	sender    *transport.Sender
-	dialer    *dialer
-	responses *compose.Library
+	ws     *emailflow.Workspace
+	sender *transport.Sender
+	dialer *dialer
 }
 
 // dialer is the demo's telephony: it records the calls it is asked for.
@@ -79,7 +78,7 @@ func newDemo(ctx context.Context) (*demo, error) {
 			return nil, err
 		}
 	}
-	d := &demo{sender: &transport.Sender{}, dialer: &dialer{}, responses: responses}
+	d := &demo{sender: &transport.Sender{}, dialer: &dialer{}}
 	ws, err := emailflow.New(emailflow.Ports{Store: memory.New(nil), Sender: d.sender, Dialer: d.dialer}, &emailflow.Options{
 		Hostname:            "desk.boutique.example",
 		Mailboxes:           []emailflow.Mailbox{{Address: mailbox, Name: "Service Client", Queue: queue}},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/mail"
@@ -21,14 +20,14 @@ type ops struct {
 	ws *emailflow.Workspace
 }
 
-// inbox is what an agent's inbox shows.
+// inbox is what an agent's inbox shows: the Workspace's Inbox, its
+// offered and owned lists split by kind.
 type inbox struct {
-	Offers     []*interaction.Interaction // inbound mail and transfers offered to me
-	Owned      []*interaction.Interaction // what I handle or write now
-	InProgress []*interaction.Interaction // my "in-progress" workbin
-	Drafts     []*interaction.Interaction // my "drafts" workbin
-	Consults   []*interaction.Interaction // consultations asked of me
-	Reviews    []*interaction.Interaction // reviews offered to me or that I handle
+	Offers   []*interaction.Interaction // inbound mail and transfers offered to me
+	Owned    []*interaction.Interaction // what I handle or write now
+	Consults []*interaction.Interaction // consultations asked of me
+	Reviews  []*interaction.Interaction // reviews offered to me or that I handle
+	Workbins []emailflow.WorkbinItems   // mine (in progress, drafts, pending), then the team's
 }
 
 // add files it under consultations, reviews, or mail (the list given).
@@ -52,32 +51,18 @@ func (o ops) setStatus(ctx context.Context, me string, s emailflow.AgentStatus) 
 }
 
 func (o ops) inbox(ctx context.Context, me string) (*inbox, error) {
-	var in inbox
-	ac := o.ws.As(me)
-	offered, err := ac.Interactions(ctx, emailflow.Query{OfferedTo: me})
+	box, err := o.ws.As(me).Inbox(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, it := range offered {
+	in := &inbox{Workbins: box.Workbins}
+	for _, it := range box.Offered {
 		in.add(it, &in.Offers)
 	}
-	mine, err := ac.Interactions(ctx, emailflow.Query{Owner: me})
-	if err != nil {
-		return nil, err
-	}
-	for _, it := range mine {
-		if !it.State.Open() || it.State == interaction.StateParked || it.State == interaction.StateQuarantined {
-			continue
-		}
+	for _, it := range box.Owned {
 		in.add(it, &in.Owned)
 	}
-	if in.InProgress, err = ac.Workbin(ctx, emailflow.WorkbinRef{Owner: me, Bin: emailflow.WorkbinInProgress}); err != nil {
-		return nil, err
-	}
-	if in.Drafts, err = ac.Workbin(ctx, emailflow.WorkbinRef{Owner: me, Bin: emailflow.WorkbinDrafts}); err != nil {
-		return nil, err
-	}
-	return &in, nil
+	return in, nil
 }
 
 func (o ops) accept(ctx context.Context, me, id string) (*interaction.Interaction, error) {
@@ -278,6 +263,15 @@ func (o ops) detach(ctx context.Context, me, id, attID string) error {
 	return err
 }
 
+// responses lists the standard responses, for the draft editor's picker.
+func (o ops) responses(ctx context.Context, me string) ([]compose.Template, error) {
+	p, err := o.ws.As(me).Responses(ctx, emailflow.ResponseQuery{})
+	if err != nil {
+		return nil, err
+	}
+	return p.Responses, nil
+}
+
 func (o ops) insertResponse(ctx context.Context, me, id, templateID string) error {
 	_, err := o.ws.As(me).InsertResponse(ctx, emailflow.ResponseRef{Draft: id, Response: templateID})
 	return err
@@ -355,15 +349,10 @@ func (o ops) queueStats(ctx context.Context, me string, queues []string) ([]emai
 // (customers' HTML comes sanitized from Emails already).
 func sanitize(html string) string { return compose.SanitizeHTML(html) }
 
-// reviewQueue lists the reviews waiting in the review queue, for a
-// supervisor: listing a queue needs the assign privilege, so a reviewer
-// sees none and pulls the next one blind.
+// reviewQueue lists the reviews waiting in the review queue that me may
+// take (a supervisor: all of the queue).
 func (o ops) reviewQueue(ctx context.Context, me, queue string) ([]*interaction.Interaction, error) {
-	waiting, err := o.ws.As(me).Queue(ctx, queue)
-	if errors.Is(err, emailflow.ErrForbidden) {
-		return nil, nil // a reviewer who does not serve the queue sees only their offers
-	}
-	return waiting, err
+	return o.ws.As(me).Queue(ctx, queue)
 }
 
 func (o ops) pull(ctx context.Context, me, queue string) (*interaction.Interaction, error) {

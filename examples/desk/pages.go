@@ -135,8 +135,9 @@ func (s *server) windowPage(w http.ResponseWriter, r *http.Request, ss *session,
 			return
 		}
 		d.Editable = true
-		for _, c := range s.responses.Categories() {
-			d.Responses = append(d.Responses, s.responses.InCategory(c)...)
+		if d.Responses, err = s.ops.responses(ctx, me.ID); err != nil {
+			s.fail(w, r, ss, me, err)
+			return
 		}
 	}
 	s.render(w, r, ss, me, http.StatusOK, "window", "desk", d)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/emailflow/emailflow"
-	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/label"
 	"github.com/emailflow/emailflow/qa"
@@ -44,10 +43,9 @@ var (
 
 // server is the desk's HTTP layer: it calls the Workspace through ops.
 type server struct {
-	ops       ops
-	responses *compose.Library
-	pages     map[string]*template.Template
-	log       *slog.Logger
+	ops   ops
+	pages map[string]*template.Template
+	log   *slog.Logger
 	// done ends the event streams when the desk stops.
 	done <-chan struct{}
 
@@ -68,7 +66,7 @@ type session struct {
 
 // newServer returns the desk's handler on d.
 func newServer(ctx context.Context, d *demo, log *slog.Logger) (*server, error) {
-	s := &server{ops: ops{ws: d.ws}, responses: d.responses, log: log, done: ctx.Done(), sessions: map[string]*session{}, pages: map[string]*template.Template{}}
+	s := &server{ops: ops{ws: d.ws}, log: log, done: ctx.Done(), sessions: map[string]*session{}, pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
 		"addrs":   formatAddresses,
 		"one":     func(a mail.Address) []mail.Address { return []mail.Address{a} },
@@ -210,6 +208,15 @@ func (p *page) QAStatus(status string) string {
 		return p.Labels.State(interaction.StateInReview)
 	}
 	return p.Labels.Decision(interaction.Decision(status))
+}
+
+// Workbin returns the name of workbin bin: a personal workbin's label, a
+// team workbin's own name.
+func (p *page) Workbin(bin string) string {
+	if s, ok := p.L["workbin."+bin]; ok {
+		return s
+	}
+	return bin
 }
 
 // Kind returns the label of an interaction kind.
