@@ -130,6 +130,13 @@ func newDemo(ctx context.Context) (*demo, error) {
 			return nil, err
 		}
 	}
+	// Mail from a known lottery sender waits in quarantine for Sophie.
+	if _, err := ws.As("sophie").PutSenderRule(ctx, emailflow.SenderRule{Pattern: "gains-faciles.example", Action: emailflow.ListQuarantine}); err != nil {
+		return nil, err
+	}
+	if _, err := d.ingest(ctx, lotteryMail); err != nil {
+		return nil, err
+	}
 	// Sophie supervises: she is not ready, so mail is not offered to her.
 	if err := ws.As("rita").SetStatus(ctx, emailflow.StatusReady); err != nil {
 		return nil, err
@@ -190,6 +197,17 @@ Bonjour,
 J'ai été débité deux fois pour la commande FR-3310. Pouvez-vous me rembourser ?
 
 Marc Petit
+`
+
+// lotteryMail comes from a sender the demo's list quarantines.
+const lotteryMail = `From: Grand Jeu <gagnant@gains-faciles.example>
+To: Service Client <support@boutique.example>
+Subject: Vous avez gagné un iPhone !
+Date: Mon, 30 Nov 2026 07:30:00 +0100
+Message-ID: <jeu-5512@gains-faciles.example>
+Content-Type: text/plain; charset=utf-8
+
+Cliquez vite pour réclamer votre lot.
 `
 
 // followUpMail is mail a test (or a curious evaluator) takes in while the

@@ -349,6 +349,31 @@ func (o ops) queueStats(ctx context.Context, me string, queues []string) ([]emai
 // (customers' HTML comes sanitized from Emails already).
 func sanitize(html string) string { return compose.SanitizeHTML(html) }
 
+// withdraw takes my email back from review, a draft again.
+func (o ops) withdraw(ctx context.Context, me, id string) error {
+	_, err := o.ws.As(me).Withdraw(ctx, id)
+	return err
+}
+
+// quarantine lists the quarantined mail of queues, for a supervisor.
+func (o ops) quarantine(ctx context.Context, me string, queues []string) ([]*interaction.Interaction, error) {
+	var out []*interaction.Interaction
+	for _, q := range queues {
+		its, err := o.ws.As(me).Quarantine(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, its...)
+	}
+	return out, nil
+}
+
+// release lets quarantined mail through, to be routed like other mail.
+func (o ops) release(ctx context.Context, me, id string) error {
+	_, err := o.ws.As(me).Release(ctx, id)
+	return err
+}
+
 // reviewQueue lists the reviews waiting in the review queue that me may
 // take (a supervisor: all of the queue).
 func (o ops) reviewQueue(ctx context.Context, me, queue string) ([]*interaction.Interaction, error) {

@@ -702,3 +702,59 @@ func TestReviewQueuePull(t *testing.T) {
 	assert.Equal(t, "/review", p.Path)
 	assert.Contains(t, p.Body, "Cet élément n'existe pas ou plus.", "nothing left to pull")
 }
+
+func TestWithdrawFromReview(t *testing.T) {
+	d := startDesk(t)
+	b, id := accepted(t, d)
+	p := b.post("/i/"+id+"/reply", nil)
+	draft := draftID(t, p)
+	p = b.post("/i/"+draft+"/send", editorForm(p, url.Values{"text": {"Bonjour, c'est en route."}}))
+	require.Contains(t, p.Body, stateIs(interaction.StateInReview))
+	assert.Contains(t, p.Body, ">Retirer de la revue<", "the author may take it back")
+	review := d.offered(t, "rita", "Re: "+heleneSubject)
+
+	p = b.post("/i/"+draft+"/withdraw", url.Values{"back": {"/i/" + draft}})
+	assert.Equal(t, "/i/"+draft, p.Path)
+	assert.Contains(t, p.Body, stateIs(interaction.StateDraft))
+	assert.Contains(t, p.Body, `id="editor"`, "editable again")
+	assert.NotContains(t, p.Body, ">Retirer de la revue<")
+	assert.Empty(t, d.sender.Sent())
+	rita := d.browser(t)
+	rita.login("rita")
+	p = rita.get("/review")
+	assert.NotContains(t, p.Body, `data-id="`+review+`"`, "gone from the reviewer's desk")
+
+	p = b.post("/i/"+draft+"/withdraw", url.Values{"back": {"/i/" + draft}})
+	assert.Contains(t, p.Body, "Cette action n'est pas possible dans l'état où se trouve l'interaction.", "no longer in review")
+}
+
+func TestQuarantinePage(t *testing.T) {
+	d := startDesk(t)
+	sophie := d.browser(t)
+	sophie.login("sophie")
+	p := sophie.get("/quarantine")
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	m := regexp.MustCompile(`<li class="row quarantined" data-id="([^"]+)"><a href="/i/[^"]+">Vous avez gagné un iPhone !</a>`).FindStringSubmatch(p.Body)
+	require.NotNil(t, m, p.Body)
+	id := m[1]
+	p = sophie.get("/i/" + id)
+	assert.Contains(t, p.Body, stateIs(interaction.StateQuarantined), "a supervisor opens it")
+
+	camille := d.browser(t)
+	camille.login("camille")
+	p = camille.get("/quarantine")
+	assert.Equal(t, http.StatusForbidden, p.Status, "an agent has no filter privilege")
+	p = camille.post("/quarantine/"+id+"/release", url.Values{"back": {"/inbox"}})
+	assert.Contains(t, p.Body, "Vous n'avez pas le droit de faire cela")
+
+	p = sophie.post("/quarantine/"+id+"/release", nil)
+	assert.Equal(t, "/quarantine", p.Path)
+	assert.NotContains(t, p.Body, "Vous avez gagné")
+	assert.Contains(t, p.Body, `<p class="empty">`)
+	it, err := d.ws.As("sophie").Interaction(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateOffered, it.State, "routed like other mail")
+
+	p = sophie.post("/quarantine/"+id+"/release", url.Values{"back": {"/quarantine"}})
+	assert.Contains(t, p.Body, "Cette action n'est pas possible dans l'état où se trouve l'interaction.", "released once")
+}

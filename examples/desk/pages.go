@@ -223,6 +223,8 @@ func (s *server) interactionAction(r *http.Request, me *emailflow.Agent) (string
 		return here, s.ops.takeFromWorkbin(ctx, me.ID, id)
 	case "delete":
 		return "/inbox", s.ops.remove(ctx, me.ID, id)
+	case "withdraw":
+		return here, s.ops.withdraw(ctx, me.ID, id)
 	case "discard":
 		return "/inbox", s.ops.discard(ctx, me.ID, id)
 	case "call":
@@ -330,6 +332,19 @@ func (s *server) queuesPage(w http.ResponseWriter, r *http.Request, ss *session,
 		return
 	}
 	s.render(w, r, ss, me, http.StatusOK, "queues", "queues", stats)
+}
+
+func (s *server) quarantinePage(w http.ResponseWriter, r *http.Request, ss *session, me *emailflow.Agent) {
+	held, err := s.ops.quarantine(r.Context(), me.ID, me.Queues)
+	if err != nil {
+		s.fail(w, r, ss, me, err)
+		return
+	}
+	s.render(w, r, ss, me, http.StatusOK, "quarantine", "quarantine", held)
+}
+
+func (s *server) releaseAction(r *http.Request, me *emailflow.Agent) (string, error) {
+	return "/quarantine", s.ops.release(r.Context(), me.ID, r.PathValue("id"))
 }
 
 // reviewsData is the reviewer's queue.

@@ -323,6 +323,8 @@ func (s *server) Handler() http.Handler {
 	mux.HandleFunc("GET /contacts", s.agentPage(s.contactsPage))
 	mux.HandleFunc("POST /contacts/{contact}/email", s.action(s.newEmail))
 	mux.HandleFunc("GET /queues", s.agentPage(s.queuesPage))
+	mux.HandleFunc("GET /quarantine", s.agentPage(s.quarantinePage))
+	mux.HandleFunc("POST /quarantine/{id}/release", s.action(s.releaseAction))
 	mux.HandleFunc("GET /review", s.agentPage(s.reviewsPage))
 	mux.HandleFunc("GET /review/{id}", s.agentPage(s.reviewPage))
 	mux.HandleFunc("POST /review/pull", s.action(s.pullReview))
