@@ -147,7 +147,7 @@ var benchSkills = []string{"billing", "returns", "vip", "delivery", "b2b"}
 
 // routingScene fills a store with waiting interactions and agents, half
 // of them busy at capacity (3), like the root package's routing benchmark.
-func routingScene(b *testing.B, s *postgres.Store, waiting, agents int) (ids, free []string) {
+func routingScene(b testing.TB, s *postgres.Store, waiting, agents int) (ids, free []string) {
 	b.Helper()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(uint64(waiting), uint64(agents)))
@@ -209,9 +209,15 @@ func BenchmarkRoutingDecision(b *testing.B) {
 	}
 	for _, waiting := range waitings {
 		for _, agents := range agentses {
+			var s *postgres.Store
+			var ids, free []string
+			parent := b
 			b.Run(fmt.Sprintf("waiting=%d/agents=%d", waiting, agents), func(b *testing.B) {
-				s := freshStore(b)
-				ids, free := routingScene(b, s, waiting, agents)
+				if s == nil {
+					st := sceneTB{b, parent}
+					s = freshStore(st)
+					ids, free = routingScene(st, s, waiting, agents)
+				}
 				ctx := context.Background()
 				now := time.Now()
 				lat := make([]time.Duration, 0, b.N)
@@ -249,31 +255,15 @@ func BenchmarkAvailableAgentsBusyAhead(b *testing.B) {
 		sizes = sizes[:2]
 	}
 	for _, busy := range sizes {
+		var s *postgres.Store
+		parent := b
 		b.Run(fmt.Sprintf("busy=%d", busy), func(b *testing.B) {
-			s := freshStore(b)
 			ctx := context.Background()
-			t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
-			err := s.Update(ctx, func(tx emailflow.Tx) error {
-				for i := range busy + 100 {
-					a := &emailflow.Agent{ID: fmt.Sprintf("agent-%05d", i), Status: emailflow.StatusReady, Queues: []string{"q"}, IdleSince: t0.Add(time.Duration(i) * time.Second)}
-					if err := tx.PutAgent(ctx, a); err != nil {
-						return err
-					}
-					if i < busy {
-						it, _ := interaction.New(fmt.Sprintf("busy-%05d", i), interaction.KindInbound, "system", t0)
-						it.State, it.Owner, it.Queue = interaction.StateHandling, a.ID, "q"
-						if err := tx.CreateInteraction(ctx, it); err != nil {
-							return err
-						}
-					}
+			if s == nil {
+				s = freshStore(sceneTB{b, parent})
+				if err := busyAheadScene(ctx, s, busy); err != nil {
+					b.Fatal(err)
 				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := s.Pool().Exec(ctx, "ANALYZE"); err != nil {
-				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -389,3 +379,46 @@ func BenchmarkIngestReferences(b *testing.B) {
 		})
 	}
 }
+
+// busyAheadScene stores busy agents at capacity, the longest idle, then
+// 100 free ones, all in queue q.
+func busyAheadScene(ctx context.Context, s *postgres.Store, busy int) error {
+	t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(tx emailflow.Tx) error {
+		for i := range busy + 100 {
+			a := &emailflow.Agent{ID: fmt.Sprintf("agent-%05d", i), Status: emailflow.StatusReady, Queues: []string{"q"}, IdleSince: t0.Add(time.Duration(i) * time.Second)}
+			if err := tx.PutAgent(ctx, a); err != nil {
+				return err
+			}
+			if i < busy {
+				it, _ := interaction.New(fmt.Sprintf("busy-%05d", i), interaction.KindInbound, "system", t0)
+				it.State, it.Owner, it.Queue = interaction.StateHandling, a.ID, "q"
+				if err := tx.CreateInteraction(ctx, it); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.Pool().Exec(ctx, "ANALYZE")
+	return err
+}
+
+// sceneTB lets a sub-benchmark keep the scene it stored across the runs
+// the testing package makes of it (b.N = 1 first, then the measured
+// ones): failures go to the run at hand, while the scene's context and
+// cleanups belong to the parent benchmark, which ends after all of them.
+// Storing the larger scenes takes longer than measuring them.
+type sceneTB struct {
+	testing.TB
+	parent testing.TB
+}
+
+// Cleanup defers f to the end of the parent benchmark.
+func (s sceneTB) Cleanup(f func()) { s.parent.Cleanup(f) }
+
+// Context is the parent benchmark's, alive until its end.
+func (s sceneTB) Context() context.Context { return s.parent.Context() }

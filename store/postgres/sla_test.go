@@ -102,8 +102,14 @@ func BenchmarkTickDeadlines(b *testing.B) {
 		if testing.Short() && open > 1_000 {
 			break
 		}
+		var scene *storetest.TickScene
+		parent := b
 		b.Run(fmt.Sprintf("open=%d/due=100", open), func(b *testing.B) {
-			storetest.BenchmarkTick(b, freshStore(b), open, 100)
+			if scene == nil {
+				st := sceneTB{b, parent}
+				scene = storetest.NewTickScene(st, freshStore(st), open, 100)
+			}
+			scene.Run(b)
 		})
 	}
 }

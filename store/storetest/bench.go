@@ -22,25 +22,52 @@ import (
 // µs/tick and µs/due: with a deadline index, both stay the same whatever
 // open is.
 func BenchmarkTick(b *testing.B, s emailflow.Store, open, due int) {
+	NewTickScene(b, s, open, due).Run(b)
+}
+
+// TickScene is the scene of BenchmarkTick, stored once: a benchmark whose
+// store is slow to fill (100,000 interactions in a database) builds it
+// outside its runs and calls Run in each, since the testing package runs
+// a benchmark's function more than once.
+type TickScene struct {
+	s      emailflow.Store
+	due    int
+	ws     *emailflow.Workspace
+	rearm  func() error
+	clock  *clockwork.FakeClock
+	ticked bool
+}
+
+// NewTickScene stores the scene of BenchmarkTick in s (empty).
+func NewTickScene(tb testing.TB, s emailflow.Store, open, due int) *TickScene {
+	ws, rearm, clock := tickSetup(tb, s, open, due)
+	return &TickScene{s: s, due: due, ws: ws, rearm: rearm, clock: clock}
+}
+
+// Run measures b.N Ticks of the scene, each with the due interactions
+// put back first (outside the timer) when a Tick already handled them.
+func (sc *TickScene) Run(b *testing.B) {
 	ctx := context.Background()
-	ws, rearm, clock := tickSetup(b, s, open, due)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if i > 0 {
+		if sc.ticked {
 			b.StopTimer()
-			rearm()
+			if err := sc.rearm(); err != nil {
+				b.Fatal(err)
+			}
 			b.StartTimer()
 		}
-		if _, err := ws.Runner(nil).Tick(ctx); err != nil {
+		sc.ticked = true
+		if _, err := sc.ws.Runner(nil).Tick(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
 	var left []string
-	if err := s.View(ctx, func(tx emailflow.Tx) error {
+	if err := sc.s.View(ctx, func(tx emailflow.Tx) error {
 		var err error
-		left, err = tx.(emailflow.ServiceLevelTx).DueSLA(ctx, clock.Now(), 0)
+		left, err = tx.(emailflow.ServiceLevelTx).DueSLA(ctx, sc.clock.Now(), 0)
 		return err
 	}); err != nil {
 		b.Fatal(err)
@@ -50,14 +77,14 @@ func BenchmarkTick(b *testing.B, s emailflow.Store, open, due int) {
 	}
 	perTick := float64(b.Elapsed().Microseconds()) / float64(b.N)
 	b.ReportMetric(perTick, "µs/tick")
-	b.ReportMetric(perTick/float64(due), "µs/due")
+	b.ReportMetric(perTick/float64(sc.due), "µs/due")
 }
 
 // tickSetup stores open inbound interactions handled by agents in s, due
 // of them with their first response's breach due at the returned clock's
 // now, the others hours later; it returns a Workspace on s and a function
 // that writes the due ones back as they were.
-func tickSetup(b testing.TB, s emailflow.Store, open, due int) (*emailflow.Workspace, func(), *clockwork.FakeClock) {
+func tickSetup(b testing.TB, s emailflow.Store, open, due int) (*emailflow.Workspace, func() error, *clockwork.FakeClock) {
 	b.Helper()
 	ctx := context.Background()
 	policy := sla.Policy{Name: "standard", FirstResponse: sla.Target{Within: 4 * time.Hour}}
@@ -117,8 +144,8 @@ func tickSetup(b testing.TB, s emailflow.Store, open, due int) (*emailflow.Works
 		b.Fatalf("%d due, want %d", len(dueOnes), due)
 	}
 	// rearm writes the due interactions back as they were.
-	rearm := func() {
-		err := s.Update(ctx, func(tx emailflow.Tx) error {
+	rearm := func() error {
+		return s.Update(ctx, func(tx emailflow.Tx) error {
 			for _, d := range dueOnes {
 				cur, err := tx.Interaction(ctx, d.ID)
 				if err != nil {
@@ -132,9 +159,6 @@ func tickSetup(b testing.TB, s emailflow.Store, open, due int) (*emailflow.Works
 			}
 			return nil
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
 	}
 	return ws, rearm, clock
 }
