@@ -41,13 +41,22 @@ func (r *reader) sync(ctx context.Context, s *conn) error {
 	if err != nil {
 		return err
 	}
-	// Metadata for a few windows per command, bodies a window at a time:
-	// fewer round trips, and a checkpoint after every window.
+	// Metadata for many windows per command. Bodies: where the messages
+	// are left as they are, one FETCH for all of them, with a checkpoint
+	// as each window is done; otherwise a window at a time, its
+	// after-ingest action and checkpoint between two FETCHes.
 	for len(uids) > 0 {
-		batch := uids[:min(len(uids), metaWindows*r.in.opts.Window)]
+		batch := uids[:min(len(uids), r.metaBatch())]
 		metas, err := r.meta(s, batch, rescan)
 		if err != nil {
 			return err
+		}
+		if r.mb.After == Leave {
+			if err := r.stream(ctx, s, batch, metas, rescan); err != nil {
+				return err
+			}
+			uids = uids[len(batch):]
+			continue
 		}
 		for len(batch) > 0 {
 			n := min(len(batch), r.in.opts.Window)
@@ -60,8 +69,18 @@ func (r *reader) sync(ctx context.Context, s *conn) error {
 	return nil
 }
 
-// metaWindows is how many windows' metadata one command reads.
-const metaWindows = 4
+// metaWindows is how many windows' metadata one command reads at the
+// least, and metaMessages how many messages' at the least: a round trip
+// to a busy server costs more than the few bytes of each message's
+// flags and size.
+const (
+	metaWindows  = 4
+	metaMessages = 1000
+)
+
+func (r *reader) metaBatch() int {
+	return max(metaWindows*r.in.opts.Window, metaMessages)
+}
 
 // meta is what the Ingester knows of a message before fetching it.
 type meta struct {
@@ -121,75 +140,112 @@ func newUIDs(c *imapclient.Client, last uint32) ([]imap.UID, error) {
 	return all, nil
 }
 
+// sorted is what window and stream do with a run of messages, decided
+// from their metadata before any body is fetched.
+type sorted struct {
+	whole []imap.UID // to fetch whole and ingest
+	large []imap.UID // to take in from their header
+	known []imap.UID // taken in before (a rescan): only the after-ingest action
+	// sizes are the large messages' sizes; -1 for one Ingest refused whole.
+	sizes map[imap.UID]int64
+}
+
+// sort applies the size guard and, rescanning, recognises the messages
+// already taken in. A message missing from metas (expunged before its
+// metadata was read) or flagged \Deleted since the listing is in no list:
+// skipped.
+func (r *reader) sort(ctx context.Context, uids []imap.UID, metas map[imap.UID]meta, rescan bool) (*sorted, error) {
+	so := &sorted{sizes: map[imap.UID]int64{}}
+	for _, uid := range uids {
+		m, ok := metas[uid]
+		switch {
+		case !ok, slices.Contains(m.flags, imap.FlagDeleted):
+		case m.size > r.mb.MaxSize:
+			so.large = append(so.large, uid)
+			so.sizes[uid] = m.size
+		case rescan && m.messageID != "":
+			known, err := r.in.ws.Ingested(ctx, r.mb.Deliver, m.messageID, m.size)
+			if err != nil {
+				return nil, err
+			}
+			if known {
+				so.known = append(so.known, uid)
+			} else {
+				so.whole = append(so.whole, uid)
+			}
+		default:
+			so.whole = append(so.whole, uid)
+		}
+	}
+	return so, nil
+}
+
+// bodyOpts fetch a whole body without flagging it \Seen.
+var bodyOpts = &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}
+
+// ingestBodies fetches uids whole and ingests each as it comes. took is
+// told of each message taken in; a message Ingest refuses as too large is
+// added to so.large instead (its header is taken in after).
+func (r *reader) ingestBodies(ctx context.Context, s *conn, uids []imap.UID, so *sorted, took func(imap.UID) error) (gone []imap.UID, err error) {
+	return s.fetchAll(uids, bodyOpts, func(f *fetched) (bool, error) {
+		if f.body == nil {
+			return false, nil
+		}
+		_, err := r.in.ws.Ingest(ctx, r.mb.Deliver, newLiteral(f.body))
+		switch {
+		case errors.Is(err, emailflow.ErrTooLarge):
+			r.log.Warn("emailflow: imap: message refused whole; taking in its header", "uid", f.uid, "err", err)
+			so.large = append(so.large, f.uid)
+			so.sizes[f.uid] = -1
+			return true, nil
+		case err != nil:
+			return false, fmt.Errorf("ingesting UID %d: %w", f.uid, err)
+		}
+		return true, took(f.uid)
+	})
+}
+
+// ingestHeaders fetches the header of each message of uids and takes it
+// in with a note saying why (so.sizes); took is told of each.
+func (r *reader) ingestHeaders(ctx context.Context, s *conn, uids []imap.UID, so *sorted, took func(imap.UID) error) (gone []imap.UID, err error) {
+	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}
+	return s.fetchAll(uids, opts, func(f *fetched) (bool, error) {
+		if f.body == nil {
+			return false, nil
+		}
+		if _, err := r.in.ws.IngestHeader(ctx, r.mb.Deliver, newLiteral(f.body), r.reason(so.sizes[f.uid])); err != nil {
+			return false, fmt.Errorf("ingesting the header of UID %d: %w", f.uid, err)
+		}
+		return true, took(f.uid)
+	})
+}
+
 // window takes in the messages of uids, gives the ones done their
 // after-ingest action, and moves the checkpoint past the window. On an
 // error nothing of the window is checkpointed: it is read again after
 // reconnecting, and Ingest takes in nothing twice.
 func (r *reader) window(ctx context.Context, s *conn, uids []imap.UID, metas map[imap.UID]meta, rescan bool) error {
-	ws := r.in.ws
-	var whole, large, done []imap.UID
-	sizes := make(map[imap.UID]int64, len(uids))
-	// The size guard decides before any body is fetched.
-	for _, uid := range uids {
-		m, ok := metas[uid]
-		switch {
-		case !ok:
-			// Expunged before its metadata was read.
-		case slices.Contains(m.flags, imap.FlagDeleted):
-			// Flagged since the listing: skipped like the others.
-		case m.size > r.mb.MaxSize:
-			large = append(large, uid)
-			sizes[uid] = m.size
-		case rescan && m.messageID != "":
-			known, err := ws.Ingested(ctx, r.mb.Deliver, m.messageID, m.size)
-			if err != nil {
-				return err
-			}
-			if known {
-				done = append(done, uid)
-			} else {
-				whole = append(whole, uid)
-			}
-		default:
-			whole = append(whole, uid)
-		}
+	so, err := r.sort(ctx, uids, metas, rescan)
+	if err != nil {
+		return err
 	}
-	if len(whole) > 0 {
-		bodyOpts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}
-		gone, err := s.fetchAll(whole, bodyOpts, func(f *fetched) (bool, error) {
-			if f.body == nil {
-				return false, nil
-			}
-			_, err := ws.Ingest(ctx, r.mb.Deliver, newLiteral(f.body))
-			switch {
-			case errors.Is(err, emailflow.ErrTooLarge):
-				r.log.Warn("emailflow: imap: message refused whole; taking in its header", "uid", f.uid, "err", err)
-				large = append(large, f.uid)
-				sizes[f.uid] = -1
-			case err != nil:
-				return false, fmt.Errorf("ingesting UID %d: %w", f.uid, err)
-			default:
-				done = append(done, f.uid)
-			}
-			return true, nil
+	done := so.known
+	if len(so.whole) > 0 {
+		gone, err := r.ingestBodies(ctx, s, so.whole, so, func(uid imap.UID) error {
+			done = append(done, uid)
+			return nil
 		})
 		if err != nil {
 			return err
 		}
 		r.skipped(gone)
 	}
-	if len(large) > 0 {
-		section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+	if len(so.large) > 0 {
 		var got []imap.UID
-		gone, err := s.fetchAll(large, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}, func(f *fetched) (bool, error) {
-			if f.body == nil {
-				return false, nil
-			}
-			if _, err := ws.IngestHeader(ctx, r.mb.Deliver, newLiteral(f.body), r.reason(sizes[f.uid])); err != nil {
-				return false, fmt.Errorf("ingesting the header of UID %d: %w", f.uid, err)
-			}
-			got = append(got, f.uid)
-			return true, nil
+		gone, err := r.ingestHeaders(ctx, s, so.large, so, func(uid imap.UID) error {
+			got = append(got, uid)
+			return nil
 		})
 		if err != nil {
 			return err
@@ -203,8 +259,115 @@ func (r *reader) window(ctx context.Context, s *conn, uids []imap.UID, metas map
 		return err
 	}
 	// Every UID of the window is done: taken in, skipped, or gone.
-	_, err := ws.SaveCheckpoint(ctx, emailflow.Checkpoint{Source: r.name, Validity: s.validity, Last: uint32(uids[len(uids)-1])})
+	return r.checkpoint(ctx, s, uids[len(uids)-1])
+}
+
+// checkpoint moves the mailbox's checkpoint to last.
+func (r *reader) checkpoint(ctx context.Context, s *conn, last imap.UID) error {
+	_, err := r.in.ws.SaveCheckpoint(ctx, emailflow.Checkpoint{Source: r.name, Validity: s.validity, Last: uint32(last)})
 	return err
+}
+
+// stream takes in the messages of batch, which are left in the folder as
+// they are (Leave), with one FETCH of all their bodies: no command
+// between two windows, so the server sends without pause. The checkpoint
+// moves past a window as soon as every message of it and of the windows
+// before it is done (taken in, skipped or gone), exactly where window
+// would have put it; a failure leaves it before the first window not
+// done.
+func (r *reader) stream(ctx context.Context, s *conn, batch []imap.UID, metas map[imap.UID]meta, rescan bool) error {
+	so, err := r.sort(ctx, batch, metas, rescan)
+	if err != nil {
+		return err
+	}
+	w := newWindows(batch, r.in.opts.Window)
+	for _, uid := range so.whole {
+		w.wait(uid)
+	}
+	for _, uid := range so.large {
+		w.wait(uid)
+	}
+	took := func(uid imap.UID) error {
+		w.done(uid)
+		return r.advance(ctx, s, w)
+	}
+	if len(so.whole) > 0 {
+		// A message Ingest refuses whole joins so.large, still waited for.
+		gone, err := r.ingestBodies(ctx, s, so.whole, so, took)
+		if err != nil {
+			return err
+		}
+		r.skipped(gone)
+		for _, uid := range gone {
+			w.done(uid)
+		}
+	}
+	if len(so.large) > 0 {
+		gone, err := r.ingestHeaders(ctx, s, so.large, so, took)
+		if err != nil {
+			return err
+		}
+		r.skipped(gone)
+		for _, uid := range gone {
+			w.done(uid)
+		}
+	}
+	if err := r.advance(ctx, s, w); err != nil {
+		return err
+	}
+	if w.next < len(w.left) {
+		// Every message was taken in, skipped or gone: unreachable.
+		return fmt.Errorf("imap: window %d of a batch left undone", w.next+1)
+	}
+	return nil
+}
+
+// advance moves the checkpoint past the windows done, in one write.
+func (r *reader) advance(ctx context.Context, s *conn, w *windows) error {
+	last, ok := w.ready()
+	if !ok {
+		return nil
+	}
+	return r.checkpoint(ctx, s, last)
+}
+
+// windows follows which windows of a batch are done: how many of each
+// window's messages are still to be taken in, and the first window whose
+// checkpoint is not yet written. The server may answer a FETCH in any
+// order; a window is done only when all of it is.
+type windows struct {
+	batch []imap.UID // sorted
+	size  int
+	left  []int
+	next  int
+}
+
+func newWindows(batch []imap.UID, size int) *windows {
+	return &windows{batch: batch, size: size, left: make([]int, (len(batch)+size-1)/size)}
+}
+
+func (w *windows) of(uid imap.UID) int {
+	i, _ := slices.BinarySearch(w.batch, uid)
+	return i / w.size
+}
+
+// wait counts uid as a message to be taken in.
+func (w *windows) wait(uid imap.UID) { w.left[w.of(uid)]++ }
+
+// done counts uid as taken in (or gone).
+func (w *windows) done(uid imap.UID) { w.left[w.of(uid)]-- }
+
+// ready returns the last UID of the windows done since the last call,
+// and false when none is.
+func (w *windows) ready() (imap.UID, bool) {
+	start := w.next
+	for w.next < len(w.left) && w.left[w.next] == 0 {
+		w.next++
+	}
+	if w.next == start {
+		return 0, false
+	}
+	return w.batch[min(w.next*w.size, len(w.batch))-1], true
 }
 
 // skipped logs the messages that were gone when fetched.
