@@ -187,21 +187,18 @@ var bodyOpts = &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodyS
 // told of each message taken in; a message Ingest refuses as too large is
 // added to so.large instead (its header is taken in after).
 func (r *reader) ingestBodies(ctx context.Context, s *conn, uids []imap.UID, so *sorted, took func(imap.UID) error) (gone []imap.UID, err error) {
-	return s.fetchAll(uids, bodyOpts, func(f *fetched) (bool, error) {
-		if f.body == nil {
-			return false, nil
-		}
-		_, err := r.in.ws.Ingest(ctx, r.mb.Deliver, newLiteral(f.body))
+	return s.fetchBodies(uids, func(uid imap.UID, body io.Reader) error {
+		_, err := r.in.ws.Ingest(ctx, r.mb.Deliver, body)
 		switch {
 		case errors.Is(err, emailflow.ErrTooLarge):
-			r.log.Warn("emailflow: imap: message refused whole; taking in its header", "uid", f.uid, "err", err)
-			so.large = append(so.large, f.uid)
-			so.sizes[f.uid] = -1
-			return true, nil
+			r.log.Warn("emailflow: imap: message refused whole; taking in its header", "uid", uid, "err", err)
+			so.large = append(so.large, uid)
+			so.sizes[uid] = -1
+			return nil
 		case err != nil:
-			return false, fmt.Errorf("ingesting UID %d: %w", f.uid, err)
+			return fmt.Errorf("ingesting UID %d: %w", uid, err)
 		}
-		return true, took(f.uid)
+		return took(uid)
 	})
 }
 
