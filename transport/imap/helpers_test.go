@@ -281,6 +281,13 @@ func (s *server) fetchedWhole(uid imap.UID) bool {
 	return false
 }
 
+// wholeFetches is the number of FETCH commands for whole bodies.
+func (s *server) wholeFetches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.whole)
+}
+
 // message returns a customer's email numbered n, with a Message-ID.
 func message(n int) []byte {
 	return fmt.Appendf(nil, "From: Client %d <client%d@exemple.fr>\r\n"+

@@ -3,7 +3,9 @@ package imap_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -428,4 +430,132 @@ func TestMailboxName(t *testing.T) {
 	assert.Equal(t, "imap://support@imap.boutique.example:993/Support/FR", mb.Name())
 	mb.ID = "boîte FR"
 	assert.Equal(t, "boîte FR", mb.Name())
+}
+
+// TestBodiesInOneFetch: messages left in the folder come in one FETCH
+// for all their windows; with an after-ingest action, one FETCH per
+// window, the action and the checkpoint between two.
+func TestBodiesInOneFetch(t *testing.T) {
+	tests := []struct {
+		after   eimap.Action
+		fetches int
+	}{
+		{eimap.Leave, 1},
+		{eimap.MarkSeen, 5},
+		{eimap.Move, 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.after.String(), func(t *testing.T) {
+			srv := newServer(t, serverOptions{})
+			srv.append("INBOX", nil, messages(1, 23)...)
+			d := newDesk(t)
+			mb := srv.mailbox()
+			mb.After, mb.MoveTo = tc.after, "Archive"
+			in, err := eimap.NewIngester(d.ws, []eimap.Mailbox{mb}, &eimap.Options{Window: 5})
+			require.NoError(t, err)
+			require.NoError(t, in.Sync(t.Context()))
+			d.requireOnce(t, 1, 23)
+			assert.Equal(t, tc.fetches, srv.wholeFetches())
+			cp, err := d.ws.Checkpoint(t.Context(), mb.Name())
+			require.NoError(t, err)
+			assert.EqualValues(t, 23, cp.Last)
+		})
+	}
+}
+
+// TestCheckpointInsideOneFetch: with the bodies of every window in one
+// FETCH, a stop anywhere leaves the checkpoint at the end of the last
+// window wholly taken in, as a FETCH per window would; a new Ingester
+// takes in the rest, nothing twice.
+func TestCheckpointInsideOneFetch(t *testing.T) {
+	tests := []struct {
+		stopAt int // the message whose Ingest is cut
+		last   uint32
+	}{
+		{3, 0}, // no window done: no checkpoint
+		{5, 0}, // the first window's last message not taken in
+		{6, 5},
+		{16, 15},
+		{23, 20},
+	}
+	for _, tc := range tests {
+		t.Run(strconv.Itoa(tc.stopAt), func(t *testing.T) {
+			srv := newServer(t, serverOptions{})
+			srv.append("INBOX", nil, messages(1, 23)...)
+			d, ctx := stopDesk(t, tc.stopAt)
+			mb := srv.mailbox()
+			first, err := eimap.NewIngester(d.ws, []eimap.Mailbox{mb}, &eimap.Options{Window: 5})
+			require.NoError(t, err)
+			require.ErrorIs(t, first.Sync(ctx), context.Canceled)
+			count, _ := d.taken(t)
+			assert.Len(t, count, tc.stopAt-1)
+			cp, err := d.ws.Checkpoint(t.Context(), mb.Name())
+			if tc.last == 0 {
+				require.ErrorIs(t, err, emailflow.ErrNotFound)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, tc.last, cp.Last)
+			}
+
+			second, err := eimap.NewIngester(d.ws, []eimap.Mailbox{mb}, &eimap.Options{Window: 5})
+			require.NoError(t, err)
+			require.NoError(t, second.Sync(t.Context()))
+			d.requireOnce(t, 1, 23)
+			cp, err = d.ws.Checkpoint(t.Context(), mb.Name())
+			require.NoError(t, err)
+			assert.EqualValues(t, 23, cp.Last)
+		})
+	}
+}
+
+// TestLargeBodies: bodies read ahead of Ingest beyond the read-ahead
+// budget, and a body too large to be read ahead (handed to Ingest from
+// the connection), are taken in whole, byte for byte, in either path.
+func TestLargeBodies(t *testing.T) {
+	padded := func(n, size int) []byte {
+		m := message(n)
+		line := "Détail de la commande, ligne après ligne, pour le service client.\r\n"
+		for len(m) < size {
+			m = append(m, line...)
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		msgs [][]byte
+	}{
+		{"OverTheReadAheadBudget", func() [][]byte {
+			var out [][]byte
+			for n := 1; n <= 16; n++ {
+				out = append(out, padded(n, 300<<10)) // 4.7 MB: over the 4 MiB read ahead at most
+			}
+			return out
+		}()},
+		{"OneReadFromTheConnection", [][]byte{padded(1, 10<<10), padded(2, 1536<<10), padded(3, 10<<10), padded(4, 1100<<10)}},
+	}
+	for _, tc := range tests {
+		for _, after := range []eimap.Action{eimap.Leave, eimap.MarkSeen} {
+			t.Run(tc.name+"/"+after.String(), func(t *testing.T) {
+				srv := newServer(t, serverOptions{})
+				srv.append("INBOX", nil, tc.msgs...)
+				d := newDesk(t)
+				mb := srv.mailbox()
+				mb.After = after
+				in, err := eimap.NewIngester(d.ws, []eimap.Mailbox{mb}, &eimap.Options{Window: 7})
+				require.NoError(t, err)
+				require.NoError(t, in.Sync(t.Context()))
+				d.requireOnce(t, 1, len(tc.msgs))
+				_, its := d.taken(t)
+				for _, it := range its {
+					emails, err := d.ws.As(admin).Emails(t.Context(), it.ID)
+					require.NoError(t, err)
+					require.Len(t, emails, 1)
+					var n int
+					_, err = fmt.Sscanf(emails[0].MessageID, "msg-%d@", &n)
+					require.NoError(t, err)
+					assert.Equal(t, tc.msgs[n-1], emails[0].Raw, "message %d whole", n)
+				}
+			})
+		}
+	}
 }

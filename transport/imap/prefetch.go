@@ -94,8 +94,11 @@ func (s *conn) fetchBodies(uids []imap.UID, take func(imap.UID, io.Reader) error
 			takeErr = take(m.uid, r)
 			if takeErr != nil {
 				// The rest of the answer is not wanted: the reader stops,
-				// abandoning the command.
+				// abandoning the command, and the connection is closed now
+				// rather than once the reader notices (it may be waiting
+				// for the server).
 				close(stop)
+				_ = s.raw.Close()
 			}
 		}
 		if m.done != nil {
