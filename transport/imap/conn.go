@@ -211,9 +211,15 @@ func (s *conn) abort() {
 
 // abandon breaks off a FETCH whose answer is left unread: the connection
 // is closed, then the answer drained (failing at once), so the client's
-// reader is not left waiting for a body to be read.
-func (s *conn) abandon(cmd *imapclient.FetchCommand) {
+// reader is not left waiting for a body to be read. When the reading of
+// a body failed (broken), the client's reader has gone on with the
+// connection: the drain, which would read that body again, waits for the
+// reader to stop (the connection closed, it fails at once).
+func (s *conn) abandon(cmd *imapclient.FetchCommand, broken bool) {
 	_ = s.raw.Close()
+	if broken {
+		<-s.c.Closed()
+	}
 	_ = cmd.Close()
 }
 

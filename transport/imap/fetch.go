@@ -211,7 +211,7 @@ func (r *reader) ingestHeaders(ctx context.Context, s *conn, uids []imap.UID, so
 		if f.body == nil {
 			return false, nil
 		}
-		if _, err := r.in.ws.IngestHeader(ctx, r.mb.Deliver, newLiteral(f.body), r.reason(so.sizes[f.uid])); err != nil {
+		if _, err := r.in.ws.IngestHeader(ctx, r.mb.Deliver, f.body, r.reason(so.sizes[f.uid])); err != nil {
 			return false, fmt.Errorf("ingesting the header of UID %d: %w", f.uid, err)
 		}
 		return true, took(f.uid)
@@ -380,7 +380,7 @@ type fetched struct {
 	flags    []imap.Flag
 	size     int64
 	envelope *imap.Envelope
-	body     imap.LiteralReader // to be read before the next message
+	body     *literal // to be read before the next message
 }
 
 // fetchAll runs UID FETCH of uids with opts and hands each message
@@ -397,7 +397,7 @@ func (s *conn) fetchAll(uids []imap.UID, opts *imap.FetchOptions, take func(*fet
 		set := imap.UIDSetNum(todo...)
 		cmd := s.c.Fetch(set, opts)
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			err := readMessage(msg, func(f *fetched) (bool, error) {
+			broken, err := readMessage(msg, func(f *fetched) (bool, error) {
 				if f.uid == 0 || !set.Contains(f.uid) || got[f.uid] {
 					return false, nil
 				}
@@ -406,7 +406,7 @@ func (s *conn) fetchAll(uids []imap.UID, opts *imap.FetchOptions, take func(*fet
 				return ok, err
 			})
 			if err != nil {
-				s.abandon(cmd)
+				s.abandon(cmd, broken)
 				return nil, err
 			}
 		}
@@ -419,8 +419,10 @@ func (s *conn) fetchAll(uids []imap.UID, opts *imap.FetchOptions, take func(*fet
 }
 
 // readMessage reads a message's items and hands them to take: at its
-// body section, whose literal must be read then, or at its end.
-func readMessage(msg *imapclient.FetchMessageData, take func(*fetched) (bool, error)) error {
+// body section, whose literal must be read then, or at its end. On take's
+// error it reports whether the body's reading had failed (the connection
+// broke under it).
+func readMessage(msg *imapclient.FetchMessageData, take func(*fetched) (bool, error)) (broken bool, err error) {
 	f := &fetched{}
 	handed := false
 	for item := msg.Next(); item != nil; item = msg.Next() {
@@ -437,18 +439,18 @@ func readMessage(msg *imapclient.FetchMessageData, take func(*fetched) (bool, er
 			if handed || it.Literal == nil {
 				continue
 			}
-			f.body = it.Literal
+			f.body = newLiteral(it.Literal)
 			handed = true
 			if _, err := take(f); err != nil {
-				return err
+				return f.body.failed, err
 			}
 		}
 	}
 	if !handed {
 		_, err := take(f)
-		return err
+		return false, err
 	}
-	return nil
+	return false, nil
 }
 
 // expungeIssued reports a FETCH refused because some of its messages were
@@ -551,6 +553,9 @@ type literal struct {
 	r    io.Reader
 	size int64
 	read int64
+	// failed says a Read failed before the end: the client's reader then
+	// goes on with the connection, and the literal must not be read again.
+	failed bool
 }
 
 func newLiteral(lit imap.LiteralReader) *literal {
@@ -566,6 +571,9 @@ func (l *literal) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.read += int64(n)
+	if err != nil && !(err == io.EOF && l.read == l.size) {
+		l.failed = true
+	}
 	if (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) && l.read < l.size {
 		return n, fmt.Errorf("%w after %d of %d bytes", errCutShort, l.read, l.size)
 	}

@@ -52,9 +52,9 @@ func (s *conn) fetchBodies(uids []imap.UID, take func(imap.UID, io.Reader) error
 			if f.body == nil {
 				return false, nil
 			}
-			size := f.body.Size()
+			size := f.body.size
 			if size > directBytes {
-				m := body{uid: f.uid, direct: newLiteral(f.body), done: make(chan struct{})}
+				m := body{uid: f.uid, direct: f.body, done: make(chan struct{})}
 				select {
 				case ahead <- m:
 				case <-stop:
@@ -71,7 +71,7 @@ func (s *conn) fetchBodies(uids []imap.UID, take func(imap.UID, io.Reader) error
 				return false, errStopped
 			}
 			raw := reuse(free, int(size))
-			if _, err := io.ReadFull(newLiteral(f.body), raw); err != nil {
+			if _, err := io.ReadFull(f.body, raw); err != nil {
 				b.release(size)
 				return false, err
 			}
