@@ -162,6 +162,13 @@ func (w *Workspace) slaSync(t *tx, it *interaction.Interaction) error {
 	if !tracked(it) {
 		return nil
 	}
+	if sl := &it.SLA; w.sl.set == nil && !sl.State.Pending.Active() && sl.Next.IsZero() && sl.Due.IsZero() && sl.Risk == interaction.RiskNone && sl.Policy == "" {
+		// No policy: no deadline to run, nothing to fire and nothing
+		// derived to index, but for a pending period's wake-up, which
+		// takes the way below (as do one ending and values a policy
+		// derived before the policies were removed, cleared there).
+		return nil
+	}
 	m, name := w.machine(it)
 	w.slaArrive(it, m, t.now)
 	st := it.SLA.State

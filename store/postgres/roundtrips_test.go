@@ -33,10 +33,10 @@ type tripCounter struct {
 	on  bool
 }
 
-func (c *tripCounter) note(sql string) {
+func (c *tripCounter) note(indent, sql string) {
 	c.mu.Lock()
 	if c.on {
-		c.log = append(c.log, strings.Join(strings.Fields(sql), " "))
+		c.log = append(c.log, indent+strings.Join(strings.Fields(sql), " "))
 	}
 	c.mu.Unlock()
 }
@@ -53,7 +53,7 @@ func (c *tripCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tr
 	}
 	c.trips.Add(1)
 	c.statements.Add(1)
-	c.note(d.SQL)
+	c.note("", d.SQL)
 	return ctx
 }
 
@@ -64,7 +64,7 @@ func (c *tripCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tr
 		return ctx
 	}
 	c.trips.Add(1)
-	c.note("-- batch")
+	c.note("", "-- batch")
 	return ctx
 }
 
@@ -73,7 +73,7 @@ func (c *tripCounter) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, d pgx.Tr
 		return
 	}
 	c.statements.Add(1)
-	c.note("   " + d.SQL)
+	c.note("   ", d.SQL)
 }
 
 func (c *tripCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +20,7 @@ import (
 func testDesk(t *testing.T, newStore newFunc) {
 	t.Run("Inbox", func(t *testing.T) { testInbox(t, newStore) })
 	t.Run("ReviewQueue", func(t *testing.T) { testReviewQueue(t, newStore) })
+	t.Run("PendingWithoutPolicies", func(t *testing.T) { testPendingWithoutPolicies(t, newStore) })
 }
 
 // deskMail is customer mail id to the desk, from its own sender.
@@ -105,4 +108,55 @@ func testReviewQueue(t *testing.T, newStore newFunc) {
 	box, err := d.ws.As("rita").Inbox(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{pulled.ID}, ids(box.Owned))
+}
+
+// testPendingWithoutPolicies: with no service-level policy configured, an
+// interaction set pending still wakes at its time, back to its owner,
+// from the store's deadline index, and not a moment before.
+func testPendingWithoutPolicies(t *testing.T, newStore newFunc) {
+	ctx := t.Context()
+	d := newDesk(t, newStore, nil)
+	ann := d.ws.As("ann")
+	it := d.handledBy(t, "ann", "pending-no-policy")
+	until := d.clock.Now().Add(2 * time.Hour)
+	parked, err := ann.SetPending(ctx, it.ID, emailflow.Pending{Until: until})
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StateParked, parked.State)
+	assert.Equal(t, emailflow.WorkbinPending, parked.Workbin)
+	assert.Equal(t, until, parked.SLA.Next, "the wake-up is scheduled")
+	assert.Empty(t, parked.SLA.Policy)
+
+	woken := func() int {
+		t.Helper()
+		n := 0
+		view(t, d.store, func(ctx context.Context, tx emailflow.Tx) {
+			evs, err := tx.Events(ctx, 0, 1000)
+			require.NoError(t, err)
+			for _, e := range evs {
+				if e.Type == emailflow.EventWoken && e.InteractionID == it.ID {
+					n++
+				}
+			}
+		})
+		return n
+	}
+	d.clock.Advance(2*time.Hour - time.Second)
+	_, err = d.ws.Runner(nil).Tick(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, woken(), "not before its time")
+	assert.Equal(t, interaction.StateParked, read(t, d.store, it.ID).State)
+
+	d.clock.Advance(time.Second)
+	_, err = d.ws.Runner(nil).Tick(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, woken())
+	got := read(t, d.store, it.ID)
+	assert.Equal(t, interaction.StateHandling, got.State, "back to its owner")
+	assert.Equal(t, "ann", got.Owner)
+	assert.Empty(t, got.Workbin)
+	assert.True(t, got.SLA.Next.IsZero(), "nothing left to wake")
+
+	_, err = d.ws.Runner(nil).Tick(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, woken(), "woken once")
 }
