@@ -454,12 +454,7 @@ func (w *Workspace) routeInbound(t *tx, in *intake, email *Email) (*interaction.
 	if err := it.Fire(ctx, interaction.EventQueue, "system", t.now, it.Queue); err != nil {
 		return nil, nil, err
 	}
-	if err := t.emit(EventIngested, it, "", "system", email.ID); err != nil {
-		return nil, nil, err
-	}
-	if err := t.emit(EventQueued, it, "", "system", it.Queue); err != nil {
-		return nil, nil, err
-	}
+	queued := it.State
 	// Route before the first write, so a new interaction is stored once,
 	// already offered when an agent is free.
 	agent, err := w.pickAgent(t, it)
@@ -474,6 +469,17 @@ func (w *Workspace) routeInbound(t *tx, in *intake, email *Email) (*interaction.
 	}
 	if err := t.CreateInteraction(ctx, it); err != nil {
 		return nil, nil, err
+	}
+	// Its events follow its write, which numbers them without a round
+	// trip of their own (a store may take their numbers with it); they
+	// tell the state each step left it in.
+	for _, e := range [...]struct {
+		typ    EventType
+		detail string
+	}{{EventIngested, email.ID}, {EventQueued, it.Queue}} {
+		if err := t.appendEvent(Event{Type: e.typ, InteractionID: it.ID, Actor: "system", State: queued, At: t.now, Detail: e.detail}); err != nil {
+			return nil, nil, err
+		}
 	}
 	if agent != "" {
 		if err := t.emit(EventOffered, it, agent, "system", ""); err != nil {

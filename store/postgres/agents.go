@@ -109,25 +109,23 @@ func (t *txn) PutAgent(ctx context.Context, a *port.Agent) error {
 	slices.Sort(queues)
 	queues = slices.Compact(queues)
 	ready := c.Status == port.StatusReady
-	b := &pgx.Batch{}
-	b.Queue(t.s.sql(`INSERT INTO {s}.agents (id, status, max_load, idle_since, skills, languages, roles, data)
+	// Nothing is read back: the statements wait for the transaction's
+	// next round trip (see pipe), which runs them first, in this order.
+	t.tx.later("put agent", t.s.sql(`INSERT INTO {s}.agents (id, status, max_load, idle_since, skills, languages, roles, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, max_load = excluded.max_load,
 			idle_since = excluded.idle_since, skills = excluded.skills, languages = excluded.languages,
 			roles = excluded.roles, data = excluded.data`),
 		c.ID, string(c.Status), c.MaxLoad(), c.IdleSince, skills, c.Languages, roleNames(c.Roles), data)
-	b.Queue(t.s.sql(`DELETE FROM {s}.agent_queues WHERE agent_id = $1 AND NOT (queue = ANY($2))`), c.ID, queues)
+	t.tx.later("put agent", t.s.sql(`DELETE FROM {s}.agent_queues WHERE agent_id = $1 AND NOT (queue = ANY($2))`), c.ID, queues)
 	// A statement after the upsert, which locked the agent's row: the
 	// count sees every committed change of the agent's load.
-	b.Queue(t.s.sql(`INSERT INTO {s}.agent_queues (queue, agent_id, ready, idle_since, max_load, has_room)
+	t.tx.later("put agent", t.s.sql(`INSERT INTO {s}.agent_queues (queue, agent_id, ready, idle_since, max_load, has_room)
 		SELECT q, $2, $3, $4, $5::integer, (SELECT count(*) FROM {s}.interactions WHERE load_agent = $2) < $5::integer
 		FROM unnest($1::text[]) AS q
 		ON CONFLICT (queue, agent_id) DO UPDATE SET ready = excluded.ready,
 			idle_since = excluded.idle_since, max_load = excluded.max_load, has_room = excluded.has_room`),
 		queues, c.ID, ready, c.IdleSince, c.MaxLoad())
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return mapErr("put agent", err)
-	}
 	t.setLocked(c.ID, c.MaxLoad())
 	return nil
 }

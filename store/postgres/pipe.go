@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,15 +33,69 @@ type pendingStmt struct {
 	optional bool
 }
 
-// begin opens a pipe whose BEGIN rides with the first statement.
-func begin(ctx context.Context, pool *pgxpool.Pool, beginSQL string) (*pipe, error) {
-	c, err := pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
+// begin opens a pipe whose BEGIN rides with the first statement. It takes
+// the connection a View was parked on when there is one (see park), and
+// then that View's ROLLBACK rides along too, before the BEGIN.
+func (s *Store) begin(ctx context.Context, beginSQL string) (*pipe, error) {
+	p := &pipe{}
+	select {
+	case c := <-s.parked:
+		p.c = c
+		p.pending = append(p.pending, pendingStmt{what: "end the read before", sql: "ROLLBACK"})
+	default:
+		c, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.c = c
 	}
-	p := &pipe{c: c}
 	p.pending = append(p.pending, pendingStmt{what: "begin", sql: beginSQL, optional: true})
 	return p, nil
+}
+
+// parkFor is how long a parked View's transaction may wait for the next
+// transaction to end it before it is rolled back on its own: short, as it
+// holds a snapshot and its tables' share locks meanwhile.
+const parkFor = 10 * time.Millisecond
+
+// park ends a View's pipe without a round trip of its own: the connection,
+// still in the View's read-only transaction, waits for the next
+// transaction of the Store, whose first batch sends the ROLLBACK (see
+// begin), or for parkFor, after which it is rolled back and released. A
+// read-only transaction holds no row lock and wrote nothing, so ending it
+// later changes nothing anyone sees. One connection waits at most; a View
+// that finds the place taken, or ends with its connection unusable, rolls
+// back as before.
+func (s *Store) park(ctx context.Context, p *pipe) {
+	p.pending = nil
+	pc := p.c.Conn().PgConn()
+	if st := pc.TxStatus(); (st == 'T' || st == 'E') && !pc.IsClosed() && !pc.IsBusy() {
+		select {
+		case s.parked <- p.c:
+			if s.reaping.CompareAndSwap(false, true) {
+				time.AfterFunc(parkFor, func() {
+					s.reaping.Store(false)
+					s.unpark()
+				})
+			}
+			return
+		default:
+		}
+	}
+	p.rollback(ctx)
+	p.release()
+}
+
+// unpark rolls back and releases the parked connection, if any.
+func (s *Store) unpark() {
+	select {
+	case c := <-s.parked:
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = c.Exec(ctx, "ROLLBACK")
+		c.Release()
+	default:
+	}
 }
 
 // later queues a statement whose result is not read.
@@ -170,11 +225,12 @@ func (p *pipe) idle() bool {
 	return true
 }
 
-// rollback ends the transaction, if it reached the server, and gives the
-// connection back to the pool.
+// rollback ends the transaction, if one is open on the server.
 func (p *pipe) rollback(ctx context.Context) {
 	p.pending = nil
-	if p.begun {
+	// The server's state, not begun: a parked View's transaction may be
+	// open though this pipe's BEGIN never left.
+	if pc := p.c.Conn().PgConn(); p.begun || (pc.TxStatus() != 'I' && !pc.IsClosed() && !pc.IsBusy()) {
 		_, _ = p.c.Exec(ctx, "ROLLBACK")
 	}
 }

@@ -65,6 +65,11 @@ type Store struct {
 	mu      sync.RWMutex
 	queries map[string]string // template → SQL with the schema filled in
 
+	// parked holds the connection of a View whose ROLLBACK waits for the
+	// next transaction (see park); reaping tells a timer will end it.
+	parked  chan *pgxpool.Conn
+	reaping atomic.Bool
+
 	// The sequencer run after commits (see nudgeSequencer).
 	sequencing, again atomic.Bool
 }
@@ -82,7 +87,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	if o.Schema == "" {
 		o.Schema = "public"
 	}
-	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), name: o.Schema, serial: o.OrderedEvents, notify: channelOf(o.Schema), queries: map[string]string{}}
+	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), name: o.Schema, serial: o.OrderedEvents, notify: channelOf(o.Schema), queries: map[string]string{}, parked: make(chan *pgxpool.Conn, 1)}
 	if !o.NoMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			return nil, err
@@ -108,8 +113,10 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the pool when Open made it; otherwise it does nothing.
+// Close ends the read a View left parked (see park) and, when Open made
+// the pool, closes it.
 func (s *Store) Close() {
+	s.unpark()
 	if s.owned {
 		s.pool.Close()
 	}
@@ -150,7 +157,7 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := begin(ctx, s.pool, "BEGIN ISOLATION LEVEL READ COMMITTED")
+	ptx, err := s.begin(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED")
 	if err != nil {
 		return mapErr("begin", err)
 	}
@@ -194,15 +201,15 @@ func (s *Store) View(ctx context.Context, fn func(port.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := begin(ctx, s.pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+	ptx, err := s.begin(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 	if err != nil {
 		return mapErr("begin", err)
 	}
-	defer ptx.release()
 	t := &txn{s: s, tx: ptx, ctx: ctx, readOnly: true}
 	defer func() {
 		t.done = true
-		ptx.rollback(context.WithoutCancel(ctx))
+		// Its ROLLBACK rides with the next transaction's first batch.
+		s.park(context.WithoutCancel(ctx), ptx)
 	}()
 	return fn(t)
 }
