@@ -65,6 +65,7 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 	var version int64
 	var now time.Time
 	err := w.view(ctx, func(t *tx) error {
+		t.aheadEmails(id) // the draft's, with the interaction's read
 		o, err := owned(t, agentID, id)
 		if err != nil || !o.Can(interaction.EventSend) {
 			return err // the transaction below gives the precise refusal
@@ -92,6 +93,9 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 	var item *OutboxItem
 	first := true
 	err = w.update(ctx, func(t *tx) error {
+		if snap != nil {
+			t.aheadInteraction(snap.ParentID) // read by afterSend
+		}
 		a, err := w.agent(t, agentID, PrivilegeHandle)
 		if err != nil {
 			return err
@@ -385,6 +389,7 @@ func (w *Workspace) attemptOutcome(ctx context.Context, item *OutboxItem) (*inte
 	var rec *OutboxItem
 	err := w.update(ctx, func(t *tx) error {
 		rec = nil
+		t.aheadInteraction(item.InteractionID) // with the item's read
 		o, err := t.OutboxItem(ctx, item.ID)
 		if err != nil {
 			return err

@@ -498,9 +498,36 @@ func (w *Workspace) may(a *Agent, p Privilege) bool {
 	return false
 }
 
+// readAhead is a Tx that can send a read before it is made, with its next
+// round trip (store/postgres): an action that knows what it will read
+// says so first, and the read costs no round trip of its own. A later
+// Interaction or EmailsOf of the same id answers from it, as a read made
+// at that point would have.
+type readAhead interface {
+	PrefetchInteraction(ctx context.Context, id string)
+	PrefetchEmails(ctx context.Context, interactionID string)
+}
+
+// aheadInteraction tells the store interaction id will be read, when it
+// can read ahead.
+func (t *tx) aheadInteraction(id string) {
+	if r, ok := t.Tx.(readAhead); ok && id != "" {
+		r.PrefetchInteraction(t.ctx, id)
+	}
+}
+
+// aheadEmails tells the store the emails of interaction id will be read,
+// when it can read ahead.
+func (t *tx) aheadEmails(id string) {
+	if r, ok := t.Tx.(readAhead); ok && id != "" {
+		r.PrefetchEmails(t.ctx, id)
+	}
+}
+
 // acting checks that agent may act with privilege p, then loads
 // interaction id: the opening of most actions.
 func (w *Workspace) acting(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
+	t.aheadInteraction(id) // with the agent's read
 	if _, err := w.agent(t, agent, p); err != nil {
 		return nil, err
 	}
@@ -509,6 +536,7 @@ func (w *Workspace) acting(t *tx, agent string, p Privilege, id string) (*intera
 
 // actingOwner is acting for an interaction the agent must own.
 func (w *Workspace) actingOwner(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
+	t.aheadInteraction(id) // with the agent's read
 	if _, err := w.agent(t, agent, p); err != nil {
 		return nil, err
 	}

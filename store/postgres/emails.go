@@ -89,14 +89,32 @@ func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*port.Email
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.Query(ctx, t.s.sql(`SELECT `+emailColumns+` FROM {s}.emails e WHERE e.interaction_id = $1 ORDER BY e.ord`), interactionID)
+	if r, err := t.takeAhead(ctx, "e "+interactionID); err != nil || r != nil {
+		if err != nil {
+			return nil, mapErr("emails of", err)
+		}
+		return r.emails, nil
+	}
+	rows, err := t.tx.Query(ctx, t.s.sql(emailsOfSQL), interactionID)
 	if err != nil {
 		return nil, mapErr("emails of", err)
 	}
+	out, err := scanEmails(rows)
+	if err != nil {
+		return nil, mapErr("emails of", err)
+	}
+	return out, nil
+}
+
+// emailsOfSQL reads the emails of an interaction, oldest first.
+const emailsOfSQL = `SELECT ` + emailColumns + ` FROM {s}.emails e WHERE e.interaction_id = $1 ORDER BY e.ord`
+
+// scanEmails decodes the emails rows hold, and closes them.
+func scanEmails(rows pgx.Rows) ([]*port.Email, error) {
 	out := []*port.Email{}
 	var data, raw []byte
 	var bodies [][]byte
-	_, err = pgx.ForEachRow(rows, []any{&data, &raw, &bodies}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&data, &raw, &bodies}, func() error {
 		e, err := decodeEmail(data, raw, bodies)
 		if err != nil {
 			return err
@@ -104,10 +122,7 @@ func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*port.Email
 		out = append(out, e)
 		return nil
 	})
-	if err != nil {
-		return nil, mapErr("emails of", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // EmailByMessageID implements port.Tx. The first email stored with a
@@ -169,6 +184,7 @@ func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
+	t.forgetAhead("e " + e.InteractionID)
 	if e.ID == "" || e.InteractionID == "" {
 		return fmt.Errorf("%w: email without id or interaction", port.ErrInvalidInput)
 	}

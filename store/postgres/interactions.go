@@ -122,6 +122,9 @@ func (t *txn) Interaction(ctx context.Context, id string) (*interaction.Interact
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
+	if it, ok, err := t.aheadInteraction(ctx, id); ok {
+		return it, err
+	}
 	var data []byte
 	var version int64
 	err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, version FROM {s}.interactions WHERE id = $1`), id).Scan(&data, &version)
@@ -155,6 +158,7 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 	if err := t.writable(); err != nil {
 		return err
 	}
+	t.forgetAhead("i " + it.ID)
 	if it.ID == "" {
 		return fmt.Errorf("%w: interaction without id", port.ErrInvalidInput)
 	}
@@ -184,6 +188,7 @@ func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction
 	if err := t.writable(); err != nil {
 		return err
 	}
+	t.forgetAhead("i " + it.ID)
 	r, err := encodeInteraction(it, it.Version+1)
 	if err != nil {
 		return err

@@ -31,6 +31,9 @@ type pendingStmt struct {
 	args []any
 	// optional statements need not run when nothing else does (BEGIN).
 	optional bool
+	// read, when set, reads the statement's answer from the batch (a read
+	// sent ahead, see txn.ahead) instead of discarding it.
+	read func(pgx.BatchResults) error
 }
 
 // begin opens a pipe whose BEGIN rides with the first statement. It takes
@@ -118,7 +121,13 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error)
 	p.pending = nil
 	br := p.c.SendBatch(ctx, all)
 	for _, s := range pending {
-		if _, err := br.Exec(); err != nil {
+		var err error
+		if s.read != nil {
+			err = s.read(br)
+		} else {
+			_, err = br.Exec()
+		}
+		if err != nil {
 			_ = br.Close()
 			return nil, fmt.Errorf("%s: %w", s.what, err)
 		}
@@ -127,6 +136,25 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error)
 		}
 	}
 	return br, nil
+}
+
+// laterRead queues a read whose answer read takes from the batch it
+// rides in.
+func (p *pipe) laterRead(what, sql string, args []any, read func(pgx.BatchResults) error) {
+	p.pending = append(p.pending, pendingStmt{what: what, sql: sql, args: args, read: read})
+}
+
+// flush sends the pending statements now, when one must run (a read
+// sent ahead whose answer is wanted before anything else goes).
+func (p *pipe) flush(ctx context.Context) error {
+	if p.idle() {
+		return nil
+	}
+	br, err := p.send(ctx, &pgx.Batch{})
+	if err != nil {
+		return err
+	}
+	return br.Close()
 }
 
 // Exec runs sql, with the pending statements.

@@ -239,6 +239,8 @@ type txn struct {
 	seqs []int64
 	// outboxHeld are the outbox items whose rows it holds (holdOutbox).
 	outboxHeld map[string]bool
+	// ahead are the reads sent ahead, by what they read (see ahead.go).
+	ahead map[string]*aheadRead
 	// appended tells that it wrote events (see nudgeSequencer).
 	appended bool
 }
