@@ -167,11 +167,18 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 		return err
 	}
 	to := loadAgent(it)
-	if err := t.guardLoad(ctx, to); err != nil {
-		return err
-	}
+	args := append(interactionArgs(r), t.s.schema+".events")
 	var seqs []int64
-	err = t.tx.QueryRow(ctx, t.s.sql(insertInteraction), append(interactionArgs(r), t.s.schema+".events")...).Scan(&seqs)
+	if t.guardCounts(to) {
+		if err = t.guardedInsert(ctx, to, args, &seqs); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	} else {
+		if err := t.guardLoad(ctx, to); err != nil {
+			return err
+		}
+		err = t.tx.QueryRow(ctx, t.s.sql(insertInteraction), args...).Scan(&seqs)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("%w: interaction %q exists", port.ErrConflict, it.ID)
 	}
@@ -475,6 +482,54 @@ func (t *txn) guardLoad(ctx context.Context, agent string) error {
 		return fmt.Errorf("%w: agent %s took other work meanwhile (load %d, read as %d, capacity %d)", port.ErrConflict, agent, n, exp, capacity)
 	}
 	t.counted(agent, n)
+	return nil
+}
+
+// guardCounts reports whether guardLoad of agent would lock the agent and
+// count its load again (see guardLoad).
+func (t *txn) guardCounts(agent string) bool {
+	_, seen := t.seen[agent]
+	_, locked := t.locked[agent]
+	return agent != "" && seen && !locked && !t.exact[agent]
+}
+
+// guardedInsert is guardLoad of agent and the insert of a new
+// interaction in one round trip: the lock, the count, then the insert,
+// whose event numbers go to seqs (pgx.ErrNoRows when the id exists). When
+// the guard refuses, the row is written already: the refusal breaks the
+// transaction, which can then only roll back (see txn.broken), as the
+// Workspace does with every ErrConflict.
+func (t *txn) guardedInsert(ctx context.Context, agent string, args []any, seqs *[]int64) error {
+	var capacity, n int
+	exists := false
+	b := &pgx.Batch{}
+	b.Queue(t.s.sql(`SELECT coalesce((SELECT max_load FROM {s}.agents WHERE id = $1 FOR UPDATE), 0)`), agent).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&capacity)
+	})
+	b.Queue(t.s.sql(`SELECT count(*) FROM {s}.interactions WHERE load_agent = $1`), agent).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&n)
+	})
+	b.Queue(t.s.sql(insertInteraction), args...).QueryRow(func(r pgx.Row) error {
+		err := r.Scan(seqs)
+		if errors.Is(err, pgx.ErrNoRows) {
+			exists, err = true, nil
+		}
+		return err
+	})
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return mapErr("create interaction", err)
+	}
+	t.setLocked(agent, capacity)
+	if exp := t.seen[agent]; capacity != 0 && n != exp && n >= capacity {
+		t.broken = fmt.Errorf("%w: agent %s took other work meanwhile (load %d, read as %d, capacity %d)", port.ErrConflict, agent, n, exp, capacity)
+		return t.broken
+	}
+	if capacity != 0 {
+		t.counted(agent, n)
+	}
+	if exists {
+		return pgx.ErrNoRows
+	}
 	return nil
 }
 
