@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/port"
@@ -192,7 +191,10 @@ func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 	if err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
+	// Nothing is read back but the email's row count: the statements
+	// wait for the transaction's next round trip (see pipe), and an email
+	// id taken by another interaction breaks the transaction then (see
+	// txn.broken), refused by the statement it rode with and at commit.
 	blobs := false
 	for _, k := range keys {
 		blobs = blobs || k != nil
@@ -200,38 +202,27 @@ func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 	if blobs {
 		// Sorted by key, so two transactions storing the same bodies lock
 		// them in one order.
-		b.Queue(t.s.sql(`INSERT INTO {s}.blobs (hash, body)
+		t.tx.later("put email", t.s.sql(`INSERT INTO {s}.blobs (hash, body)
 			SELECT DISTINCT ON (h) h, b FROM unnest($1::bytea[], $2::bytea[]) AS u(h, b)
 			WHERE h IS NOT NULL ORDER BY h
 			ON CONFLICT (hash) DO NOTHING`), keys, bodies)
 	}
-	b.Queue(t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw, blob_keys) VALUES ($1, $2, $3, $4, $5)
+	id, owner := e.ID, e.InteractionID
+	t.tx.laterCheck("put email", t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw, blob_keys) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (id) DO UPDATE SET data = excluded.data, raw = excluded.raw, blob_keys = excluded.blob_keys
-		WHERE emails.interaction_id = excluded.interaction_id`), e.ID, e.InteractionID, data, e.Raw, keys)
+		WHERE emails.interaction_id = excluded.interaction_id`), []any{id, owner, data, e.Raw, keys},
+		func(br pgx.BatchResults) error {
+			tag, err := br.Exec()
+			if err == nil && tag.RowsAffected() == 0 {
+				t.broken = fmt.Errorf("%w: email %s belongs to another interaction than %s", port.ErrConflict, id, owner)
+				err = t.broken
+			}
+			return err
+		})
 	if e.MessageID != "" {
-		b.Queue(t.s.sql(`INSERT INTO {s}.message_ids (message_id, email_id)
+		t.tx.later("put email", t.s.sql(`INSERT INTO {s}.message_ids (message_id, email_id)
 			SELECT $1, id FROM {s}.emails WHERE id = $2 AND interaction_id = $3
-			ON CONFLICT (message_id) DO NOTHING`), e.MessageID, e.ID, e.InteractionID)
-	}
-	br := t.tx.SendBatch(ctx, b)
-	var tag pgconn.CommandTag
-	if blobs {
-		_, err = br.Exec()
-	}
-	if err == nil {
-		tag, err = br.Exec()
-	}
-	if err == nil && e.MessageID != "" {
-		_, err = br.Exec()
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return mapErr("put email", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: email %s belongs to another interaction than %s", port.ErrConflict, e.ID, e.InteractionID)
+			ON CONFLICT (message_id) DO NOTHING`), e.MessageID, id, owner)
 	}
 	return nil
 }

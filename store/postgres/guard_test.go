@@ -68,3 +68,56 @@ func TestStaleLoadRefusesTheCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestEmailOfAnotherInteractionRefusesTheTransaction: an email whose id
+// another interaction's email has is refused, and the transaction that
+// put it commits nothing, whether its write rode with a later read or
+// with COMMIT, and even when the transaction's function ignores the
+// refusal.
+func TestEmailOfAnotherInteractionRefusesTheTransaction(t *testing.T) {
+	tests := []struct {
+		name     string
+		thenRead bool // a read follows the write
+	}{
+		{"then COMMIT", false},
+		{"then a read", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := freshStore(t)
+			require.NoError(t, s.Update(ctx, func(tx emailflow.Tx) error {
+				if err := tx.CreateInteraction(ctx, offeredTo("a", "")); err != nil {
+					return err
+				}
+				return tx.PutEmail(ctx, &emailflow.Email{ID: "mail-1", InteractionID: "a", Subject: "first"})
+			}))
+			var readErr error
+			err := s.Update(ctx, func(tx emailflow.Tx) error {
+				if err := tx.CreateInteraction(ctx, offeredTo("b", "")); err != nil {
+					return err
+				}
+				if err := tx.PutEmail(ctx, &emailflow.Email{ID: "mail-1", InteractionID: "b", Subject: "taken"}); err != nil {
+					return err
+				}
+				if tc.thenRead {
+					_, readErr = tx.Interaction(ctx, "a")
+				}
+				return nil // the refusal, if seen, is ignored
+			})
+			assert.ErrorIs(t, err, emailflow.ErrConflict, "the transaction does not commit")
+			if tc.thenRead {
+				assert.ErrorIs(t, readErr, emailflow.ErrConflict, "the read the write rode with is refused")
+			}
+			require.NoError(t, s.View(ctx, func(tx emailflow.Tx) error {
+				e, err := tx.Email(ctx, "mail-1")
+				require.NoError(t, err)
+				assert.Equal(t, "a", e.InteractionID)
+				assert.Equal(t, "first", e.Subject)
+				_, err = tx.Interaction(ctx, "b")
+				assert.ErrorIs(t, err, emailflow.ErrNotFound, "nothing of the transaction is stored")
+				return nil
+			}))
+		})
+	}
+}

@@ -34,6 +34,9 @@ type pendingStmt struct {
 	// read, when set, reads the statement's answer from the batch (a read
 	// sent ahead, see txn.ahead) instead of discarding it.
 	read func(pgx.BatchResults) error
+	// check tells that read decides whether the transaction may commit:
+	// it must not ride with COMMIT, which would run whatever it decides.
+	check bool
 }
 
 // begin opens a pipe whose BEGIN rides with the first statement. It takes
@@ -144,6 +147,13 @@ func (p *pipe) laterRead(what, sql string, args []any, read func(pgx.BatchResult
 	p.pending = append(p.pending, pendingStmt{what: what, sql: sql, args: args, read: read})
 }
 
+// laterCheck is laterRead for a write whose answer read checks (a row
+// count): an error it returns fails the statement it rides with, and
+// COMMIT waits for it (see commit).
+func (p *pipe) laterCheck(what, sql string, args []any, read func(pgx.BatchResults) error) {
+	p.pending = append(p.pending, pendingStmt{what: what, sql: sql, args: args, read: read, check: true})
+}
+
 // flush sends the pending statements now, when one must run (a read
 // sent ahead whose answer is wanted before anything else goes).
 func (p *pipe) flush(ctx context.Context) error {
@@ -226,6 +236,15 @@ func (p *pipe) commit(ctx context.Context) error {
 	if !p.begun && p.idle() {
 		p.pending = nil // nothing was done: nothing to commit
 		return nil
+	}
+	for _, s := range p.pending {
+		if s.check {
+			// Its answer may refuse the transaction: read it first.
+			if err := p.flush(ctx); err != nil {
+				return err
+			}
+			break
+		}
 	}
 	b := &pgx.Batch{}
 	b.Queue("COMMIT")

@@ -18,7 +18,7 @@ import (
 )
 
 // lifecycleTrips is the round trips of a lifecycle as measured.
-const lifecycleTrips = 43
+const lifecycleTrips = 28
 
 // tripCounter is a pgx tracer counting round trips to the server: a
 // query or Exec is one (BEGIN and COMMIT included), a batch is one
