@@ -29,34 +29,53 @@ var traceFields = map[string]bool{
 func ContentHash(raw []byte) string {
 	rest := skipTrace(raw)
 	rest = bytes.TrimRight(rest, "\r\n")
-	var sum [sha256.Size]byte
 	if bytes.IndexByte(rest, '\r') < 0 {
-		sum = sha256.Sum256(rest)
-	} else {
-		// Normalized in a pooled buffer, then hashed at once: much
-		// cheaper than writing the hash line by line.
-		bp := hashBuffers.Get().(*[]byte)
-		b := (*bp)[:0]
-		for {
-			i := bytes.IndexByte(rest, '\n')
-			if i < 0 {
-				b = append(b, rest...)
-				break
-			}
-			b = append(append(b, bytes.TrimRight(rest[:i], "\r")...), '\n')
-			rest = rest[i+1:]
+		sum := sha256.Sum256(rest)
+		return hex.EncodeToString(sum[:])
+	}
+	// Normalized through a pooled buffer of fixed size, hashed each time
+	// it fills: much cheaper than writing the hash line by line, and the
+	// memory does not grow with the message (a copy of a 40 MB message
+	// would be a transient 40 MB or more).
+	bp := hashBuffers.Get().(*[]byte)
+	b := (*bp)[:0]
+	h := sha256.New()
+	for len(rest) > 0 {
+		i := bytes.IndexByte(rest, '\n')
+		line, nl := rest, false
+		if i >= 0 {
+			line, nl, rest = bytes.TrimRight(rest[:i], "\r"), true, rest[i+1:]
+		} else {
+			rest = nil
 		}
-		sum = sha256.Sum256(b)
-		if cap(b) <= 1<<20 {
-			*bp = b
-			hashBuffers.Put(bp)
+		for len(line) > 0 {
+			if len(b) == cap(b) {
+				h.Write(b)
+				b = b[:0]
+			}
+			n := copy(b[len(b):cap(b)], line)
+			b, line = b[:len(b)+n], line[n:]
+		}
+		if nl {
+			if len(b) == cap(b) {
+				h.Write(b)
+				b = b[:0]
+			}
+			b = append(b, '\n')
 		}
 	}
-	return hex.EncodeToString(sum[:])
+	h.Write(b)
+	*bp = b[:0]
+	hashBuffers.Put(bp)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }
 
-// hashBuffers recycles ContentHash's buffers.
-var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+// hashBuffers recycles ContentHash's buffers, of hashChunk bytes.
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 0, hashChunk); return &b }}
+
+// hashChunk is the size of ContentHash's buffer.
+const hashChunk = 32 << 10
 
 // skipTrace returns raw after its mbox "From " line and its leading trace
 // fields (each with its continuation lines).

@@ -2,6 +2,8 @@ package compose
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -63,4 +65,28 @@ func FuzzContentHash(f *testing.F) {
 			t.Fatalf("a final line break changed the hash of %q", raw)
 		}
 	})
+}
+
+// A message larger than ContentHash's buffer, with lines across its
+// edges (and a line longer than it), hashes as its LF form, and as its
+// normalized bytes hashed at once; it allocates the same few objects
+// whatever its size.
+func TestContentHashLarge(t *testing.T) {
+	var lf strings.Builder
+	lf.WriteString("From: a@exemple.fr\nSubject: scans\n\n")
+	for i := 0; lf.Len() < 5*hashChunk; i++ {
+		lf.WriteString(strings.Repeat("x", i%97) + "\n")
+	}
+	lf.WriteString(strings.Repeat("y", 2*hashChunk+3) + "\nend")
+	crlf := strings.ReplaceAll(lf.String(), "\n", "\r\n")
+	for _, size := range []int{hashChunk - 1, hashChunk, hashChunk + 1, 3*hashChunk + 7, len(crlf)} {
+		raw := []byte(crlf[:size])
+		want := sha256.Sum256(bytes.TrimRight([]byte(strings.ReplaceAll(string(raw), "\r\n", "\n")), "\r\n"))
+		// A lone CR at the cut is trimmed as a trailing line break.
+		assert.Equal(t, hex.EncodeToString(want[:]), ContentHash(raw), "size %d", size)
+	}
+	assert.Equal(t, ContentHash([]byte(lf.String())), ContentHash([]byte(crlf)))
+	small := testing.AllocsPerRun(10, func() { ContentHash([]byte(crlf[:hashChunk])) })
+	large := testing.AllocsPerRun(10, func() { ContentHash([]byte(crlf)) })
+	assert.LessOrEqual(t, large, small+1, "no allocation grows with the message")
 }

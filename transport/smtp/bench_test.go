@@ -188,3 +188,22 @@ func TestServerSpoolsLargeMessages(t *testing.T) {
 	require.NoError(t, deliver(t, addr2, "jo@example.org", []string{"support@shop.example"}, inbound))
 	require.Len(t, k2.calls(), 1)
 }
+
+// A message kept in memory (below the spool threshold, across several of
+// the memory's blocks) reaches every mailbox whole, the last reader
+// included, which lets the data go as it reads it.
+func TestServerMemoryDataToManyMailboxes(t *testing.T) {
+	boxes := []string{"support@shop.example", "sales@shop.example", "billing@shop.example"}
+	for _, size := range []int{3 << 10, 300 << 10} {
+		msg := largeMessage(t, fmt.Sprintf("m%d", size), size)
+		k := &sink{}
+		addr := startServer(t, smtp.NewServer(k.ingest, boxes, &smtp.ServerOptions{Logger: quiet, SpoolThreshold: 1 << 20}))
+		require.NoError(t, deliver(t, addr, "jo@example.org", boxes, msg))
+		calls := k.calls()
+		require.Len(t, calls, len(boxes))
+		for i, c := range calls {
+			assert.Equal(t, boxes[i], c.Mailbox)
+			assert.Equal(t, msg, c.Raw, "size %d, mailbox %s", size, c.Mailbox)
+		}
+	}
+}

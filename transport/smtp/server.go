@@ -347,9 +347,9 @@ func (ss *session) Data(r io.Reader) error {
 	id := traceID()
 	now := time.Now()
 	accepted := false
-	for _, box := range ss.boxes {
+	for i, box := range ss.boxes {
 		env := emailflow.Envelope{From: ss.from, To: ss.rcpts[box]}
-		switch err := ss.deliver(box, sp.reader(ss.trace(id, env, now), env)); {
+		switch err := ss.deliver(box, sp.reader(ss.trace(id, env, now), env, i == len(ss.boxes)-1)); {
 		case err == nil:
 			accepted = true
 		case err != errRejected:

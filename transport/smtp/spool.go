@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,7 @@ var errSpool = errors.New("smtp: spooling the message")
 // spooled is a message's data as received: in memory up to the Server's
 // SpoolThreshold, in an unlinked temporary file above it.
 type spooled struct {
-	mem  []byte
+	mem  blocks
 	f    *os.File
 	name string // the file's name, when it could not be unlinked at once
 	size int64
@@ -25,10 +24,10 @@ type spooled struct {
 // spool reads r to its end into memory or, past SpoolThreshold, into a
 // temporary file; r's errors are returned as they are.
 func (s *Server) spool(r io.Reader) (*spooled, error) {
-	var buf bytes.Buffer
-	n, err := io.CopyN(&buf, r, s.opts.SpoolThreshold+1)
+	var buf blocks
+	n, err := buf.readFrom(r, s.opts.SpoolThreshold+1)
 	if err == io.EOF {
-		return &spooled{mem: buf.Bytes(), size: n}, nil
+		return &spooled{mem: buf, size: n}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -41,10 +40,13 @@ func (s *Server) spool(r io.Reader) (*spooled, error) {
 	if os.Remove(f.Name()) != nil {
 		sp.name = f.Name() // not on this system: removed on Close
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		sp.Close()
-		return nil, fmt.Errorf("%w: %v", errSpool, err)
+	for _, b := range buf {
+		if _, err := f.Write(b); err != nil {
+			sp.Close()
+			return nil, fmt.Errorf("%w: %v", errSpool, err)
+		}
 	}
+	buf = nil
 	m, err := io.Copy(f, r)
 	if err != nil {
 		sp.Close()
@@ -68,15 +70,80 @@ func (sp *spooled) Close() {
 	}
 }
 
-// reader returns a reader of head then the data, carrying env.
-func (sp *spooled) reader(head []byte, env emailflow.Envelope) *message {
+// reader returns a reader of head then the data, carrying env. For the
+// last reader (last), data held in memory is let go as it is read: the
+// reader's copy (Workspace.Ingest's, kept with the email) then replaces
+// it rather than doubling it.
+func (sp *spooled) reader(head []byte, env emailflow.Envelope, last bool) *message {
 	m := &message{head: head, left: int64(len(head)) + sp.size, env: env}
 	if sp.f != nil {
 		m.body = io.NewSectionReader(sp.f, 0, sp.size)
 	} else {
-		m.body = bytes.NewReader(sp.mem)
+		mem := sp.mem
+		if last {
+			sp.mem = nil
+		}
+		m.body = &blockReader{b: mem, drop: last}
 	}
 	return m
+}
+
+// blocks holds data in memory as a list of blocks, growing from
+// firstBlock to maxBlock bytes: unlike one slice that doubles, it never
+// holds an old and a new copy at once, and wastes at most the unused
+// end of its last block.
+type blocks [][]byte
+
+const (
+	firstBlock = 4 << 10
+	maxBlock   = 1 << 20
+)
+
+// readFrom reads r into bs until EOF or limit bytes, returning the count
+// and r's error (io.EOF when r ended within limit).
+func (bs *blocks) readFrom(r io.Reader, limit int64) (int64, error) {
+	var n int64
+	size := firstBlock
+	for n < limit {
+		b := make([]byte, min(int64(size), limit-n))
+		k, err := io.ReadFull(r, b)
+		if k > 0 {
+			*bs = append(*bs, b[:k:k])
+			n += int64(k)
+		}
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			return n, io.EOF
+		case err != nil:
+			return n, err
+		}
+		size = min(2*size, maxBlock)
+	}
+	return n, nil
+}
+
+// blockReader reads blocks in order; with drop, it forgets each block
+// once read, so that the garbage collector can take it back (blocks
+// shared with other readers are left as they are).
+type blockReader struct {
+	b    blocks
+	off  int // in b[0]
+	drop bool
+}
+
+func (r *blockReader) Read(p []byte) (int, error) {
+	for len(r.b) > 0 && r.off == len(r.b[0]) {
+		if r.drop {
+			r.b[0] = nil
+		}
+		r.b, r.off = r.b[1:], 0
+	}
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[0][r.off:])
+	r.off += n
+	return n, nil
 }
 
 // message is one copy of a received message as an IngestFunc reads it:
