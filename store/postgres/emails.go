@@ -191,26 +191,21 @@ func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 	if err != nil {
 		return err
 	}
+	// Large values go first, uploaded now (see uploads.go); the
+	// statements storing them take them from there.
+	st, err := t.stage(ctx, e.Raw, bodies, keys)
+	if err != nil {
+		return err
+	}
 	// Nothing is read back but the email's row count: the statements
 	// wait for the transaction's next round trip (see pipe), and an email
 	// id taken by another interaction breaks the transaction then (see
 	// txn.broken), refused by the statement it rode with and at commit.
-	blobs := false
-	for _, k := range keys {
-		blobs = blobs || k != nil
-	}
-	if blobs {
-		// Sorted by key, so two transactions storing the same bodies lock
-		// them in one order.
-		t.tx.later("put email", t.s.sql(`INSERT INTO {s}.blobs (hash, body)
-			SELECT DISTINCT ON (h) h, b FROM unnest($1::bytea[], $2::bytea[]) AS u(h, b)
-			WHERE h IS NOT NULL ORDER BY h
-			ON CONFLICT (hash) DO NOTHING`), keys, bodies)
-	}
+	st.queueBodies(t.s, t.tx)
 	id, owner := e.ID, e.InteractionID
-	t.tx.laterCheck("put email", t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw, blob_keys) VALUES ($1, $2, $3, $4, $5)
+	t.tx.laterCheck("put email", t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw, blob_keys) VALUES ($1, $2, $3, `+st.rawSQL(4)+`, $5)
 		ON CONFLICT (id) DO UPDATE SET data = excluded.data, raw = excluded.raw, blob_keys = excluded.blob_keys
-		WHERE emails.interaction_id = excluded.interaction_id`), []any{id, owner, data, e.Raw, keys},
+		WHERE emails.interaction_id = excluded.interaction_id`), []any{id, owner, data, st.raw, keys},
 		func(br pgx.BatchResults) error {
 			tag, err := br.Exec()
 			if err == nil && tag.RowsAffected() == 0 {
@@ -219,6 +214,7 @@ func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 			}
 			return err
 		})
+	st.queueCleanup(t.s, t.tx)
 	if e.MessageID != "" {
 		t.tx.later("put email", t.s.sql(`INSERT INTO {s}.message_ids (message_id, email_id)
 			SELECT $1, id FROM {s}.emails WHERE id = $2 AND interaction_id = $3

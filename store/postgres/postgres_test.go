@@ -102,7 +102,7 @@ var (
 )
 
 // tables lists the store's tables, to empty a schema for reuse.
-const tables = "interactions, emails, blobs, message_ids, ingest_keys, outbox, events, agents, agent_queues, contacts, contact_addresses, contact_keys, checkpoints, sender_rules, rate_counters"
+const tables = "interactions, emails, blobs, uploads, message_ids, ingest_keys, outbox, events, agents, agent_queues, contacts, contact_addresses, contact_keys, checkpoints, sender_rules, rate_counters"
 
 // freshSchema returns the name of an empty schema with the store's tables,
 // which t must not use after it ends.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"net/mail"
 	"testing"
@@ -204,6 +205,43 @@ func testEmail(t *testing.T, newStore newFunc) {
 		}
 	})
 
+	t.Run("LargeBytesKeptExactly", func(t *testing.T) {
+		// Values of several MiB (a store may send them in pieces) come
+		// back exactly: the raw message, a body attached twice, a body
+		// another email stored before, and the email written again.
+		s := fresh(t, newStore)
+		twoInteractions(t, s)
+		big, other := bigBytes(5<<20+3, 1), bigBytes(3<<20, 2)
+		first := message("first", "a", "first@exemple.fr", 0)
+		first.Raw = bigBytes(2<<20+1, 3)
+		first.Attachments = []emailflow.Attachment{{ID: "o", Filename: "o.bin", Size: int64(len(other)), Data: other}}
+		e := message("large", "b", "large@exemple.fr", 1)
+		e.Raw = bigBytes(9<<20+7, 4)
+		e.Attachments = []emailflow.Attachment{
+			{ID: "l1", Filename: "scan.pdf", ContentType: "application/pdf", Size: int64(len(big)), Data: big},
+			{ID: "s", Filename: "note.txt", ContentType: "text/plain", Size: 5, Data: []byte("hello")},
+			{ID: "l2", Filename: "copy.pdf", ContentType: "application/pdf", Size: int64(len(big)), Data: big},
+			{ID: "o", Filename: "o.bin", Size: int64(len(other)), Data: other},
+		}
+		putEmails(t, s, first.Clone(), e.Clone())
+		check := func(want, got *emailflow.Email) {
+			t.Helper()
+			assert.True(t, bytes.Equal(want.Raw, got.Raw), "raw of %s: %d bytes, want %d", want.ID, len(got.Raw), len(want.Raw))
+			require.Len(t, got.Attachments, len(want.Attachments))
+			for i, a := range got.Attachments {
+				assert.True(t, bytes.Equal(want.Attachments[i].Data, a.Data), "attachment %s of %s", a.ID, want.ID)
+			}
+		}
+		check(first, getEmail(t, s, "first"))
+		check(e, getEmail(t, s, "large"))
+		e.Raw = append(bytes.Clone(e.Raw), "\r\nmore"...)
+		e.Attachments = e.Attachments[:2]
+		putEmails(t, s, e.Clone())
+		check(e, getEmail(t, s, "large"))
+		check(e, emailsOf(t, s, "b")[0])
+		assert.Equal(t, "first", byMessageID(t, s, "first@exemple.fr"))
+	})
+
 	t.Run("WithoutMessageID", func(t *testing.T) {
 		s := fresh(t, newStore)
 		twoInteractions(t, s)
@@ -312,6 +350,15 @@ func allBytes() []byte {
 	b := make([]byte, 256)
 	for i := range b {
 		b[i] = byte(i)
+	}
+	return b
+}
+
+// bigBytes returns n bytes of every value, differing with seed.
+func bigBytes(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7) ^ byte(i>>9) ^ seed
 	}
 	return b
 }
