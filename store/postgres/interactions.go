@@ -82,14 +82,15 @@ WHERE i.id = $1 AND i.version = $23 AND i.thread_id = $8
 RETURNING coalesce(o.load_agent, ''), ` + takeSeqs(24)
 
 // takeSeqs is the expression of seqsAhead numbers of the events'
-// sequence, the events table's name being parameter $n. A write of an
+// sequence, the sequence being parameter $n (a regclass, given by name and
+// looked up once per statement, see eventsSeq). A write of an
 // interaction returns them, so that the events of the action, appended
 // next, need not wait for their numbers (see AppendEvent). They are taken
 // once the write holds the interaction's row: two transactions writing
 // one interaction take them in the order they commit, and so an
 // interaction's events are in Seq order as they were committed.
 func takeSeqs(n int) string {
-	return fmt.Sprintf(`ARRAY(SELECT nextval(pg_get_serial_sequence($%d, 'seq')) FROM generate_series(1, %d))`, n, seqsAhead)
+	return fmt.Sprintf(`ARRAY(SELECT nextval($%d::regclass) FROM generate_series(1, %d))`, n, seqsAhead)
 }
 
 func interactionArgs(r interactionRow) []any {
@@ -166,8 +167,12 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 	if err != nil {
 		return err
 	}
+	seq, err := t.eventsSeq(ctx)
+	if err != nil {
+		return err
+	}
 	to := loadAgent(it)
-	args := append(interactionArgs(r), t.s.schema+".events")
+	args := append(interactionArgs(r), seq)
 	var seqs []int64
 	if t.guardCounts(to) {
 		if err = t.guardedInsert(ctx, to, args, &seqs); err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -206,7 +211,11 @@ func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction
 			return err
 		}
 	}
-	args := append(interactionArgs(r), it.Version, t.s.schema+".events")
+	seq, err := t.eventsSeq(ctx)
+	if err != nil {
+		return err
+	}
+	args := append(interactionArgs(r), it.Version, seq)
 	var from string
 	var seqs []int64
 	err = t.tx.QueryRow(ctx, t.s.sql(updateInteraction), args...).Scan(&from, &seqs)
@@ -554,3 +563,23 @@ func (t *txn) setLocked(agent string, capacity int) {
 	}
 	t.locked[agent] = capacity
 }
+
+// eventsSeq returns the name of the events' sequence, which a write of an
+// interaction takes numbers from (see takeSeqs). It is looked up once per
+// Store, by New or else by the first transaction that needs it: asking
+// the catalog for it in every write (pg_get_serial_sequence, a scan of
+// pg_depend for each number) cost the server more than the numbers.
+func (t *txn) eventsSeq(ctx context.Context) (string, error) {
+	if p := t.s.seq.Load(); p != nil {
+		return *p, nil
+	}
+	var name string
+	if err := t.tx.QueryRow(ctx, seqQuery, t.s.schema+".events").Scan(&name); err != nil {
+		return "", mapErr("events sequence", err)
+	}
+	t.s.seq.Store(&name)
+	return name, nil
+}
+
+// seqQuery names the sequence of an events table's seq column.
+const seqQuery = `SELECT pg_get_serial_sequence($1, 'seq')`

@@ -257,3 +257,47 @@ func TestStartUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d starts beside %v ingests: slowest start %v", starts, ingested, slowest)
 }
+
+// TestStoreOpenedBeforeMigrateWrites: a store opened with NoMigrate before
+// its schema exists (the host migrates it later) writes interactions and
+// their events once it does: it finds the events' sequence by itself, and
+// an interaction's events come in Seq order, as the actions made them.
+func TestStoreOpenedBeforeMigrateWrites(t *testing.T) {
+	ctx := t.Context()
+	schema := freshSchema(t)
+	pool := sharedPool(t)
+	early, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema, NoMigrate: true})
+	require.NoError(t, err)
+	_, err = postgres.New(ctx, pool, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+
+	ws, err := emailflow.New(emailflow.Ports{Store: early, Sender: &countSender{}}, benchOptions())
+	require.NoError(t, err)
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ann", Queues: []string{"support-fr"}, Capacity: 2}))
+	require.NoError(t, ws.As("ann").SetStatus(ctx, emailflow.StatusReady))
+	it, err := ws.Ingest(ctx, "support@boutique.example", strings.NewReader(mailN(1)))
+	require.NoError(t, err)
+	require.Equal(t, "ann", it.OfferedTo)
+	_, err = ws.As("ann").Accept(ctx, it.ID)
+	require.NoError(t, err)
+
+	var types []string
+	var last int64
+	err = early.View(ctx, func(tx emailflow.Tx) error {
+		evs, err := tx.Events(ctx, 0, 0)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if e.InteractionID != it.ID {
+				continue
+			}
+			assert.Greater(t, e.Seq, last, "events of %s out of Seq order", it.ID)
+			last = e.Seq
+			types = append(types, string(e.Type))
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ingested", "queued", "offered", "accepted"}, types)
+}

@@ -70,6 +70,9 @@ type Store struct {
 	parked  chan *pgxpool.Conn
 	reaping atomic.Bool
 
+	// seq is the events' sequence by name, once known (see eventsSeq).
+	seq atomic.Pointer[string]
+
 	// The sequencer run after commits (see nudgeSequencer).
 	sequencing, again atomic.Bool
 }
@@ -92,6 +95,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 		if err := s.Migrate(ctx); err != nil {
 			return nil, err
 		}
+	}
+	// The events' sequence, named once here rather than by every write of
+	// an interaction; a schema not migrated yet leaves it to the first
+	// transaction that writes one.
+	var seq string
+	if err := pool.QueryRow(ctx, seqQuery, s.schema+".events").Scan(&seq); err == nil && seq != "" {
+		s.seq.Store(&seq)
 	}
 	return s, nil
 }
