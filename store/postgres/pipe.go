@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +24,10 @@ type pipe struct {
 	c       *pgxpool.Conn
 	pending []pendingStmt
 	begun   bool // BEGIN has reached the server
+	// unchecked is set when a batch failed before the answer of a check
+	// in it was read: the server may have run a write that check would
+	// have refused, so the transaction must not commit (see commit).
+	unchecked error
 }
 
 type pendingStmt struct {
@@ -70,12 +75,14 @@ const parkFor = 10 * time.Millisecond
 // begin), or for parkFor, after which it is rolled back and released. A
 // read-only transaction holds no row lock and wrote nothing, so ending it
 // later changes nothing anyone sees. One connection waits at most; a View
-// that finds the place taken, or ends with its connection unusable, rolls
-// back as before.
+// that finds the place taken, or ends with its transaction failed (the
+// next one's statements would be prepared inside it, before the
+// ROLLBACK, and refused) or its connection unusable, rolls back as
+// before.
 func (s *Store) park(ctx context.Context, p *pipe) {
 	p.pending = nil
 	pc := p.c.Conn().PgConn()
-	if st := pc.TxStatus(); (st == 'T' || st == 'E') && !pc.IsClosed() && !pc.IsBusy() {
+	if pc.TxStatus() == 'T' && !pc.IsClosed() && !pc.IsBusy() {
 		select {
 		case s.parked <- p.c:
 			if s.reaping.CompareAndSwap(false, true) {
@@ -123,7 +130,7 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error)
 	pending := p.pending
 	p.pending = nil
 	br := p.c.SendBatch(ctx, all)
-	for _, s := range pending {
+	for i, s := range pending {
 		var err error
 		if s.read != nil {
 			err = s.read(br)
@@ -131,8 +138,12 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error)
 			_, err = br.Exec()
 		}
 		if err != nil {
+			err = fmt.Errorf("%s: %w", s.what, err)
+			if slices.ContainsFunc(pending[i+1:], func(s pendingStmt) bool { return s.check }) {
+				p.unchecked = err
+			}
 			_ = br.Close()
-			return nil, fmt.Errorf("%s: %w", s.what, err)
+			return nil, err
 		}
 		if s.what == "begin" {
 			p.begun = true
@@ -236,6 +247,9 @@ func (p *pipe) commit(ctx context.Context) error {
 	if !p.begun && p.idle() {
 		p.pending = nil // nothing was done: nothing to commit
 		return nil
+	}
+	if p.unchecked != nil {
+		return p.unchecked
 	}
 	for _, s := range p.pending {
 		if s.check {
