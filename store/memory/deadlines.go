@@ -104,12 +104,5 @@ func (t *txn) DueSLA(_ context.Context, now time.Time, limit int) ([]string, err
 
 // WaitingByDue implements port.ServiceLevelTx.
 func (t *txn) WaitingByDue(_ context.Context, queue string, offset, limit int) ([]routing.Item, error) {
-	if err := t.readable(); err != nil {
-		return nil, err
-	}
-	tree, ok := t.s.dueWaiting[queue]
-	if !ok {
-		return nil, nil
-	}
-	return itemsOf(t.s, tree, func(k dueWaitKey) string { return k.id }, offset, limit), nil
+	return queuePage(t, t.s.dueWaiting, queue, func(k dueWaitKey) string { return k.id }, offset, limit)
 }

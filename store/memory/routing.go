@@ -130,14 +130,20 @@ func (s *Store) loadChanged(id string) {
 
 // Waiting implements port.Tx.
 func (t *txn) Waiting(_ context.Context, queue string, offset, limit int) ([]routing.Item, error) {
+	return queuePage(t, t.s.waiting, queue, func(k waitKey) string { return k.id }, offset, limit)
+}
+
+// queuePage returns a page of queue's interactions in the order of its
+// tree among trees (one per queue), as routing sees them.
+func queuePage[K any](t *txn, trees map[string]*btree.BTreeG[K], queue string, id func(K) string, offset, limit int) ([]routing.Item, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
-	tree, ok := t.s.waiting[queue]
+	tree, ok := trees[queue]
 	if !ok {
 		return nil, nil
 	}
-	return itemsOf(t.s, tree, func(k waitKey) string { return k.id }, offset, limit), nil
+	return itemsOf(t.s, tree, id, offset, limit), nil
 }
 
 // itemsOf returns a page of the interactions of tree, in its order, as

@@ -82,6 +82,12 @@ func lifecycle(ctx context.Context, ws *emailflow.Workspace, raw []byte) error {
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
+	return handle(ctx, ws, it)
+}
+
+// handle has the agent an interaction was offered to accept it, reply and
+// send the reply.
+func handle(ctx context.Context, ws *emailflow.Workspace, it *interaction.Interaction) error {
 	if _, err := ws.As(it.OfferedTo).Accept(ctx, it.ID); err != nil {
 		return fmt.Errorf("accept: %w", err)
 	}

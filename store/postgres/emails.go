@@ -200,7 +200,7 @@ func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 	// Nothing is read back but the email's row count: the statements
 	// wait for the transaction's next round trip (see pipe), and an email
 	// id taken by another interaction breaks the transaction then (see
-	// txn.broken), refused by the statement it rode with and at commit.
+	// pipe.broken), refused by the statement it rode with and at commit.
 	st.queueBodies(t.s, t.tx)
 	id, owner := e.ID, e.InteractionID
 	t.tx.laterCheck("put email", t.s.sql(`INSERT INTO {s}.emails (id, interaction_id, data, raw, blob_keys) VALUES ($1, $2, $3, `+st.rawSQL(4)+`, $5)
@@ -209,8 +209,8 @@ func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 		func(br pgx.BatchResults) error {
 			tag, err := br.Exec()
 			if err == nil && tag.RowsAffected() == 0 {
-				t.broken = fmt.Errorf("%w: email %s belongs to another interaction than %s", port.ErrConflict, id, owner)
-				err = t.broken
+				t.tx.broken = fmt.Errorf("%w: email %s belongs to another interaction than %s", port.ErrConflict, id, owner)
+				err = t.tx.broken
 			}
 			return err
 		})

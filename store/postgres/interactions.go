@@ -506,7 +506,7 @@ func (t *txn) guardCounts(agent string) bool {
 // interaction in one round trip: the lock, the count, then the insert,
 // whose event numbers go to seqs (pgx.ErrNoRows when the id exists). When
 // the guard refuses, the row is written already: the refusal breaks the
-// transaction, which can then only roll back (see txn.broken), as the
+// transaction, which can then only roll back (see pipe.broken), as the
 // Workspace does with every ErrConflict.
 func (t *txn) guardedInsert(ctx context.Context, agent string, args []any, seqs *[]int64) error {
 	var capacity, n int
@@ -530,8 +530,8 @@ func (t *txn) guardedInsert(ctx context.Context, agent string, args []any, seqs 
 	}
 	t.setLocked(agent, capacity)
 	if exp := t.seen[agent]; capacity != 0 && n != exp && n >= capacity {
-		t.broken = fmt.Errorf("%w: agent %s took other work meanwhile (load %d, read as %d, capacity %d)", port.ErrConflict, agent, n, exp, capacity)
-		return t.broken
+		t.tx.broken = fmt.Errorf("%w: agent %s took other work meanwhile (load %d, read as %d, capacity %d)", port.ErrConflict, agent, n, exp, capacity)
+		return t.tx.broken
 	}
 	if capacity != 0 {
 		t.counted(agent, n)

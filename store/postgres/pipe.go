@@ -24,10 +24,11 @@ type pipe struct {
 	c       *pgxpool.Conn
 	pending []pendingStmt
 	begun   bool // BEGIN has reached the server
-	// unchecked is set when a batch failed before the answer of a check
-	// in it was read: the server may have run a write that check would
-	// have refused, so the transaction must not commit (see commit).
-	unchecked error
+	// broken is set when a write was refused after it reached the server
+	// (a check's answer, see laterCheck), or when a batch failed before
+	// such an answer was read: the server may hold a write it would
+	// refuse, so the transaction must not commit (see commit).
+	broken error
 }
 
 type pendingStmt struct {
@@ -140,7 +141,7 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", s.what, err)
 			if slices.ContainsFunc(pending[i+1:], func(s pendingStmt) bool { return s.check }) {
-				p.unchecked = err
+				p.broken = err
 			}
 			_ = br.Close()
 			return nil, err
@@ -248,8 +249,8 @@ func (p *pipe) commit(ctx context.Context) error {
 		p.pending = nil // nothing was done: nothing to commit
 		return nil
 	}
-	if p.unchecked != nil {
-		return p.unchecked
+	if p.broken != nil {
+		return p.broken
 	}
 	for _, s := range p.pending {
 		if s.check {

@@ -90,17 +90,7 @@ func sceneLifecycle(ctx context.Context, ws *emailflow.Workspace, raw []byte, i 
 	if it.OfferedTo == "" {
 		return nil
 	}
-	if _, err := ws.As(it.OfferedTo).Accept(ctx, it.ID); err != nil {
-		return fmt.Errorf("accept: %w", err)
-	}
-	r, err := ws.As(it.OfferedTo).Reply(ctx, it.ID)
-	if err != nil {
-		return fmt.Errorf("reply: %w", err)
-	}
-	if _, err := ws.As(it.OfferedTo).Send(ctx, r.ID, nil); err != nil {
-		return fmt.Errorf("send: %w", err)
-	}
-	return nil
+	return handle(ctx, ws, it)
 }
 
 // BenchmarkScene runs the scene on 1, 2 and 4 instances of 2 workers

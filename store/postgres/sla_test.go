@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,19 +56,7 @@ func TestSLAEventsOnceAcrossInstances(t *testing.T) {
 	}
 	for _, step := range []time.Duration{3 * time.Hour, time.Hour, 20 * time.Hour} {
 		clock.Advance(step)
-		var wg sync.WaitGroup
-		errs := make(chan error, 4)
-		for i := range 4 {
-			wg.Go(func() {
-				_, err := wss[i%2].Runner(nil).Tick(ctx)
-				errs <- err
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			require.NoError(t, err)
-		}
+		storetest.TickTogether(ctx, t, wss, 4)
 	}
 	require.NoError(t, wss[0].PutAgent(ctx, emailflow.Agent{ID: "admin", Roles: []emailflow.Role{emailflow.RoleAdmin}}))
 	evs, err := wss[1].As("admin").Events(ctx, 0, 100_000)

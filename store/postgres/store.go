@@ -188,8 +188,8 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 	if err := fn(t); err != nil {
 		return err
 	}
-	if t.broken != nil {
-		return t.broken
+	if ptx.broken != nil {
+		return ptx.broken // before refreshing anything: it cannot commit
 	}
 	if len(t.dirty) > 0 {
 		if err := t.refreshDirty(ctx); err != nil {
@@ -254,9 +254,6 @@ type txn struct {
 	outboxHeld map[string]bool
 	// ahead are the reads sent ahead, by what they read (see ahead.go).
 	ahead map[string]*aheadRead
-	// broken is set when a write was refused after it reached the
-	// server (guardedInsert): the transaction must not commit.
-	broken error
 	// appended tells that it wrote events (see nudgeSequencer).
 	appended bool
 }

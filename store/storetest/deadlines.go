@@ -211,19 +211,7 @@ func testDeadlineEventsOnce(t *testing.T, s emailflow.Store) {
 	}
 	for _, step := range []time.Duration{30 * time.Minute, 30 * time.Minute, 3 * time.Hour} {
 		clock.Advance(step)
-		var wg sync.WaitGroup
-		errs := make(chan error, 4)
-		for i := range 4 {
-			wg.Go(func() {
-				_, err := wss[i%2].Runner(nil).Tick(ctx)
-				errs <- err
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			require.NoError(t, err)
-		}
+		TickTogether(ctx, t, wss, 4)
 	}
 	var evs []emailflow.Event
 	view(t, s, func(ctx context.Context, tx emailflow.Tx) {
@@ -319,4 +307,24 @@ func testTickReadsTheDue(t *testing.T, newStore newFunc) {
 		}
 	}
 	assert.Equal(t, due, breaches)
+}
+
+// TickTogether runs n Ticks at once, taking the Workspaces of wss in
+// turn, as the runners of several instances on one store would, and
+// fails t if any Tick fails.
+func TickTogether(ctx context.Context, t testing.TB, wss []*emailflow.Workspace, n int) {
+	t.Helper()
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, err := wss[i%len(wss)].Runner(nil).Tick(ctx)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
 }
