@@ -165,9 +165,6 @@ func explain(t *testing.T, pool *pgxpool.Pool, st loggedStatement) string {
 // plans PostgreSQL makes for the texts the methods send, with their
 // arguments, and sequential scans allowed.
 func TestQueriesUseIndexes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("populates 100,000 interactions")
-	}
 	s, log := populatedStore(t, 100_000)
 	ctx := t.Context()
 	now := time.Now()

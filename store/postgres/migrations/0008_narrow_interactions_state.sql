@@ -9,9 +9,12 @@
 -- the size of the work in progress. A list of closed interactions by
 -- state alone (an administrator's report) reads the table.
 --
--- Both statements run in this migration's transaction: the build scans
--- the table and blocks its writes meanwhile (a SHARE lock), about a
--- second per million interactions; the drop is immediate.
+-- The drop comes first: it takes the table's strongest lock at once, so
+-- the build (which needs a weaker one) adds no lock upgrade that could
+-- deadlock with a running transaction that read interactions and then
+-- writes them. Statements on interactions wait for the build, which
+-- scans the table: about half a second per million rows on a 2-core
+-- machine (0.24 s for 500,000 rows of 600 bytes, 15 % of them open).
+DROP INDEX IF EXISTS {s}.interactions_state;
 CREATE INDEX IF NOT EXISTS interactions_open ON {s}.interactions
 	(state, priority DESC, queued_at, created_at, id) WHERE state NOT IN ('done', 'deleted', 'sent');
-DROP INDEX IF EXISTS {s}.interactions_state;
