@@ -42,12 +42,29 @@ func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 		}
 		return decodeAgent(data)
 	}
+	if h, ok := t.held[id]; ok {
+		// This transaction holds the row lock and read or wrote the row
+		// last: no other can have changed it. Nor, while the lock is
+		// held, can another commit a change of the agent's load (see
+		// guardLoad and moved), so a load counted under it, adjusted for
+		// this transaction's own writes (moved), is still exact.
+		if !t.exact[id] {
+			n, err := t.count(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			t.counted(id, n)
+		}
+		return decodeAgent(h.data)
+	}
 	// Locked, and its load counted in the same round trip by a statement
 	// after the lock: while this transaction holds the lock, no other can
 	// commit a change of the agent's load (see guardLoad and moved), so
-	// Load and guardLoad need not count again.
+	// Load and guardLoad need not count again, nor count when it was
+	// counted under the lock already (guardLoad).
 	found := false
 	var n int
+	exact := t.exact[id]
 	b := &pgx.Batch{}
 	b.Queue(t.s.sql(`SELECT data, max_load FROM {s}.agents WHERE id = $1 FOR UPDATE`), id).QueryRow(func(r pgx.Row) error {
 		err := r.Scan(&data, &capacity)
@@ -57,18 +74,53 @@ func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 		found = err == nil
 		return err
 	})
-	b.Queue(t.s.sql(`SELECT count(*) FROM {s}.interactions WHERE load_agent = $1`), id).QueryRow(func(r pgx.Row) error {
-		return r.Scan(&n)
-	})
+	if !exact {
+		b.Queue(t.s.sql(`SELECT count(*) FROM {s}.interactions WHERE load_agent = $1`), id).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&n)
+		})
+	}
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, mapErr("agent", err)
 	}
 	if !found {
 		return nil, notFound("agent", id)
 	}
+	a, err := decodeAgent(data)
+	if err != nil {
+		return nil, err
+	}
 	t.setLocked(id, capacity)
-	t.counted(id, n)
-	return decodeAgent(data)
+	if !exact {
+		t.counted(id, n)
+	}
+	t.hold(id, data, routingQueues(a.Queues), capacity, a.Status == port.StatusReady)
+	return a, nil
+}
+
+// heldAgent is an agent's row as this transaction, which holds its row
+// lock, last read or wrote it: what PutAgent compares with to write only
+// what changed, and what Agent returns without reading again.
+type heldAgent struct {
+	data     []byte
+	queues   []string // sorted, without duplicates: its rows in agent_queues
+	capacity int
+	ready    bool
+}
+
+// hold records agent's row as read or written under its lock.
+func (t *txn) hold(agent string, data []byte, queues []string, capacity int, ready bool) {
+	if t.held == nil {
+		t.held = map[string]*heldAgent{}
+	}
+	t.held[agent] = &heldAgent{data: data, queues: queues, capacity: capacity, ready: ready}
+}
+
+// routingQueues returns queues sorted and without duplicates, as an
+// agent's rows in agent_queues hold them.
+func routingQueues(queues []string) []string {
+	q := slices.Clone(queues)
+	slices.Sort(q)
+	return slices.Compact(q)
 }
 
 // roleNames lists an agent's roles as routing compares them: no role set
@@ -105,28 +157,42 @@ func (t *txn) PutAgent(ctx context.Context, a *port.Agent) error {
 			return fmt.Errorf("postgres: encode agent %s: %w", a.ID, err)
 		}
 	}
-	queues := slices.Clone(c.Queues)
-	slices.Sort(queues)
-	queues = slices.Compact(queues)
+	queues := routingQueues(c.Queues)
 	ready := c.Status == port.StatusReady
+	capacity := c.MaxLoad()
 	// Nothing is read back: the statements wait for the transaction's
 	// next round trip (see pipe), which runs them first, in this order.
-	t.tx.later("put agent", t.s.sql(`INSERT INTO {s}.agents (id, status, max_load, idle_since, skills, languages, roles, data)
+	if h := t.held[c.ID]; h != nil && h.capacity == capacity && h.ready == ready && slices.Equal(h.queues, queues) {
+		// Its routing rows stay as they are but for idle_since and
+		// has_room (the common case: an agent idle again). The row is
+		// locked by this transaction, which read or wrote it last.
+		t.tx.later("put agent", t.s.sql(`UPDATE {s}.agents SET status = $2, max_load = $3, idle_since = $4,
+			skills = $5, languages = $6, roles = $7, data = $8 WHERE id = $1`),
+			c.ID, string(c.Status), capacity, c.IdleSince, skills, c.Languages, roleNames(c.Roles), data)
+		if len(queues) > 0 {
+			t.roomWith(c.ID, c.IdleSince)
+		}
+	} else {
+		t.tx.later("put agent", t.s.sql(`INSERT INTO {s}.agents (id, status, max_load, idle_since, skills, languages, roles, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, max_load = excluded.max_load,
 			idle_since = excluded.idle_since, skills = excluded.skills, languages = excluded.languages,
 			roles = excluded.roles, data = excluded.data`),
-		c.ID, string(c.Status), c.MaxLoad(), c.IdleSince, skills, c.Languages, roleNames(c.Roles), data)
-	t.tx.later("put agent", t.s.sql(`DELETE FROM {s}.agent_queues WHERE agent_id = $1 AND NOT (queue = ANY($2))`), c.ID, queues)
-	// A statement after the upsert, which locked the agent's row: the
-	// count sees every committed change of the agent's load.
-	t.tx.later("put agent", t.s.sql(`INSERT INTO {s}.agent_queues (queue, agent_id, ready, idle_since, max_load, has_room)
+			c.ID, string(c.Status), capacity, c.IdleSince, skills, c.Languages, roleNames(c.Roles), data)
+		t.tx.later("put agent", t.s.sql(`DELETE FROM {s}.agent_queues WHERE agent_id = $1 AND NOT (queue = ANY($2))`), c.ID, queues)
+		// A statement after the upsert, which locked the agent's row: the
+		// count sees every committed change of the agent's load.
+		t.tx.later("put agent", t.s.sql(`INSERT INTO {s}.agent_queues (queue, agent_id, ready, idle_since, max_load, has_room)
 		SELECT q, $2, $3, $4, $5::integer, (SELECT count(*) FROM {s}.interactions WHERE load_agent = $2) < $5::integer
 		FROM unnest($1::text[]) AS q
 		ON CONFLICT (queue, agent_id) DO UPDATE SET ready = excluded.ready,
 			idle_since = excluded.idle_since, max_load = excluded.max_load, has_room = excluded.has_room`),
-		queues, c.ID, ready, c.IdleSince, c.MaxLoad())
-	t.setLocked(c.ID, c.MaxLoad())
+			queues, c.ID, ready, c.IdleSince, capacity)
+	}
+	// Either way has_room is written now, from the load as it is.
+	delete(t.room, c.ID)
+	t.setLocked(c.ID, capacity)
+	t.hold(c.ID, data, queues, capacity, ready)
 	return nil
 }
 
@@ -192,6 +258,8 @@ func (t *txn) AvailableAgents(ctx context.Context, queue string, offset, limit i
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
+	// has_room is read: the refreshes left for the commit go first.
+	t.flushRoom()
 	if err := t.lockQueue(ctx, queue); err != nil {
 		return nil, err
 	}

@@ -412,19 +412,28 @@ func (t *txn) refreshDirty(ctx context.Context) error {
 }
 
 // refreshRoom sets agent_queues.has_room of agent, whose load this
-// transaction changed, from the count of its load. It holds the agent's
-// row lock (taking it if needed) and counts in a statement after the lock:
-// every transaction that changes an agent's load does the same, so they
-// take turns on the lock and the last to commit counts the others'
-// committed changes; the flag cannot drift from the load.
+// transaction changed. It holds the agent's row lock (taking it if
+// needed): every transaction that changes an agent's load does the same,
+// so they take turns on the lock and none commits a change of the load
+// that another, holding the lock, does not know; the flag cannot drift
+// from the load. When this transaction counted the load under the lock
+// (exact), the flag is written from that count, adjusted for its own
+// writes, once, before the commit or a read of the flag (flushRoom), or
+// with a PutAgent of the agent; else from a count in the statement, after
+// the lock.
 func (t *txn) refreshRoom(ctx context.Context, agent string) error {
-	const refresh = `UPDATE {s}.agent_queues SET has_room =
-		(SELECT count(*) FROM {s}.interactions WHERE load_agent = $1) < max_load WHERE agent_id = $1`
 	delete(t.dirty, agent)
 	if _, ok := t.locked[agent]; ok {
+		if t.exact[agent] {
+			if t.room == nil {
+				t.room = map[string]bool{}
+			}
+			t.room[agent] = true
+			return nil
+		}
 		// Nothing reads its result: it rides with the next statement or
 		// the COMMIT (see pipe), still after the lock and before the end.
-		t.tx.later("refresh agent", t.s.sql(refresh), agent)
+		t.tx.later("refresh agent", t.s.sql(refreshCounted), agent)
 		return nil
 	}
 	b := &pgx.Batch{}
@@ -432,12 +441,48 @@ func (t *txn) refreshRoom(ctx context.Context, agent string) error {
 	b.Queue(t.s.sql(`SELECT coalesce((SELECT max_load FROM {s}.agents WHERE id = $1 FOR UPDATE), 0)`), agent).QueryRow(func(r pgx.Row) error {
 		return r.Scan(&capacity)
 	})
-	b.Queue(t.s.sql(refresh), agent)
+	b.Queue(t.s.sql(refreshCounted), agent)
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return mapErr("refresh agent", err)
 	}
 	t.setLocked(agent, capacity)
 	return nil
+}
+
+// refreshCounted sets has_room of agent $1 from a count of its load.
+const refreshCounted = `UPDATE {s}.agent_queues SET has_room =
+	(SELECT count(*) FROM {s}.interactions WHERE load_agent = $1) < max_load WHERE agent_id = $1`
+
+// flushRoom queues the has_room refreshes left for later (see
+// refreshRoom), from the loads known exactly; they run with the next
+// statement or the COMMIT.
+func (t *txn) flushRoom() {
+	if len(t.room) == 0 {
+		return
+	}
+	agents := make([]string, 0, len(t.room))
+	for a := range t.room {
+		agents = append(agents, a)
+	}
+	slices.Sort(agents)
+	for _, a := range agents {
+		t.tx.later("refresh agent", t.s.sql(`UPDATE {s}.agent_queues SET has_room = $2::integer < max_load WHERE agent_id = $1`), a, t.seen[a])
+	}
+	clear(t.room)
+}
+
+// roomWith writes agent's idle_since in agent_queues, whose other columns
+// are unchanged (see PutAgent), and its has_room flag with it: from the
+// load known exactly when there is one, else from a count after the lock
+// (PutAgent's UPDATE of agents, just before, holds it).
+func (t *txn) roomWith(agent string, idle time.Time) {
+	if t.exact[agent] {
+		t.tx.later("put agent", t.s.sql(`UPDATE {s}.agent_queues SET idle_since = $2, has_room = $3::integer < max_load WHERE agent_id = $1`),
+			agent, idle, t.seen[agent])
+		return
+	}
+	t.tx.later("put agent", t.s.sql(`UPDATE {s}.agent_queues SET idle_since = $2,
+		has_room = (SELECT count(*) FROM {s}.interactions WHERE load_agent = $1) < max_load WHERE agent_id = $1`), agent, idle)
 }
 
 // guardLoad keeps an agent's capacity across processes. It is called

@@ -196,6 +196,7 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 			return err
 		}
 	}
+	t.flushRoom()
 	t.done = true
 	committed = true
 	if err := ptx.commit(ctx); err != nil {
@@ -248,6 +249,13 @@ type txn struct {
 	// dirty are the agents whose has_room flag is refreshed at commit
 	// (see moved).
 	dirty map[string]bool
+	// room are the agents it holds locked, whose load it knows exactly
+	// and changed, and whose has_room flag is written before the commit
+	// or the next read of it (see refreshRoom).
+	room map[string]bool
+	// held are the agents' rows as it last read or wrote them under their
+	// lock (see Agent and PutAgent).
+	held map[string]*heldAgent
 	// seqs are event numbers taken ahead (see takeSeqs).
 	seqs []int64
 	// outboxHeld are the outbox items whose rows it holds (holdOutbox).
