@@ -18,7 +18,12 @@ import (
 )
 
 // lifecycleTrips is the round trips of a lifecycle as measured.
-const lifecycleTrips = 28
+const lifecycleTrips = 27
+
+// lifecycleStatements is the statements of a lifecycle as measured (the
+// agent path: one lock and count of the agent per transaction, PutAgent
+// in place; see agents.go).
+const lifecycleStatements = 67
 
 // tripCounter is a pgx tracer counting round trips to the server: a
 // query or Exec is one (BEGIN and COMMIT included), a batch is one
@@ -179,4 +184,5 @@ func TestRoundTrips(t *testing.T) {
 		t.Log("\n" + strings.Join(c.log, "\n"))
 	}
 	require.LessOrEqual(t, total, int64(lifecycleTrips), "round trips of a lifecycle")
+	require.LessOrEqual(t, totalStatements, int64(lifecycleStatements), "statements of a lifecycle")
 }
