@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,17 +22,18 @@ var _ port.EventFeed = (*Store)(nil)
 // visible, to every process. Writers only insert (seq, pos NULL); they
 // never wait for each other, and do not NOTIFY (a notifying transaction
 // holds a database-wide lock through its commit). After a commit that
-// wrote events, the store runs the sequencer in the background. The
-// sequencer gives the committed events without a pos the next positions,
-// in seq order, under a transaction-level advisory lock, in a transaction
-// that takes its snapshot after the lock: the positions it gives follow
-// all those given before, and it commits them at once, so a reader of
-// pos > cursor sees a prefix of the feed and never a gap. Two events of
-// one interaction are written by transactions that took turns on its row,
-// so the second became visible after the first and gets the higher pos.
-// Any process following the feed runs the sequencer when woken (the one
-// that gets the lock does the work, then NOTIFYs again); none has to be
-// elected.
+// wrote events, the store runs the sequencer in the background, at most
+// once per interval (see DefaultSequenceInterval). The sequencer gives
+// the committed events without a pos the next positions, in seq order,
+// under a transaction-level advisory lock, in a statement whose snapshot
+// is taken after the lock: the positions it gives follow all those given
+// before, and it commits them at once, so a reader of pos > cursor sees a
+// prefix of the feed and never a gap. Two events of one interaction are
+// written by transactions that took turns on its row, so the second
+// became visible after the first and gets the higher pos. Any process
+// following the feed runs the sequencer before it reads, paced by the
+// same interval (the one that gets the lock does the work, then NOTIFYs
+// again); none has to be elected.
 
 // feedPollEvery is how often a follower looks at the feed without being
 // woken, in case a notification was lost with its connection.
@@ -45,70 +48,122 @@ func channelOf(schema string) string {
 	return "emailflow_" + hex.EncodeToString(h[:12])
 }
 
-// sequenceBatch bounds the events one sequencer run numbers.
-const sequenceBatch = 10000
+// DefaultSequenceInterval is the least time between two runs of a
+// Store's sequencer when Options.SequenceInterval is zero. Under load the
+// commits of every worker within one interval are numbered by one run
+// (one statement, one disk flush, one notification) instead of a run for
+// every few commits; an event reaches the followers of every process
+// about one interval after its commit at most, plus the run.
+const DefaultSequenceInterval = 20 * time.Millisecond
 
-// sequence numbers the committed events that have no pos yet: when no
-// other process is doing it, or, with wait, after the run under way. It
-// is one round trip.
-func (s *Store) sequence(ctx context.Context, wait bool) error {
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	// The lock is tried in a statement of its own, so that the next
-	// statement's snapshot is taken under it; a setting remembers whether
-	// it was got.
-	lock := `SELECT set_config('emailflow.sequencer', pg_try_advisory_xact_lock(hashtextextended($1, 0))::text, true)`
-	if wait {
-		lock = `SELECT set_config('emailflow.sequencer', 'true', true) FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) l`
-	}
-	b.Queue(lock, "emailflow sequencer "+s.schema)
-	b.Queue(s.sql(`WITH next AS (
-			SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM {s}.events
-			WHERE pos IS NULL AND current_setting('emailflow.sequencer') = 'true'
-			ORDER BY seq LIMIT `+fmt.Sprint(sequenceBatch)+`),
-		top AS (SELECT coalesce(max(pos), 0) AS top FROM {s}.events),
-		done AS (UPDATE {s}.events e SET pos = top.top + next.n FROM next, top WHERE e.seq = next.seq RETURNING e.pos)
-		SELECT CASE WHEN count(*) > 0 THEN pg_notify($1, 's') END FROM done`), s.channel())
-	b.Queue("COMMIT")
-	err := s.pool.SendBatch(ctx, b).Close()
-	if err != nil {
-		return mapErr("sequence events", err)
-	}
-	return nil
+// sequencer paces a Store's runs of the sequencer: the background runs
+// after commits and the runs before a read share one minimum interval.
+type sequencer struct {
+	interval time.Duration
+
+	mu        sync.Mutex
+	notBefore time.Time // no paced run starts before
+	running   bool      // the background goroutine is on it
+	again     bool      // a run is due: a commit, a read or a missed lock since the last run began
+
+	runs atomic.Int64 // runs started, for the package's tests
 }
 
-// sequenceDelay is how long the background sequencer waits after a
-// commit before it runs, gathering the commits that follow.
-const sequenceDelay = 5 * time.Millisecond
-
-// nudgeSequencer numbers, in the background, the events of a transaction
-// that just committed, and so wakes the followers of every process (the
-// sequencer notifies). Nudges that come while it runs are folded into one
-// more run; no goroutine is left once it is done.
-func (s *Store) nudgeSequencer() {
-	s.again.Store(true)
-	if !s.sequencing.CompareAndSwap(false, true) {
-		return
+// claim takes the next run when the interval since the last one has
+// passed. A run that starts now numbers whatever committed before it, so
+// the runs asked for until now are done by it. The caller holds mu.
+func (q *sequencer) claim(now time.Time) bool {
+	if now.Before(q.notBefore) {
+		return false
 	}
-	go func() {
-		for {
-			// Commits of other workers coming meanwhile are numbered by
-			// the same run: under load, a run every sequenceDelay rather
-			// than one per commit.
-			time.Sleep(sequenceDelay)
-			for s.again.Swap(false) {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_ = s.sequence(ctx, false) // a follower runs it again when it reads
-				cancel()
-			}
-			s.sequencing.Store(false)
-			// A nudge between the last Swap and the Store above would be
-			// lost: look once more.
-			if !s.again.Load() || !s.sequencing.CompareAndSwap(false, true) {
-				return
-			}
+	q.notBefore, q.again = now.Add(q.interval), false
+	return true
+}
+
+// sequence runs the sequencer once: it numbers the committed events that
+// have no pos yet, when no other run holds the lock or, with wait, after
+// the run under way. It reports whether it got the lock. It is one
+// statement (see migration 8), in an implicit transaction of its own.
+func (s *Store) sequence(ctx context.Context, wait bool) (bool, error) {
+	s.seqr.runs.Add(1)
+	var n int
+	err := s.pool.QueryRow(ctx, s.sql(`SELECT {s}.sequence_events(hashtextextended($1, 0), $2, $3)`),
+		"emailflow sequencer "+s.schema, s.channel(), wait).Scan(&n)
+	if err != nil {
+		return false, mapErr("sequence events", err)
+	}
+	return n >= 0, nil
+}
+
+// nudgeSequencer asks for a run of the sequencer in the background, after
+// a commit that wrote events: it numbers them and so wakes the followers
+// of every process (the sequencer notifies). The run starts at once when
+// the interval since the last one has passed, else when it has: commits
+// meanwhile are numbered by that one run. No goroutine is left once it is
+// done.
+func (s *Store) nudgeSequencer() {
+	q := &s.seqr
+	q.mu.Lock()
+	q.again = true
+	start := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if start {
+		go s.sequenceLater()
+	}
+}
+
+// sequenceLater runs the sequencer while runs are due, one per interval
+// at most.
+func (s *Store) sequenceLater() {
+	q := &s.seqr
+	for {
+		q.mu.Lock()
+		if !q.again {
+			q.running = false
+			q.mu.Unlock()
+			return
 		}
-	}()
+		now := time.Now()
+		if !q.claim(now) {
+			wait := q.notBefore.Sub(now)
+			q.mu.Unlock()
+			time.Sleep(wait)
+			continue
+		}
+		q.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		got, err := s.sequence(ctx, false)
+		cancel()
+		if err == nil && !got {
+			// Another run held the lock; its snapshot may predate the
+			// commits this one was for: try again an interval later.
+			// (After an error, a follower's next read runs it, at least
+			// every feedPollEvery.)
+			q.mu.Lock()
+			q.again = true
+			q.mu.Unlock()
+		}
+	}
+}
+
+// sequenceBeforeRead numbers, before a read of the feed, the events
+// committed since the last run, when the interval since then has passed;
+// else it leaves them to a background run at the end of the interval,
+// whose notification wakes the followers again (this process's too).
+func (s *Store) sequenceBeforeRead(ctx context.Context) error {
+	q := &s.seqr
+	q.mu.Lock()
+	ok := q.claim(time.Now())
+	q.mu.Unlock()
+	if ok {
+		got, err := s.sequence(ctx, false)
+		if err != nil || got {
+			return err
+		}
+	}
+	s.nudgeSequencer()
+	return nil
 }
 
 // feedSQL reads a page of the feed, a range of the index events_pos.
@@ -117,9 +172,10 @@ const feedSQL = `SELECT pos, seq, type, interaction_id, agent, actor, state, at,
 
 // FeedAfter implements port.EventFeed: up to limit events after
 // cursor, in feed order, with Cursor set. It first numbers the events
-// committed since the last run (see sequence).
+// committed since the last run, or has them numbered within an interval
+// (see sequenceBeforeRead).
 func (s *Store) FeedAfter(ctx context.Context, cursor int64, limit int) ([]port.Event, error) {
-	if err := s.sequence(ctx, false); err != nil {
+	if err := s.sequenceBeforeRead(ctx); err != nil {
 		return nil, err
 	}
 	if limit <= 0 {
@@ -158,7 +214,7 @@ func (s *Store) FeedAfter(ctx context.Context, cursor int64, limit int) ([]port.
 // is left, so that every event committed before the call is at or before
 // the cursor it returns (a subscription from now does not get them).
 func (s *Store) FeedHead(ctx context.Context) (int64, error) {
-	if err := s.sequence(ctx, true); err != nil {
+	if _, err := s.sequence(ctx, true); err != nil {
 		return 0, err
 	}
 	var head int64

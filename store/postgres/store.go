@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,6 +49,14 @@ type Options struct {
 	// affected. By default transactions run side by side and Seq order may
 	// differ from commit order (see docs/postgres.md).
 	OrderedEvents bool
+	// SequenceInterval is the least time between two runs of the store's
+	// event sequencer, which numbers committed events for the feed that
+	// Subscribe follows across instances (see docs/postgres.md). The
+	// commits of all workers within one interval are numbered by one run,
+	// so a shorter interval delivers events sooner at the cost of more
+	// runs under load. Zero means DefaultSequenceInterval; a negative
+	// value is refused.
+	SequenceInterval time.Duration
 }
 
 // Store is an emailflow Store and Directory kept in PostgreSQL, shared by
@@ -73,8 +82,8 @@ type Store struct {
 	// seq is the events' sequence by name, once known (see eventsSeq).
 	seq atomic.Pointer[string]
 
-	// The sequencer run after commits (see nudgeSequencer).
-	sequencing, again atomic.Bool
+	// seqr paces the sequencer's runs (see nudgeSequencer).
+	seqr sequencer
 }
 
 // New returns a Store on pool and, unless opts.NoMigrate, runs Migrate.
@@ -90,7 +99,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	if o.Schema == "" {
 		o.Schema = "public"
 	}
+	if o.SequenceInterval < 0 {
+		return nil, fmt.Errorf("%w: postgres: negative SequenceInterval %v", port.ErrInvalidInput, o.SequenceInterval)
+	}
+	if o.SequenceInterval == 0 {
+		o.SequenceInterval = DefaultSequenceInterval
+	}
 	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), name: o.Schema, serial: o.OrderedEvents, notify: channelOf(o.Schema), queries: map[string]string{}, parked: make(chan *pgxpool.Conn, 1)}
+	s.seqr.interval = o.SequenceInterval
 	if !o.NoMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			return nil, err
