@@ -23,12 +23,14 @@ BEGIN
 		RETURN -1;
 	END IF;
 	-- At most 10,000 events a run, the oldest first; the next run takes
-	-- the rest.
+	-- the rest. The rows are found again by ctid, not by a descent of the
+	-- primary key: events are only inserted, and pos is set by nobody
+	-- but this lock's holder, so a row found here has not moved.
 	WITH next AS (
-		SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM {s}.events
+		SELECT ctid AS row, row_number() OVER (ORDER BY seq) AS n FROM {s}.events
 		WHERE pos IS NULL ORDER BY seq LIMIT 10000),
 	top AS (SELECT coalesce(max(pos), 0) AS top FROM {s}.events)
-	UPDATE {s}.events e SET pos = top.top + next.n FROM next, top WHERE e.seq = next.seq;
+	UPDATE {s}.events e SET pos = top.top + next.n FROM next, top WHERE e.ctid = next.row;
 	GET DIAGNOSTICS numbered = ROW_COUNT;
 	IF numbered > 0 THEN
 		PERFORM pg_notify(channel, 's');
