@@ -158,7 +158,13 @@ func (s *Store) sequenceBeforeRead(ctx context.Context) error {
 	q.mu.Unlock()
 	if ok {
 		got, err := s.sequence(ctx, false)
-		if err != nil || got {
+		if got {
+			return nil
+		}
+		if err != nil {
+			// The claim took the runs asked for until now: leave them to
+			// the background (which tries once), not to this reader alone.
+			s.nudgeSequencer()
 			return err
 		}
 	}
