@@ -83,7 +83,7 @@ func (q *sequencer) claim(now time.Time) bool {
 // sequence runs the sequencer once: it numbers the committed events that
 // have no pos yet, when no other run holds the lock or, with wait, after
 // the run under way. It reports whether it got the lock. It is one
-// statement (see migration 8), in an implicit transaction of its own.
+// statement (see migration 9), in an implicit transaction of its own.
 func (s *Store) sequence(ctx context.Context, wait bool) (bool, error) {
 	s.seqr.runs.Add(1)
 	var n int

@@ -1,4 +1,4 @@
--- 8: the feed's sequencer (see feed.go) as a function, so that a run is
+-- 9: the feed's sequencer (see feed.go) as a function, so that a run is
 -- one statement in the caller's implicit transaction rather than four
 -- (BEGIN, the lock, the UPDATE, COMMIT), and a run that does not get the
 -- lock ends before the UPDATE is planned or run. It is VOLATILE: each
