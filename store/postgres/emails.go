@@ -80,7 +80,7 @@ func (t *txn) Email(ctx context.Context, id string) (*port.Email, error) {
 	if err != nil {
 		return nil, mapErr("email", err)
 	}
-	return decodeEmail(data, raw, bodies)
+	return t.noteEmail(decodeEmail(data, raw, bodies))
 }
 
 // EmailsOf implements port.Tx: in the order they were first stored.
@@ -92,6 +92,7 @@ func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*port.Email
 		if err != nil {
 			return nil, mapErr("emails of", err)
 		}
+		t.noteEmails(r.emails)
 		return r.emails, nil
 	}
 	rows, err := t.tx.Query(ctx, t.s.sql(emailsOfSQL), interactionID)
@@ -102,6 +103,7 @@ func (t *txn) EmailsOf(ctx context.Context, interactionID string) ([]*port.Email
 	if err != nil {
 		return nil, mapErr("emails of", err)
 	}
+	t.noteEmails(out)
 	return out, nil
 }
 
@@ -140,7 +142,7 @@ func (t *txn) EmailByMessageID(ctx context.Context, messageID string) (*port.Ema
 	if err != nil {
 		return nil, mapErr("email by Message-ID", err)
 	}
-	return decodeEmail(data, raw, bodies)
+	return t.noteEmail(decodeEmail(data, raw, bodies))
 }
 
 // EmailsByMessageIDs implements port.Tx, in one query.
@@ -175,6 +177,7 @@ func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*p
 			delete(found, mid) // once, however often ids names it
 		}
 	}
+	t.noteEmails(out)
 	return out, nil
 }
 
@@ -215,12 +218,46 @@ func (t *txn) PutEmail(ctx context.Context, e *port.Email) error {
 			return err
 		})
 	st.queueCleanup(t.s, t.tx)
-	if e.MessageID != "" {
+	if r, ok := t.emailsRead[id]; e.MessageID != "" && (!ok || r != (storedEmail{owner, e.MessageID})) {
+		// A Message-ID new to this email (inbound answers thread by it):
+		// recorded in this transaction. One this transaction read on the
+		// email, stored with it, is recorded already (see noteEmails).
 		t.tx.later("put email", t.s.sql(`INSERT INTO {s}.message_ids (message_id, email_id)
 			SELECT $1, id FROM {s}.emails WHERE id = $2 AND interaction_id = $3
 			ON CONFLICT (message_id) DO NOTHING`), e.MessageID, id, owner)
 	}
+	t.noteEmails([]*port.Email{{ID: id, InteractionID: owner, MessageID: e.MessageID}})
 	return nil
+}
+
+// storedEmail is what a write transaction knows of an email it read or
+// wrote: its interaction and Message-ID.
+type storedEmail struct{ owner, messageID string }
+
+// noteEmails records the emails es, read or written by a write
+// transaction, so that a write of one of them with the same Message-ID
+// does not record it again. Every write of an email with a Message-ID
+// records it in message_ids in the same transaction (first one kept),
+// and nothing deletes from message_ids: an email read with its
+// Message-ID has it recorded.
+func (t *txn) noteEmails(es []*port.Email) {
+	if t.readOnly {
+		return
+	}
+	if t.emailsRead == nil {
+		t.emailsRead = make(map[string]storedEmail, len(es))
+	}
+	for _, e := range es {
+		t.emailsRead[e.ID] = storedEmail{e.InteractionID, e.MessageID}
+	}
+}
+
+// noteEmail is noteEmails of a single email read.
+func (t *txn) noteEmail(e *port.Email, err error) (*port.Email, error) {
+	if err == nil {
+		t.noteEmails([]*port.Email{e})
+	}
+	return e, err
 }
 
 // ClaimIngest implements port.Tx. A claim racing with another
@@ -409,12 +446,16 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 	}
 	if len(t.seqs) > 0 {
 		// A number taken ahead: the insert's result is not needed, and it
-		// rides with the next statement (see pipe).
+		// waits for COMMIT with the transaction's other events, all in
+		// one statement (see pipe.laterEvent).
 		seq := t.seqs[0]
 		t.seqs = t.seqs[1:]
-		t.tx.later("append event", t.s.sql(`INSERT INTO {s}.events (seq, type, interaction_id, agent, actor, state, at, detail, payload)
-			OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
-			seq, string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), utc(e.At), e.Detail, payload)
+		var p *string
+		if payload != nil {
+			v := string(payload)
+			p = &v
+		}
+		t.tx.laterEvent(t.s.sql(eventsSQL), seq, string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), utc(e.At), e.Detail, p)
 		e.Seq = seq
 		return nil
 	}
@@ -441,6 +482,7 @@ func (t *txn) Events(ctx context.Context, after int64, limit int) ([]port.Event,
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
+	t.tx.queueEvents() // its own events, which otherwise wait for COMMIT
 	q := `SELECT seq, type, interaction_id, agent, actor, state, at, detail, payload FROM {s}.events
 		WHERE seq > $1 ORDER BY seq`
 	args := []any{after}

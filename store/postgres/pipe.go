@@ -29,6 +29,61 @@ type pipe struct {
 	// such an answer was read: the server may hold a write it would
 	// refuse, so the transaction must not commit (see commit).
 	broken error
+	// events are the events appended, written in one statement with
+	// COMMIT, or before a read of the events (see laterEvent).
+	events eventRows
+}
+
+// eventRows are events waiting to be inserted, column by column: one
+// statement inserts them all from arrays (see eventsSQL), whatever their
+// number.
+type eventRows struct {
+	sql     string // the insert, for the store's schema
+	seq     []int64
+	typ     []string
+	iid     []string
+	agent   []string
+	actor   []string
+	state   []string
+	at      []time.Time
+	detail  []string
+	payload []*string // NULL for an event without payload
+}
+
+// eventsSQL inserts the events whose columns $1…$9 hold, numbered ahead:
+// one prepared statement for any number of them.
+const eventsSQL = `INSERT INTO {s}.events (seq, type, interaction_id, agent, actor, state, at, detail, payload)
+	OVERRIDING SYSTEM VALUE SELECT u.seq, u.type, u.iid, u.agent, u.actor, u.state, u.at, u.detail, u.payload::jsonb
+	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
+	AS u(seq, type, iid, agent, actor, state, at, detail, payload)`
+
+// laterEvent queues an event numbered ahead. Nothing in the transaction
+// reads the events but Events (which calls queueEvents first), and the
+// feed sees them only once committed, all at once: so they wait for
+// COMMIT and go in one statement with it, in the order appended.
+func (p *pipe) laterEvent(sql string, seq int64, typ, iid, agent, actor, state string, at time.Time, detail string, payload *string) {
+	r := &p.events
+	r.sql = sql
+	r.seq = append(r.seq, seq)
+	r.typ = append(r.typ, typ)
+	r.iid = append(r.iid, iid)
+	r.agent = append(r.agent, agent)
+	r.actor = append(r.actor, actor)
+	r.state = append(r.state, state)
+	r.at = append(r.at, at)
+	r.detail = append(r.detail, detail)
+	r.payload = append(r.payload, payload)
+}
+
+// queueEvents moves the events waiting into pending, as one statement:
+// before COMMIT, or before a read that must see them.
+func (p *pipe) queueEvents() {
+	r := p.events
+	if len(r.seq) == 0 {
+		return
+	}
+	p.events = eventRows{}
+	p.later("append event", r.sql, r.seq, r.typ, r.iid, r.agent, r.actor, r.state, r.at, r.detail, r.payload)
 }
 
 type pendingStmt struct {
@@ -245,7 +300,7 @@ var errTxRolledBack = errors.New("the transaction was rolled back")
 
 // commit sends COMMIT with the pending statements.
 func (p *pipe) commit(ctx context.Context) error {
-	if !p.begun && p.idle() {
+	if !p.begun && p.idle() && len(p.events.seq) == 0 {
 		p.pending = nil // nothing was done: nothing to commit
 		return nil
 	}
@@ -261,6 +316,7 @@ func (p *pipe) commit(ctx context.Context) error {
 			break
 		}
 	}
+	p.queueEvents()
 	b := &pgx.Batch{}
 	b.Queue("COMMIT")
 	br, err := p.send(ctx, b)
@@ -277,7 +333,8 @@ func (p *pipe) commit(ctx context.Context) error {
 	return err
 }
 
-// idle reports whether the pending statements are all optional.
+// idle reports whether the pending statements are all optional (the
+// events waiting go with COMMIT: see laterEvent).
 func (p *pipe) idle() bool {
 	for _, s := range p.pending {
 		if !s.optional {
@@ -290,6 +347,7 @@ func (p *pipe) idle() bool {
 // rollback ends the transaction, if one is open on the server.
 func (p *pipe) rollback(ctx context.Context) {
 	p.pending = nil
+	p.events = eventRows{}
 	// The server's state, not begun: a parked View's transaction may be
 	// open though this pipe's BEGIN never left.
 	if pc := p.c.Conn().PgConn(); p.begun || (pc.TxStatus() != 'I' && !pc.IsClosed() && !pc.IsBusy()) {

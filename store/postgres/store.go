@@ -278,6 +278,8 @@ type txn struct {
 	outboxHeld map[string]bool
 	// ahead are the reads sent ahead, by what they read (see ahead.go).
 	ahead map[string]*aheadRead
+	// emailsRead are the emails it read or wrote, by id (see noteEmails).
+	emailsRead map[string]storedEmail
 	// appended tells that it wrote events (see nudgeSequencer).
 	appended bool
 }
