@@ -295,14 +295,20 @@ func (t *txn) Enqueue(ctx context.Context, o *port.OutboxItem) error {
 	if err != nil {
 		return err
 	}
-	tag, err := t.tx.Exec(ctx, t.s.sql(`INSERT INTO {s}.outbox (id, state, next_attempt, data, raw)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`), o.ID, string(o.State), next, data, o.Raw)
-	if err != nil {
-		return mapErr("enqueue", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: outbox item %q exists", port.ErrConflict, o.ID)
-	}
+	// Its row count is read from the batch it rides in, with the
+	// transaction's next statement (see PutEmail): an id taken breaks the
+	// transaction, which then cannot commit.
+	id := o.ID
+	t.tx.laterCheck("enqueue", t.s.sql(`INSERT INTO {s}.outbox (id, state, next_attempt, data, raw)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`), []any{id, string(o.State), next, data, o.Raw},
+		func(br pgx.BatchResults) error {
+			tag, err := br.Exec()
+			if err == nil && tag.RowsAffected() == 0 {
+				t.tx.broken = fmt.Errorf("%w: outbox item %q exists", port.ErrConflict, id)
+				err = t.tx.broken
+			}
+			return err
+		})
 	t.holdOutbox(o.ID)
 	return nil
 }
