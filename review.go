@@ -78,13 +78,14 @@ func submission(a *Agent, o *interaction.Interaction, e *Email, so SendOptions) 
 // (it was rejected before, or the policy says so) it goes to review
 // instead of the outbox, and submitted is true. An email in another state
 // than draft or rejected is left to Send, which refuses it.
-func (w *Workspace) submitForReview(t *tx, a *Agent, o *interaction.Interaction, so SendOptions) (submitted bool, err error) {
+func (w *Workspace) submitForReview(t *tx, a *Agent, o *interaction.Interaction, e *Email, so SendOptions) (submitted bool, err error) {
 	if o.Kind != interaction.KindOutbound || (o.State != interaction.StateDraft && o.State != interaction.StateRejected) {
 		return false, nil
 	}
-	e, err := draftEmail(t, o)
-	if err != nil {
-		return false, err
+	if e == nil {
+		if e, err = draftEmail(t, o); err != nil {
+			return false, err
+		}
 	}
 	// A rejection is lifted only by an approval: whatever the policy says
 	// now, a rejected email is reviewed again (also after a withdrawal).

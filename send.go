@@ -111,7 +111,13 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 			}
 		}
 		first = false
-		if submitted, err := w.submitForReview(t, a, o, so); submitted || err != nil {
+		// At the version rendered, the draft's email is the one the view
+		// read: the review policy looks at it without reading it again.
+		var seen *Email
+		if rendered != nil && o.Version == version {
+			seen = rendered
+		}
+		if submitted, err := w.submitForReview(t, a, o, seen, so); submitted || err != nil {
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -163,10 +164,12 @@ func TestCrossProcessSendAndPull(t *testing.T) {
 		// A schema per round, so that rounds do not share a queue.
 		schema := freshSchema(t)
 		var in [2]instance
+		var pools []*pgxpool.Pool
 		for i := range in {
 			pool, err := connect(ctx, 4)
 			require.NoError(t, err)
 			t.Cleanup(pool.Close)
+			pools = append(pools, pool)
 			s, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema})
 			require.NoError(t, err)
 			ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &transport.Sender{}}, &emailflow.Options{CompleteOnReply: true})
@@ -223,6 +226,12 @@ func TestCrossProcessSendAndPull(t *testing.T) {
 			return nil
 		}))
 		assertRoomExact(t, in[0].store, ann)
+		// The round's connections go back now, not at the end of the
+		// test: twelve rounds of two pools would take most of the
+		// server's connections from the tests running beside this one.
+		for _, p := range pools {
+			p.Close()
+		}
 		if t.Failed() {
 			return
 		}
