@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -157,13 +158,49 @@ func explain(t *testing.T, pool *pgxpool.Pool, st loggedStatement) string {
 	return strings.Join(lines, "\n")
 }
 
+// explainGeneric is explain with the plan PostgreSQL caches for a
+// prepared statement after its first executions (a generic plan, made
+// without the arguments' values), which is the one the pool's statement
+// cache runs from then on.
+func explainGeneric(t *testing.T, pool *pgxpool.Pool, st loggedStatement) string {
+	t.Helper()
+	ctx := t.Context()
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	_, err = conn.Exec(ctx, "PREPARE efgeneric AS "+st.sql)
+	require.NoError(t, err)
+	defer conn.Exec(context.Background(), "DEALLOCATE efgeneric") //nolint:errcheck // the connection goes back either way
+	params := make([]string, len(st.args))
+	for i := range params {
+		params[i] = "$" + strconv.Itoa(i+1)
+	}
+	var plan string
+	require.NoError(t, pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
+			return err
+		}
+		// EXECUTE takes no parameters of the protocol: the arguments go in as
+		// literals, the simple protocol quoting them.
+		rows, err := tx.Query(ctx, "EXPLAIN EXECUTE efgeneric("+strings.Join(params, ", ")+")", append([]any{pgx.QueryExecModeSimpleProtocol}, st.args...)...)
+		if err != nil {
+			return err
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		plan = strings.Join(lines, "\n")
+		return err
+	}))
+	return plan
+}
+
 // TestQueriesUseIndexes: on a populated schema (100,000 interactions,
 // most of them done or sent), every statement on interactions of the
 // hot paths (routing, load counts, Tick's claims, the thread lookup of
 // ingest, the lists by agent, workbin, contact and queue) reads a range
 // of one of its indexes, named here, and never scans the table: the
 // plans PostgreSQL makes for the texts the methods send, with their
-// arguments, and sequential scans allowed.
+// arguments, and sequential scans allowed; and so are the generic plans
+// the statement cache runs after a few executions.
 func TestQueriesUseIndexes(t *testing.T) {
 	s, log := populatedStore(t, 100_000)
 	ctx := t.Context()
@@ -275,6 +312,8 @@ func TestQueriesUseIndexes(t *testing.T) {
 			for _, st := range stmts {
 				plan := explain(t, s.pool, st)
 				assert.NotRegexp(t, seqScan, plan, "%s\n%s", st.sql, plan)
+				generic := explainGeneric(t, s.pool, st)
+				assert.NotRegexp(t, seqScan, generic, "generic plan of %s\n%s", st.sql, generic)
 				used := interactionIndex.FindAllStringSubmatch(plan, -1)
 				require.NotEmpty(t, used, "%s\n%s", st.sql, plan)
 				for _, u := range used {

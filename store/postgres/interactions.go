@@ -257,30 +257,42 @@ func (t *txn) FindInteractions(ctx context.Context, q port.Query) ([]*interactio
 	var b strings.Builder
 	var args []any
 	b.WriteString(`SELECT data, version FROM {s}.interactions WHERE true`)
-	eq := func(col, v string) {
+	eq := func(col, v string, partial bool) {
 		if v != "" {
 			args = append(args, v)
 			b.WriteString(" AND " + col + " = $" + strconv.Itoa(len(args)))
+			if partial {
+				// The column's index holds only non-empty values: saying
+				// so in the text lets the statement's cached (generic)
+				// plan use it, which cannot know the value is not empty.
+				b.WriteString(" AND " + col + " <> ''")
+			}
 		}
 	}
-	eq("kind", string(q.Kind))
-	eq("owner", q.Owner)
-	eq("offered_to", q.OfferedTo)
-	eq("queue", q.Queue)
-	eq("workbin", q.Workbin)
-	eq("thread_id", q.ThreadID)
-	eq("contact_id", q.ContactID)
-	switch len(q.States) {
-	case 0:
-	case 1:
-		eq("state", string(q.States[0]))
-	default:
-		states := make([]string, len(q.States))
+	eq("kind", string(q.Kind), false)
+	eq("owner", q.Owner, true)
+	eq("offered_to", q.OfferedTo, true)
+	eq("queue", q.Queue, false)
+	eq("workbin", q.Workbin, true)
+	eq("thread_id", q.ThreadID, false)
+	eq("contact_id", q.ContactID, true)
+	if len(q.States) > 0 {
+		b.WriteString(" AND state IN (")
 		for i, s := range q.States {
-			states[i] = string(s)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if stateLiteral(s) {
+				// A literal, not a parameter: the statement's cached
+				// (generic) plan can then use the partial indexes, whose
+				// conditions are on state (interactions_open, the timers').
+				b.WriteString("'" + string(s) + "'")
+				continue
+			}
+			args = append(args, string(s))
+			b.WriteString("$" + strconv.Itoa(len(args)))
 		}
-		args = append(args, states)
-		b.WriteString(" AND state = ANY($" + strconv.Itoa(len(args)) + ")")
+		b.WriteString(")")
 	}
 	b.WriteString(" ORDER BY priority DESC, queued_at, created_at, id")
 	if q.Offset > 0 {
@@ -311,6 +323,21 @@ func (t *txn) FindInteractions(ctx context.Context, q port.Query) ([]*interactio
 		return nil, mapErr("find interactions", err)
 	}
 	return out, nil
+}
+
+// stateLiteral reports whether s can be written into SQL as a literal:
+// one of the states the interaction package names (a fixed, small set of
+// lower-case words), so that the statements a host's filters make stay
+// few. Anything else is passed as a parameter (and matches nothing).
+func stateLiteral(s interaction.State) bool {
+	switch s {
+	case interaction.StateNew, interaction.StateQueued, interaction.StateOffered, interaction.StateHandling,
+		interaction.StateParked, interaction.StateTransferred, interaction.StateDone, interaction.StateDeleted,
+		interaction.StateQuarantined, interaction.StateDraft, interaction.StateInReview, interaction.StateRejected,
+		interaction.StateOutbox, interaction.StateSent, interaction.StateFailed, interaction.StateAnswered:
+		return true
+	}
+	return false
 }
 
 // Load implements port.Tx.
