@@ -10,8 +10,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // migrationFiles are the numbered migrations, NNNN_name.sql, each run once
@@ -41,6 +43,35 @@ func (e *SchemaVersionError) Error() string {
 
 // Is makes errors.Is(err, ErrSchemaTooNew) true.
 func (e *SchemaVersionError) Is(target error) bool { return target == ErrSchemaTooNew }
+
+// MigrationLockTimeout bounds how long a migration's statement waits for
+// a table lock (lock_timeout, set in the migration's transaction). A
+// statement queued for a table's ACCESS EXCLUSIVE lock behind another
+// transaction makes every later statement on that table wait behind it,
+// on every instance: the bound is how long live traffic may be held up by
+// one attempt. Past it the attempt rolls back, traffic goes on, and
+// Migrate tries again (see Migrate).
+const MigrationLockTimeout = 2 * time.Second
+
+// The backoff between two attempts of a migration that did not get its
+// locks: it starts at migrationRetryMin and doubles up to
+// migrationRetryMax, leaving room for the transactions in the way to end.
+const (
+	migrationRetryMin = 100 * time.Millisecond
+	migrationRetryMax = 2 * time.Second
+)
+
+// ErrMigrationLocked is matched by the error Migrate returns when its
+// context ended while a migration was still waiting for its locks: other
+// transactions held a table it changes through every attempt. The error
+// matches the context's error too (errors.Is(err, context.Canceled) or
+// context.DeadlineExceeded), and the schema stays at the version before
+// that migration.
+var ErrMigrationLocked = errors.New("postgres: migrate: a migration could not get its locks")
+
+// lockNotAvailable is the SQLSTATE of a statement that gave up waiting for
+// a lock (lock_timeout).
+const lockNotAvailable = "55P03"
 
 // migration is one numbered step of the schema.
 type migration struct {
@@ -131,7 +162,14 @@ func (s *Store) version(ctx context.Context, q querier) (int, error) {
 //   - otherwise it takes a transaction-level advisory lock named after
 //     the schema, reads the version again under it (another process may
 //     have migrated meanwhile) and runs what is left, so every migration
-//     runs once.
+//     runs once;
+//   - a migration's statements wait at most MigrationLockTimeout for a
+//     table lock, so that a transaction left open elsewhere does not
+//     queue every statement on that table behind the migration. An
+//     attempt that times out rolls back and is tried again after a pause
+//     (100 ms, doubling up to 2 s) until it gets its locks or ctx ends;
+//     the error then matches both ErrMigrationLocked and ctx.Err(). Other
+//     errors are returned at once.
 //
 // A database at a newer version than this release knows gives a
 // *SchemaVersionError matching ErrSchemaTooNew, and nothing is changed.
@@ -142,6 +180,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.migrateTo(ctx, ms, len(ms))
+}
+
+// migrateTo brings the schema up to version n of ms (n ≤ len(ms)), one
+// migration at a time, trying again a migration whose attempt timed out
+// waiting for a lock; the tests use it to make a schema of an older
+// release.
+func (s *Store) migrateTo(ctx context.Context, ms []migration, n int) error {
 	v, err := s.version(ctx, s.pool)
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
@@ -149,22 +195,50 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if v > len(ms) {
 		return &SchemaVersionError{Schema: s.name, Database: v, Known: len(ms)}
 	}
-	for v < len(ms) {
-		next, err := s.migrateOne(ctx, ms)
-		if err != nil {
+	pause, locked := migrationRetryMin, false
+	for v < n {
+		next, err := s.migrateOne(ctx, ms[:n], len(ms))
+		var pg *pgconn.PgError
+		switch {
+		case err == nil:
+			v, pause, locked = next, migrationRetryMin, false
+			continue
+		case ctx.Err() != nil && locked:
+			return fmt.Errorf("%w: schema %s stays at version %d: %w", ErrMigrationLocked, s.name, v, ctx.Err())
+		case ctx.Err() != nil:
+			return fmt.Errorf("postgres: migrate: schema %s stays at version %d: %w (%w)", s.name, v, ctx.Err(), err)
+		case !errors.As(err, &pg) || pg.Code != lockNotAvailable:
 			return err
 		}
-		v = next
+		// The attempt rolled back, releasing what it held: traffic
+		// queued behind it goes on while this waits.
+		locked = true
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w: schema %s stays at version %d: %w", ErrMigrationLocked, s.name, v, ctx.Err())
+		case <-t.C:
+		}
+		pause = min(2*pause, migrationRetryMax)
 	}
 	return nil
 }
 
-// migrateOne runs, under the schema's migration lock, the first migration
-// the database has not had, and returns the version it is at then.
-func (s *Store) migrateOne(ctx context.Context, ms []migration) (int, error) {
+// migrateOne runs, under the schema's migration lock, the first of ms
+// the database has not had, and returns the version it is at then; known
+// is the newest version this release knows. Its statements wait for a
+// table lock at most MigrationLockTimeout: past it the error has
+// SQLSTATE 55P03 and the transaction is rolled back.
+func (s *Store) migrateOne(ctx context.Context, ms []migration, known int) (int, error) {
 	var at int
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Waiting for another instance's migration holds up no traffic:
+		// the bound starts after the advisory lock.
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "emailflow migrate "+s.schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", MigrationLockTimeout.Milliseconds())); err != nil {
 			return err
 		}
 		// CREATE SCHEMA checks the CREATE privilege on the database even
@@ -189,14 +263,15 @@ func (s *Store) migrateOne(ctx context.Context, ms []migration) (int, error) {
 		if err != nil {
 			return err
 		}
-		if v > len(ms) {
-			return &SchemaVersionError{Schema: s.name, Database: v, Known: len(ms)}
+		if v > known {
+			return &SchemaVersionError{Schema: s.name, Database: v, Known: known}
 		}
 		at = v
-		if v == len(ms) {
+		if v >= len(ms) {
 			return nil // another process migrated meanwhile
 		}
 		m := ms[v]
+		s.migrateAttempts.Add(1)
 		if _, err := tx.Exec(ctx, s.render(m.sql)); err != nil {
 			return fmt.Errorf("%s: %w", m.name, err)
 		}

@@ -301,3 +301,321 @@ func TestStoreOpenedBeforeMigrateWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ingested", "queued", "offered", "accepted"}, types)
 }
+
+// version7 returns a schema brought to version 7 (the release before
+// migration 8 narrowed the index of interactions by state), filled with
+// the rows of a desk's work: the tables of a schema a Workspace wrote
+// through, copied over. It returns the schema and, read through that
+// Workspace, what the data must read back as.
+func version7(t *testing.T) (string, deskSnapshot) {
+	t.Helper()
+	ctx := t.Context()
+	pool := sharedPool(t)
+	schema := freshSchema(t)
+	_, err := pool.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	require.NoError(t, err)
+	require.NoError(t, createTestSchema(pool, schema))
+	old, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema, NoMigrate: true})
+	require.NoError(t, err)
+	require.NoError(t, old.MigrateTo(ctx, 7))
+	v, err := old.Version(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 7, v)
+
+	src := freshStore(t)
+	ws, err := emailflow.New(emailflow.Ports{Store: src, Sender: &countSender{}}, benchOptions())
+	require.NoError(t, err)
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ann", Queues: []string{"support-fr"}, Capacity: 10}))
+	ann := ws.As("ann")
+	require.NoError(t, ann.SetStatus(ctx, emailflow.StatusReady))
+	var its []*interaction.Interaction
+	for i := range 6 {
+		it := ingest(t, ws, i)
+		require.Equal(t, "ann", it.OfferedTo, "mail %d", i)
+		its = append(its, it)
+	}
+	for _, it := range its[:4] {
+		_, err := ann.Accept(ctx, it.ID)
+		require.NoError(t, err)
+	}
+	r, err := ann.Reply(ctx, its[0].ID)
+	require.NoError(t, err)
+	_, err = ann.Send(ctx, r.ID, nil) // its[0] is done (CompleteOnReply)
+	require.NoError(t, err)
+	require.NoError(t, ann.AddNote(ctx, its[1].ID, "rappeler demain"))
+	require.NoError(t, ann.MarkDone(ctx, its[1].ID))
+	_, err = src.FeedHead(ctx) // every event numbered, as on a running desk
+	require.NoError(t, err)
+	want := snapshot(t, ws)
+	require.Len(t, want.interactions, 7, "six inbound and a reply")
+	require.NotEmpty(t, want.events)
+	for _, it := range its {
+		require.NotEmpty(t, want.emails[it.ID], it.ID)
+	}
+
+	// Migrations 8 and 9 add no column: the tables have the same columns
+	// in the same order at version 7.
+	// Generated columns are computed again.
+	b := &pgx.Batch{}
+	for _, table := range strings.Split(tables, ", ") {
+		var cols string
+		require.NoError(t, pool.QueryRow(ctx, `SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
+			FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND is_generated = 'NEVER'`,
+			schema, table).Scan(&cols))
+		b.Queue(fmt.Sprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
+			pgx.Identifier{schema, table}.Sanitize(), cols, cols, pgx.Identifier{src.Schema(), table}.Sanitize()))
+	}
+	for _, c := range [][2]string{{"events", "seq"}, {"emails", "ord"}} {
+		b.Queue(fmt.Sprintf("SELECT setval(pg_get_serial_sequence($1, $2), (SELECT coalesce(max(%s), 0) + 1 FROM %s), false)",
+			c[1], pgx.Identifier{schema, c[0]}.Sanitize()), schema+"."+c[0], c[1])
+	}
+	require.NoError(t, pool.SendBatch(ctx, b).Close())
+	return schema, want
+}
+
+// deskSnapshot is what the Workspace of version7 reads: every interaction
+// with its emails, the lists by state and by owner, and the events.
+type deskSnapshot struct {
+	interactions map[string]*interaction.Interaction
+	emails       map[string][]*emailflow.Email
+	byState      map[interaction.State][]string
+	owned        []string
+	events       []emailflow.Event
+}
+
+// snapshot reads through ws, as agent ann, everything the schema of
+// version7 holds.
+func snapshot(t *testing.T, ws *emailflow.Workspace) deskSnapshot {
+	t.Helper()
+	ctx := t.Context()
+	ann := ws.As("ann")
+	ids := func(its []*interaction.Interaction) []string {
+		out := make([]string, len(its))
+		for i, it := range its {
+			out[i] = it.ID
+		}
+		return out
+	}
+	all, err := ann.Interactions(ctx, emailflow.Query{})
+	require.NoError(t, err)
+	snap := deskSnapshot{interactions: map[string]*interaction.Interaction{}, emails: map[string][]*emailflow.Email{}, byState: map[interaction.State][]string{}}
+	for _, it := range all {
+		got, err := ann.Interaction(ctx, it.ID)
+		require.NoError(t, err)
+		snap.interactions[it.ID] = got
+		snap.emails[it.ID], err = ann.Emails(ctx, it.ID)
+		require.NoError(t, err)
+		if _, ok := snap.byState[it.State]; !ok {
+			list, err := ann.Interactions(ctx, emailflow.Query{States: []interaction.State{it.State}})
+			require.NoError(t, err)
+			snap.byState[it.State] = ids(list)
+		}
+	}
+	owned, err := ann.Interactions(ctx, emailflow.Query{Owner: "ann"})
+	require.NoError(t, err)
+	snap.owned = ids(owned)
+	snap.events, err = ann.Events(ctx, 0, 0)
+	require.NoError(t, err)
+	return snap
+}
+
+// blocker opens a transaction on a connection of its own that reads
+// interactions, as a long report on another instance would, and holds
+// its lock until release is closed; then it commits and sends the
+// commit's error on done.
+func blocker(t *testing.T, schema string) (release chan struct{}, done chan error) {
+	t.Helper()
+	ctx := t.Context()
+	pool, err := connect(ctx, 1)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, tx.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "interactions"}.Sanitize()).Scan(&n))
+	require.Positive(t, n)
+	release, done = make(chan struct{}), make(chan error, 1)
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		<-release
+		done <- tx.Commit(context.Background())
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+		<-ended
+	})
+	return release, done
+}
+
+// waitQueued waits until a migration attempt number at least attempt of
+// s waits for the ACCESS EXCLUSIVE lock of the interactions of schema.
+func waitQueued(t *testing.T, s *postgres.Store, schema string, attempt int64) {
+	t.Helper()
+	ctx := t.Context()
+	for {
+		var queued bool
+		require.NoError(t, sharedPool(t).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+			WHERE relation = to_regclass($1) AND mode = 'AccessExclusiveLock' AND NOT granted)`,
+			schema+".interactions").Scan(&queued))
+		if queued && s.MigrateAttempts() >= attempt {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no migration attempt %d queued for the lock of interactions", attempt)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// TestMigrateUpgradesVersion7: a desk's data at version 7 is brought to
+// the newest version; the Workspace on the upgraded store reads and lists
+// every interaction, email and event as before, through the new index of
+// open interactions, and goes on working.
+func TestMigrateUpgradesVersion7(t *testing.T) {
+	ctx := t.Context()
+	schema, want := version7(t)
+
+	s, err := postgres.New(ctx, sharedPool(t), &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	v, err := s.Version(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, postgres.SchemaVersion(), v)
+	var open, byState bool
+	require.NoError(t, sharedPool(t).QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL",
+		schema+".interactions_open", schema+".interactions_state").Scan(&open, &byState))
+	assert.True(t, open, "migration 8 built interactions_open")
+	assert.False(t, byState, "migration 8 dropped interactions_state")
+
+	ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &countSender{}}, benchOptions())
+	require.NoError(t, err)
+	got := snapshot(t, ws)
+	assert.Equal(t, want.interactions, got.interactions)
+	assert.Equal(t, want.emails, got.emails)
+	assert.Equal(t, want.byState, got.byState)
+	assert.Equal(t, want.owned, got.owned)
+	assert.Equal(t, want.events, got.events)
+	assert.Len(t, got.byState[interaction.StateHandling], 2)
+	assert.Len(t, got.byState[interaction.StateOffered], 2)
+
+	// The upgraded desk takes mail in, after the rows it kept.
+	it := ingest(t, ws, 100)
+	assert.Equal(t, "ann", it.OfferedTo)
+	evs, err := ws.As("ann").Events(ctx, 0, 0)
+	require.NoError(t, err)
+	require.Greater(t, len(evs), len(want.events))
+	assert.Greater(t, evs[len(evs)-1].Seq, want.events[len(want.events)-1].Seq)
+}
+
+// TestMigrateUnderBlocker: while a transaction on another connection
+// keeps a lock on interactions, the migration's attempt to drop their
+// index waits a bounded time, then gives way: a read of an interaction by
+// primary key from a third connection, queued behind the attempt, gets
+// through while the blocker is still open. The migration tries again and
+// finishes once the blocker has committed.
+func TestMigrateUnderBlocker(t *testing.T) {
+	ctx := t.Context()
+	schema, want := version7(t)
+	release, blockerDone := blocker(t, schema)
+
+	pool, err := connect(ctx, 2)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema, NoMigrate: true})
+	require.NoError(t, err)
+	migrated := make(chan error, 1)
+	go func() { migrated <- s.Migrate(ctx) }()
+	waitQueued(t, s, schema, 1)
+
+	// A read behind the queued DROP INDEX: it waits for the attempt, not
+	// for the blocker.
+	reader := sharedPool(t) // a connection of its own
+	var id string
+	for id = range want.interactions {
+		break
+	}
+	read := make(chan error, 1)
+	go func() {
+		var state string
+		read <- reader.QueryRow(ctx, "SELECT state FROM "+pgx.Identifier{schema, "interactions"}.Sanitize()+" WHERE id = $1", id).Scan(&state)
+	}()
+	select {
+	case err := <-read:
+		require.NoError(t, err, "the read by primary key")
+	case err := <-migrated:
+		t.Fatalf("Migrate returned (%v) while the blocker is open", err)
+	case <-blockerDone:
+		t.Fatal("the blocker ended first")
+	}
+
+	// The next attempt waits behind the blocker too; then it commits.
+	waitQueued(t, s, schema, 2)
+	select {
+	case err := <-migrated:
+		t.Fatalf("Migrate returned (%v) while the blocker is open", err)
+	default:
+	}
+	close(release)
+	require.NoError(t, <-blockerDone)
+	require.NoError(t, <-migrated)
+	v, err := s.Version(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, postgres.SchemaVersion(), v)
+	assert.GreaterOrEqual(t, s.MigrateAttempts(), int64(3), "migration 8 at least twice, then 9")
+	var applied int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()).Scan(&applied))
+	assert.Equal(t, postgres.SchemaVersion(), applied, "each migration recorded once")
+}
+
+// TestMigrateCancelledUnderBlocker: when ctx ends while the migration is
+// still kept from its locks, Migrate says so (ErrMigrationLocked and the
+// context's error) and the schema stays at version 7, whole and usable;
+// a later Migrate, with the way clear, finishes.
+func TestMigrateCancelledUnderBlocker(t *testing.T) {
+	ctx := t.Context()
+	schema, want := version7(t)
+	release, blockerDone := blocker(t, schema)
+
+	pool, err := connect(ctx, 2)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema, NoMigrate: true})
+	require.NoError(t, err)
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	migrated := make(chan error, 1)
+	go func() { migrated <- s.Migrate(mctx) }()
+	waitQueued(t, s, schema, 2) // the first attempt timed out
+	cancel()
+	err = <-migrated
+	require.Error(t, err)
+	assert.ErrorIs(t, err, postgres.ErrMigrationLocked)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "version 7")
+
+	v, err := s.Version(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 7, v)
+	var byState bool
+	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", schema+".interactions_state").Scan(&byState))
+	assert.True(t, byState, "the attempt of migration 8 rolled back")
+
+	// Version 7 still serves reads and lists, blocker or not.
+	ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &countSender{}}, benchOptions())
+	require.NoError(t, err)
+	got := snapshot(t, ws)
+	assert.Equal(t, want.interactions, got.interactions)
+	assert.Equal(t, want.byState, got.byState)
+
+	close(release)
+	require.NoError(t, <-blockerDone)
+	require.NoError(t, s.Migrate(ctx))
+	v, err = s.Version(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, postgres.SchemaVersion(), v)
+}

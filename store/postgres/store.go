@@ -84,6 +84,10 @@ type Store struct {
 
 	// seqr paces the sequencer's runs (see nudgeSequencer).
 	seqr sequencer
+
+	// migrateAttempts counts the migrations this store began to run,
+	// those rolled back for a lock timeout included, for the tests.
+	migrateAttempts atomic.Int64
 }
 
 // New returns a Store on pool and, unless opts.NoMigrate, runs Migrate.
