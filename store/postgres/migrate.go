@@ -62,11 +62,13 @@ const (
 )
 
 // ErrMigrationLocked is matched by the error Migrate returns when its
-// context ended while a migration was still waiting for its locks: other
-// transactions held a table it changes through every attempt. The error
-// matches the context's error too (errors.Is(err, context.Canceled) or
-// context.DeadlineExceeded), and the schema stays at the version before
-// that migration.
+// context ended after an attempt of a migration had timed out waiting for
+// a table lock (MigrationLockTimeout) and before one got them all: other
+// transactions kept a table it changes. The error matches the context's
+// error too (context.Canceled or context.DeadlineExceeded), and the
+// schema stays at the version before that migration. A context that ends
+// during a migration's first attempt gives an error matching the
+// context's only: that attempt may have been waiting or working.
 var ErrMigrationLocked = errors.New("postgres: migrate: a migration could not get its locks")
 
 // lockNotAvailable is the SQLSTATE of a statement that gave up waiting for
@@ -168,8 +170,11 @@ func (s *Store) version(ctx context.Context, q querier) (int, error) {
 //     queue every statement on that table behind the migration. An
 //     attempt that times out rolls back and is tried again after a pause
 //     (100 ms, doubling up to 2 s) until it gets its locks or ctx ends;
-//     the error then matches both ErrMigrationLocked and ctx.Err(). Other
-//     errors are returned at once.
+//     the error then matches both ErrMigrationLocked and ctx.Err(). Live
+//     traffic runs between attempts. Other errors are returned at once.
+//
+// When ctx ends before a migration is done, that migration rolls back
+// whole, those before it stay, and the error matches ctx.Err().
 //
 // A database at a newer version than this release knows gives a
 // *SchemaVersionError matching ErrSchemaTooNew, and nothing is changed.

@@ -619,3 +619,37 @@ func TestMigrateCancelledUnderBlocker(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, postgres.SchemaVersion(), v)
 }
+
+// TestMigrateDoesNotRetryOtherErrors: a migration that fails for another
+// reason than a lock timeout is not tried again: Migrate returns its
+// error after one attempt, the migrations before it kept.
+func TestMigrateDoesNotRetryOtherErrors(t *testing.T) {
+	ctx := t.Context()
+	schema, _ := version7(t)
+	pool := sharedPool(t)
+	// Migration 9 creates this function: it exists already.
+	_, err := pool.Exec(ctx, "CREATE FUNCTION "+pgx.Identifier{schema, "sequence_events"}.Sanitize()+
+		"(lock_key bigint, channel text, wait boolean) RETURNS integer LANGUAGE sql AS 'SELECT 0'")
+	require.NoError(t, err)
+
+	s, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema, NoMigrate: true})
+	require.NoError(t, err)
+	err = s.Migrate(ctx)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, postgres.ErrMigrationLocked)
+	assert.Contains(t, err.Error(), "0009_feed_sequencer")
+	assert.Contains(t, err.Error(), "42723", "duplicate function")
+	assert.Equal(t, int64(2), s.MigrateAttempts(), "8 once, 9 once")
+	v, err := s.Version(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 8, v)
+
+	// With the obstacle gone, migrating again finishes (and leaves the
+	// schema whole for the next test that reuses it).
+	_, err = pool.Exec(ctx, "DROP FUNCTION "+pgx.Identifier{schema, "sequence_events"}.Sanitize()+"(bigint, text, boolean)")
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	v, err = s.Version(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, postgres.SchemaVersion(), v)
+}
