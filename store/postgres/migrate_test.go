@@ -540,6 +540,7 @@ func TestMigrateUnderBlocker(t *testing.T) {
 		break
 	}
 	read := make(chan error, 1)
+	t0 := time.Now()
 	go func() {
 		var state string
 		read <- reader.QueryRow(ctx, "SELECT state FROM "+pgx.Identifier{schema, "interactions"}.Sanitize()+" WHERE id = $1", id).Scan(&state)
@@ -547,6 +548,7 @@ func TestMigrateUnderBlocker(t *testing.T) {
 	select {
 	case err := <-read:
 		require.NoError(t, err, "the read by primary key")
+		t.Logf("the read by primary key waited %v behind the attempt", time.Since(t0))
 	case err := <-migrated:
 		t.Fatalf("Migrate returned (%v) while the blocker is open", err)
 	case <-blockerDone:
