@@ -153,12 +153,35 @@ group_postgres() {
 }
 
 group_scene() {
+	# pgbench's own figure moves from run to run on a shared machine: the
+	# script runs SCENE_RUNS times (3 by default) and the summary gives the
+	# median ratio of each instance count.
+	local runs=${SCENE_RUNS:-3}
 	{
 		echo "# scene"
-		echo "command: bench/pgscale.sh (SECONDS_EACH=${SECONDS_EACH:-20})"
+		echo "command: bench/pgscale.sh (SECONDS_EACH=${SECONDS_EACH:-20}), $runs runs"
 		echo "load:    $(cut -d" " -f1-3 /proc/loadavg) (1, 5, 15 min, as the group started)"
-		bash bench/pgscale.sh
+		for r in $(seq "$runs"); do
+			echo
+			echo "## run $r"
+			bash bench/pgscale.sh
+		done
 	} >"$out_dir/scene.txt"
+	awk '
+		/^  [0-9]+ instance/ {n = $1; l[n] = l[n] " " $3; r[n] = r[n] " " $NF}
+		END {
+			print ""
+			print "## medians over the runs"
+			for (n = 1; n <= 4; n *= 2) {
+				if (!(n in r)) continue
+				printf "  %d instance(s): lifecycles/s%s; ratio%s; median ratio %s\n", n, l[n], r[n], median(r[n])
+			}
+		}
+		function median(s,   a, k, i, j, t) {
+			k = split(s, a, " ")
+			for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) {t = a[i]; a[i] = a[j]; a[j] = t}
+			return (k % 2) ? a[(k + 1) / 2] : sprintf("%.2f", (a[k / 2] + a[k / 2 + 1]) / 2)
+		}' "$out_dir/scene.txt" >>"$out_dir/scene.txt"
 }
 
 group_imap() {
