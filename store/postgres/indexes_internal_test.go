@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -226,12 +227,20 @@ func TestQueriesUseIndexes(t *testing.T) {
 			_, err := tx.Load(ctx, "a7")
 			return err
 		}},
-		{"thread lookup", []string{"interactions_thread"}, func(tx port.Tx) error {
+		{"thread lookup", []string{"interactions_pkey", "interactions_thread"}, func(tx port.Tx) error {
 			_, err := tx.FindInteractions(ctx, port.Query{Kind: interaction.KindInbound, ThreadID: "i4001"})
 			return err
 		}},
-		{"thread", []string{"interactions_thread"}, func(tx port.Tx) error {
+		{"thread", []string{"interactions_pkey", "interactions_thread"}, func(tx port.Tx) error {
 			_, err := tx.FindInteractions(ctx, port.Query{ThreadID: "i4001"})
+			return err
+		}},
+		{"thread with a reply", []string{"interactions_pkey", "interactions_thread"}, func(tx port.Tx) error {
+			// i4056 is outbound, in the thread of i4055.
+			found, err := tx.FindInteractions(ctx, port.Query{ThreadID: "i4055"})
+			if err == nil && len(found) != 2 {
+				err = fmt.Errorf("thread i4055: %d interactions, want 2", len(found))
+			}
 			return err
 		}},
 		{"by owner", []string{"interactions_owner"}, func(tx port.Tx) error {

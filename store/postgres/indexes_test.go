@@ -22,7 +22,7 @@ var interactionIndexes = map[string]string{
 	"interactions_waiting_due": "(state = 'queued'::text)",
 	"interactions_load":        "(load_agent IS NOT NULL)",
 	"interactions_open":        "(state <> ALL (ARRAY['done'::text, 'deleted'::text, 'sent'::text]))",
-	"interactions_thread":      "",
+	"interactions_thread":      "(thread_id <> id)",
 	"interactions_contact":     "(contact_id <> ''::text)",
 	"interactions_owner":       "(owner <> ''::text)",
 	"interactions_offered":     "(offered_to <> ''::text)",

@@ -274,7 +274,15 @@ func (t *txn) FindInteractions(ctx context.Context, q port.Query) ([]*interactio
 	eq("offered_to", q.OfferedTo, true)
 	eq("queue", q.Queue, false)
 	eq("workbin", q.Workbin, true)
-	eq("thread_id", q.ThreadID, false)
+	if q.ThreadID != "" {
+		// The thread's first interaction (thread_id = id) through the
+		// primary key, the others through interactions_thread, which
+		// holds only them (migration 10): a BitmapOr of the two. The
+		// index's condition is in the text, so a generic plan uses it too.
+		args = append(args, q.ThreadID)
+		n := "$" + strconv.Itoa(len(args))
+		b.WriteString(" AND ((id = " + n + " AND thread_id = " + n + ") OR (thread_id = " + n + " AND thread_id <> id))")
+	}
 	eq("contact_id", q.ContactID, true)
 	if len(q.States) > 0 {
 		b.WriteString(" AND state IN (")
