@@ -16,7 +16,9 @@ func (ac *Actor) Accept(ctx context.Context, id string) (*interaction.Interactio
 	w, agentID := ac.w, ac.id
 	var out *interaction.Interaction
 	err := w.update(ctx, func(t *tx) error {
-		it, err := w.acting(t, agentID, PrivilegeHandle, id)
+		// Accepting does not read the agent's load: the offer (or the
+		// transfer) was made within its capacity.
+		it, err := w.actingOnly(t, agentID, PrivilegeHandle, id)
 		if err != nil {
 			return err
 		}

@@ -124,7 +124,8 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 		// have passed snap to the store, which may have bumped it.
 		first, version := true, snap.Version
 		err = w.update(ctx, func(t *tx) error {
-			if _, err := w.agent(t, agentID, priv); err != nil {
+			// A draft takes no capacity: the agent's load is not read.
+			if _, err := w.agentOnly(t, agentID, priv); err != nil {
 				return err
 			}
 			// The snapshot is a copy of our own: the first try writes it

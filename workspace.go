@@ -20,6 +20,7 @@ import (
 	"github.com/emailflow/emailflow/compose"
 	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
+	"github.com/emailflow/emailflow/port"
 	"github.com/emailflow/emailflow/qa"
 	"github.com/emailflow/emailflow/sla"
 )
@@ -471,10 +472,26 @@ func (w *Workspace) view(ctx context.Context, fn func(t *tx) error) error {
 // agent loads the acting agent and checks privilege p (none when p is
 // empty: a read, which the visibility rule decides; see canSee).
 func (w *Workspace) agent(t *tx, id string, p Privilege) (*Agent, error) {
+	return w.agentLoad(t, id, p, true)
+}
+
+// agentOnly is agent for an action that does not read the agent's load
+// (see port.AgentOnlyTx): the store may leave the count out.
+func (w *Workspace) agentOnly(t *tx, id string, p Privilege) (*Agent, error) {
+	return w.agentLoad(t, id, p, false)
+}
+
+func (w *Workspace) agentLoad(t *tx, id string, p Privilege, load bool) (*Agent, error) {
 	if id == "" {
 		return nil, fmt.Errorf("%w: no acting agent", ErrForbidden)
 	}
-	a, err := t.Agent(t.ctx, id)
+	var a *Agent
+	var err error
+	if o, ok := t.Tx.(port.AgentOnlyTx); ok && !load {
+		a, err = o.AgentOnly(t.ctx, id)
+	} else {
+		a, err = t.Agent(t.ctx, id)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%w: unknown agent %q", ErrForbidden, id)
 	}
@@ -529,6 +546,16 @@ func (t *tx) aheadEmails(id string) {
 func (w *Workspace) acting(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
 	t.aheadInteraction(id) // with the agent's read
 	if _, err := w.agent(t, agent, p); err != nil {
+		return nil, err
+	}
+	return t.Interaction(t.ctx, id)
+}
+
+// actingOnly is acting for an action that does not read the agent's
+// load (see agentOnly).
+func (w *Workspace) actingOnly(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
+	t.aheadInteraction(id) // with the agent's read
+	if _, err := w.agentOnly(t, agent, p); err != nil {
 		return nil, err
 	}
 	return t.Interaction(t.ctx, id)

@@ -27,6 +27,20 @@ func decodeAgent(data []byte) (*port.Agent, error) {
 // one agent, and routing decisions that read the agent's load after
 // loading it, take turns across processes.
 func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
+	return t.agent(ctx, id, true)
+}
+
+// AgentOnly implements port.AgentOnlyTx: Agent without the count of the
+// agent's load, for an action that does not read it (Accept, a draft).
+// The lock is the same; a Load after it counts, under the lock, in a
+// round trip of its own, and a change of the agent's load refreshes its
+// has_room from a count in a statement that rides with the next (see
+// refreshRoom).
+func (t *txn) AgentOnly(ctx context.Context, id string) (*port.Agent, error) {
+	return t.agent(ctx, id, false)
+}
+
+func (t *txn) agent(ctx context.Context, id string, count bool) (*port.Agent, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
 	}
@@ -48,7 +62,7 @@ func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 		// held, can another commit a change of the agent's load (see
 		// guardLoad and moved), so a load counted under it, adjusted for
 		// this transaction's own writes (moved), is still exact.
-		if !t.exact[id] {
+		if count && !t.exact[id] {
 			n, err := t.count(ctx, id)
 			if err != nil {
 				return nil, err
@@ -64,7 +78,9 @@ func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 	// counted under the lock already (guardLoad).
 	found := false
 	var n int
-	exact := t.exact[id]
+	// AgentOnly leaves the count out (skip), as does an agent counted
+	// under its lock already.
+	skip := t.exact[id] || !count
 	b := &pgx.Batch{}
 	b.Queue(t.s.sql(`SELECT data, max_load FROM {s}.agents WHERE id = $1 FOR UPDATE`), id).QueryRow(func(r pgx.Row) error {
 		err := r.Scan(&data, &capacity)
@@ -74,7 +90,7 @@ func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 		found = err == nil
 		return err
 	})
-	if !exact {
+	if !skip {
 		b.Queue(t.s.sql(`SELECT count(*) FROM {s}.interactions WHERE load_agent = $1`), id).QueryRow(func(r pgx.Row) error {
 			return r.Scan(&n)
 		})
@@ -90,7 +106,7 @@ func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 		return nil, err
 	}
 	t.setLocked(id, capacity)
-	if !exact {
+	if !skip {
 		t.counted(id, n)
 	}
 	t.hold(id, data, routingQueues(a.Queues), capacity, a.Status == port.StatusReady)

@@ -360,7 +360,12 @@ func (t *txn) Load(ctx context.Context, agent string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	t.saw(agent, n)
+	if _, locked := t.locked[agent]; locked {
+		// Counted under the lock (after AgentOnly): exact from now on.
+		t.counted(agent, n)
+	} else {
+		t.saw(agent, n)
+	}
 	return n, nil
 }
 
