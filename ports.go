@@ -21,6 +21,10 @@ type SenderListTx = port.SenderListTx
 // RateTx is port.RateTx: a Tx that keeps rate counters.
 type RateTx = port.RateTx
 
+// AgentOnlyTx is port.AgentOnlyTx: a Tx that can lock an agent without
+// counting its load.
+type AgentOnlyTx = port.AgentOnlyTx
+
 // TimerTx is port.TimerTx: a Tx that claims due timers one at a time.
 type TimerTx = port.TimerTx
 

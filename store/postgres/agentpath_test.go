@@ -326,87 +326,99 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := t.Context()
-			schema := freshSchema(t)
-			var stores [2]*postgres.Store
-			for i := range stores {
-				pool, err := connect(ctx, 2)
-				require.NoError(t, err)
-				t.Cleanup(pool.Close)
-				stores[i], err = postgres.New(ctx, pool, &postgres.Options{Schema: schema})
-				require.NoError(t, err)
+		// Each case twice: the first read by Agent (the lock and the
+		// count), then by AgentOnly (the lock alone; Load counts under it).
+		for _, only := range []bool{false, true} {
+			name := tc.name
+			if only {
+				name += ", AgentOnly"
 			}
-			a, b := stores[0], stores[1]
-			require.NoError(t, a.Update(ctx, func(tx emailflow.Tx) error {
-				if err := tx.PutAgent(ctx, &emailflow.Agent{ID: "ann", Status: emailflow.StatusReady, Queues: []string{"q"}, Capacity: 1}); err != nil {
-					return err
+			t.Run(name, func(t *testing.T) {
+				ctx := t.Context()
+				schema := freshSchema(t)
+				var stores [2]*postgres.Store
+				for i := range stores {
+					pool, err := connect(ctx, 2)
+					require.NoError(t, err)
+					t.Cleanup(pool.Close)
+					stores[i], err = postgres.New(ctx, pool, &postgres.Options{Schema: schema})
+					require.NoError(t, err)
 				}
-				if tc.free {
-					return nil
-				}
-				return tx.CreateInteraction(ctx, offeredTo("held", "ann"))
-			}))
-			assertRoomExact(t, a, "ann")
+				a, b := stores[0], stores[1]
+				require.NoError(t, a.Update(ctx, func(tx emailflow.Tx) error {
+					if err := tx.PutAgent(ctx, &emailflow.Agent{ID: "ann", Status: emailflow.StatusReady, Queues: []string{"q"}, Capacity: 1}); err != nil {
+						return err
+					}
+					if tc.free {
+						return nil
+					}
+					return tx.CreateInteraction(ctx, offeredTo("held", "ann"))
+				}))
+				assertRoomExact(t, a, "ann")
 
-			var otherErr error
-			done := make(chan struct{})
-			runOther := func() {
-				defer close(done)
-				otherErr = b.Update(ctx, func(tx emailflow.Tx) error { return tc.other(ctx, tx) })
-			}
-			idle := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
-			require.NoError(t, a.Update(ctx, func(tx emailflow.Tx) error {
-				if tc.before != nil {
-					if err := tc.before(ctx, tx); err != nil {
+				var otherErr error
+				done := make(chan struct{})
+				runOther := func() {
+					defer close(done)
+					otherErr = b.Update(ctx, func(tx emailflow.Tx) error { return tc.other(ctx, tx) })
+				}
+				idle := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
+				require.NoError(t, a.Update(ctx, func(tx emailflow.Tx) error {
+					if tc.before != nil {
+						if err := tc.before(ctx, tx); err != nil {
+							return err
+						}
+					}
+					if !tc.concurrent {
+						runOther()
+					}
+					read := tx.Agent
+					if only {
+						read = tx.(emailflow.AgentOnlyTx).AgentOnly
+					}
+					agent, err := read(ctx, "ann")
+					if err != nil {
 						return err
 					}
-				}
-				if !tc.concurrent {
-					runOther()
-				}
-				agent, err := tx.Agent(ctx, "ann")
-				if err != nil {
-					return err
-				}
-				if tc.concurrent {
-					go runOther()
-					blockedOrDone(t, a, done)
-				}
-				again, err := tx.Agent(ctx, "ann")
-				if err != nil {
-					return err
-				}
-				assert.Equal(t, agent, again)
-				n, err := tx.Load(ctx, "ann")
-				if err != nil {
-					return err
-				}
-				assert.Equal(t, tc.wantRead, n, "load once locked")
-				if tc.offer {
-					if err := tx.CreateInteraction(ctx, offeredTo("mine", "ann")); err != nil {
+					if tc.concurrent {
+						go runOther()
+						blockedOrDone(t, a, done)
+					}
+					again, err := tx.Agent(ctx, "ann")
+					if err != nil {
 						return err
 					}
+					assert.Equal(t, agent, again)
+					n, err := tx.Load(ctx, "ann")
+					if err != nil {
+						return err
+					}
+					assert.Equal(t, tc.wantRead, n, "load once locked")
+					if tc.offer {
+						if err := tx.CreateInteraction(ctx, offeredTo("mine", "ann")); err != nil {
+							return err
+						}
+					}
+					agent.IdleSince = idle
+					return tx.PutAgent(ctx, agent)
+				}))
+				<-done
+				if tc.otherErr != nil {
+					assert.ErrorIs(t, otherErr, tc.otherErr)
+				} else {
+					assert.NoError(t, otherErr)
 				}
-				agent.IdleSince = idle
-				return tx.PutAgent(ctx, agent)
-			}))
-			<-done
-			if tc.otherErr != nil {
-				assert.ErrorIs(t, otherErr, tc.otherErr)
-			} else {
-				assert.NoError(t, otherErr)
-			}
-			require.NoError(t, a.View(ctx, func(tx emailflow.Tx) error {
-				n, err := tx.Load(ctx, "ann")
-				require.NoError(t, err)
-				assert.Equal(t, tc.wantLoad, n, "load at the end")
-				return nil
-			}))
-			rows := roomRows(t, a, "ann")
-			require.Len(t, rows, 1)
-			assert.Equal(t, idle, rows[0].idle)
-			assertRoomExact(t, a, "ann")
-		})
+				require.NoError(t, a.View(ctx, func(tx emailflow.Tx) error {
+					n, err := tx.Load(ctx, "ann")
+					require.NoError(t, err)
+					assert.Equal(t, tc.wantLoad, n, "load at the end")
+					return nil
+				}))
+				rows := roomRows(t, a, "ann")
+				require.Len(t, rows, 1)
+				assert.Equal(t, idle, rows[0].idle)
+				assertRoomExact(t, a, "ann")
+			})
+		}
 	}
 }
