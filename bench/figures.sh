@@ -181,7 +181,9 @@ group_scene() {
 			k = split(s, a, " ")
 			for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) {t = a[i]; a[i] = a[j]; a[j] = t}
 			return (k % 2) ? a[(k + 1) / 2] : sprintf("%.2f", (a[k / 2] + a[k / 2 + 1]) / 2)
-		}' "$out_dir/scene.txt" >>"$out_dir/scene.txt"
+		}' "$out_dir/scene.txt" >"$out_dir/scene.medians"
+	cat "$out_dir/scene.medians" >>"$out_dir/scene.txt"
+	rm -f "$out_dir/scene.medians"
 }
 
 group_imap() {
