@@ -80,19 +80,31 @@ func (q *sequencer) claim(now time.Time) bool {
 	return true
 }
 
+// sequenceBatch is the most events one run of the sequencer numbers (the
+// LIMIT in migration 9's function): a run that numbered this many leaves
+// others, and another run follows.
+const sequenceBatch = 10000
+
 // sequence runs the sequencer once: it numbers the committed events that
-// have no pos yet, when no other run holds the lock or, with wait, after
-// the run under way. It reports whether it got the lock. It is one
-// statement (see migration 9), in an implicit transaction of its own.
-func (s *Store) sequence(ctx context.Context, wait bool) (bool, error) {
+// have no pos yet (up to sequenceBatch), when no other run holds the lock
+// or, with wait, after the run under way. It reports whether it got the
+// lock and whether it numbered a full batch (more may be waiting). It is
+// one round trip: the function (see migration 9) in a transaction of its
+// own that says READ COMMITTED, which the function needs (its statement
+// after the lock must take a snapshot of its own), whatever isolation
+// the pool's sessions default to.
+func (s *Store) sequence(ctx context.Context, wait bool) (got, full bool, err error) {
 	s.seqr.runs.Add(1)
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
 	var n int
-	err := s.pool.QueryRow(ctx, s.sql(`SELECT {s}.sequence_events(hashtextextended($1, 0), $2, $3)`),
-		"emailflow sequencer "+s.schema, s.channel(), wait).Scan(&n)
-	if err != nil {
-		return false, mapErr("sequence events", err)
+	b.Queue(s.sql(`SELECT {s}.sequence_events(hashtextextended($1, 0), $2, $3)`),
+		"emailflow sequencer "+s.schema, s.channel(), wait).QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
+	b.Queue("COMMIT")
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return false, false, mapErr("sequence events", err)
 	}
-	return n >= 0, nil
+	return n >= 0, n >= sequenceBatch, nil
 }
 
 // nudgeSequencer asks for a run of the sequencer in the background, after
@@ -133,11 +145,12 @@ func (s *Store) sequenceLater() {
 		}
 		q.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		got, err := s.sequence(ctx, false)
+		got, full, err := s.sequence(ctx, false)
 		cancel()
-		if err == nil && !got {
-			// Another run held the lock; its snapshot may predate the
-			// commits this one was for: try again an interval later.
+		if err == nil && (!got || full) {
+			// Another run held the lock (its snapshot may predate the
+			// commits this one was for), or this one left events for the
+			// next: run again an interval later.
 			// (After an error, a follower's next read runs it, at least
 			// every feedPollEvery.)
 			q.mu.Lock()
@@ -157,8 +170,8 @@ func (s *Store) sequenceBeforeRead(ctx context.Context) error {
 	ok := q.claim(time.Now())
 	q.mu.Unlock()
 	if ok {
-		got, err := s.sequence(ctx, false)
-		if got {
+		got, full, err := s.sequence(ctx, false)
+		if got && !full {
 			return nil
 		}
 		if err != nil {
@@ -220,8 +233,16 @@ func (s *Store) FeedAfter(ctx context.Context, cursor int64, limit int) ([]port.
 // is left, so that every event committed before the call is at or before
 // the cursor it returns (a subscription from now does not get them).
 func (s *Store) FeedHead(ctx context.Context) (int64, error) {
-	if _, err := s.sequence(ctx, true); err != nil {
-		return 0, err
+	for {
+		// A run numbers at most sequenceBatch: the head must follow every
+		// event committed before the call, however many wait.
+		_, full, err := s.sequence(ctx, true)
+		if err != nil {
+			return 0, err
+		}
+		if !full {
+			break
+		}
 	}
 	var head int64
 	if err := s.pool.QueryRow(ctx, s.sql(`SELECT coalesce(max(pos), 0) FROM {s}.events`)).Scan(&head); err != nil {

@@ -1,12 +1,14 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -134,4 +136,64 @@ func TestSequencerNumbersWhatAPacedReadLeft(t *testing.T) {
 func TestNegativeSequenceInterval(t *testing.T) {
 	_, err := postgres.New(t.Context(), sharedPool(t), &postgres.Options{Schema: freshSchema(t), SequenceInterval: -time.Millisecond})
 	require.ErrorIs(t, err, emailflow.ErrInvalidInput)
+}
+
+// TestFeedHeadAfterALargeBacklog: more events waiting for their numbers
+// than one sequencer run takes (a process that wrote for long with no
+// run, say) are all before the cursor FeedHead returns: a subscription
+// from that head gets none of them.
+func TestFeedHeadAfterALargeBacklog(t *testing.T) {
+	in := pacedInstances(t, 1, time.Hour) // no background run meanwhile
+	s := in[0].store
+	ctx := t.Context()
+	const backlog = 10_005 // one run's batch and five more
+	_, err := s.Pool().Exec(ctx, `INSERT INTO `+pgx.Identifier{s.Schema()}.Sanitize()+`.events (type, interaction_id, agent, actor, state, at, detail)
+		SELECT 'agent-status', '', 'ann', 'ann', '', now(), 'ready ' || g FROM generate_series(1, $1) g`, backlog)
+	require.NoError(t, err)
+
+	head, err := s.FeedHead(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(backlog), head, "the head follows every event committed before the call")
+	after, err := s.FeedAfter(ctx, head, 100)
+	require.NoError(t, err)
+	assert.Empty(t, after, "nothing committed before FeedHead comes after its cursor")
+	first, err := s.FeedAfter(ctx, 0, 1)
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	assert.Equal(t, "ready 1", first[0].Detail, "numbered in the order written")
+}
+
+// TestFeedWithRepeatableReadSessions: the sequencer needs READ COMMITTED
+// and says so in its transaction, so a pool whose sessions default to
+// REPEATABLE READ (a setting of the role, the database or the pool) still
+// has a working feed: a subscriber on another instance gets the events.
+func TestFeedWithRepeatableReadSessions(t *testing.T) {
+	schema := freshSchema(t)
+	ctx := t.Context()
+	var ws [2]*emailflow.Workspace
+	for i := range ws {
+		cfg, err := pgxpool.ParseConfig(dsn())
+		require.NoError(t, err)
+		cfg.MaxConns = 4
+		cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "repeatable read"
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		s, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema})
+		require.NoError(t, err)
+		ws[i], err = emailflow.New(emailflow.Ports{Store: s, Sender: &transport.Sender{}}, nil)
+		require.NoError(t, err)
+	}
+	require.NoError(t, ws[0].PutAgent(ctx, emailflow.Agent{ID: "ann", Queues: []string{"default"}, Capacity: 1}))
+	// Bounded: without a working sequencer the subscription would wait
+	// for its starting cursor for ever.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sub := ws[1].Subscribe(sctx, &emailflow.SubscribeOptions{Buffer: 16})
+	defer sub.Close()
+	require.NoError(t, ws[0].As("ann").SetStatus(ctx, emailflow.StatusReady))
+	e, ok := <-sub.C
+	require.True(t, ok, "no event reached the other instance's subscriber")
+	assert.Equal(t, "ann", e.Agent)
+	assert.Positive(t, e.Cursor)
 }
