@@ -67,6 +67,10 @@ type sequencer struct {
 	again     bool      // a run is due: a commit, a read or a missed lock since the last run began
 
 	runs atomic.Int64 // runs started, for the package's tests
+
+	closed bool           // Close was called: no background run starts
+	stop   chan struct{}  // closed by Close: the background run's wait ends
+	idle   sync.WaitGroup // the background goroutine, for Close to wait on
 }
 
 // claim takes the next run when the interval since the last one has
@@ -117,18 +121,39 @@ func (s *Store) nudgeSequencer() {
 	q := &s.seqr
 	q.mu.Lock()
 	q.again = true
-	start := !q.running
-	q.running = true
+	start := !q.running && !q.closed
+	if start {
+		q.running = true
+		q.idle.Add(1)
+	}
 	q.mu.Unlock()
 	if start {
 		go s.sequenceLater()
 	}
 }
 
+// stopSequencer ends the background runs, for Close: a run under way
+// finishes, a wait for the next interval ends with one last run of what
+// is due (this process's commits, numbered for the followers of every
+// process), and nothing of the sequencer runs once it returns. Events
+// left unnumbered by a failure are numbered by the next run of any
+// process, or by its FeedHead: they are in the table.
+func (s *Store) stopSequencer() {
+	q := &s.seqr
+	q.mu.Lock()
+	if !q.closed {
+		q.closed = true
+		close(q.stop)
+	}
+	q.mu.Unlock()
+	q.idle.Wait()
+}
+
 // sequenceLater runs the sequencer while runs are due, one per interval
 // at most.
 func (s *Store) sequenceLater() {
 	q := &s.seqr
+	defer q.idle.Done()
 	for {
 		q.mu.Lock()
 		if !q.again {
@@ -137,16 +162,32 @@ func (s *Store) sequenceLater() {
 			return
 		}
 		now := time.Now()
-		if !q.claim(now) {
-			wait := q.notBefore.Sub(now)
+		closing := q.closed
+		if !closing && !q.claim(now) {
+			wait := time.NewTimer(q.notBefore.Sub(now))
 			q.mu.Unlock()
-			time.Sleep(wait)
+			select {
+			case <-wait.C:
+			case <-q.stop:
+				wait.Stop()
+			}
 			continue
 		}
+		if closing {
+			// Close: one last run of what is due, now, and no more.
+			q.again, q.running = false, false
+		}
 		q.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		timeout := 10 * time.Second
+		if closing {
+			timeout = 2 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		got, full, err := s.sequence(ctx, false)
 		cancel()
+		if closing {
+			return
+		}
 		if err == nil && (!got || full) {
 			// Another run held the lock (its snapshot may predate the
 			// commits this one was for), or this one left events for the

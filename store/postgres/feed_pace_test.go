@@ -197,3 +197,30 @@ func TestFeedWithRepeatableReadSessions(t *testing.T) {
 	assert.Equal(t, "ann", e.Agent)
 	assert.Positive(t, e.Cursor)
 }
+
+// TestCloseEndsTheSequencer: Close does not leave the background
+// sequencer waiting for its interval: it makes one last run of what this
+// process committed (numbered for every process's followers) and no run
+// starts after it returns.
+func TestCloseEndsTheSequencer(t *testing.T) {
+	in := pacedInstances(t, 1, time.Hour) // the next paced run is an hour away
+	s, ws := in[0].store, in[0].ws
+	ctx := t.Context()
+	require.NoError(t, ws.PutAgent(ctx, emailflow.Agent{ID: "ann", Queues: []string{"default"}, Capacity: 1}))
+	unnumbered := func() int {
+		var n int
+		require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{s.Schema()}.Sanitize()+`.events WHERE pos IS NULL`).Scan(&n))
+		return n
+	}
+	require.NoError(t, ws.As("ann").SetStatus(ctx, emailflow.StatusReady)) // a run now, the next an hour later
+	require.Eventually(t, func() bool { return unnumbered() == 0 }, 5*time.Second, 10*time.Millisecond,
+		"the first commit's run")
+	require.NoError(t, ws.As("ann").SetStatus(ctx, emailflow.StatusNotReady))
+	require.Equal(t, 1, unnumbered(), "the second commit's event waits for the next paced run")
+
+	s.Close()
+	assert.Zero(t, unnumbered(), "Close's last run numbered what was due")
+	runs := s.SequencerRuns()
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, runs, s.SequencerRuns(), "no run after Close")
+}

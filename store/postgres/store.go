@@ -111,6 +111,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	}
 	s := &Store{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), name: o.Schema, serial: o.OrderedEvents, notify: channelOf(o.Schema), queries: map[string]string{}, parked: make(chan *pgxpool.Conn, 1)}
 	s.seqr.interval = o.SequenceInterval
+	s.seqr.stop = make(chan struct{})
 	if !o.NoMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			return nil, err
@@ -143,9 +144,13 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// Close ends the read a View left parked (see park) and, when Open made
-// the pool, closes it.
+// Close ends the store's background work (the feed's sequencer makes
+// one last run of what is due; see stopSequencer) and the read a View
+// left parked (see park) and, when Open made the pool, closes it. No
+// goroutine of the store's runs once it returns, except the wake-ups of
+// FeedWake, which end with their context.
 func (s *Store) Close() {
+	s.stopSequencer()
 	s.unpark()
 	if s.owned {
 		s.pool.Close()
