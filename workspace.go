@@ -544,18 +544,18 @@ func (t *tx) aheadEmails(id string) {
 // acting checks that agent may act with privilege p, then loads
 // interaction id: the opening of most actions.
 func (w *Workspace) acting(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
-	t.aheadInteraction(id) // with the agent's read
-	if _, err := w.agent(t, agent, p); err != nil {
-		return nil, err
-	}
-	return t.Interaction(t.ctx, id)
+	return w.actingLoad(t, agent, p, id, true)
 }
 
 // actingOnly is acting for an action that does not read the agent's
 // load (see agentOnly).
 func (w *Workspace) actingOnly(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
+	return w.actingLoad(t, agent, p, id, false)
+}
+
+func (w *Workspace) actingLoad(t *tx, agent string, p Privilege, id string, load bool) (*interaction.Interaction, error) {
 	t.aheadInteraction(id) // with the agent's read
-	if _, err := w.agentOnly(t, agent, p); err != nil {
+	if _, err := w.agentLoad(t, agent, p, load); err != nil {
 		return nil, err
 	}
 	return t.Interaction(t.ctx, id)

@@ -28,7 +28,18 @@ type instance struct {
 // connection pool, as separate processes would.
 func instances(t *testing.T, n int) []instance {
 	t.Helper()
-	schema := freshSchema(t)
+	return startInstances(t, n, postgres.Options{}, emailflow.Ports{Sender: &transport.Sender{}}, &emailflow.Options{
+		// Mail to sales@ waits in queue "sales", the rest in "default".
+		Mailboxes: []emailflow.Mailbox{{Address: "sales@boutique.example", Queue: "sales"}},
+	})
+}
+
+// startInstances starts n instances on one fresh schema, each with a pool
+// of its own: a Store made with so (its Schema set here) and a Workspace
+// with ports (its Store set here) and o.
+func startInstances(t *testing.T, n int, so postgres.Options, ports emailflow.Ports, o *emailflow.Options) []instance {
+	t.Helper()
+	so.Schema = freshSchema(t)
 	out := make([]instance, n)
 	for i := range out {
 		pool, err := connect(t.Context(), 4)
@@ -36,14 +47,13 @@ func instances(t *testing.T, n int) []instance {
 			t.Fatalf("connect: %v", err)
 		}
 		t.Cleanup(pool.Close)
-		s, err := postgres.New(t.Context(), pool, &postgres.Options{Schema: schema})
+		s, err := postgres.New(t.Context(), pool, &so)
 		if err != nil {
 			t.Fatalf("postgres.New: %v", err)
 		}
-		ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &transport.Sender{}}, &emailflow.Options{
-			// Mail to sales@ waits in queue "sales", the rest in "default".
-			Mailboxes: []emailflow.Mailbox{{Address: "sales@boutique.example", Queue: "sales"}},
-		})
+		p := ports
+		p.Store = s
+		ws, err := emailflow.New(p, o)
 		if err != nil {
 			t.Fatalf("emailflow.New: %v", err)
 		}

@@ -21,19 +21,7 @@ import (
 // pool and the given sequencer interval.
 func pacedInstances(t *testing.T, n int, interval time.Duration) []instance {
 	t.Helper()
-	schema := freshSchema(t)
-	out := make([]instance, n)
-	for i := range out {
-		pool, err := connect(t.Context(), 4)
-		require.NoError(t, err)
-		t.Cleanup(pool.Close)
-		s, err := postgres.New(t.Context(), pool, &postgres.Options{Schema: schema, SequenceInterval: interval})
-		require.NoError(t, err)
-		ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: &transport.Sender{}}, nil)
-		require.NoError(t, err)
-		out[i] = instance{store: s, ws: ws}
-	}
-	return out
+	return startInstances(t, n, postgres.Options{SequenceInterval: interval}, emailflow.Ports{Sender: &transport.Sender{}}, nil)
 }
 
 // TestSequencerRunsPacedByTime: many commits from several workers within

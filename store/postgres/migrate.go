@@ -201,6 +201,9 @@ func (s *Store) migrateTo(ctx context.Context, ms []migration, n int) error {
 		return &SchemaVersionError{Schema: s.name, Database: v, Known: len(ms)}
 	}
 	pause, locked := migrationRetryMin, false
+	lockedErr := func() error {
+		return fmt.Errorf("%w: schema %s stays at version %d: %w", ErrMigrationLocked, s.name, v, ctx.Err())
+	}
 	for v < n {
 		next, err := s.migrateOne(ctx, ms[:n], len(ms))
 		var pg *pgconn.PgError
@@ -209,7 +212,7 @@ func (s *Store) migrateTo(ctx context.Context, ms []migration, n int) error {
 			v, pause, locked = next, migrationRetryMin, false
 			continue
 		case ctx.Err() != nil && locked:
-			return fmt.Errorf("%w: schema %s stays at version %d: %w", ErrMigrationLocked, s.name, v, ctx.Err())
+			return lockedErr()
 		case ctx.Err() != nil:
 			return fmt.Errorf("postgres: migrate: schema %s stays at version %d: %w (%w)", s.name, v, ctx.Err(), err)
 		case !errors.As(err, &pg) || pg.Code != lockNotAvailable:
@@ -222,7 +225,7 @@ func (s *Store) migrateTo(ctx context.Context, ms []migration, n int) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w: schema %s stays at version %d: %w", ErrMigrationLocked, s.name, v, ctx.Err())
+			return lockedErr()
 		case <-t.C:
 		}
 		pause = min(2*pause, migrationRetryMax)

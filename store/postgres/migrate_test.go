@@ -512,6 +512,18 @@ func TestMigrateUpgradesVersion7(t *testing.T) {
 	assert.Greater(t, evs[len(evs)-1].Seq, want.events[len(want.events)-1].Seq)
 }
 
+// unmigrated opens a store on schema, on a pool of its own, without
+// migrating it.
+func unmigrated(t *testing.T, schema string) *postgres.Store {
+	t.Helper()
+	pool, err := connect(t.Context(), 2)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s, err := postgres.New(t.Context(), pool, &postgres.Options{Schema: schema, NoMigrate: true})
+	require.NoError(t, err)
+	return s
+}
+
 // TestMigrateUnderBlocker: while a transaction on another connection
 // keeps a lock on interactions, the migration's attempt to drop their
 // index waits a bounded time, then gives way: a read of an interaction by
@@ -523,11 +535,7 @@ func TestMigrateUnderBlocker(t *testing.T) {
 	schema, want := version7(t)
 	release, blockerDone := blocker(t, schema)
 
-	pool, err := connect(ctx, 2)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	s, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema, NoMigrate: true})
-	require.NoError(t, err)
+	s := unmigrated(t, schema)
 	migrated := make(chan error, 1)
 	go func() { migrated <- s.Migrate(ctx) }()
 	waitQueued(t, s, schema, 1)
@@ -570,7 +578,7 @@ func TestMigrateUnderBlocker(t *testing.T) {
 	assert.Equal(t, postgres.SchemaVersion(), v)
 	assert.GreaterOrEqual(t, s.MigrateAttempts(), int64(3), "migration 8 at least twice, then 9")
 	var applied int
-	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()).Scan(&applied))
+	require.NoError(t, s.Pool().QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()).Scan(&applied))
 	assert.Equal(t, postgres.SchemaVersion(), applied, "each migration recorded once")
 }
 
@@ -583,18 +591,14 @@ func TestMigrateCancelledUnderBlocker(t *testing.T) {
 	schema, want := version7(t)
 	release, blockerDone := blocker(t, schema)
 
-	pool, err := connect(ctx, 2)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	s, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema, NoMigrate: true})
-	require.NoError(t, err)
+	s := unmigrated(t, schema)
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	migrated := make(chan error, 1)
 	go func() { migrated <- s.Migrate(mctx) }()
 	waitQueued(t, s, schema, 2) // the first attempt timed out
 	cancel()
-	err = <-migrated
+	err := <-migrated
 	require.Error(t, err)
 	assert.ErrorIs(t, err, postgres.ErrMigrationLocked)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -604,7 +608,7 @@ func TestMigrateCancelledUnderBlocker(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 7, v)
 	var byState bool
-	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", schema+".interactions_state").Scan(&byState))
+	require.NoError(t, s.Pool().QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", schema+".interactions_state").Scan(&byState))
 	assert.True(t, byState, "the attempt of migration 8 rolled back")
 
 	// Version 7 still serves reads and lists, blocker or not.

@@ -38,19 +38,7 @@ func (s *countingSender) Send(_ context.Context, _ string, _ []string, msg []byt
 // own pool, sharing clock and sender.
 func clockInstances(t *testing.T, n int, clock emailflow.Clock, sender emailflow.Sender) []instance {
 	t.Helper()
-	schema := freshSchema(t)
-	out := make([]instance, n)
-	for i := range out {
-		pool, err := connect(t.Context(), 4)
-		require.NoError(t, err)
-		t.Cleanup(pool.Close)
-		s, err := postgres.New(t.Context(), pool, &postgres.Options{Schema: schema})
-		require.NoError(t, err)
-		ws, err := emailflow.New(emailflow.Ports{Store: s, Sender: sender, Clock: clock}, &emailflow.Options{AcceptTimeout: 30 * time.Second})
-		require.NoError(t, err)
-		out[i] = instance{store: s, ws: ws}
-	}
-	return out
+	return startInstances(t, n, postgres.Options{}, emailflow.Ports{Sender: sender, Clock: clock}, &emailflow.Options{AcceptTimeout: 30 * time.Second})
 }
 
 // TestTimersAcrossInstances: 500 offers run out of time while three
