@@ -25,6 +25,10 @@ type RateTx = port.RateTx
 // counting its load.
 type AgentOnlyTx = port.AgentOnlyTx
 
+// AsyncCommitTx is port.AsyncCommitTx: a Tx whose commit may return
+// before it is durable, asked for where a lost commit is done again.
+type AsyncCommitTx = port.AsyncCommitTx
+
 // TimerTx is port.TimerTx: a Tx that claims due timers one at a time.
 type TimerTx = port.TimerTx
 

@@ -395,6 +395,12 @@ func (w *Workspace) attemptOutcome(ctx context.Context, item *OutboxItem) (*inte
 	var rec *OutboxItem
 	err := w.update(ctx, func(t *tx) error {
 		rec = nil
+		// Losing this commit in a crash leaves the item leased and
+		// pending: it is sent again once the lease runs out, as after a
+		// crash just before the commit. So it need not wait for the disk.
+		if a, ok := t.Tx.(AsyncCommitTx); ok {
+			a.AsyncCommit()
+		}
 		t.aheadInteraction(item.InteractionID) // with the item's read
 		o, err := t.OutboxItem(ctx, item.ID)
 		if err != nil {

@@ -291,6 +291,8 @@ type txn struct {
 	emailsRead map[string]storedEmail
 	// appended tells that it wrote events (see nudgeSequencer).
 	appended bool
+	// async tells that it commits asynchronously (see AsyncCommit).
+	async bool
 }
 
 func (t *txn) readable() error {
