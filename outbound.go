@@ -120,29 +120,24 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 			return nil, err
 		}
 		var out *Draft
-		// The version seen, kept apart from snap: a failed first try may
-		// have passed snap to the store, which may have bumped it.
-		first, version := true, snap.Version
+		version := snap.Version
 		err = w.update(ctx, func(t *tx) error {
+			// The inbound is read again here, with the agent (one round
+			// trip): the store then knows whose load it counts, and
+			// writing it back moves none, so nothing waits for the
+			// agent's other transactions.
+			t.aheadInteraction(id)
 			// A draft takes no capacity: the agent's load is not read.
 			if _, err := w.agentOnly(t, agentID, priv); err != nil {
 				return err
 			}
-			// The snapshot is a copy of our own: the first try writes it
-			// back, and the store's version check tells whether the inbound
-			// changed meanwhile (ErrConflict, and the next try reads it).
-			parent := snap
-			if !first {
-				var err error
-				if parent, err = t.Interaction(ctx, id); err != nil {
-					return err
-				}
-				if parent.Version != version {
-					return errStale // changed since the snapshot: check it all again
-				}
+			parent, err := t.Interaction(ctx, id)
+			if err != nil {
+				return err
 			}
-			first = false
-			var err error
+			if parent.Version != version {
+				return errStale // changed since the snapshot: check it all again
+			}
 			out, err = w.createDraft(t, agentID, parent, p, d)
 			return err
 		})

@@ -21,8 +21,9 @@ type SenderListTx = port.SenderListTx
 // RateTx is port.RateTx: a Tx that keeps rate counters.
 type RateTx = port.RateTx
 
-// AgentOnlyTx is port.AgentOnlyTx: a Tx that can lock an agent without
-// counting its load.
+// AgentOnlyTx is port.AgentOnlyTx: a Tx that can read an agent for an
+// action that neither reads its load nor writes it, without counting the
+// load or locking the agent.
 type AgentOnlyTx = port.AgentOnlyTx
 
 // AsyncCommitTx is port.AsyncCommitTx: a Tx whose commit may return

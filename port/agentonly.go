@@ -3,14 +3,17 @@ package port
 import "context"
 
 // AgentOnlyTx is an optional ability of a Tx, found by type assertion:
-// AgentOnly is Agent for a transaction that will not read the agent's
-// load. A store that reads an agent's load with the agent, so that Load
-// after Agent costs nothing, may leave the load out here; Load still
-// answers, at its own cost. store/postgres has it: Agent there counts the
-// load in the same round trip as the row lock, AgentOnly takes the lock
-// alone.
+// AgentOnly is Agent for a transaction that neither reads the agent's
+// load nor writes the agent (Accepting an offer, starting a draft). Such
+// a transaction decides nothing on the agent's load, so a store may read
+// the agent without what Agent does for capacity: the count of its load,
+// and the lock that makes actions on one agent take turns. Whatever the
+// transaction then writes is guarded as any write is (a write that moves
+// load to an agent still checks that agent's capacity). store/postgres
+// has it: Agent there locks the agent's row and counts its load in one
+// round trip; AgentOnly reads the row alone, without waiting for another
+// transaction that holds it.
 type AgentOnlyTx interface {
-	// AgentOnly returns the agent with id, or ErrNotFound, as Agent does
-	// (with the same locking).
+	// AgentOnly returns the agent with id, or ErrNotFound, as Agent does.
 	AgentOnly(ctx context.Context, id string) (*Agent, error)
 }

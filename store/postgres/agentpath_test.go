@@ -267,7 +267,9 @@ func blockedOrDone(t *testing.T, s *postgres.Store, done <-chan struct{}) {
 // load and writes it back without counting again; another process
 // changing the agent's load meanwhile waits for the lock, so the load
 // kept is never stale: has_room ends exact and capacity holds. A load read
-// before the lock is counted again once the lock is taken.
+// before the lock is counted again once the lock is taken. An agent read
+// by AgentOnly is not locked: the other process goes through, and the
+// Agent after it counts what it left.
 func TestHeldAgentAcrossProcesses(t *testing.T) {
 	tests := []struct {
 		name string
@@ -282,6 +284,11 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 		wantRead   int   // load the first transaction reads once locked
 		otherErr   error // the second's outcome
 		wantLoad   int   // load at the end
+		// When the first reads ann by AgentOnly, which takes no lock, the
+		// second goes through at once, and the first's Agent after it
+		// locks and counts what the second left: the load it reads, and
+		// the load at the end (the second is never refused).
+		onlyRead, onlyLoad int
 	}{
 		{
 			name: "load down elsewhere waits for the lock",
@@ -294,6 +301,7 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 				return tx.UpdateInteraction(ctx, it)
 			},
 			concurrent: true, wantRead: 1, wantLoad: 0,
+			onlyRead: 0, onlyLoad: 0,
 		},
 		{
 			name: "load up elsewhere on a stale read is refused after the lock",
@@ -304,6 +312,10 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 				return tx.CreateInteraction(ctx, offeredTo("theirs", "ann"))
 			},
 			concurrent: true, free: true, offer: true, wantRead: 0, otherErr: emailflow.ErrConflict, wantLoad: 1,
+			// The first offers on a load it counted under the lock: its
+			// write adds load knowingly (deciding on that load is the
+			// Workspace's), and has_room follows.
+			onlyRead: 1, onlyLoad: 2,
 		},
 		{
 			name: "load read before the lock is counted again",
@@ -323,15 +335,20 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 				return tx.UpdateInteraction(ctx, it)
 			},
 			wantRead: 0, wantLoad: 0,
+			onlyRead: 0, onlyLoad: 0,
 		},
 	}
 	for _, tc := range tests {
 		// Each case twice: the first read by Agent (the lock and the
-		// count), then by AgentOnly (the lock alone; Load counts under it).
+		// count), then by AgentOnly (neither; the Agent after it locks).
 		for _, only := range []bool{false, true} {
 			name := tc.name
 			if only {
 				name += ", AgentOnly"
+			}
+			wantRead, wantLoad := tc.wantRead, tc.wantLoad
+			if only {
+				wantRead, wantLoad = tc.onlyRead, tc.onlyLoad
 			}
 			t.Run(name, func(t *testing.T) {
 				ctx := t.Context()
@@ -382,7 +399,17 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 					}
 					if tc.concurrent {
 						go runOther()
-						blockedOrDone(t, a, done)
+						if only {
+							// AgentOnly holds nothing: the second ends
+							// while the first is still open.
+							select {
+							case <-done:
+							case <-time.After(20 * time.Second):
+								t.Fatal("the second waited for the first's AgentOnly")
+							}
+						} else {
+							blockedOrDone(t, a, done)
+						}
 					}
 					again, err := tx.Agent(ctx, "ann")
 					if err != nil {
@@ -393,7 +420,7 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					assert.Equal(t, tc.wantRead, n, "load once locked")
+					assert.Equal(t, wantRead, n, "load once locked")
 					if tc.offer {
 						if err := tx.CreateInteraction(ctx, offeredTo("mine", "ann")); err != nil {
 							return err
@@ -403,7 +430,7 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 					return tx.PutAgent(ctx, agent)
 				}))
 				<-done
-				if tc.otherErr != nil {
+				if tc.otherErr != nil && !only {
 					assert.ErrorIs(t, otherErr, tc.otherErr)
 				} else {
 					assert.NoError(t, otherErr)
@@ -411,7 +438,7 @@ func TestHeldAgentAcrossProcesses(t *testing.T) {
 				require.NoError(t, a.View(ctx, func(tx emailflow.Tx) error {
 					n, err := tx.Load(ctx, "ann")
 					require.NoError(t, err)
-					assert.Equal(t, tc.wantLoad, n, "load at the end")
+					assert.Equal(t, wantLoad, n, "load at the end")
 					return nil
 				}))
 				rows := roomRows(t, a, "ann")

@@ -30,12 +30,16 @@ func (t *txn) Agent(ctx context.Context, id string) (*port.Agent, error) {
 	return t.agent(ctx, id, true)
 }
 
-// AgentOnly implements port.AgentOnlyTx: Agent without the count of the
-// agent's load, for an action that does not read it (Accept, a draft).
-// The lock is the same; a Load after it counts, under the lock, in a
-// round trip of its own, and a change of the agent's load refreshes its
-// has_room from a count in a statement that rides with the next (see
-// refreshRoom).
+// AgentOnly implements port.AgentOnlyTx: the agent for an action that
+// neither reads its load nor writes it (Accept, a draft), read without
+// the row lock Agent takes and without the count. Such an action decides
+// nothing on the agent's load, so it need not wait for another
+// transaction of the agent (an offer to it, its Send) to commit: under
+// several instances, agents' row locks were the longest waits. What it
+// writes is still guarded: a write that moves load to an agent takes the
+// lock and counts first (guardLoad), and a Load after it counts as for an
+// agent not locked. An agent this transaction holds locked already is
+// returned as held.
 func (t *txn) AgentOnly(ctx context.Context, id string) (*port.Agent, error) {
 	return t.agent(ctx, id, false)
 }
@@ -46,7 +50,7 @@ func (t *txn) agent(ctx context.Context, id string, count bool) (*port.Agent, er
 	}
 	var data []byte
 	var capacity int
-	if t.readOnly {
+	if t.readOnly || (!count && t.held[id] == nil) {
 		err := t.tx.QueryRow(ctx, t.s.sql(`SELECT data, max_load FROM {s}.agents WHERE id = $1`), id).Scan(&data, &capacity)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, notFound("agent", id)
@@ -78,9 +82,8 @@ func (t *txn) agent(ctx context.Context, id string, count bool) (*port.Agent, er
 	// counted under the lock already (guardLoad).
 	found := false
 	var n int
-	// AgentOnly leaves the count out (skip), as does an agent counted
-	// under its lock already.
-	skip := t.exact[id] || !count
+	// An agent counted under its lock already is not counted again.
+	skip := t.exact[id]
 	b := &pgx.Batch{}
 	b.Queue(t.s.sql(`SELECT data, max_load FROM {s}.agents WHERE id = $1 FOR UPDATE`), id).QueryRow(func(r pgx.Row) error {
 		err := r.Scan(&data, &capacity)
