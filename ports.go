@@ -22,8 +22,8 @@ type SenderListTx = port.SenderListTx
 type RateTx = port.RateTx
 
 // AgentOnlyTx is port.AgentOnlyTx: a Tx that can read an agent for an
-// action that neither reads its load nor writes it, without counting the
-// load or locking the agent.
+// action that decides nothing on its load and does not write it, without
+// counting the load or locking the agent.
 type AgentOnlyTx = port.AgentOnlyTx
 
 // AsyncCommitTx is port.AsyncCommitTx: a Tx whose commit may return

@@ -475,9 +475,10 @@ func (w *Workspace) agent(t *tx, id string, p Privilege) (*Agent, error) {
 	return w.agentLoad(t, id, p, true)
 }
 
-// agentOnly is agent for an action that neither reads the agent's load
-// nor writes the agent (see port.AgentOnlyTx): the store may leave out the
-// count and the lock that makes actions on one agent take turns.
+// agentOnly is agent for an action that decides nothing on the agent's
+// load and does not write the agent (see port.AgentOnlyTx): the store may
+// leave out the count and the lock that makes actions on one agent take
+// turns.
 func (w *Workspace) agentOnly(t *tx, id string, p Privilege) (*Agent, error) {
 	return w.agentLoad(t, id, p, false)
 }
