@@ -23,12 +23,20 @@ func (w *Workspace) identify(ctx context.Context, in *intake) {
 	}
 	create := w.mayCreateContact(in.from.Address, in.msg.Auto, in.dest == toQuarantine)
 	var warnings []string
-	in.who, warnings = w.findContact(ctx, in.from, create)
+	in.who, warnings = w.findContact(ctx, in.from, create, in.senders)
 	in.warnings = append(in.warnings, warnings...)
 }
 
+// contactsRead is the answer of a read of the contacts having an
+// address, made earlier in the intake (see lookup).
+type contactsRead struct {
+	found []contact.Contact
+	err   error
+}
+
 // findContact returns the contact of the sender, found in the Directory
-// or, when create, created when unknown, and warnings for the email. It
+// (read is the Directory's answer when it was read already) or, when
+// create, created when unknown, and warnings for the email. It
 // never costs the mail: a name the contact rules refuse is cleaned
 // (control characters out, cut to contact.MaxNameRunes) or left out; an
 // address they refuse (over 254 bytes, a quoted local part) gives no
@@ -36,11 +44,17 @@ func (w *Workspace) identify(ctx context.Context, in *intake) {
 // several contacts share the address, Options.ChooseContact decides (the
 // most recently updated by default); a chooser that refuses leaves the
 // email without a contact.
-func (w *Workspace) findContact(ctx context.Context, from mail.Address, create bool) (contact.Contact, []string) {
+func (w *Workspace) findContact(ctx context.Context, from mail.Address, create bool, read *contactsRead) (contact.Contact, []string) {
 	if from.Address == "" {
 		return contact.Contact{}, nil
 	}
-	found, err := w.dir.ContactsByAddress(ctx, from.Address)
+	var found []contact.Contact
+	var err error
+	if read != nil {
+		found, err = read.found, read.err
+	} else {
+		found, err = w.dir.ContactsByAddress(ctx, from.Address)
+	}
 	if err != nil {
 		return contact.Contact{}, []string{fmt.Sprintf("sender %s not identified: %v", from.Address, err)}
 	}

@@ -172,6 +172,9 @@ type intake struct {
 	original *Email // the email its delivery report names
 	cands    []candidate
 	rule     *SenderRule // the sender lists' rule for its sender, if any
+	// senders are the contacts having the From address, when the store
+	// read them with the look-ups (see contactsAhead); nil otherwise.
+	senders *contactsRead
 
 	// classify and thread.
 	placement

@@ -41,8 +41,10 @@ func (w *Workspace) sign(d *compose.Draft, agent, mailbox string, quoted bool, f
 }
 
 // fields are the values of the field codes of standard responses and
-// signatures for an interaction handled by agent a.
-func (w *Workspace) fields(ctx context.Context, it *interaction.Interaction, a *Agent) compose.Fields {
+// signatures for an interaction handled by agent a. The contact's come
+// from the Directory, or from who, its contact as read already (in the
+// snapshot the interaction was read in) when not nil.
+func (w *Workspace) fields(ctx context.Context, it *interaction.Interaction, a *Agent, who *contactsRead) compose.Fields {
 	f := compose.Fields{InteractionID: it.ID, Subject: it.Subject, CaseData: map[string]string{}}
 	if a != nil {
 		f.AgentName = a.Name
@@ -50,10 +52,20 @@ func (w *Workspace) fields(ctx context.Context, it *interaction.Interaction, a *
 	for _, c := range it.CaseData {
 		f.CaseData[c.Key] = c.Value
 	}
-	if it.ContactID != "" {
-		if c, err := w.dir.Contact(ctx, it.ContactID); err == nil {
-			f.ContactFirstName, f.ContactLastName = c.FirstName, c.LastName
-		}
+	if it.ContactID == "" {
+		return f
+	}
+	c, err := contact.Contact{}, error(nil)
+	switch {
+	case who != nil && who.err != nil:
+		err = who.err // as the Directory's error: no contact's fields
+	case who != nil && len(who.found) == 1 && who.found[0].ID == it.ContactID:
+		c = who.found[0]
+	default:
+		c, err = w.dir.Contact(ctx, it.ContactID)
+	}
+	if err == nil {
+		f.ContactFirstName, f.ContactLastName = c.FirstName, c.LastName
 	}
 	return f
 }
@@ -308,8 +320,10 @@ func (ac *Actor) ForwardFromHistory(ctx context.Context, id string, req ForwardR
 		if err != nil {
 			return nil, domainErr(err)
 		}
-		if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, a)); err != nil {
-			return nil, err
+		if w.opts.Signatures != nil { // only a signature reads the fields
+			if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, a, nil)); err != nil {
+				return nil, err
+			}
 		}
 		var out *Draft
 		err = w.update(ctx, func(t *tx) error {

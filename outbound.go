@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/emailflow/emailflow/compose"
+	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
 )
 
@@ -97,16 +98,36 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 		var snap *interaction.Interaction
 		var agent *Agent
 		var orig *Email
+		var who *contactsRead
+		// Only a signature reads the fields (the agent, the contact).
+		signs := w.opts.Signatures != nil
 		err := w.view(ctx, func(t *tx) error {
+			// With the interaction's read, when the store can: the
+			// signature's agent and the inbound's contact.
+			cr, ahead := t.contactsAhead()
+			if signs {
+				t.aheadAgent(agentID)
+				if ahead {
+					cr.PrefetchContactOf(ctx, id)
+				}
+			}
 			// The privilege is checked in the transaction below.
 			var err error
 			if snap, orig, err = w.respondable(t, agentID, id); err != nil {
 				return err
 			}
-			if w.opts.Signatures != nil { // the signature's fields name the agent
-				agent, err = t.Agent(ctx, agentID)
+			if !signs {
+				return nil
 			}
-			return err
+			if agent, err = t.Agent(ctx, agentID); err != nil {
+				return err
+			}
+			if ahead {
+				if c, ok, err := cr.ContactOfRead(id); ok {
+					who = &contactsRead{found: []contact.Contact{c}, err: err}
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, err
@@ -116,8 +137,10 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 		if err != nil {
 			return nil, err
 		}
-		if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, agent)); err != nil {
-			return nil, err
+		if signs {
+			if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, agent, who)); err != nil {
+				return nil, err
+			}
 		}
 		var out *Draft
 		version := snap.Version

@@ -119,7 +119,7 @@ func (ac *Actor) Release(ctx context.Context, id string) (*interaction.Interacti
 	var who contact.Contact
 	var warnings []string
 	if contactID == "" && compose.Auto(email.Auto) != compose.AutoBounce {
-		who, warnings = w.findContact(ctx, email.From, w.mayCreateContact(email.From.Address, compose.Auto(email.Auto), false))
+		who, warnings = w.findContact(ctx, email.From, w.mayCreateContact(email.From.Address, compose.Auto(email.Auto), false), nil)
 	}
 	var out *interaction.Interaction
 	err = w.update(ctx, func(t *tx) error {

@@ -58,7 +58,7 @@ func (ac *Actor) InsertResponse(ctx context.Context, r ResponseRef) (*Draft, err
 	if err != nil {
 		return nil, err
 	}
-	f := w.fields(ctx, o, a)
+	f := w.fields(ctx, o, a, nil)
 	if parent != nil {
 		for _, c := range parent.CaseData {
 			if _, set := f.CaseData[c.Key]; !set {

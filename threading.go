@@ -83,51 +83,74 @@ func (w *Workspace) lookup(ctx context.Context, in *intake) error {
 		return nil
 	}
 	return w.view(ctx, func(t *tx) error {
-		var err error
-		if sender != "" {
-			if in.rule, err = senderRule(t, sender); err != nil {
-				return err
-			}
+		// Every read is known from the message: those a store can send
+		// ahead ride with the first, the sender rule's. The sender's
+		// contacts, for identify, are read in the same snapshot when the
+		// Directory is the store (a bounce is no one's: see identify).
+		t.aheadMessageIDs(ids)
+		cr, ahead := t.contactsAhead()
+		if ahead && in.from.Address != "" && in.msg.Auto != compose.AutoBounce {
+			cr.PrefetchContactsByAddress(ctx, in.from.Address)
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		found, err := t.EmailsByMessageIDs(ctx, ids)
-		if err != nil {
+		if err := w.lookupIn(t, in, sender, ids, refs, orig); err != nil {
 			return err
 		}
-		for _, e := range found {
-			switch e.MessageID {
-			case in.msg.MessageID:
-				in.same = e
-			case orig:
-				in.original = e
+		if ahead {
+			if found, ok, err := cr.ContactsByAddressRead(in.from.Address); ok {
+				in.senders = &contactsRead{found: found, err: err}
 			}
-		}
-		for _, ref := range refs {
-			c := candidate{ref: ref}
-			for _, e := range found {
-				if e.MessageID == ref {
-					c.email = e
-				}
-			}
-			id := ""
-			if c.email != nil {
-				id = c.email.InteractionID
-			} else if token, ok := w.threadToken(ref); ok {
-				id = token
-			} else {
-				continue
-			}
-			if c.it, err = t.Interaction(ctx, id); errors.Is(err, ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			in.cands = append(in.cands, c)
 		}
 		return nil
 	})
+}
+
+// lookupIn is lookup's reads, in its transaction.
+func (w *Workspace) lookupIn(t *tx, in *intake, sender string, ids, refs []string, orig string) error {
+	ctx := t.ctx
+	var err error
+	if sender != "" {
+		if in.rule, err = senderRule(t, sender); err != nil {
+			return err
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := t.EmailsByMessageIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, e := range found {
+		switch e.MessageID {
+		case in.msg.MessageID:
+			in.same = e
+		case orig:
+			in.original = e
+		}
+	}
+	for _, ref := range refs {
+		c := candidate{ref: ref}
+		for _, e := range found {
+			if e.MessageID == ref {
+				c.email = e
+			}
+		}
+		id := ""
+		if c.email != nil {
+			id = c.email.InteractionID
+		} else if token, ok := w.threadToken(ref); ok {
+			id = token
+		} else {
+			continue
+		}
+		if c.it, err = t.Interaction(ctx, id); errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		in.cands = append(in.cands, c)
+	}
+	return nil
 }
 
 // thread decides which conversation the message joins, from the

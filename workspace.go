@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"path"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -234,6 +235,9 @@ type Workspace struct {
 	feed  EventFeed // the store's, when it has one
 	fol   follower  // guarded by subMu
 
+	// dirIsStore tells that dir is the Store itself, whose transactions
+	// may then read contacts ahead (see contactsAhead).
+	dirIsStore bool
 	// creating serializes the creation of one sender's contact, for a
 	// Directory that cannot (see ContactEnsurer).
 	creating keyedMutex
@@ -261,7 +265,9 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: Ports.Directory is required when the Store is not a Directory", ErrInvalidInput)
 		}
-		w.dir = d
+		w.dir, w.dirIsStore = d, true
+	} else {
+		w.dirIsStore = sameValue(p.Directory, p.Store)
 	}
 	if w.clock == nil {
 		w.clock = systemClock{}
@@ -543,6 +549,60 @@ func (t *tx) aheadEmails(id string) {
 	}
 }
 
+// messageIDsAhead is a Tx that can send the read of the emails some
+// Message-IDs name before it is made (store/postgres): a later
+// EmailsByMessageIDs of the same ids answers from it.
+type messageIDsAhead interface {
+	PrefetchEmailsByMessageIDs(ctx context.Context, ids []string)
+}
+
+// aheadMessageIDs tells the store the emails ids name will be read, when
+// it can read ahead.
+func (t *tx) aheadMessageIDs(ids []string) {
+	if r, ok := t.Tx.(messageIDsAhead); ok && len(ids) > 0 {
+		r.PrefetchEmailsByMessageIDs(t.ctx, ids)
+	}
+}
+
+// agentAhead is a Tx that can send a View's read of an agent before it
+// is made (store/postgres): a later Agent of the same id in the View
+// answers from it.
+type agentAhead interface {
+	PrefetchAgent(ctx context.Context, id string)
+}
+
+// aheadAgent tells the store agent id will be read, when it can read
+// ahead.
+func (t *tx) aheadAgent(id string) {
+	if r, ok := t.Tx.(agentAhead); ok && id != "" {
+		r.PrefetchAgent(t.ctx, id)
+	}
+}
+
+// contactsAhead is a Tx of a Store that is also the Workspace's
+// Directory (store/postgres) that can send a read of contacts with its
+// next round trip: the sender's contacts with Ingest's look-ups, the
+// contact of the inbound a reply answers with its read. The answer is
+// taken, once its batch went, in the transaction's snapshot; the Tx
+// sends nothing for it (ok false: the Directory is asked as before).
+type contactsAhead interface {
+	PrefetchContactsByAddress(ctx context.Context, addr string)
+	ContactsByAddressRead(addr string) (found []contact.Contact, ok bool, err error)
+	PrefetchContactOf(ctx context.Context, interactionID string)
+	ContactOfRead(interactionID string) (c contact.Contact, ok bool, err error)
+}
+
+// contactsAhead returns the Tx's contactsAhead when the Workspace's
+// Directory is its Store: another Directory (a CRM) keeps its own
+// contacts.
+func (t *tx) contactsAhead() (contactsAhead, bool) {
+	if !t.w.dirIsStore {
+		return nil, false
+	}
+	r, ok := t.Tx.(contactsAhead)
+	return r, ok
+}
+
 // acting checks that agent may act with privilege p, then loads
 // interaction id: the opening of most actions.
 func (w *Workspace) acting(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
@@ -582,4 +642,12 @@ func owned(t *tx, agent, id string) (*interaction.Interaction, error) {
 		return nil, err
 	}
 	return it, nil
+}
+
+// sameValue reports whether a and b are the same object: pointers of
+// one type to the same place (other values are not compared, which could
+// panic).
+func sameValue(a, b any) bool {
+	ta := reflect.TypeOf(a)
+	return ta != nil && ta.Kind() == reflect.Pointer && ta == reflect.TypeOf(b) && a == b
 }

@@ -3,9 +3,12 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/emailflow/emailflow/contact"
 	"github.com/emailflow/emailflow/interaction"
 	"github.com/emailflow/emailflow/port"
 )
@@ -29,9 +32,19 @@ type aheadRead struct {
 	version int64
 	// The emails of an interaction.
 	emails []*port.Email
+	// The emails some Message-IDs name: the ids asked, and what each
+	// found.
+	ids     []string
+	byMsgID map[string]*port.Email
+	// Contacts, as stored (decoded when taken, so that one that cannot be
+	// decoded fails the read that takes it, as a read of its own would).
+	contacts [][]byte
+	// bad is an email that could not be decoded: the error the read
+	// taking the answer returns.
+	bad error
 }
 
-// ahead returns the answer kept for key, and forgets it; nil when none
+// takeAhead returns the answer kept for key, and forgets it; nil when none
 // was asked for. An answer still pending is fetched first.
 func (t *txn) takeAhead(ctx context.Context, key string) (*aheadRead, error) {
 	r := t.ahead[key]
@@ -48,6 +61,18 @@ func (t *txn) takeAhead(ctx context.Context, key string) (*aheadRead, error) {
 		}
 	}
 	return r, nil
+}
+
+// takeSent returns the answer kept for key if its batch went, and
+// forgets it; nil when none was asked for or none came yet. It sends
+// nothing: an answer not come is the caller's to read otherwise.
+func (t *txn) takeSent(key string) *aheadRead {
+	r := t.ahead[key]
+	if r == nil || !r.sent || t.done {
+		return nil
+	}
+	delete(t.ahead, key)
+	return r
 }
 
 // keepAhead remembers r as the answer coming for key.
@@ -121,4 +146,159 @@ func (t *txn) aheadInteraction(ctx context.Context, id string) (it *interaction.
 	}
 	t.noteRead(it)
 	return it, true, nil
+}
+
+// PrefetchEmailsByMessageIDs sends the read of the emails ids name with
+// the transaction's next round trip; EmailsByMessageIDs(ids), with the
+// same ids, then answers from it.
+func (t *txn) PrefetchEmailsByMessageIDs(_ context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	r := &aheadRead{ids: slices.Clone(ids)}
+	if !t.keepAhead(messageIDsKey(ids), r) {
+		return
+	}
+	t.tx.laterRead("read emails by Message-ID", t.s.sql(emailsByMessageIDsSQL), []any{r.ids},
+		func(br pgx.BatchResults) error {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			r.byMsgID, r.bad, err = scanByMessageID(rows, len(ids))
+			r.sent = err == nil
+			return err
+		})
+}
+
+// messageIDsKey is the key of the read of the emails ids name. Message-IDs
+// hold no NUL (see compose), so the key tells the ids apart.
+func messageIDsKey(ids []string) string {
+	return "m " + strings.Join(ids, "\x00")
+}
+
+// aheadByMessageIDs is EmailsByMessageIDs' answer from a read sent ahead,
+// if one was (ok).
+func (t *txn) aheadByMessageIDs(ctx context.Context, ids []string) (found map[string]*port.Email, ok bool, err error) {
+	r, err := t.takeAhead(ctx, messageIDsKey(ids))
+	if err != nil {
+		return nil, true, err
+	}
+	if r == nil || !slices.Equal(r.ids, ids) {
+		return nil, false, nil
+	}
+	return r.byMsgID, true, r.bad
+}
+
+// PrefetchContactsByAddress sends the read of the contacts having addr,
+// as the Store's ContactsByAddress reads them, with the transaction's
+// next round trip; ContactsByAddressRead(addr) then answers from it, in
+// the transaction's snapshot.
+func (t *txn) PrefetchContactsByAddress(_ context.Context, addr string) {
+	n := contact.NormalizeAddress(addr)
+	r := &aheadRead{}
+	if !t.keepAhead("a "+addr, r) {
+		return
+	}
+	if n == "" {
+		r.sent = true // none, as ContactsByAddress answers without asking
+		return
+	}
+	t.tx.laterRead("read contacts of "+n, t.s.sql(contactsByAddressSQL), []any{n}, r.readContacts)
+}
+
+// ContactsByAddressRead returns what the read PrefetchContactsByAddress
+// sent for addr found, once its batch went (ok): what ContactsByAddress
+// answers, at the transaction's snapshot. It sends nothing: ok is false
+// when no such read was sent or its batch has not gone yet. An answer is
+// taken once.
+func (t *txn) ContactsByAddressRead(addr string) ([]contact.Contact, bool, error) {
+	r := t.takeSent("a " + addr)
+	if r == nil {
+		return nil, false, nil
+	}
+	if len(r.contacts) == 0 {
+		return nil, true, nil
+	}
+	out := make([]contact.Contact, 0, len(r.contacts))
+	for _, data := range r.contacts {
+		c, err := decodeContact(data)
+		if err != nil {
+			return nil, true, mapErr("contacts by address", err)
+		}
+		out = append(out, c)
+	}
+	return out, true, nil
+}
+
+// PrefetchContactOf sends the read of the contact of interaction id (its
+// contact_id, in the same snapshot as the interaction) with the
+// transaction's next round trip; ContactOfRead(id) then answers from it.
+func (t *txn) PrefetchContactOf(_ context.Context, id string) {
+	r := &aheadRead{}
+	if !t.keepAhead("c "+id, r) {
+		return
+	}
+	t.tx.laterRead("read the contact of "+id, t.s.sql(`SELECT c.data FROM {s}.interactions i
+		JOIN {s}.contacts c ON c.id = i.contact_id WHERE i.id = $1`), []any{id}, r.readContacts)
+}
+
+// ContactOfRead returns the contact of interaction id as the read
+// PrefetchContactOf sent found it, once its batch went (ok): what the
+// Store's Contact answers for the interaction's ContactID at the
+// transaction's snapshot, an error wrapping ErrNotFound when the
+// interaction or its contact is not there (or it has none). It sends
+// nothing: ok is false when no such read was sent or its batch has not
+// gone yet. An answer is taken once.
+func (t *txn) ContactOfRead(id string) (contact.Contact, bool, error) {
+	r := t.takeSent("c " + id)
+	if r == nil {
+		return contact.Contact{}, false, nil
+	}
+	if len(r.contacts) == 0 {
+		return contact.Contact{}, true, notFound("contact of interaction", id)
+	}
+	c, err := decodeContact(r.contacts[0])
+	return c, true, err
+}
+
+// readContacts reads the contacts' rows of a read sent ahead.
+func (r *aheadRead) readContacts(br pgx.BatchResults) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	var data []byte
+	_, err = pgx.ForEachRow(rows, []any{&data}, func() error {
+		r.contacts = append(r.contacts, data)
+		return nil
+	})
+	r.sent = err == nil
+	return err
+}
+
+// agentRowSQL reads an agent without locking it (a View, AgentOnly).
+const agentRowSQL = `SELECT data, max_load FROM {s}.agents WHERE id = $1`
+
+// PrefetchAgent sends a View's read of agent id with its next round
+// trip; Agent(id) then answers from it. In a read-write transaction it
+// does nothing: Agent locks the row there, and counts the agent's load.
+func (t *txn) PrefetchAgent(_ context.Context, id string) {
+	if !t.readOnly {
+		return
+	}
+	r := &aheadRead{}
+	if !t.keepAhead("g "+id, r) {
+		return
+	}
+	t.tx.laterRead("read agent "+id, t.s.sql(agentRowSQL), []any{id},
+		func(br pgx.BatchResults) error {
+			var capacity int
+			err := br.QueryRow().Scan(&r.data, &capacity)
+			if errors.Is(err, pgx.ErrNoRows) {
+				r.missing, err = true, nil
+			}
+			r.sent = err == nil
+			return err
+		})
 }

@@ -145,7 +145,8 @@ func (t *txn) EmailByMessageID(ctx context.Context, messageID string) (*port.Ema
 	return t.noteEmail(decodeEmail(data, raw, bodies))
 }
 
-// EmailsByMessageIDs implements port.Tx, in one query.
+// EmailsByMessageIDs implements port.Tx, in one query (or from the read
+// PrefetchEmailsByMessageIDs sent for the same ids).
 func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*port.Email, error) {
 	if err := t.readable(); err != nil {
 		return nil, err
@@ -153,20 +154,16 @@ func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*p
 	if len(messageIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := t.tx.Query(ctx, t.s.sql(`SELECT m.message_id, `+emailColumns+` FROM {s}.message_ids m
-		JOIN {s}.emails e ON e.id = m.email_id WHERE m.message_id = ANY($1)`), messageIDs)
-	if err != nil {
-		return nil, mapErr("emails by Message-ID", err)
+	found, ok, err := t.aheadByMessageIDs(ctx, messageIDs)
+	if !ok {
+		var rows pgx.Rows
+		if rows, err = t.tx.Query(ctx, t.s.sql(emailsByMessageIDsSQL), messageIDs); err == nil {
+			var bad error
+			if found, bad, err = scanByMessageID(rows, len(messageIDs)); err == nil {
+				err = bad
+			}
+		}
 	}
-	found := make(map[string]*port.Email, len(messageIDs))
-	var mid string
-	var data, raw []byte
-	var bodies [][]byte
-	_, err = pgx.ForEachRow(rows, []any{&mid, &data, &raw, &bodies}, func() error {
-		e, err := decodeEmail(data, raw, bodies)
-		found[mid] = e
-		return err
-	})
 	if err != nil {
 		return nil, mapErr("emails by Message-ID", err)
 	}
@@ -179,6 +176,32 @@ func (t *txn) EmailsByMessageIDs(ctx context.Context, messageIDs []string) ([]*p
 	}
 	t.noteEmails(out)
 	return out, nil
+}
+
+// emailsByMessageIDsSQL reads the emails some Message-IDs name ($1).
+const emailsByMessageIDsSQL = `SELECT m.message_id, ` + emailColumns + ` FROM {s}.message_ids m
+	JOIN {s}.emails e ON e.id = m.email_id WHERE m.message_id = ANY($1)`
+
+// scanByMessageID decodes the rows of emailsByMessageIDsSQL, by
+// Message-ID, and closes them; bad is the first email that could not
+// be decoded, err a failed read.
+func scanByMessageID(rows pgx.Rows, n int) (found map[string]*port.Email, bad, err error) {
+	found = make(map[string]*port.Email, n)
+	var mid string
+	var data, raw []byte
+	var bodies [][]byte
+	_, err = pgx.ForEachRow(rows, []any{&mid, &data, &raw, &bodies}, func() error {
+		e, derr := decodeEmail(data, raw, bodies)
+		if derr != nil {
+			if bad == nil {
+				bad = derr
+			}
+			return nil
+		}
+		found[mid] = e
+		return nil
+	})
+	return found, bad, err
 }
 
 // PutEmail implements port.Tx.
