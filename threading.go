@@ -84,10 +84,12 @@ func (w *Workspace) lookup(ctx context.Context, in *intake) error {
 	}
 	return w.view(ctx, func(t *tx) error {
 		// Every read is known from the message: those a store can send
-		// ahead ride with the first, the sender rule's. The sender's
-		// contacts, for identify, are read in the same snapshot when the
-		// Directory is the store (a bounce is no one's: see identify).
-		t.aheadMessageIDs(ids)
+		// ahead ride with the first, the sender rule's: the emails its
+		// ids name, the conversations of those its references name. The
+		// sender's contacts, for identify, are read in the same snapshot
+		// when the Directory is the store (a bounce is no one's: see
+		// identify).
+		t.aheadMessageIDs(ids, refs)
 		cr, ahead := t.contactsAhead()
 		if ahead && in.from.Address != "" && in.msg.Auto != compose.AutoBounce {
 			cr.PrefetchContactsByAddress(ctx, in.from.Address)

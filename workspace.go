@@ -552,15 +552,25 @@ func (t *tx) aheadEmails(id string) {
 // messageIDsAhead is a Tx that can send the read of the emails some
 // Message-IDs name before it is made (store/postgres): a later
 // EmailsByMessageIDs of the same ids answers from it.
+// In a View, it can also send the read of the interactions holding
+// those emails: a later Interaction of one of them answers from it.
 type messageIDsAhead interface {
 	PrefetchEmailsByMessageIDs(ctx context.Context, ids []string)
+	PrefetchInteractionsByMessageIDs(ctx context.Context, ids []string)
 }
 
-// aheadMessageIDs tells the store the emails ids name will be read, when
-// it can read ahead.
-func (t *tx) aheadMessageIDs(ids []string) {
-	if r, ok := t.Tx.(messageIDsAhead); ok && len(ids) > 0 {
+// aheadMessageIDs tells the store the emails ids name will be read, and
+// the interactions holding the emails refs name, when it can read ahead.
+func (t *tx) aheadMessageIDs(ids, refs []string) {
+	r, ok := t.Tx.(messageIDsAhead)
+	if !ok {
+		return
+	}
+	if len(ids) > 0 {
 		r.PrefetchEmailsByMessageIDs(t.ctx, ids)
+	}
+	if len(refs) > 0 {
+		r.PrefetchInteractionsByMessageIDs(t.ctx, refs)
 	}
 }
 

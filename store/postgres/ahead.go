@@ -138,6 +138,12 @@ func (t *txn) aheadInteraction(ctx context.Context, id string) (it *interaction.
 	if r == nil || err != nil {
 		return nil, err != nil, mapErr("interaction", err)
 	}
+	if t.readOnly {
+		// Nothing changes in a View's snapshot: the answer stays good for
+		// another read of the interaction (a conversation's emails named
+		// twice), each decoded afresh.
+		t.ahead["i "+id] = r
+	}
 	if r.missing {
 		return nil, true, notFound("interaction", id)
 	}
@@ -167,6 +173,36 @@ func (t *txn) PrefetchEmailsByMessageIDs(_ context.Context, ids []string) {
 			}
 			r.byMsgID, r.bad, err = scanByMessageID(rows, len(ids))
 			r.sent = err == nil
+			return err
+		})
+}
+
+// PrefetchInteractionsByMessageIDs sends, in a View, the read of the
+// interactions holding the emails ids name with its next round trip;
+// Interaction of one of them then answers from it, in the View's
+// snapshot. In a read-write transaction it does nothing: its answers,
+// known only once read, could follow a write of the transaction sent
+// before them.
+func (t *txn) PrefetchInteractionsByMessageIDs(_ context.Context, ids []string) {
+	if !t.readOnly || len(ids) == 0 || !t.keepAhead(messageIDsKey(ids)+" i", &aheadRead{}) {
+		return
+	}
+	t.tx.laterRead("read interactions by Message-ID", t.s.sql(`SELECT i.id, i.data, i.version FROM {s}.message_ids m
+		JOIN {s}.emails e ON e.id = m.email_id JOIN {s}.interactions i ON i.id = e.interaction_id
+		WHERE m.message_id = ANY($1)`), []any{slices.Clone(ids)},
+		func(br pgx.BatchResults) error {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			var id string
+			var data []byte
+			var version int64
+			_, err = pgx.ForEachRow(rows, []any{&id, &data, &version}, func() error {
+				// Each as PrefetchInteraction's answer (the first kept).
+				t.keepAhead("i "+id, &aheadRead{sent: true, data: data, version: version})
+				return nil
+			})
 			return err
 		})
 }

@@ -142,6 +142,9 @@ const (
 	emailsOfRead    = "WHERE e.interaction_id = $1"
 	viewAgentRead   = "SELECT data, max_load FROM %s.agents WHERE id = $1"
 	contactOfRead   = "JOIN %s.contacts c ON c.id = i.contact_id"
+	// The interactions holding the emails a message's references name.
+	interactionsOfRead = "SELECT i.id, i.data, i.version FROM"
+	interactionRead    = "SELECT data, version FROM %s.interactions WHERE id = $1"
 )
 
 // in fills the schema into a statement's text.
@@ -165,7 +168,8 @@ func (d aheadDesk) in(stmt string) string {
 // In-Reply-To or References name, a reference to a Message-ID that is
 // not stored starts a new one, and the same message taken in twice is
 // one interaction, as on the memory store; on PostgreSQL the emails its
-// ids name, the sender's contacts and the sender rule are one round trip.
+// ids name, the conversations they are in, the sender's contacts and the
+// sender rule are one round trip.
 func TestIngestReadsAheadThreading(t *testing.T) {
 	for _, st := range aheadStores {
 		t.Run(st.name, func(t *testing.T) {
@@ -182,6 +186,8 @@ func TestIngestReadsAheadThreading(t *testing.T) {
 				{"in-reply-to", []string{"In-Reply-To: <order-1@exemple.fr>"}, true},
 				{"references", []string{"References: <elsewhere@exemple.fr> <order-1@exemple.fr>"}, true},
 				{"references, newest unknown", []string{"References: <order-1@exemple.fr> <unknown-2@exemple.fr>"}, true},
+				// Two emails of one conversation: its read serves both.
+				{"references, one conversation twice", []string{"References: <order-1@exemple.fr> <follow-a@exemple.fr>"}, true},
 				{"message-id not found", []string{"In-Reply-To: <never-stored@exemple.fr>"}, false},
 			}
 			for i, tc := range cases {
@@ -196,7 +202,10 @@ func TestIngestReadsAheadThreading(t *testing.T) {
 						assert.NotEqual(t, first.ID, it.ID)
 						assert.NotEqual(t, first.ThreadID, it.ThreadID, "a conversation of its own")
 					}
-					d.assertOneBatch(t, senderRulesRead, d.in(messageIDsRead), contactsRead)
+					d.assertOneBatch(t, senderRulesRead, d.in(messageIDsRead), contactsRead, interactionsOfRead)
+					if d.trips != nil {
+						assert.Zero(t, d.trips.logged(d.in(interactionRead)), "the conversations were read ahead")
+					}
 
 					// Taken in again: the interaction that holds it.
 					again, err := d.ingest(t, raw)
@@ -206,7 +215,7 @@ func TestIngestReadsAheadThreading(t *testing.T) {
 			}
 			emails, err := d.ws.As("sophie").Emails(countedCtx(t), first.ID)
 			require.NoError(t, err)
-			assert.Len(t, emails, 4, "the first and the three follow-ups")
+			assert.Len(t, emails, 5, "the first and the four follow-ups")
 		})
 	}
 }
