@@ -48,8 +48,9 @@
 //
 // A transaction sends the statements whose answer it does not read (its
 // BEGIN, locks taken before a read, cache refreshes, inserts of events
-// whose numbers it took ahead) with the next statement, in one batch: a
-// lifecycle is 43 round trips.
+// whose numbers it took ahead) with the next statement, in one batch, and
+// an action sends ahead the reads it knows it will make: a lifecycle is
+// 22 round trips.
 //
 // See docs/postgres.md for the schema and figures.
 package postgres
