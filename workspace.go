@@ -235,9 +235,6 @@ type Workspace struct {
 	feed  EventFeed // the store's, when it has one
 	fol   follower  // guarded by subMu
 
-	// dirIsStore tells that dir is the Store itself, whose transactions
-	// may then read contacts ahead (see contactsAhead).
-	dirIsStore bool
 	// creating serializes the creation of one sender's contact, for a
 	// Directory that cannot (see ContactEnsurer).
 	creating keyedMutex
@@ -265,9 +262,7 @@ func New(p Ports, opts *Options) (*Workspace, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: Ports.Directory is required when the Store is not a Directory", ErrInvalidInput)
 		}
-		w.dir, w.dirIsStore = d, true
-	} else {
-		w.dirIsStore = sameValue(p.Directory, p.Store)
+		w.dir = d
 	}
 	if w.clock == nil {
 		w.clock = systemClock{}
@@ -589,28 +584,30 @@ func (t *tx) aheadAgent(id string) {
 	}
 }
 
-// contactsAhead is a Tx of a Store that is also the Workspace's
-// Directory (store/postgres) that can send a read of contacts with its
-// next round trip: the sender's contacts with Ingest's look-ups, the
-// contact of the inbound a reply answers with its read. The answer is
-// taken, once its batch went, in the transaction's snapshot; the Tx
-// sends nothing for it (ok false: the Directory is asked as before).
+// contactsAhead is a Tx that can send a read of the contacts of a
+// Directory (its Store's, store/postgres) with its next round trip: the
+// sender's contacts with Ingest's look-ups, the contact of the inbound a
+// reply answers with its read. The answer is taken, once its batch went,
+// in the transaction's snapshot; the Tx sends nothing for it (ok false:
+// the Directory is asked as before).
 type contactsAhead interface {
+	// Directory is the Directory whose contacts it reads.
+	Directory() Directory
 	PrefetchContactsByAddress(ctx context.Context, addr string)
 	ContactsByAddressRead(addr string) (found []contact.Contact, ok bool, err error)
 	PrefetchContactOf(ctx context.Context, interactionID string)
 	ContactOfRead(interactionID string) (c contact.Contact, ok bool, err error)
 }
 
-// contactsAhead returns the Tx's contactsAhead when the Workspace's
-// Directory is its Store: another Directory (a CRM) keeps its own
-// contacts.
+// contactsAhead returns the Tx's contactsAhead when the contacts it
+// reads are the Workspace's Directory's: another Directory (a CRM) keeps
+// its own.
 func (t *tx) contactsAhead() (contactsAhead, bool) {
-	if !t.w.dirIsStore {
+	r, ok := t.Tx.(contactsAhead)
+	if !ok || !sameValue(r.Directory(), t.w.dir) {
 		return nil, false
 	}
-	r, ok := t.Tx.(contactsAhead)
-	return r, ok
+	return r, true
 }
 
 // acting checks that agent may act with privilege p, then loads

@@ -154,11 +154,12 @@ func (t *txn) aheadInteraction(ctx context.Context, id string) (it *interaction.
 	return it, true, nil
 }
 
-// PrefetchEmailsByMessageIDs sends the read of the emails ids name with
-// the transaction's next round trip; EmailsByMessageIDs(ids), with the
-// same ids, then answers from it.
+// PrefetchEmailsByMessageIDs sends, in a View, the read of the emails
+// ids name with its next round trip; EmailsByMessageIDs(ids), with the
+// same ids, then answers from it. In a read-write transaction it does
+// nothing: a write of an email could change the answer.
 func (t *txn) PrefetchEmailsByMessageIDs(_ context.Context, ids []string) {
-	if len(ids) == 0 {
+	if !t.readOnly || len(ids) == 0 {
 		return
 	}
 	r := &aheadRead{ids: slices.Clone(ids)}
@@ -225,6 +226,10 @@ func (t *txn) aheadByMessageIDs(ctx context.Context, ids []string) (found map[st
 	}
 	return r.byMsgID, true, r.bad
 }
+
+// Directory returns the Directory whose contacts the reads sent ahead
+// read: the transaction's Store.
+func (t *txn) Directory() port.Directory { return t.s }
 
 // PrefetchContactsByAddress sends the read of the contacts having addr,
 // as the Store's ContactsByAddress reads them, with the transaction's
