@@ -36,7 +36,9 @@ func (ac *Actor) Accept(ctx context.Context, id string) (*interaction.Interactio
 		}
 		it.Owner, it.LastAgent, it.OfferedTo, it.TransferFrom, it.Declined = agentID, agentID, "", "", nil
 		it.OfferedAt = time.Time{}
-		if err := t.UpdateInteraction(ctx, it); err != nil {
+		// Any error of the write fails the action: the store may check
+		// it with the commit.
+		if err := t.updateLast(it); err != nil {
 			return err
 		}
 		if err := t.emit(EventAccepted, it, agentID, agentID, ""); err != nil {
@@ -48,7 +50,11 @@ func (ac *Actor) Accept(ctx context.Context, id string) (*interaction.Interactio
 		}
 		return nil
 	})
-	return out.Clone(), err
+	if err != nil {
+		// Also when the write was refused at the commit, after out was set.
+		return nil, err
+	}
+	return out.Clone(), nil
 }
 
 // Decline refuses an offer. An interaction offered from a queue goes back

@@ -444,7 +444,9 @@ func (w *Workspace) attemptOutcome(ctx context.Context, item *OutboxItem) (*inte
 		if err := it.Fire(ctx, ev, "system", t.now, detail); err != nil {
 			return err
 		}
-		if err := t.UpdateInteraction(ctx, it); err != nil {
+		// Any error of the write fails the outcome (it is recorded again
+		// on the retry): the store may check it with the commit.
+		if err := t.updateLast(it); err != nil {
 			return err
 		}
 		if sendErr == nil {

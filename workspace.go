@@ -404,6 +404,19 @@ func (t *tx) UpdateInteraction(ctx context.Context, it *interaction.Interaction)
 	return t.Tx.UpdateInteraction(ctx, it)
 }
 
+// updateLast is UpdateInteraction for an action that fails with any
+// error of the write: a store that can (port.LastWriteTx) checks it with
+// the statements after it or the commit, saving a round trip.
+func (t *tx) updateLast(it *interaction.Interaction) error {
+	if err := t.w.slaSync(t, it); err != nil {
+		return err
+	}
+	if l, ok := t.Tx.(port.LastWriteTx); ok {
+		return l.UpdateInteractionLast(t.ctx, it)
+	}
+	return t.Tx.UpdateInteraction(t.ctx, it)
+}
+
 // emit writes an event in the transaction and keeps it for publishing.
 func (t *tx) emit(typ EventType, it *interaction.Interaction, agent, actor, detail string) error {
 	return t.appendEvent(Event{Type: typ, InteractionID: it.ID, Agent: agent, Actor: actor, State: it.State, At: t.now, Detail: detail})

@@ -101,6 +101,9 @@ func (t *txn) PrefetchInteraction(_ context.Context, id string) {
 	if !t.keepAhead("i "+id, r) {
 		return
 	}
+	if t.prefetchNumbered(id, r) { // a read-write transaction's
+		return
+	}
 	t.tx.laterRead("read interaction "+id, t.s.sql(`SELECT data, version FROM {s}.interactions WHERE id = $1`), []any{id},
 		func(br pgx.BatchResults) error {
 			err := br.QueryRow().Scan(&r.data, &r.version)

@@ -473,6 +473,13 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 			return fmt.Errorf("postgres: append event: %w", err)
 		}
 	}
+	if len(t.seqs) == 0 && t.seqsDue {
+		// The last write's numbers ride with its insert, not sent yet:
+		// it goes now, as it would have gone by itself.
+		if err := t.tx.flush(ctx); err != nil {
+			return mapErr("append event", err)
+		}
+	}
 	if len(t.seqs) > 0 {
 		// A number taken ahead: the insert's result is not needed, and it
 		// waits for COMMIT with the transaction's other events, all in
@@ -485,7 +492,7 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 			p = &v
 		}
 		t.tx.laterEvent(t.s.sql(eventsSQL), seq, string(e.Type), e.InteractionID, e.Agent, e.Actor, string(e.State), utc(e.At), e.Detail, p)
-		e.Seq = seq
+		e.Seq, t.lastSeq = seq, seq
 		return nil
 	}
 	var seq int64
@@ -497,8 +504,8 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 	}
 	// Numbers taken ahead with this statement are lower than seq: unused,
 	// so that Seq keeps increasing within the transaction.
-	t.seqs = nil
-	e.Seq = seq
+	t.seqs, t.seqsDue = nil, false
+	e.Seq, t.lastSeq = seq, seq
 	return nil
 }
 

@@ -81,6 +81,64 @@ FROM (SELECT load_agent FROM {s}.interactions WHERE id = $1) o
 WHERE i.id = $1 AND i.version = $23 AND i.thread_id = $8
 RETURNING coalesce(o.load_agent, ''), ` + takeSeqs(24)
 
+// updateChecked is updateInteraction for a write that rides with the
+// statements after it, COMMIT included, when the transaction knows the
+// old load agent and has the events' numbers (see UpdateInteractionLast):
+// nothing is returned, and a write that changes no row raises the
+// error that tells why (refuse_interaction_write, migration 11), which
+// aborts the transaction.
+var updateChecked = `WITH u AS (UPDATE {s}.interactions SET kind = $2, state = $3, owner = $4,
+	offered_to = $5, queue = $6, workbin = $7, contact_id = $9, priority = $10, queued_at = $11,
+	created_at = $12, skills = $13, language = $14, declined = $15, preferred = $16,
+	prefer_until = $17, version = $18, data = $19, offered_at = $20, sla_next = $21, sla_due = $22
+WHERE id = $1 AND version = $23 AND thread_id = $8 RETURNING 1)
+SELECT {s}.refuse_interaction_write($1, $23, $8) WHERE NOT EXISTS (SELECT FROM u)`
+
+// numberedRead is an interaction's row as a read sent ahead in a
+// read-write transaction found it, with event numbers taken after the
+// read (see prefetchNumbered).
+type numberedRead struct {
+	version int64
+	la      string // its load agent at that version
+	seqs    []int64
+}
+
+// prefetchNumbered queues the read sent ahead of interaction id in a
+// read-write transaction (see PrefetchInteraction): the row, its load
+// agent and seqsAhead numbers of the events' sequence, taken in the
+// statement, after its snapshot. A write of the interaction at the
+// version read then needs no answer of its own (UpdateInteractionLast):
+// the load agent it replaces is the one read, and numbers taken after
+// the read of version v come after those of any transaction that wrote
+// v, which committed before the read; a transaction that writes v+1
+// commits after this one, whose write succeeds only if v is still the
+// version, and takes its numbers later. It reports whether it queued the
+// read (not in a View, nor before the sequence is known).
+func (t *txn) prefetchNumbered(id string, r *aheadRead) bool {
+	seq := t.s.seq.Load()
+	if t.readOnly || seq == nil {
+		return false
+	}
+	t.tx.laterRead("read interaction "+id, t.s.sql(`SELECT data, version, coalesce(load_agent, ''), `+takeSeqs(2)+`
+		FROM {s}.interactions WHERE id = $1`), []any{id, *seq},
+		func(br pgx.BatchResults) error {
+			var n numberedRead
+			err := br.QueryRow().Scan(&r.data, &r.version, &n.la, &n.seqs)
+			if errors.Is(err, pgx.ErrNoRows) {
+				r.missing, err = true, nil
+			} else if err == nil {
+				n.version = r.version
+				if t.numbered == nil {
+					t.numbered = map[string]numberedRead{}
+				}
+				t.numbered[id] = n
+			}
+			r.sent = err == nil
+			return err
+		})
+	return true
+}
+
 // takeSeqs is the expression of seqsAhead numbers of the events'
 // sequence, the sequence being parameter $n (a regclass, given by name and
 // looked up once per statement, see eventsSeq). A write of an
@@ -171,32 +229,76 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 	if err != nil {
 		return err
 	}
+	delete(t.numbered, it.ID)
 	to := loadAgent(it)
 	args := append(interactionArgs(r), seq)
-	var seqs []int64
-	if t.guardCounts(to) {
-		if err = t.guardedInsert(ctx, to, args, &seqs); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-	} else {
+	if !t.guardCounts(to) {
 		if err := t.guardLoad(ctx, to); err != nil {
 			return err
 		}
-		err = t.tx.QueryRow(ctx, t.s.sql(insertInteraction), args...).Scan(&seqs)
+		t.createLater(it.ID, args)
+		it.Version = 1
+		return t.moved(ctx, it.ID, "", to)
 	}
+	var seqs []int64
+	t.writes++
+	err = t.guardedInsert(ctx, to, args, &seqs)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("%w: interaction %q exists", port.ErrConflict, it.ID)
 	}
 	if err != nil {
-		return mapErr("create interaction", err)
+		return err
 	}
-	t.seqs = seqs
+	t.seqs, t.seqsDue = seqs, false
 	it.Version = 1
 	return t.moved(ctx, it.ID, "", to)
 }
 
+// createLater queues the insert of a new interaction, whose answer (its
+// event numbers, no row when the id exists) is read from the batch it
+// rides in, with the transaction's next statement: an id taken breaks
+// the transaction then (see pipe.broken), failing that statement and the
+// commit with ErrConflict, as Enqueue's insert does. An event appended
+// before that, which needs the numbers, sends it at once (see
+// AppendEvent): no later than the insert went before.
+func (t *txn) createLater(id string, args []any) {
+	t.writes++
+	w := t.writes
+	t.seqs, t.seqsDue = nil, true
+	t.tx.laterCheck("create interaction "+id, t.s.sql(insertInteraction), args,
+		func(br pgx.BatchResults) error {
+			var seqs []int64
+			err := br.QueryRow().Scan(&seqs)
+			if errors.Is(err, pgx.ErrNoRows) {
+				t.tx.broken = fmt.Errorf("%w: interaction %q exists", port.ErrConflict, id)
+				return t.tx.broken
+			}
+			if err == nil && t.writes == w {
+				// No write since took numbers for the events.
+				t.seqs, t.seqsDue = seqs, false
+			}
+			return err
+		})
+}
+
 // UpdateInteraction implements port.Tx.
 func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction) error {
+	return t.updateInteraction(ctx, it, false)
+}
+
+// UpdateInteractionLast implements port.LastWriteTx. When the
+// transaction read the interaction ahead at the version written (see
+// prefetchNumbered), and no event of the transaction has a higher number
+// than those taken with that read (Seq increases within a transaction),
+// the write waits for the next statement or COMMIT and rides with it
+// (updateChecked): a refusal fails that statement or the commit, with
+// the error UpdateInteraction gives, and nothing of the transaction is
+// committed. Otherwise it is UpdateInteraction.
+func (t *txn) UpdateInteractionLast(ctx context.Context, it *interaction.Interaction) error {
+	return t.updateInteraction(ctx, it, true)
+}
+
+func (t *txn) updateInteraction(ctx context.Context, it *interaction.Interaction, last bool) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
@@ -215,9 +317,18 @@ func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction
 	if err != nil {
 		return err
 	}
+	if n, ok := t.numbered[it.ID]; last && ok && n.version == it.Version && len(n.seqs) > 0 && n.seqs[0] > t.lastSeq {
+		t.tx.laterRefusing("update interaction", t.s.sql(updateChecked), append(interactionArgs(r), it.Version)...)
+		delete(t.numbered, it.ID) // its numbers are this write's
+		t.writes++
+		t.seqs, t.seqsDue = n.seqs, false
+		it.Version++
+		return t.moved(ctx, it.ID, n.la, to)
+	}
 	args := append(interactionArgs(r), it.Version, seq)
 	var from string
 	var seqs []int64
+	t.writes++
 	err = t.tx.QueryRow(ctx, t.s.sql(updateInteraction), args...).Scan(&from, &seqs)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t.whyNotUpdated(ctx, it)
@@ -226,7 +337,7 @@ func (t *txn) UpdateInteraction(ctx context.Context, it *interaction.Interaction
 		return mapErr("update interaction", err)
 	}
 	it.Version++
-	t.seqs = seqs
+	t.seqs, t.seqsDue = seqs, false
 	return t.moved(ctx, it.ID, from, to)
 }
 

@@ -29,6 +29,10 @@ type pipe struct {
 	// such an answer was read: the server may hold a write it would
 	// refuse, so the transaction must not commit (see commit).
 	broken error
+	// refused is the error of a write the server refused itself (see
+	// laterRefusing): the transaction, aborted, cannot commit, and Update
+	// returns this error whatever the action made of it.
+	refused error
 	// events are the events appended, written in one statement with
 	// COMMIT, or before a read of the events (see laterEvent).
 	events eventRows
@@ -98,6 +102,9 @@ type pendingStmt struct {
 	// check tells that read decides whether the transaction may commit:
 	// it must not ride with COMMIT, which would run whatever it decides.
 	check bool
+	// refuses tells that the server itself raises an error when the
+	// statement's write cannot be done (see laterRefusing).
+	refuses bool
 }
 
 // begin opens a pipe whose BEGIN rides with the first statement. It takes
@@ -194,6 +201,9 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error)
 			_, err = br.Exec()
 		}
 		if err != nil {
+			if s.refuses && p.refused == nil {
+				p.refused = mapErr(s.what, err) // typed when refused (see refusedWrite)
+			}
 			err = fmt.Errorf("%s: %w", s.what, err)
 			if slices.ContainsFunc(pending[i+1:], func(s pendingStmt) bool { return s.check }) {
 				p.broken = err
@@ -219,6 +229,15 @@ func (p *pipe) laterRead(what, sql string, args []any, read func(pgx.BatchResult
 // COMMIT waits for it (see commit).
 func (p *pipe) laterCheck(what, sql string, args []any, read func(pgx.BatchResults) error) {
 	p.pending = append(p.pending, pendingStmt{what: what, sql: sql, args: args, read: read, check: true})
+}
+
+// laterRefusing queues a write whose failure the server raises itself
+// (an error of the statement, which aborts the transaction): nothing in
+// the transaction reads its answer, so it may ride with COMMIT, which then
+// does not commit. Its error is returned by the statement it rode with
+// and kept in refused.
+func (p *pipe) laterRefusing(what, sql string, args ...any) {
+	p.pending = append(p.pending, pendingStmt{what: what, sql: sql, args: args, refuses: true})
 }
 
 // flush sends the pending statements now, when one must run (a read
@@ -306,6 +325,9 @@ func (p *pipe) commit(ctx context.Context) error {
 	}
 	if p.broken != nil {
 		return p.broken
+	}
+	if p.refused != nil {
+		return p.refused
 	}
 	for _, s := range p.pending {
 		if s.check {

@@ -22,6 +22,7 @@ var (
 	_ port.ContactEnsurer = (*Store)(nil)
 	_ port.SenderListTx   = (*txn)(nil)
 	_ port.RateTx         = (*txn)(nil)
+	_ port.LastWriteTx    = (*txn)(nil)
 )
 
 // errReadOnly is returned by writes in a View transaction.
@@ -211,7 +212,16 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 		ptx.later("lock the store", `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow writes "+s.schema)
 	}
 	if err := fn(t); err != nil {
+		if ptx.refused != nil {
+			// A write the server refused (see laterRefusing) failed the
+			// statement it rode with: the action's error, whatever the
+			// action made of that statement's.
+			return ptx.refused
+		}
 		return err
+	}
+	if ptx.refused != nil {
+		return ptx.refused
 	}
 	if ptx.broken != nil {
 		return ptx.broken // before refreshing anything: it cannot commit
@@ -226,6 +236,9 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 	committed = true
 	if err := ptx.commit(ctx); err != nil {
 		committed = false // roll back whatever is left
+		if ptx.refused != nil {
+			return ptx.refused
+		}
 		return mapErr("commit", err)
 	}
 	if t.appended {
@@ -281,8 +294,18 @@ type txn struct {
 	// held are the agents' rows as it last read or wrote them under their
 	// lock (see Agent and PutAgent).
 	held map[string]*heldAgent
-	// seqs are event numbers taken ahead (see takeSeqs).
-	seqs []int64
+	// seqs are event numbers taken ahead (see takeSeqs); seqsDue tells
+	// that the last write's are on their way (see createLater). writes
+	// counts the writes of interactions, so that numbers arriving late
+	// are not taken for a later write's. lastSeq is the highest number
+	// given to an event of the transaction.
+	seqs    []int64
+	seqsDue bool
+	writes  int
+	lastSeq int64
+	// numbered are the interactions read ahead with event numbers (see
+	// prefetchNumbered), by id.
+	numbered map[string]numberedRead
 	// outboxHeld are the outbox items whose rows it holds (holdOutbox).
 	outboxHeld map[string]bool
 	// ahead are the reads sent ahead, by what they read (see ahead.go).
@@ -325,6 +348,9 @@ func mapErr(op string, err error) error {
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
+		if r := refusedWrite(pe); r != nil {
+			return r
+		}
 		switch pe.Code {
 		case "40001", "40P01", "23505":
 			return fmt.Errorf("%w: postgres: %s: %w", port.ErrConflict, op, err)
@@ -334,3 +360,24 @@ func mapErr(op string, err error) error {
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
+
+// refusedWrite is the typed error of a write of an interaction the server
+// refused (the function refuse_interaction_write, migration 11), as
+// whyNotUpdated tells it; nil for any other error.
+func refusedWrite(pe *pgconn.PgError) error {
+	var kind error
+	switch pe.Code {
+	case "EF001":
+		kind = port.ErrStaleVersion
+	case "EF002":
+		kind = port.ErrNotFound
+	case "EF003":
+		kind = port.ErrInvalidInput
+	case "EF004":
+		kind = port.ErrConflict
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s", kind, pe.Message)
+}
+
