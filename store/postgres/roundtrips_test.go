@@ -29,7 +29,12 @@ import (
 // sender's contacts are read ahead, with the sender rule's read, in the
 // View's snapshot (7 → 5); Reply reads the inbound's contact only for a
 // signature, and then ahead, with the interaction's read (6 → 5): 25 → 22.
-const lifecycleTrips = 22
+//
+// The last write of Accept and of the delivery outcome (UpdateInteractionLast)
+// rides with the events and COMMIT, the server refusing a stale one
+// itself; a new interaction's insert (Reply's draft) rides with the next
+// statement (22 → 19).
+const lifecycleTrips = 19
 
 // lifecycleStatements is the statements of a lifecycle as measured (the
 // agent path: one lock and count of the agent per transaction, PutAgent
