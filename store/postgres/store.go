@@ -380,4 +380,3 @@ func refusedWrite(pe *pgconn.PgError) error {
 	}
 	return fmt.Errorf("%w: %s", kind, pe.Message)
 }
-
