@@ -152,6 +152,62 @@ func testInteraction(t *testing.T, newStore newFunc) {
 		})
 	})
 
+	t.Run("UpdateLast", func(t *testing.T) {
+		// A store with port.LastWriteTx may check the write with the
+		// commit: it succeeds as UpdateInteraction does, and a stale one
+		// fails the transaction with ErrStaleVersion, nothing of it kept.
+		type lastWriter interface {
+			UpdateInteractionLast(ctx context.Context, it *interaction.Interaction) error
+		}
+		s := fresh(t, newStore)
+		create(t, s, full("l"))
+		supported := false
+		err := s.Update(t.Context(), func(tx emailflow.Tx) error {
+			l, ok := tx.(lastWriter)
+			if supported = ok; !ok {
+				return nil
+			}
+			if p, ok := tx.(interface{ PrefetchInteraction(context.Context, string) }); ok {
+				p.PrefetchInteraction(t.Context(), "l") // as the Workspace reads what it acts on
+			}
+			it, err := tx.Interaction(t.Context(), "l")
+			if err != nil {
+				return err
+			}
+			it.Subject = "last"
+			if err := l.UpdateInteractionLast(t.Context(), it); err != nil {
+				return err
+			}
+			assert.Equal(t, int64(2), it.Version, "the value passed carries the new version")
+			return nil
+		})
+		if !supported {
+			t.Skip("the store has no port.LastWriteTx")
+		}
+		require.NoError(t, err)
+		want := load(t, s, "l")
+		assert.Equal(t, "last", want.Subject)
+		assert.Equal(t, int64(2), want.Version)
+
+		stale := want.Clone()
+		stale.Version, stale.Subject = 1, "stale"
+		err = s.Update(t.Context(), func(tx emailflow.Tx) error {
+			e := &emailflow.Event{Type: emailflow.EventUpdated, InteractionID: "l", Actor: "ann", At: at(1)}
+			if err := tx.AppendEvent(t.Context(), e); err != nil {
+				return err
+			}
+			return tx.(lastWriter).UpdateInteractionLast(t.Context(), stale)
+		})
+		assert.ErrorIs(t, err, emailflow.ErrStaleVersion)
+		assert.ErrorIs(t, err, emailflow.ErrConflict)
+		same(t, want, load(t, s, "l"), "a stale write changes nothing")
+		view(t, s, func(ctx context.Context, tx emailflow.Tx) {
+			evs, err := tx.Events(ctx, 0, 0)
+			require.NoError(t, err)
+			assert.Empty(t, evs, "nor is the transaction's event kept")
+		})
+	})
+
 	t.Run("Copies", func(t *testing.T) {
 		// Each mutation changes a value after the store gave it: it is the
 		// caller's own. (A value passed to a write may be kept by the store
