@@ -392,11 +392,11 @@ func tracedInstances(t *testing.T, c *tripCounter, n int, sender emailflow.Sende
 }
 
 // TestAcceptRaceCheckedAtTheCommit: ann accepts one offer from two
-// instances at once, both having read it at the same version (their
-// agent's lock, held elsewhere, keeps both waiting after the read): both
-// writes ride with COMMIT, the server refuses the second, and its
-// instance answers ErrInvalidTransition as before (the retry sees the
-// offer gone). One accept in the history, one accepted event.
+// instances at once, both having read it at the same version (its row,
+// held elsewhere, keeps both writes waiting after the reads): both writes
+// ride with COMMIT, the server refuses the second, and its instance
+// answers ErrInvalidTransition as before (the retry sees the offer gone).
+// One accept in the history, one accepted event.
 func TestAcceptRaceCheckedAtTheCommit(t *testing.T) {
 	c := &tripCounter{}
 	ws, s := tracedInstances(t, c, 2, &countSender{})
@@ -405,11 +405,12 @@ func TestAcceptRaceCheckedAtTheCommit(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ann", it.OfferedTo)
 
-	// Hold ann's row, so that both accepts read the offer, then wait.
+	// Hold the interaction's row, so that both accepts read the offer,
+	// then wait with their writes.
 	hold, err := sharedPool(t).Begin(t.Context())
 	require.NoError(t, err)
 	defer func() { _ = hold.Rollback(context.Background()) }()
-	_, err = hold.Exec(t.Context(), "SELECT 1 FROM "+pgx.Identifier{s.Schema()}.Sanitize()+".agents WHERE id = 'ann' FOR UPDATE")
+	_, err = hold.Exec(t.Context(), "SELECT 1 FROM "+pgx.Identifier{s.Schema()}.Sanitize()+".interactions WHERE id = $1 FOR UPDATE", it.ID)
 	require.NoError(t, err)
 
 	errs := make([]error, 2)
@@ -420,9 +421,9 @@ func TestAcceptRaceCheckedAtTheCommit(t *testing.T) {
 	require.Eventually(t, func() bool {
 		var n int
 		err := sharedPool(t).QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
-			WHERE wait_event_type = 'Lock' AND position($1 in query) > 0 AND position('agents' in query) > 0`, s.Schema()).Scan(&n)
+			WHERE wait_event_type = 'Lock' AND position($1 in query) > 0 AND position('refuse_interaction_write' in query) > 0`, s.Schema()).Scan(&n)
 		return err == nil && n == 2
-	}, 10*time.Second, 5*time.Millisecond, "both accepts wait for ann's lock")
+	}, 10*time.Second, 5*time.Millisecond, "both accepts' writes wait for the row")
 	require.NoError(t, hold.Rollback(t.Context()))
 	wg.Wait()
 
