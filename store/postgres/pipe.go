@@ -205,7 +205,9 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error)
 				p.refused = mapErr(s.what, err) // typed when refused (see refusedWrite)
 			}
 			err = fmt.Errorf("%s: %w", s.what, err)
-			if slices.ContainsFunc(pending[i+1:], func(s pendingStmt) bool { return s.check }) {
+			// A write whose answer was not read, a check or one the server
+			// may have refused, leaves the transaction unable to commit.
+			if slices.ContainsFunc(pending[i+1:], func(s pendingStmt) bool { return s.check || s.refuses }) {
 				p.broken = err
 			}
 			_ = br.Close()
