@@ -75,6 +75,13 @@ var ErrMigrationLocked = errors.New("postgres: migrate: a migration could not ge
 // a lock (lock_timeout).
 const lockNotAvailable = "55P03"
 
+// deadlockDetected is the SQLSTATE of a transaction the server chose to
+// end to break a deadlock: a migration that locks several tables, one
+// after another, can close a cycle with a live transaction that wrote to
+// a later one and then reads an earlier one. Rolled back, it is tried
+// again as after a lock timeout, and the live transaction goes on.
+const deadlockDetected = "40P01"
+
 // migration is one numbered step of the schema.
 type migration struct {
 	version int
@@ -171,7 +178,9 @@ func (s *Store) version(ctx context.Context, q querier) (int, error) {
 //     attempt that times out rolls back and is tried again after a pause
 //     (100 ms, doubling up to 2 s) until it gets its locks or ctx ends;
 //     the error then matches both ErrMigrationLocked and ctx.Err(). Live
-//     traffic runs between attempts. Other errors are returned at once.
+//     traffic runs between attempts. An attempt the server ends to break
+//     a deadlock with live traffic is tried again the same way. Other
+//     errors are returned at once.
 //
 // When ctx ends before a migration is done, that migration rolls back
 // whole, those before it stay, and the error matches ctx.Err().
@@ -215,7 +224,7 @@ func (s *Store) migrateTo(ctx context.Context, ms []migration, n int) error {
 			return lockedErr()
 		case ctx.Err() != nil:
 			return fmt.Errorf("postgres: migrate: schema %s stays at version %d: %w (%w)", s.name, v, ctx.Err(), err)
-		case !errors.As(err, &pg) || pg.Code != lockNotAvailable:
+		case !errors.As(err, &pg) || (pg.Code != lockNotAvailable && pg.Code != deadlockDetected):
 			return err
 		}
 		// The attempt rolled back, releasing what it held: traffic

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -658,4 +659,67 @@ func TestMigrateDoesNotRetryOtherErrors(t *testing.T) {
 	v, err = s.Version(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, postgres.SchemaVersion(), v)
+}
+
+// TestMigrateAfterADeadlock: migration 12 locks several tables one after
+// another; a live transaction that wrote emails and then reads
+// interactions, which the migration holds already, closes a cycle. The
+// server ends one of the two: the live one fails as any deadlock does (the
+// Workspace retries such a conflict), or the migration's attempt rolls
+// back and is tried again once the live one has ended. Either way the
+// schema reaches the newest version, each migration recorded once.
+func TestMigrateAfterADeadlock(t *testing.T) {
+	ctx := t.Context()
+	schema := freshSchema(t)
+	// A schema of version 11: the test schemas are reused, migrated.
+	_, err := sharedPool(t).Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	require.NoError(t, err)
+	require.NoError(t, createTestSchema(sharedPool(t), schema))
+	s := unmigrated(t, schema)
+	require.NoError(t, s.MigrateTo(ctx, 11))
+
+	pool, err := connect(ctx, 1)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	live, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = live.Rollback(context.Background()) }()
+	_, err = live.Exec(ctx, "LOCK TABLE "+pgx.Identifier{schema, "emails"}.Sanitize()+" IN ROW EXCLUSIVE MODE")
+	require.NoError(t, err)
+
+	migrated := make(chan error, 1)
+	go func() { migrated <- s.Migrate(ctx) }()
+	// The migration holds interactions and waits for emails.
+	for {
+		var waiting bool
+		require.NoError(t, sharedPool(t).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+			WHERE relation = to_regclass($1) AND mode = 'AccessExclusiveLock' AND NOT granted)`,
+			schema+".emails").Scan(&waiting))
+		if waiting {
+			break
+		}
+		select {
+		case err := <-migrated:
+			t.Fatalf("Migrate returned (%v) while emails were locked", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	var n int
+	readErr := live.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "interactions"}.Sanitize()).Scan(&n)
+	if readErr != nil {
+		var pg *pgconn.PgError
+		require.ErrorAs(t, readErr, &pg)
+		assert.Equal(t, "40P01", pg.Code, "the live transaction ends only to break a deadlock")
+		require.NoError(t, live.Rollback(ctx))
+	} else {
+		require.NoError(t, live.Commit(ctx))
+		assert.GreaterOrEqual(t, s.MigrateAttempts(), int64(2), "the migration's attempt was ended and tried again")
+	}
+	require.NoError(t, <-migrated)
+	v, err := s.Version(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, postgres.SchemaVersion(), v)
+	var applied int
+	require.NoError(t, s.Pool().QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()).Scan(&applied))
+	assert.Equal(t, postgres.SchemaVersion(), applied, "each migration recorded once")
 }
