@@ -100,7 +100,7 @@ func (t *txn) ClaimOutbox(ctx context.Context, now time.Time) (*port.OutboxItem,
 	}
 	o, err := decodeOutbox(data, raw)
 	if err == nil {
-		t.holdOutbox(o.ID)
+		t.holdOutbox(o.ID, raw)
 	}
 	return o, err
 }

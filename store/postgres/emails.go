@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -332,18 +333,23 @@ func (t *txn) Enqueue(ctx context.Context, o *port.OutboxItem) error {
 			}
 			return err
 		})
-	t.holdOutbox(o.ID)
+	t.holdOutbox(o.ID, o.Raw)
 	return nil
 }
 
+// heldOutbox is an outbox item's row this transaction holds, with the
+// raw message the row has.
+type heldOutbox struct{ raw []byte }
+
 // holdOutbox records that this transaction holds outbox item id's row
-// (it wrote it, or read it FOR UPDATE): an update of it cannot miss it,
-// so it need not wait for its answer (see UpdateOutbox).
-func (t *txn) holdOutbox(id string) {
+// (it wrote it, or read it FOR UPDATE), whose raw message is raw: an
+// update of it cannot miss it, so it need not wait for its answer, and
+// leaves out the raw message when it is unchanged (see UpdateOutbox).
+func (t *txn) holdOutbox(id string, raw []byte) {
 	if t.outboxHeld == nil {
-		t.outboxHeld = map[string]bool{}
+		t.outboxHeld = map[string]*heldOutbox{}
 	}
-	t.outboxHeld[id] = true
+	t.outboxHeld[id] = &heldOutbox{raw: raw}
 }
 
 func encodeOutbox(o *port.OutboxItem) ([]byte, time.Time, error) {
@@ -386,7 +392,7 @@ func (t *txn) OutboxItem(ctx context.Context, id string) (*port.OutboxItem, erro
 		return nil, mapErr("outbox item", err)
 	}
 	if !t.readOnly {
-		t.holdOutbox(id)
+		t.holdOutbox(id, raw)
 	}
 	return decodeOutbox(data, raw)
 }
@@ -401,8 +407,17 @@ func (t *txn) UpdateOutbox(ctx context.Context, o *port.OutboxItem) error {
 		return err
 	}
 	const update = `UPDATE {s}.outbox SET state = $2, next_attempt = $3, data = $4, raw = $5 WHERE id = $1`
-	if t.outboxHeld[o.ID] {
+	if h := t.outboxHeld[o.ID]; h != nil {
+		if (h.raw == nil) == (o.Raw == nil) && bytes.Equal(h.raw, o.Raw) {
+			// The message as the row has it (a lease, an outcome: the
+			// bytes never change once queued): not sent, compressed and
+			// stored again, its stored value kept as it is.
+			t.tx.later("update outbox", t.s.sql(`UPDATE {s}.outbox SET state = $2, next_attempt = $3, data = $4 WHERE id = $1`),
+				o.ID, string(o.State), next, data)
+			return nil
+		}
 		t.tx.later("update outbox", t.s.sql(update), o.ID, string(o.State), next, data, o.Raw)
+		h.raw = o.Raw
 		return nil
 	}
 	tag, err := t.tx.Exec(ctx, t.s.sql(update), o.ID, string(o.State), next, data, o.Raw)

@@ -307,7 +307,7 @@ type txn struct {
 	// prefetchNumbered), by id.
 	numbered map[string]numberedRead
 	// outboxHeld are the outbox items whose rows it holds (holdOutbox).
-	outboxHeld map[string]bool
+	outboxHeld map[string]*heldOutbox
 	// ahead are the reads sent ahead, by what they read (see ahead.go).
 	ahead map[string]*aheadRead
 	// emailsRead are the emails it read or wrote, by id (see noteEmails).
