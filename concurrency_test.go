@@ -143,16 +143,21 @@ func TestConcurrentRouting(t *testing.T) {
 }
 
 // interleave wraps a Store and, once armed, runs a hook right after the
-// next read-only transaction: another user's action landing between an
-// action's snapshot and its write.
+// next read-only transaction (hook): another user's action landing
+// between an action's snapshot and its write. With lose armed, the next
+// read-write transaction runs whole, then loses the race whatever it
+// decided: it is rolled back with ErrConflict, as a write made stale by
+// another instance's commit is, and lose (that other change) lands
+// before the Workspace tries again. tries counts the read-write
+// transactions, the hook's left out.
 type interleave struct {
 	emailflow.Store
 	hook  func()
-	views int
+	lose  func()
+	tries int
 }
 
 func (s *interleave) View(ctx context.Context, fn func(emailflow.Tx) error) error {
-	s.views++
 	err := s.Store.View(ctx, fn)
 	if h := s.hook; h != nil {
 		s.hook = nil
@@ -161,9 +166,28 @@ func (s *interleave) View(ctx context.Context, fn func(emailflow.Tx) error) erro
 	return err
 }
 
-// An inbound or a draft changed between the snapshot an action works from
-// and its write: the action starts over from the new state, and nothing of
-// the stale attempt is kept.
+func (s *interleave) Update(ctx context.Context, fn func(emailflow.Tx) error) error {
+	s.tries++
+	h := s.lose
+	if h == nil {
+		return s.Store.Update(ctx, fn)
+	}
+	s.lose = nil
+	err := s.Store.Update(ctx, func(tx emailflow.Tx) error {
+		if err := fn(tx); err != nil {
+			return fmt.Errorf("%w: lost the race (%w)", emailflow.ErrConflict, err)
+		}
+		return fmt.Errorf("%w: lost the race", emailflow.ErrConflict)
+	})
+	n := s.tries
+	h()
+	s.tries = n
+	return err
+}
+
+// An inbound or a draft changed by another user while an action works on
+// it: the action's transaction loses the race, the action starts over
+// from the new state, and nothing of the lost try is kept.
 func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 	ctx := context.Background()
 	setup := func(t *testing.T) (*emailflow.Workspace, *interleave, *transport.Sender, string) {
@@ -185,11 +209,11 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 
 	t.Run("Reply", func(t *testing.T) {
 		ws, store, _, id := setup(t)
-		store.hook = func() { require.NoError(t, ws.As("bob").AddNote(ctx, id, "appelée entre-temps")) }
-		store.views = 0
+		store.lose = func() { require.NoError(t, ws.As("bob").AddNote(ctx, id, "appelée entre-temps")) }
+		store.tries = 0
 		draft, err := ws.As("bob").Reply(ctx, id)
 		require.NoError(t, err)
-		assert.Equal(t, 2, store.views, "the reply was built again from the new state")
+		assert.Equal(t, 2, store.tries, "the reply was built again from the new state")
 		inbound, err := ws.As("bob").Interaction(ctx, id)
 		require.NoError(t, err)
 		require.Len(t, inbound.Notes, 1, "the concurrent note is kept")
@@ -208,7 +232,7 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 
 	t.Run("ReplyToAnInboundDoneMeanwhile", func(t *testing.T) {
 		ws, store, _, id := setup(t)
-		store.hook = func() { require.NoError(t, ws.As("bob").MarkDone(ctx, id)) }
+		store.lose = func() { require.NoError(t, ws.As("bob").MarkDone(ctx, id)) }
 		_, err := ws.As("bob").Reply(ctx, id)
 		assert.ErrorIs(t, err, emailflow.ErrInvalidTransition)
 		inbound, err := ws.As("bob").Interaction(ctx, id)
@@ -226,7 +250,7 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 		d, err := draftEmail(ws.As("bob").Draft(ctx, draft.ID))
 		require.NoError(t, err)
 		require.NoError(t, errOf(ws.As("bob").ReplaceDraft(ctx, draft.ID, emailflow.DraftContent{Subject: d.Subject, Text: d.Text})))
-		store.hook = func() {
+		store.lose = func() {
 			require.NoError(t, errOf(ws.As("bob").ReplaceDraft(ctx, draft.ID, emailflow.DraftContent{To: d.To, Subject: d.Subject, Text: d.Text})))
 		}
 		sent, err := ws.As("bob").Send(ctx, draft.ID, nil)
@@ -242,7 +266,7 @@ func TestActionsStartOverAfterAConcurrentChange(t *testing.T) {
 		require.NoError(t, err)
 		d, err := draftEmail(ws.As("bob").Draft(ctx, draft.ID))
 		require.NoError(t, err)
-		store.hook = func() {
+		store.lose = func() {
 			require.NoError(t, errOf(ws.As("bob").ReplaceDraft(ctx, draft.ID, emailflow.DraftContent{To: d.To, Subject: "Re: colis retrouvé", Text: "Bonne nouvelle."})))
 		}
 		sent, err := ws.As("bob").Send(ctx, draft.ID, nil)

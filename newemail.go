@@ -70,6 +70,11 @@ func (w *Workspace) fields(ctx context.Context, it *interaction.Interaction, a *
 	return f
 }
 
+// errStale reports an interaction that changed between the preparation of
+// an email outside the transaction (a forward from history, quoted from
+// a snapshot) and the transaction that stores it: the action starts over.
+var errStale = fmt.Errorf("%w: the interaction changed while its email was prepared", ErrConflict)
+
 // NewEmailRequest says to whom an agent writes a new email. At least one
 // recipient is needed: a contact (at their primary address, or at one of
 // their addresses given in ContactAddress), a colleague from the team

@@ -90,88 +90,66 @@ func (w *Workspace) respond(ctx context.Context, agentID, id string, p interacti
 }
 
 // startDraft creates a reply or forward of the latest customer email of
-// inbound id. The draft is built (quoting, sanitizing: the costly part)
-// outside any transaction from a snapshot, then stored in one transaction
-// provided the inbound did not change meanwhile; otherwise it starts over.
+// inbound id in one transaction: the inbound, its emails and the agent
+// are read in one round trip, the draft is built from them (quoting,
+// sanitizing: microseconds, with no row locked, as a draft takes no
+// agent lock), then stored. An inbound changed meanwhile fails its write
+// (ErrConflict), and update runs it all again on what changed.
 func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Privilege, p interaction.Purpose, build func(*interaction.Interaction, *Email) (*compose.Draft, error)) (*Draft, error) {
-	for attempt := 0; ; attempt++ {
-		var snap *interaction.Interaction
-		var agent *Agent
-		var orig *Email
+	// Only a signature reads the fields (the agent, the contact).
+	signs := w.opts.Signatures != nil
+	var out *Draft
+	err := w.update(ctx, func(t *tx) error {
+		// Sent ahead, to ride with the agent's read: the inbound, then its
+		// emails (see respondable), and for a signature the inbound's
+		// contact when the store reads the Directory's contacts.
+		t.aheadInteraction(id)
+		t.aheadEmails(id)
+		cr, ahead := t.contactsAhead()
+		if signs && ahead {
+			cr.PrefetchContactOf(ctx, id)
+		}
+		// A draft takes no capacity: the agent's load is not read, nor
+		// its row locked. An unknown agent is reported after the inbound's
+		// checks, as the privilege (see checkAgent below).
+		a, aerr := readAgent(t, agentID, false)
+		if aerr != nil && !errors.Is(aerr, ErrNotFound) && !errors.Is(aerr, ErrForbidden) {
+			return aerr
+		}
+		parent, orig, err := w.respondable(t, agentID, id)
+		if err != nil {
+			return err
+		}
 		var who *contactsRead
-		// Only a signature reads the fields (the agent, the contact).
-		signs := w.opts.Signatures != nil
-		err := w.view(ctx, func(t *tx) error {
-			// With the interaction's read, when the store can: the
-			// signature's agent and the inbound's contact.
-			cr, ahead := t.contactsAhead()
-			if signs {
-				t.aheadAgent(agentID)
-				if ahead {
-					cr.PrefetchContactOf(ctx, id)
-				}
-			}
-			// The privilege is checked in the transaction below.
-			var err error
-			if snap, orig, err = w.respondable(t, agentID, id); err != nil {
-				return err
-			}
-			if !signs {
-				return nil
-			}
-			if agent, err = t.Agent(ctx, agentID); err != nil {
-				return err
+		if signs {
+			if aerr != nil {
+				return aerr // the signature's agent cannot be read
 			}
 			if ahead {
 				if c, ok, err := cr.ContactOfRead(id); ok {
 					who = &contactsRead{found: []contact.Contact{c}, err: err}
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
 		}
-		// Quoting and sanitizing happen with no lock held.
-		d, err := build(snap, orig)
+		d, err := build(parent, orig)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if signs {
-			if err := w.sign(d, agentID, snap.Mailbox, true, w.fields(ctx, snap, agent, who)); err != nil {
-				return nil, err
+			if err := w.sign(d, agentID, parent.Mailbox, true, w.fields(ctx, parent, a, who)); err != nil {
+				return err
 			}
 		}
-		var out *Draft
-		version := snap.Version
-		err = w.update(ctx, func(t *tx) error {
-			// The inbound is read again here, with the agent (one round
-			// trip): the store then knows whose load it counts, and
-			// writing it back moves none, so nothing waits for the
-			// agent's other transactions.
-			t.aheadInteraction(id)
-			// A draft takes no capacity: the agent's load is not read.
-			if _, err := w.agentOnly(t, agentID, priv); err != nil {
-				return err
-			}
-			parent, err := t.Interaction(ctx, id)
-			if err != nil {
-				return err
-			}
-			if parent.Version != version {
-				return errStale // changed since the snapshot: check it all again
-			}
-			out, err = w.createDraft(t, agentID, parent, p, d)
+		if _, err := w.checkAgent(agentID, priv, a, aerr); err != nil {
 			return err
-		})
-		if errors.Is(err, errStale) && attempt < 3 {
-			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		return out.copy(), nil
+		out, err = w.createDraft(t, agentID, parent, p, d)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out.copy(), nil
 }
 
 // respondable loads an inbound interaction the agent handles and its latest

@@ -28,7 +28,7 @@ import (
 // (not a draft); ErrInvalidInput (no recipient, or content Render refuses);
 // ErrInvalidInput also when CompleteOnReply needs a missing disposition;
 // ErrTooLarge (more recipients than Limits.Recipients); ErrConflict when
-// the draft kept changing while it was rendered.
+// the draft kept changing (edited elsewhere) through every try.
 //
 // Under review (Options.ReviewPolicy, RequestReview, or an email rejected
 // before) the email goes to review instead: its content is frozen in a new
@@ -40,84 +40,51 @@ func (ac *Actor) Send(ctx context.Context, id string, opts *SendOptions) (*Sent,
 	if opts != nil {
 		so = *opts
 	}
-	for attempt := 0; ; attempt++ {
-		out, err := ac.w.trySend(ctx, ac.id, id, so)
-		if errors.Is(err, errStale) && attempt < 3 {
-			continue
-		}
-		return out, err
-	}
+	return ac.w.trySend(ctx, ac.id, id, so)
 }
 
-// errStale reports an interaction that changed between the preparation of
-// an email outside the transaction (rendering, quoting) and the
-// transaction that stores it: the action starts over.
-var errStale = fmt.Errorf("%w: the interaction changed while its email was prepared", ErrConflict)
-
-// trySend renders the draft outside any transaction (rendering is the
-// costly part, and a long transaction holds locks), then queues exactly
-// those bytes in one transaction, provided the draft did not change
-// meanwhile.
+// trySend renders the draft and queues exactly those bytes in one
+// transaction: the draft, its email and the agent (locked, as the send
+// may free it) are read in one round trip, the draft is rendered
+// (microseconds; the agent's lock is held to the commit in any case),
+// then written. A draft changed meanwhile (every edit bumps its version)
+// fails its write (ErrConflict), and update runs it all again on the
+// edited draft.
 func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOptions) (*Sent, error) {
-	var rendered *Email
-	var raw []byte
-	var snap *interaction.Interaction
-	var version int64
-	var now time.Time
-	err := w.view(ctx, func(t *tx) error {
-		t.aheadEmails(id) // the draft's, with the interaction's read
-		o, err := owned(t, agentID, id)
-		if err != nil || !o.Can(interaction.EventSend) {
-			return err // the transaction below gives the precise refusal
-		}
-		snap, version, now = o, o.Version, t.now
-		rendered, err = draftEmail(t, o)
-		if err == nil && !hasRecipient(rendered) {
-			// Refused below, and a refusal writes nothing for the version
-			// check to catch a change by: the refusal reads afresh.
-			snap = nil
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if rendered != nil {
-		// Rendering happens with no lock held.
-		if raw, err = w.render(rendered, now); err != nil {
-			rendered, raw = nil, nil // refused in the transaction, with its review hook first
-		}
-	}
 	var out *interaction.Interaction
 	var sent *Email
 	var item *OutboxItem
-	first := true
-	err = w.update(ctx, func(t *tx) error {
-		if snap != nil {
-			t.aheadInteraction(snap.ParentID) // read by afterSend
+	err := w.update(ctx, func(t *tx) error {
+		// Sent ahead, to ride with the agent's lock: the draft, then its
+		// emails. In this order, an email read with the draft's version
+		// is that version's or a later one's, and a later one's fails the
+		// version check of the draft's write: what is sent is what was
+		// read at the version written.
+		t.aheadInteraction(id)
+		t.aheadEmails(id)
+		a, aerr := w.agent(t, agentID, PrivilegeHandle)
+		if aerr != nil && !errors.Is(aerr, ErrForbidden) {
+			return aerr
 		}
-		a, err := w.agent(t, agentID, PrivilegeHandle)
+		// The draft's own refusals go first (not found, not the owner's,
+		// no email), then the agent's.
+		o, err := owned(t, agentID, id)
 		if err != nil {
 			return err
 		}
-		// The snapshot is a copy of our own, owned by the agent at its
-		// version: the first try writes it back, and the store's version
-		// check tells whether it changed meanwhile (ErrConflict, and the
-		// next try reads it again).
-		o := snap
-		if o == nil || !first {
-			if o, err = owned(t, agentID, id); err != nil {
+		var e *Email
+		if o.Can(interaction.EventSend) {
+			if e, err = draftEmail(t, o); err != nil {
 				return err
 			}
+			// The inbound it answers, which afterSend (or the review's
+			// check) reads: with the next round trip, the writes'.
+			t.aheadInteraction(o.ParentID)
 		}
-		first = false
-		// At the version rendered, the draft's email is the one the view
-		// read: the review policy looks at it without reading it again.
-		var seen *Email
-		if rendered != nil && o.Version == version {
-			seen = rendered
+		if aerr != nil {
+			return aerr
 		}
-		if submitted, err := w.submitForReview(t, a, o, seen, so); submitted || err != nil {
+		if submitted, err := w.submitForReview(t, a, o, e, so); submitted || err != nil {
 			if err != nil {
 				return err
 			}
@@ -128,23 +95,12 @@ func (w *Workspace) trySend(ctx context.Context, agentID, id string, so SendOpti
 		if !o.Can(interaction.EventSend) {
 			return o.Fire(ctx, interaction.EventSend, agentID, t.now, "")
 		}
-		if rendered != nil && o.Version != version {
-			return errStale // edited since it was rendered: every edit bumps the version
-		}
-		// At the same version the draft's email is the one rendered (a copy
-		// of our own, read in the view): no need to read it again.
-		e, pre := rendered, raw
-		if e == nil {
-			// Render in the transaction, which reports the refusal.
-			if e, err = draftEmail(t, o); err != nil {
-				return err
-			}
-			pre = nil
-		}
 		if !hasRecipient(e) {
 			return fmt.Errorf("%w: outbound %s has no recipient", ErrInvalidInput, id)
 		}
-		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID, pre); err != nil {
+		// Rendered by queueForDelivery after the recipients' checks: a
+		// refusal of Render rolls it all back.
+		if item, err = w.queueForDelivery(t, o, e, interaction.EventSend, agentID, nil); err != nil {
 			return err
 		}
 		out, sent = o, e

@@ -498,16 +498,29 @@ func (w *Workspace) agentOnly(t *tx, id string, p Privilege) (*Agent, error) {
 }
 
 func (w *Workspace) agentLoad(t *tx, id string, p Privilege, load bool) (*Agent, error) {
+	a, err := readAgent(t, id, load)
+	return w.checkAgent(id, p, a, err)
+}
+
+// readAgent reads the acting agent as agentLoad does (load: with its
+// load, see agentOnly) but leaves the verdict to checkAgent: an action
+// that reads the agent with other reads, in one round trip, and reports a
+// refusal of the agent after theirs. The error is the store's as is
+// (ErrNotFound for an unknown agent), or ErrForbidden for no agent.
+func readAgent(t *tx, id string, load bool) (*Agent, error) {
 	if id == "" {
 		return nil, fmt.Errorf("%w: no acting agent", ErrForbidden)
 	}
-	var a *Agent
-	var err error
 	if o, ok := t.Tx.(port.AgentOnlyTx); ok && !load {
-		a, err = o.AgentOnly(t.ctx, id)
-	} else {
-		a, err = t.Agent(t.ctx, id)
+		return o.AgentOnly(t.ctx, id)
 	}
+	return t.Agent(t.ctx, id)
+}
+
+// checkAgent checks what readAgent returned for agent id: an unknown
+// agent, or one lacking privilege p (none when p is empty), is refused
+// with ErrForbidden.
+func (w *Workspace) checkAgent(id string, p Privilege, a *Agent, err error) (*Agent, error) {
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%w: unknown agent %q", ErrForbidden, id)
 	}

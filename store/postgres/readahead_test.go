@@ -352,7 +352,9 @@ func TestReplyReadsAheadContact(t *testing.T) {
 }
 
 // TestReplyWithoutSignatureReadsNoContact: without signatures, Reply
-// reads neither the agent nor the contact, whose fields nothing uses.
+// reads no contact, whose fields nothing uses. It has no View before its
+// transaction: the agent is read once, unlocked, with the inbound and its
+// emails in the transaction's first batch.
 func TestReplyWithoutSignatureReadsNoContact(t *testing.T) {
 	ctx := countedCtx(t)
 	d := newAheadDesk(t, aheadStores[1].open, emailflow.Options{}, nil)
@@ -366,7 +368,10 @@ func TestReplyWithoutSignatureReadsNoContact(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, r.Email.Text, "\n-- \n")
 	assert.Zero(t, d.trips.logged("contacts"), "no contact read")
-	view := strings.Join(d.trips.batchOf(emailsOfRead), "\n")
-	require.Contains(t, view, "REPEATABLE READ READ ONLY", "the View's batch")
-	assert.NotContains(t, view, d.in(viewAgentRead), "no agent read in the View")
+	assert.Zero(t, d.trips.logged("READ ONLY"), "no View")
+	first := strings.Join(d.trips.batchOf(emailsOfRead), "\n")
+	require.Contains(t, first, "BEGIN ISOLATION LEVEL READ COMMITTED", "the transaction's first batch")
+	assert.Contains(t, first, d.in(viewAgentRead), "the agent, with the inbound's emails")
+	assert.Equal(t, 1, d.trips.logged(d.in("FROM %s.agents WHERE id")), "the agent read once, without its lock")
+	assert.Equal(t, 1, d.trips.logged("SELECT data, version"), "the inbound read once")
 }
