@@ -42,8 +42,8 @@ func (w *Workspace) sign(d *compose.Draft, agent, mailbox string, quoted bool, f
 
 // fields are the values of the field codes of standard responses and
 // signatures for an interaction handled by agent a. The contact's come
-// from the Directory, or from who, its contact as read already (in the
-// snapshot the interaction was read in) when not nil.
+// from the Directory, or from who, its contact as read already (with the
+// interaction, in the same transaction) when not nil.
 func (w *Workspace) fields(ctx context.Context, it *interaction.Interaction, a *Agent, who *contactsRead) compose.Fields {
 	f := compose.Fields{InteractionID: it.ID, Subject: it.Subject, CaseData: map[string]string{}}
 	if a != nil {

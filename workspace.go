@@ -489,21 +489,17 @@ func (w *Workspace) agent(t *tx, id string, p Privilege) (*Agent, error) {
 	return w.agentLoad(t, id, p, true)
 }
 
-// agentOnly is agent for an action that decides nothing on the agent's
-// load and does not write the agent (see port.AgentOnlyTx): the store may
-// leave out the count and the lock that makes actions on one agent take
-// turns.
-func (w *Workspace) agentOnly(t *tx, id string, p Privilege) (*Agent, error) {
-	return w.agentLoad(t, id, p, false)
-}
-
+// agentLoad is agent with load false for an action that decides nothing
+// on the agent's load and does not write the agent (see
+// port.AgentOnlyTx): the store may leave out the count and the lock that
+// makes actions on one agent take turns.
 func (w *Workspace) agentLoad(t *tx, id string, p Privilege, load bool) (*Agent, error) {
 	a, err := readAgent(t, id, load)
 	return w.checkAgent(id, p, a, err)
 }
 
 // readAgent reads the acting agent as agentLoad does (load: with its
-// load, see agentOnly) but leaves the verdict to checkAgent: an action
+// load, see agentLoad) but leaves the verdict to checkAgent: an action
 // that reads the agent with other reads, in one round trip, and reports a
 // refusal of the agent after theirs. The error is the store's as is
 // (ErrNotFound for an unknown agent), or ErrForbidden for no agent.
@@ -595,21 +591,6 @@ func (t *tx) aheadMessageIDs(ids, refs []string) {
 	}
 }
 
-// agentAhead is a Tx that can send a View's read of an agent before it
-// is made (store/postgres): a later Agent of the same id in the View
-// answers from it.
-type agentAhead interface {
-	PrefetchAgent(ctx context.Context, id string)
-}
-
-// aheadAgent tells the store agent id will be read, when it can read
-// ahead.
-func (t *tx) aheadAgent(id string) {
-	if r, ok := t.Tx.(agentAhead); ok && id != "" {
-		r.PrefetchAgent(t.ctx, id)
-	}
-}
-
 // contactsAhead is a Tx that can send a read of the contacts of a
 // Directory (its Store's, store/postgres) with its next round trip: the
 // sender's contacts with Ingest's look-ups, the contact of the inbound a
@@ -643,7 +624,7 @@ func (w *Workspace) acting(t *tx, agent string, p Privilege, id string) (*intera
 }
 
 // actingOnly is acting for an action that does not read the agent's
-// load (see agentOnly).
+// load (see agentLoad).
 func (w *Workspace) actingOnly(t *tx, agent string, p Privilege, id string) (*interaction.Interaction, error) {
 	return w.actingLoad(t, agent, p, id, false)
 }

@@ -51,16 +51,6 @@ func (t *txn) agent(ctx context.Context, id string, count bool) (*port.Agent, er
 	var data []byte
 	var capacity int
 	if t.readOnly || (!count && t.held[id] == nil) {
-		// A read sent ahead (PrefetchAgent, in a View) answers first.
-		if r, err := t.takeAhead(ctx, "g "+id); err != nil || r != nil {
-			if err != nil {
-				return nil, mapErr("agent", err)
-			}
-			if r.missing {
-				return nil, notFound("agent", id)
-			}
-			return decodeAgent(r.data)
-		}
 		err := t.tx.QueryRow(ctx, t.s.sql(agentRowSQL), id).Scan(&data, &capacity)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, notFound("agent", id)

@@ -323,26 +323,3 @@ func (r *aheadRead) readContacts(br pgx.BatchResults) error {
 
 // agentRowSQL reads an agent without locking it (a View, AgentOnly).
 const agentRowSQL = `SELECT data, max_load FROM {s}.agents WHERE id = $1`
-
-// PrefetchAgent sends a View's read of agent id with its next round
-// trip; Agent(id) then answers from it. In a read-write transaction it
-// does nothing: Agent locks the row there, and counts the agent's load.
-func (t *txn) PrefetchAgent(_ context.Context, id string) {
-	if !t.readOnly {
-		return
-	}
-	r := &aheadRead{}
-	if !t.keepAhead("g "+id, r) {
-		return
-	}
-	t.tx.laterRead("read agent "+id, t.s.sql(agentRowSQL), []any{id},
-		func(br pgx.BatchResults) error {
-			var capacity int
-			err := br.QueryRow().Scan(&r.data, &capacity)
-			if errors.Is(err, pgx.ErrNoRows) {
-				r.missing, err = true, nil
-			}
-			r.sent = err == nil
-			return err
-		})
-}

@@ -140,7 +140,7 @@ const (
 	messageIDsRead  = "FROM %s.message_ids m JOIN"
 	contactsRead    = "contact_addresses a JOIN"
 	emailsOfRead    = "WHERE e.interaction_id = $1"
-	viewAgentRead   = "SELECT data, max_load FROM %s.agents WHERE id = $1"
+	unlockedAgentRead   = "SELECT data, max_load FROM %s.agents WHERE id = $1"
 	contactOfRead   = "JOIN %s.contacts c ON c.id = i.contact_id"
 	// The interactions holding the emails a message's references name.
 	interactionsOfRead = "SELECT i.id, i.data, i.version FROM"
@@ -341,7 +341,7 @@ func TestReplyReadsAheadContact(t *testing.T) {
 						require.NoError(t, err)
 						assert.Contains(t, r.Email.Text, "\n-- \n"+tc.signed+"\n")
 					}
-					d.assertOneBatch(t, emailsOfRead, d.in(viewAgentRead), d.in(contactOfRead))
+					d.assertOneBatch(t, emailsOfRead, d.in(unlockedAgentRead), d.in(contactOfRead))
 					if d.trips != nil {
 						assert.Zero(t, d.trips.logged(d.in("SELECT data FROM %s.contacts WHERE id")), "the contact is not read again")
 					}
@@ -371,7 +371,7 @@ func TestReplyWithoutSignatureReadsNoContact(t *testing.T) {
 	assert.Zero(t, d.trips.logged("READ ONLY"), "no View")
 	first := strings.Join(d.trips.batchOf(emailsOfRead), "\n")
 	require.Contains(t, first, "BEGIN ISOLATION LEVEL READ COMMITTED", "the transaction's first batch")
-	assert.Contains(t, first, d.in(viewAgentRead), "the agent, with the inbound's emails")
+	assert.Contains(t, first, d.in(unlockedAgentRead), "the agent, with the inbound's emails")
 	assert.Equal(t, 1, d.trips.logged(d.in("FROM %s.agents WHERE id")), "the agent read once, without its lock")
 	assert.Equal(t, 1, d.trips.logged("SELECT data, version"), "the inbound read once")
 }
