@@ -136,12 +136,12 @@ func (d aheadDesk) assertOneBatch(t *testing.T, parts ...string) {
 
 // The statements of the reads sent ahead.
 const (
-	senderRulesRead = "sender_rules r ON r.pattern"
-	messageIDsRead  = "FROM %s.message_ids m JOIN"
-	contactsRead    = "contact_addresses a JOIN"
-	emailsOfRead    = "WHERE e.interaction_id = $1"
-	unlockedAgentRead   = "SELECT data, max_load FROM %s.agents WHERE id = $1"
-	contactOfRead   = "JOIN %s.contacts c ON c.id = i.contact_id"
+	senderRulesRead   = "sender_rules r ON r.pattern"
+	messageIDsRead    = "FROM %s.message_ids m JOIN"
+	contactsRead      = "contact_addresses a JOIN"
+	emailsOfRead      = "WHERE e.interaction_id = $1"
+	unlockedAgentRead = "SELECT data, max_load FROM %s.agents WHERE id = $1"
+	contactOfRead     = "JOIN %s.contacts c ON c.id = i.contact_id"
 	// The interactions holding the emails a message's references name.
 	interactionsOfRead = "SELECT i.id, i.data, i.version FROM"
 	interactionRead    = "SELECT data, version FROM %s.interactions WHERE id = $1"
