@@ -156,7 +156,7 @@ func (w *Workspace) startDraft(ctx context.Context, agentID, id string, priv Pri
 // customer email (a resource's answer, an out-of-office answer is not the
 // customer's).
 func (w *Workspace) respondable(t *tx, agentID, id string) (*interaction.Interaction, *Email, error) {
-	t.aheadEmails(id) // with the interaction's read
+	t.aheadEmails(id) // with the interaction's read, sent before it by startDraft
 	it, err := t.Interaction(t.ctx, id)
 	if err != nil {
 		return nil, nil, err
