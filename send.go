@@ -178,7 +178,9 @@ func (w *Workspace) queueForDelivery(t *tx, o *interaction.Interaction, e *Email
 	if err := t.Enqueue(t.ctx, item); err != nil {
 		return nil, err
 	}
-	if err := t.UpdateInteraction(t.ctx, o); err != nil {
+	// Every caller fails with any error of the write: its check may wait
+	// for the statements after it (see updateLast).
+	if err := t.updateLast(o); err != nil {
 		return nil, err
 	}
 	return item, t.emit(EventOutbox, o, o.Owner, actor, e.MessageID)
@@ -222,7 +224,9 @@ func (w *Workspace) afterSend(t *tx, o *interaction.Interaction, actor string) e
 			return err
 		}
 	}
-	if err := t.UpdateInteraction(t.ctx, parent); err != nil {
+	// Its check may wait for the statements after it (see updateLast):
+	// nothing here goes on after a refusal, which fails the send.
+	if err := t.updateLast(parent); err != nil {
 		return err
 	}
 	if !closes {

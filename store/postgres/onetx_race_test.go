@@ -243,6 +243,46 @@ func TestSendRacesAChangeFromAnotherInstance(t *testing.T) {
 			waitForLock(t, d.store, "agents WHERE id = $1 FOR UPDATE")
 			return func() error { return <-done }
 		}, emailflow.DeliverySent, "", 1, 0, emailflow.ErrInvalidTransition},
+		// The inbound the reply answers changes while Send writes it: a
+		// note, written by another transaction (which takes no agent lock:
+		// Send holds ann's) that keeps the inbound's row until Send's write
+		// of it waits for the row, then commits. That write, checked with
+		// the statements after it, is refused, and Send runs again.
+		{"inbound noted", qa.Skip, func(t *testing.T, ctx context.Context, d *raceDesk, draft *emailflow.Draft) func() error {
+			held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+			go func() {
+				done <- d.store.Update(ctx, func(tx emailflow.Tx) error {
+					in, err := tx.Interaction(ctx, d.inbound)
+					if err != nil {
+						return err
+					}
+					in.Notes = append(in.Notes, interaction.Note{Author: "bob", At: time.Now().UTC(), Text: "Client rappelé : colis retrouvé au dépôt."})
+					if err := tx.UpdateInteraction(ctx, in); err != nil {
+						return err
+					}
+					close(held)
+					<-release
+					return nil
+				})
+			}()
+			select {
+			case <-held:
+			case err := <-done:
+				t.Fatalf("the note was not written: %v", err)
+			}
+			go func() {
+				defer close(release)
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+					var n int
+					err := sharedPool(t).QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+						WHERE wait_event_type = 'Lock' AND position($1 in query) > 0 AND position('UPDATE' in query) > 0`, d.store.Schema()).Scan(&n)
+					if err != nil || n > 0 {
+						return
+					}
+				}
+			}()
+			return func() error { return <-done }
+		}, emailflow.DeliverySent, "", 1, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,6 +323,19 @@ func TestSendRacesAChangeFromAnotherInstance(t *testing.T) {
 			assert.Equal(t, tt.sent, countEventsOfType(t, d.store, emailflow.EventOutbox), "outbox items queued")
 			assert.Equal(t, tt.sent, countEventsOfType(t, d.store, emailflow.EventSent), "sent events")
 			assert.Equal(t, tt.reviews, countEventsOfType(t, d.store, emailflow.EventSubmitted), "reviews")
+			in, err := d.ws[1].As("ann").Interaction(ctx, d.inbound)
+			require.NoError(t, err)
+			if tt.reviews == 0 {
+				assert.Equal(t, interaction.StateDone, in.State, "the reply completed the inbound")
+				assert.Equal(t, 1, historyCount(in, "sent"), "the reply recorded on the inbound once")
+			}
+			if tt.name == "inbound noted" {
+				policy.mu.Lock()
+				assert.Equal(t, 2, policy.calls, "Send's write of the inbound was refused, and Send ran again")
+				policy.mu.Unlock()
+				require.Len(t, in.Notes, 1, "the note kept")
+				assert.Contains(t, in.Notes[0].Text, "colis retrouvé")
+			}
 			require.Len(t, got.Rounds, tt.reviews)
 			if tt.reviews == 1 {
 				assert.Equal(t, interaction.StateInReview, got.State)

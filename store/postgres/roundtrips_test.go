@@ -38,7 +38,11 @@ import (
 // Reply and Send have no View before their transaction: its first batch
 // reads the interaction and its emails with the agent, and the draft is
 // built or rendered in it (19 → 17).
-const lifecycleTrips = 17
+//
+// Send's writes of the draft and of the inbound it answers are checked by
+// the server too (UpdateInteractionLast), so the inbound's rides with the
+// freed agent's writes and the read of its queue (17 → 16).
+const lifecycleTrips = 16
 
 // lifecycleStatements is the statements of a lifecycle as measured (the
 // agent path: one lock and count of the agent per transaction, PutAgent
