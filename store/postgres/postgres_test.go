@@ -133,6 +133,25 @@ func freshSchema(t testing.TB) string {
 	return name
 }
 
+// newSchema returns the name of a schema never used before, dropped when
+// t ends: for a benchmark, which must not start on tables that an earlier
+// test filled and emptied (their dead rows and grown indexes slow it
+// until a vacuum, the more the later it runs).
+func newSchema(t testing.TB) string {
+	t.Helper()
+	pool := sharedPool(t)
+	name := fmt.Sprintf("eftest_%s_%d", runID, schemaN.Add(1))
+	if err := createTestSchema(pool, name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			t.Logf("drop schema %s: %v", name, err)
+		}
+	})
+	return name
+}
+
 // empty deletes every row of the store's tables in schema, if it has them.
 func empty(pool *pgxpool.Pool, schema string) error {
 	ctx := context.Background()

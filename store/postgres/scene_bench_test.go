@@ -37,12 +37,13 @@ func sceneOptions() *emailflow.Options {
 	return o
 }
 
-// sceneInstances starts n instances on one fresh schema, each with a pool
-// of its own (the server's settings: commits wait for the disk, as
+// sceneInstances starts n instances on one new schema (never used
+// before, as pgbench's tables are made anew: see newSchema), each with a
+// pool of its own (the server's settings: commits wait for the disk, as
 // pgbench's), and sets up the scene's agents.
 func sceneInstances(b *testing.B, n int) []*emailflow.Workspace {
 	b.Helper()
-	schema := freshSchema(b)
+	schema := newSchema(b)
 	ctx := context.Background()
 	out := make([]*emailflow.Workspace, n)
 	for i := range out {
