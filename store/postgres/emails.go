@@ -349,7 +349,8 @@ func (t *txn) holdOutbox(id string, raw []byte) {
 	if t.outboxHeld == nil {
 		t.outboxHeld = map[string]*heldOutbox{}
 	}
-	t.outboxHeld[id] = &heldOutbox{raw: raw}
+	// A copy: the caller may change the bytes it was handed in place.
+	t.outboxHeld[id] = &heldOutbox{raw: bytes.Clone(raw)}
 }
 
 func encodeOutbox(o *port.OutboxItem) ([]byte, time.Time, error) {
@@ -417,7 +418,7 @@ func (t *txn) UpdateOutbox(ctx context.Context, o *port.OutboxItem) error {
 			return nil
 		}
 		t.tx.later("update outbox", t.s.sql(update), o.ID, string(o.State), next, data, o.Raw)
-		h.raw = o.Raw
+		h.raw = bytes.Clone(o.Raw)
 		return nil
 	}
 	tag, err := t.tx.Exec(ctx, t.s.sql(update), o.ID, string(o.State), next, data, o.Raw)
@@ -488,14 +489,22 @@ func (t *txn) AppendEvent(ctx context.Context, e *port.Event) error {
 			return fmt.Errorf("postgres: append event: %w", err)
 		}
 	}
-	if len(t.seqs) == 0 && t.seqsDue {
+	// Numbers taken ahead serve only the events of the interaction whose
+	// read or write took them, of one this transaction creates (nothing
+	// of it is committed before), or of none (an agent's): taken under
+	// that interaction's version, they come after every event of it
+	// committed before, while another interaction's may since have had
+	// events with higher numbers committed, which an older number would
+	// then follow.
+	mine := e.InteractionID == "" || e.InteractionID == t.seqsFor || t.created[e.InteractionID]
+	if len(t.seqs) == 0 && t.seqsDue && mine {
 		// The last write's numbers ride with its insert, not sent yet:
 		// it goes now, as it would have gone by itself.
 		if err := t.tx.flush(ctx); err != nil {
 			return mapErr("append event", err)
 		}
 	}
-	if len(t.seqs) > 0 {
+	if len(t.seqs) > 0 && mine {
 		// A number taken ahead: the insert's result is not needed, and it
 		// waits for COMMIT with the transaction's other events, all in
 		// one statement (see pipe.laterEvent).

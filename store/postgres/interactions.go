@@ -225,6 +225,12 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 	if err != nil {
 		return err
 	}
+	// New here: no event of it can be committed before this transaction's
+	// (see AppendEvent).
+	if t.created == nil {
+		t.created = map[string]bool{}
+	}
+	t.created[it.ID] = true
 	seq, err := t.eventsSeq(ctx)
 	if err != nil {
 		return err
@@ -249,7 +255,7 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 	if err != nil {
 		return err
 	}
-	t.seqs, t.seqsDue = seqs, false
+	t.seqs, t.seqsDue, t.seqsFor = seqs, false, it.ID
 	it.Version = 1
 	return t.moved(ctx, it.ID, "", to)
 }
@@ -264,7 +270,7 @@ func (t *txn) CreateInteraction(ctx context.Context, it *interaction.Interaction
 func (t *txn) createLater(id string, args []any) {
 	t.writes++
 	w := t.writes
-	t.seqs, t.seqsDue = nil, true
+	t.seqs, t.seqsDue, t.seqsFor = nil, true, id
 	t.tx.laterCheck("create interaction "+id, t.s.sql(insertInteraction), args,
 		func(br pgx.BatchResults) error {
 			var seqs []int64
@@ -275,7 +281,7 @@ func (t *txn) createLater(id string, args []any) {
 			}
 			if err == nil && t.writes == w {
 				// No write since took numbers for the events.
-				t.seqs, t.seqsDue = seqs, false
+				t.seqs, t.seqsDue, t.seqsFor = seqs, false, id
 			}
 			return err
 		})
@@ -321,7 +327,7 @@ func (t *txn) updateInteraction(ctx context.Context, it *interaction.Interaction
 		t.tx.laterRefusing("update interaction", t.s.sql(updateChecked), append(interactionArgs(r), it.Version)...)
 		delete(t.numbered, it.ID) // its numbers are this write's
 		t.writes++
-		t.seqs, t.seqsDue = n.seqs, false
+		t.seqs, t.seqsDue, t.seqsFor = n.seqs, false, it.ID
 		it.Version++
 		return t.moved(ctx, it.ID, n.la, to)
 	}
@@ -337,7 +343,7 @@ func (t *txn) updateInteraction(ctx context.Context, it *interaction.Interaction
 		return mapErr("update interaction", err)
 	}
 	it.Version++
-	t.seqs, t.seqsDue = seqs, false
+	t.seqs, t.seqsDue, t.seqsFor = seqs, false, it.ID
 	return t.moved(ctx, it.ID, from, to)
 }
 

@@ -541,3 +541,76 @@ func TestDeliveryOutcomeRacesAConcurrentChange(t *testing.T) {
 	assert.GreaterOrEqual(t, c.logged("refuse_interaction_write"), 2, "the outcome was checked by the server, then written again")
 	require.NotNil(t, r.sent)
 }
+
+// TestEventNumbersServeTheirInteraction: numbers taken ahead with the
+// read or write of one interaction do not number an event of another.
+// A transaction writes a (taking numbers); another instance then commits
+// an event of b; the first reads b and appends an event of b: its number
+// must come after the committed one, or a reader following Seq would
+// have passed it. An event of an interaction the transaction creates
+// takes them (nothing of it was committed before).
+func TestEventNumbersServeTheirInteraction(t *testing.T) {
+	s := freshStore(t)
+	other := sameSchema(t, s)
+	ctx := t.Context()
+	queued(t, s, "a")
+	queued(t, s, "b")
+	var committed, mine, created, ofA int64
+	require.NoError(t, s.Update(ctx, func(tx emailflow.Tx) error {
+		a, err := readAhead(ctx, tx, "a")
+		if err != nil {
+			return err
+		}
+		a.Subject = "written"
+		if err := tx.UpdateInteraction(ctx, a); err != nil {
+			return err
+		}
+		ea := &emailflow.Event{Type: emailflow.EventUpdated, InteractionID: "a", Actor: "ann", At: lastAt}
+		if err := tx.AppendEvent(ctx, ea); err != nil {
+			return err
+		}
+		ofA = ea.Seq
+		// Another instance's action on b commits meanwhile.
+		require.NoError(t, other.Update(ctx, func(tx emailflow.Tx) error {
+			e := &emailflow.Event{Type: emailflow.EventUpdated, InteractionID: "b", Actor: "bob", At: lastAt}
+			err := tx.AppendEvent(ctx, e)
+			committed = e.Seq
+			return err
+		}))
+		if _, err := tx.Interaction(ctx, "b"); err != nil {
+			return err
+		}
+		eb := &emailflow.Event{Type: emailflow.EventUpdated, InteractionID: "b", Actor: "ann", At: lastAt}
+		if err := tx.AppendEvent(ctx, eb); err != nil {
+			return err
+		}
+		mine = eb.Seq
+		n, err := interaction.New("n", interaction.KindOutbound, "ann", lastAt)
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateInteraction(ctx, n); err != nil {
+			return err
+		}
+		en := &emailflow.Event{Type: emailflow.EventDraft, InteractionID: "n", Actor: "ann", At: lastAt}
+		err = tx.AppendEvent(ctx, en)
+		created = en.Seq
+		return err
+	}))
+	assert.Greater(t, mine, committed, "b's event after b's event committed before it")
+	assert.Greater(t, mine, ofA, "Seq increases within the transaction")
+	assert.Greater(t, created, mine, "Seq increases within the transaction")
+
+	// Read in Seq order, b's events are in commit order.
+	var got []string
+	require.NoError(t, s.View(ctx, func(tx emailflow.Tx) error {
+		evs, err := tx.Events(ctx, 0, 100)
+		for _, e := range evs {
+			if e.InteractionID == "b" {
+				got = append(got, e.Actor)
+			}
+		}
+		return err
+	}))
+	assert.Equal(t, []string{"bob", "ann"}, got)
+}

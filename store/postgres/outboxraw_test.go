@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func TestOutboxUpdateKeepsTheMessage(t *testing.T) {
 	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	item := func(id string) *emailflow.OutboxItem {
 		return &emailflow.OutboxItem{ID: id, InteractionID: "o-" + id, MessageID: "<" + id + "@boutique.example>",
-			From: "support@boutique.example", To: []string{"helene@example.fr"}, Raw: first,
+			From: "support@boutique.example", To: []string{"helene@example.fr"}, Raw: bytes.Clone(first),
 			State: emailflow.OutboxPending, NextAttempt: at, CreatedAt: at, UpdatedAt: at}
 	}
 	tests := []struct {
@@ -52,6 +53,7 @@ func TestOutboxUpdateKeepsTheMessage(t *testing.T) {
 		{"message dropped", func(o *emailflow.OutboxItem) { o.Raw = nil }, false, nil, true},
 		{"queued and leased at once", func(o *emailflow.OutboxItem) { o.Attempts++ }, true, first, false},
 		{"queued and changed at once", func(o *emailflow.OutboxItem) { o.Raw = second }, true, second, true},
+		{"message changed in place", func(o *emailflow.OutboxItem) { o.Raw[0] = 's' }, false, append([]byte{'s'}, first[1:]...), true},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -301,6 +301,11 @@ type txn struct {
 	// given to an event of the transaction.
 	seqs    []int64
 	seqsDue bool
+	// seqsFor is the interaction whose read or write took seqs: only its
+	// events take them (see AppendEvent).
+	seqsFor string
+	// created are the interactions this transaction creates.
+	created map[string]bool
 	writes  int
 	lastSeq int64
 	// numbered are the interactions read ahead with event numbers (see
