@@ -55,7 +55,8 @@ func (w *Workspace) fields(ctx context.Context, it *interaction.Interaction, a *
 	if it.ContactID == "" {
 		return f
 	}
-	c, err := contact.Contact{}, error(nil)
+	var c contact.Contact
+	var err error
 	switch {
 	case who != nil && who.err != nil:
 		err = who.err // as the Directory's error: no contact's fields

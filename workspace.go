@@ -489,10 +489,10 @@ func (w *Workspace) agent(t *tx, id string, p Privilege) (*Agent, error) {
 	return w.agentLoad(t, id, p, true)
 }
 
-// agentLoad is agent with load false for an action that decides nothing
-// on the agent's load and does not write the agent (see
-// port.AgentOnlyTx): the store may leave out the count and the lock that
-// makes actions on one agent take turns.
+// agentLoad loads the acting agent and checks privilege p. With load
+// false it is for an action that decides nothing on the agent's load and
+// does not write the agent (see port.AgentOnlyTx): the store may leave
+// out the count and the lock that makes actions on one agent take turns.
 func (w *Workspace) agentLoad(t *tx, id string, p Privilege, load bool) (*Agent, error) {
 	a, err := readAgent(t, id, load)
 	return w.checkAgent(id, p, a, err)

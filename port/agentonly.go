@@ -10,10 +10,9 @@ import "context"
 // actions on one agent take turns. Whatever the transaction then writes
 // is guarded as any write is (a write that moves load to an agent, as
 // accepting a transfer does, still takes what that agent's capacity
-// guard needs). store/postgres
-// has it: Agent there locks the agent's row and counts its load in one
-// round trip; AgentOnly reads the row alone, without waiting for another
-// transaction that holds it.
+// guard needs). store/postgres has it: Agent there locks the agent's row
+// and counts its load in one round trip; AgentOnly reads the row alone,
+// without waiting for another transaction that holds it.
 type AgentOnlyTx interface {
 	// AgentOnly returns the agent with id, or ErrNotFound, as Agent does.
 	AgentOnly(ctx context.Context, id string) (*Agent, error)

@@ -14,6 +14,9 @@ import (
 	"github.com/emailflow/emailflow/routing"
 )
 
+// agentRowSQL reads an agent without locking it (a View, AgentOnly).
+const agentRowSQL = `SELECT data, max_load FROM {s}.agents WHERE id = $1`
+
 func decodeAgent(data []byte) (*port.Agent, error) {
 	a := new(port.Agent)
 	if err := json.Unmarshal(data, a); err != nil {

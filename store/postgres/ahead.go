@@ -320,6 +320,3 @@ func (r *aheadRead) readContacts(br pgx.BatchResults) error {
 	r.sent = err == nil
 	return err
 }
-
-// agentRowSQL reads an agent without locking it (a View, AgentOnly).
-const agentRowSQL = `SELECT data, max_load FROM {s}.agents WHERE id = $1`

@@ -87,7 +87,7 @@ RETURNING coalesce(o.load_agent, ''), ` + takeSeqs(24)
 // nothing is returned, and a write that changes no row raises the
 // error that tells why (refuse_interaction_write, migration 11), which
 // aborts the transaction.
-var updateChecked = `WITH u AS (UPDATE {s}.interactions SET kind = $2, state = $3, owner = $4,
+const updateChecked = `WITH u AS (UPDATE {s}.interactions SET kind = $2, state = $3, owner = $4,
 	offered_to = $5, queue = $6, workbin = $7, contact_id = $9, priority = $10, queued_at = $11,
 	created_at = $12, skills = $13, language = $14, declined = $15, preferred = $16,
 	prefer_until = $17, version = $18, data = $19, offered_at = $20, sla_next = $21, sla_due = $22

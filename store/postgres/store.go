@@ -211,17 +211,15 @@ func (s *Store) Update(ctx context.Context, fn func(port.Tx) error) (err error) 
 	if s.serial {
 		ptx.later("lock the store", `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "emailflow writes "+s.schema)
 	}
-	if err := fn(t); err != nil {
-		if ptx.refused != nil {
-			// A write the server refused (see laterRefusing) failed the
-			// statement it rode with: the action's error, whatever the
-			// action made of that statement's.
-			return ptx.refused
-		}
-		return err
-	}
+	err = fn(t)
 	if ptx.refused != nil {
+		// A write the server refused (see laterRefusing) failed the
+		// statement it rode with: the action's error, whatever the action
+		// made of that statement's.
 		return ptx.refused
+	}
+	if err != nil {
+		return err
 	}
 	if ptx.broken != nil {
 		return ptx.broken // before refreshing anything: it cannot commit
